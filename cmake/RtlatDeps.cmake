@@ -1,0 +1,13 @@
+# Third-party libraries, all from Debian packages (scripts/setup installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(traceevent REQUIRED IMPORTED_TARGET libtraceevent)
+pkg_check_modules(tracefs REQUIRED IMPORTED_TARGET libtracefs)
+pkg_check_modules(zstd REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(zlib REQUIRED IMPORTED_TARGET zlib)
+find_package(Boost 1.74 REQUIRED)
+if(TARGET Boost::headers)
+  set(RTLAT_BOOST Boost::headers)
+else()
+  set(RTLAT_BOOST Boost::boost)
+endif()

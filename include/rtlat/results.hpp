@@ -1,0 +1,99 @@
+// What the engine hands to reports and embedders: plain values, no engine internals.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rtlat/event.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+enum class Metric : std::uint8_t { latency, response, relief, irq };
+inline constexpr std::size_t metric_count = 4;
+inline constexpr std::array<Metric, metric_count> all_metrics = {Metric::latency, Metric::response,
+                                                                 Metric::relief, Metric::irq};
+
+constexpr std::string_view metric_name(Metric m) noexcept {
+  switch (m) {
+    case Metric::latency: return "latency";
+    case Metric::response: return "response";
+    case Metric::relief: return "relief";
+    case Metric::irq: return "irq";
+  }
+  return "?";
+}
+inline bool parse_metric(std::string_view s, Metric& out) noexcept {
+  for (Metric m : all_metrics) {
+    if (metric_name(m) == s) {
+      out = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+// The events that explain one sample: its start and end events, the task's own events in between
+// and the scheduler / IRQ events of the CPUs where it waited or ran. `elided` counts the events
+// that belong in the window but are not in `events` (the N cap, or older than the bounded
+// per-CPU history).
+struct WorstWindow {
+  Timestamp start_ns = 0;
+  Timestamp end_ns = 0;
+  int cpu = -1;  // the CPU of the end event
+  std::uint64_t elided = 0;
+  std::vector<Event> events;  // time-ordered
+};
+
+struct MetricResult {
+  std::uint64_t count = 0;
+  std::optional<std::int64_t> min_ns, max_ns;
+  std::optional<double> mean_ns;
+  std::optional<std::int64_t> p50_ns, p90_ns, p99_ns, p999_ns;
+  bool derived = false;  // irq computed from scheduler events (no threaded-handler events)
+  std::optional<std::int64_t> slo_ns;
+  std::uint64_t violations = 0;
+  std::optional<WorstWindow> worst;
+};
+
+struct TaskResult {
+  Pid pid = 0;
+  std::optional<Pid> tgid;
+  std::string comm;
+  Timestamp first_seen_ns = 0;
+  Timestamp last_seen_ns = 0;
+  bool exited = false;
+  std::array<MetricResult, metric_count> metrics;
+
+  const MetricResult& operator[](Metric m) const { return metrics[static_cast<std::size_t>(m)]; }
+  MetricResult& operator[](Metric m) { return metrics[static_cast<std::size_t>(m)]; }
+};
+
+// Data-quality totals: what the engine could not observe, so no sample was built on it.
+struct TraceStats {
+  std::string source;
+  std::uint64_t events = 0;
+  int cpus = 0;
+  Timestamp start_ns = 0;
+  Timestamp end_ns = 0;
+  std::uint64_t lost_events = 0;        // events the source reported lost (sum of known counts)
+  std::uint64_t lost_event_markers = 0;  // how many times a CPU reported a loss
+  std::uint64_t implicit_switches = 0;  // common_pid said another task ran than the one we knew
+  std::uint64_t unobserved_latency = 0;   // latency samples dropped: switch-in not recorded
+  std::uint64_t unobserved_response = 0;  // in-flight responses dropped (lost events, lost track)
+  std::uint64_t unobserved_relief = 0;
+  std::uint64_t unobserved_irq = 0;
+  std::uint64_t skipped = 0;  // input the source skipped (unknown lines / events)
+};
+
+struct Results {
+  TraceStats trace;
+  std::vector<TaskResult> tasks;  // engine order: first seen first
+};
+
+}  // namespace v1
+}  // namespace rtlat

@@ -1,0 +1,48 @@
+// The contract between a source and whatever consumes its events (usually rtlat::Analyzer).
+//
+// A sink is any object with `void feed(const rtlat::Event&)`. It may also have
+// `void task_info(const rtlat::TaskInfo&)`, which sources call for what they learn outside the
+// event stream (saved cmdlines, saved tgids, the tgid column of a text trace).
+#pragma once
+
+#include <type_traits>
+#include <utility>
+
+#include "rtlat/event.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+struct TaskInfo {
+  Pid pid = 0;
+  Comm comm{};   // empty when unknown
+  Pid tgid = -1;  // -1 when unknown
+};
+
+namespace detail {
+template <class S, class = void>
+struct has_feed : std::false_type {};
+template <class S>
+struct has_feed<S, std::void_t<decltype(std::declval<S&>().feed(std::declval<const Event&>()))>>
+    : std::true_type {};
+template <class S, class = void>
+struct has_task_info : std::false_type {};
+template <class S>
+struct has_task_info<S, std::void_t<decltype(std::declval<S&>().task_info(
+                            std::declval<const TaskInfo&>()))>> : std::true_type {};
+}  // namespace detail
+
+template <class Sink>
+inline void sink_feed(Sink& sink, const Event& e) {
+  static_assert(detail::has_feed<Sink>::value,
+                "an rtlat event sink needs a member `void feed(const rtlat::Event&)`");
+  sink.feed(e);
+}
+
+template <class Sink>
+inline void sink_task_info(Sink& sink, const TaskInfo& info) {
+  if constexpr (detail::has_task_info<Sink>::value) sink.task_info(info);
+}
+
+}  // namespace v1
+}  // namespace rtlat
