@@ -1,0 +1,29 @@
+// Case 6, the healthy reference: one 1 ms periodic task at FIFO 80 with ~0.1 ms of work and
+// nothing in its way. Latency, response and relief are all small and steady.
+#include <cstdio>
+#include <thread>
+
+#include "workload.hpp"
+
+using namespace workload;
+
+int main(int argc, char** argv) {
+  const Options opt = parse_options(argc, argv, 2.0);
+  lock_memory();
+  Work work;
+  work.calibrate();
+  const ns_t t0 = start_time();
+  const ns_t end = t0 + duration_ns(opt);
+
+  Lateness late;
+  std::thread loop([&] {
+    become_rt("rt-healthy", 80, opt.cpu);
+    Period p(t0, 1 * ms);
+    while (p.wait(end, late)) {
+      work.run(100 * us);
+      p.skip_missed(late);
+    }
+  });
+  loop.join();
+  std::printf("wl_healthy: cpu %d, %s\n", opt.cpu, late.summary("rt-healthy").c_str());
+}

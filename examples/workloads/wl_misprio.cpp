@@ -1,0 +1,42 @@
+// Case 1, misconfigured priorities: a 2 ms control loop at FIFO 80 (~0.2 ms of work) shares its
+// CPU with a background task someone gave FIFO 90, which runs ~3 ms every 20 ms. Each time the
+// background task runs across a period boundary, the loop's wakeup waits behind it: its latency
+// reaches milliseconds while its own work stays tiny.
+#include <cstdio>
+#include <thread>
+
+#include "workload.hpp"
+
+using namespace workload;
+
+int main(int argc, char** argv) {
+  const Options opt = parse_options(argc, argv, 2.0);
+  lock_memory();
+  Work work;
+  work.calibrate();
+  const ns_t t0 = start_time();
+  const ns_t end = t0 + duration_ns(opt);
+
+  Lateness loop_late, hog_late;
+  std::thread loop([&] {
+    become_rt("ctl-loop", 80, opt.cpu);
+    Period p(t0, 2 * ms);
+    while (p.wait(end, loop_late)) {
+      work.run(200 * us);
+      p.skip_missed(loop_late);
+    }
+  });
+  std::thread hog([&] {
+    become_rt("bg-hog", 90, opt.cpu);
+    // Phase 1.1 ms: each burst covers the loop's wakeup at +2 ms, so it waits ~2.1 ms.
+    Period p(t0 + 1100 * us, 20 * ms);
+    while (p.wait(end, hog_late)) {
+      work.run(3 * ms);
+      p.skip_missed(hog_late);
+    }
+  });
+  loop.join();
+  hog.join();
+  std::printf("wl_misprio: cpu %d, %s; %s\n", opt.cpu, loop_late.summary("ctl-loop").c_str(),
+              hog_late.summary("bg-hog").c_str());
+}
