@@ -38,11 +38,16 @@ inline std::optional<std::int64_t> parse_duration(std::string_view s) noexcept {
   if (!digits) return std::nullopt;
   const std::string_view unit = s.substr(i);
   std::uint64_t mul = 0;
-  if (unit == "ns") mul = 1;
-  else if (unit == "us" || unit == "\xC2\xB5s") mul = 1000;
-  else if (unit == "ms") mul = 1000000;
-  else if (unit == "s") mul = 1000000000;
-  else return std::nullopt;
+  if (unit == "ns")
+    mul = 1;
+  else if (unit == "us" || unit == "\xC2\xB5s")
+    mul = 1000;
+  else if (unit == "ms")
+    mul = 1000000;
+  else if (unit == "s")
+    mul = 1000000000;
+  else
+    return std::nullopt;
   if (whole > static_cast<std::uint64_t>(INT64_MAX) / mul) return std::nullopt;
   // frac / frac_scale * mul, rounded half up, without floating point.
   const std::uint64_t frac_ns = (frac * mul * 2 / frac_scale + 1) / 2;
@@ -56,10 +61,14 @@ inline std::string format_duration(std::int64_t ns) {
   char buf[48];
   const double v = static_cast<double>(ns);
   const double a = std::fabs(v);
-  if (a < 1e3) std::snprintf(buf, sizeof buf, "%lldns", static_cast<long long>(ns));
-  else if (a < 1e6) std::snprintf(buf, sizeof buf, "%.1fus", v / 1e3);
-  else if (a < 1e9) std::snprintf(buf, sizeof buf, "%.2fms", v / 1e6);
-  else std::snprintf(buf, sizeof buf, "%.3fs", v / 1e9);
+  if (a < 1e3)
+    std::snprintf(buf, sizeof buf, "%lldns", static_cast<long long>(ns));
+  else if (a < 1e6)
+    std::snprintf(buf, sizeof buf, "%.1fus", v / 1e3);
+  else if (a < 1e9)
+    std::snprintf(buf, sizeof buf, "%.2fms", v / 1e6);
+  else
+    std::snprintf(buf, sizeof buf, "%.3fs", v / 1e9);
   return buf;
 }
 

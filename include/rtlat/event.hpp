@@ -47,8 +47,8 @@ enum class EventKind : std::uint8_t {
   sched_waking,
   process_exit,
   process_fork,
-  timer_sleep,       // the task is about to sleep on a timer (see TimerSleepSource)
-  syscall,           // a traced syscall entry that is not a timer sleep (proves syscalls are traced)
+  timer_sleep,  // the task is about to sleep on a timer (see TimerSleepSource)
+  syscall,      // a traced syscall entry that is not a timer sleep (proves syscalls are traced)
   irq_thread_entry,  // irq:irq_threaded_handler_entry, common_pid is the IRQ thread
   irq_thread_exit,   // irq:irq_threaded_handler_exit
   irq_entry,         // irq:irq_handler_entry (hard IRQ)
@@ -225,20 +225,34 @@ static_assert(std::is_trivially_copyable_v<Event>);
 // `timer_sleep`, reports print the stored name / marker source instead.
 constexpr std::string_view event_kind_name(EventKind k) noexcept {
   switch (k) {
-    case EventKind::sched_switch: return "sched_switch";
-    case EventKind::sched_wakeup: return "sched_wakeup";
-    case EventKind::sched_wakeup_new: return "sched_wakeup_new";
-    case EventKind::sched_waking: return "sched_waking";
-    case EventKind::process_exit: return "sched_process_exit";
-    case EventKind::process_fork: return "sched_process_fork";
-    case EventKind::timer_sleep: return "timer_sleep";
-    case EventKind::syscall: return "sys_enter";
-    case EventKind::irq_thread_entry: return "irq_threaded_handler_entry";
-    case EventKind::irq_thread_exit: return "irq_threaded_handler_exit";
-    case EventKind::irq_entry: return "irq_handler_entry";
-    case EventKind::irq_exit: return "irq_handler_exit";
-    case EventKind::lost_events: return "lost_events";
-    case EventKind::other: return "other";
+    case EventKind::sched_switch:
+      return "sched_switch";
+    case EventKind::sched_wakeup:
+      return "sched_wakeup";
+    case EventKind::sched_wakeup_new:
+      return "sched_wakeup_new";
+    case EventKind::sched_waking:
+      return "sched_waking";
+    case EventKind::process_exit:
+      return "sched_process_exit";
+    case EventKind::process_fork:
+      return "sched_process_fork";
+    case EventKind::timer_sleep:
+      return "timer_sleep";
+    case EventKind::syscall:
+      return "sys_enter";
+    case EventKind::irq_thread_entry:
+      return "irq_threaded_handler_entry";
+    case EventKind::irq_thread_exit:
+      return "irq_threaded_handler_exit";
+    case EventKind::irq_entry:
+      return "irq_handler_entry";
+    case EventKind::irq_exit:
+      return "irq_handler_exit";
+    case EventKind::lost_events:
+      return "lost_events";
+    case EventKind::other:
+      return "other";
   }
   return "?";
 }
@@ -246,12 +260,18 @@ constexpr std::string_view event_kind_name(EventKind k) noexcept {
 // Letters the kernel prints for a prev_state class ("R", "R+", "S", "D", "T", "X").
 constexpr std::string_view prev_state_letter(PrevState s) noexcept {
   switch (s) {
-    case PrevState::runnable: return "R";
-    case PrevState::preempted: return "R+";
-    case PrevState::sleeping: return "S";
-    case PrevState::blocked: return "D";
-    case PrevState::stopped: return "T";
-    case PrevState::dead: return "X";
+    case PrevState::runnable:
+      return "R";
+    case PrevState::preempted:
+      return "R+";
+    case PrevState::sleeping:
+      return "S";
+    case PrevState::blocked:
+      return "D";
+    case PrevState::stopped:
+      return "T";
+    case PrevState::dead:
+      return "X";
   }
   return "?";
 }

@@ -57,11 +57,28 @@ inline bool prev_state_from_letters(std::string_view s, PrevState& out) noexcept
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     switch (c) {
-      case 'S': case 'I': any_sleep = true; break;
-      case 'D': case 'P': case 'K': case 'W': case 'N': any_block = true; break;
-      case 'T': case 't': any_stop = true; break;
-      case 'X': case 'Z': case 'x': any_dead = true; break;
-      case '|': break;
+      case 'S':
+      case 'I':
+        any_sleep = true;
+        break;
+      case 'D':
+      case 'P':
+      case 'K':
+      case 'W':
+      case 'N':
+        any_block = true;
+        break;
+      case 'T':
+      case 't':
+        any_stop = true;
+        break;
+      case 'X':
+      case 'Z':
+      case 'x':
+        any_dead = true;
+        break;
+      case '|':
+        break;
       case '+':
         // "S+" does not occur; "+" after a state letter marks preemption of a task whose state
         // was already set (old kernels): the task did not sleep.
@@ -70,14 +87,20 @@ inline bool prev_state_from_letters(std::string_view s, PrevState& out) noexcept
           return true;
         }
         return false;
-      default: return false;
+      default:
+        return false;
     }
   }
-  if (any_sleep) out = PrevState::sleeping;
-  else if (any_block) out = PrevState::blocked;
-  else if (any_stop) out = PrevState::stopped;
-  else if (any_dead) out = PrevState::dead;
-  else return false;
+  if (any_sleep)
+    out = PrevState::sleeping;
+  else if (any_block)
+    out = PrevState::blocked;
+  else if (any_stop)
+    out = PrevState::stopped;
+  else if (any_dead)
+    out = PrevState::dead;
+  else
+    return false;
   return true;
 }
 

@@ -1,0 +1,67 @@
+// Running statistics of one metric of one task: exact count/min/max/sum, a histogram for
+// percentiles, SLO violations and the worst sample's window.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "rtlat/histogram.hpp"
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+class MetricStats {
+ public:
+  // Records one sample; returns true when it is the new worst (strictly greater than every
+  // earlier sample), i.e. when the caller should capture its window.
+  bool add(std::int64_t value, const std::optional<std::int64_t>& bound) {
+    const bool worst = count_ == 0 || value > max_;
+    ++count_;
+    sum_ += static_cast<std::uint64_t>(value < 0 ? 0 : value);
+    min_ = std::min(min_, value);
+    max_ = std::max(max_, value);
+    hist_.add(value);
+    if (bound && value > *bound) ++violations_;
+    return worst;
+  }
+
+  std::uint64_t count() const noexcept { return count_; }
+  std::int64_t max() const noexcept { return max_; }
+  std::uint64_t violations() const noexcept { return violations_; }
+  void set_worst(WorstWindow w) { worst_ = std::move(w); }
+
+  MetricResult result(const std::optional<std::int64_t>& bound, bool derived) const {
+    MetricResult r;
+    r.count = count_;
+    r.derived = derived;
+    r.slo_ns = bound;
+    r.violations = violations_;
+    if (count_ != 0) {
+      r.min_ns = min_;
+      r.max_ns = max_;
+      r.mean_ns = static_cast<double>(sum_) / static_cast<double>(count_);
+      auto pct = [&](double q) { return std::clamp(hist_.percentile(q), min_, max_); };
+      r.p50_ns = pct(0.50);
+      r.p90_ns = pct(0.90);
+      r.p99_ns = pct(0.99);
+      r.p999_ns = pct(0.999);
+      r.worst = worst_;
+    }
+    return r;
+  }
+
+ private:
+  std::uint64_t count_ = 0;
+  std::uint64_t sum_ = 0;
+  std::int64_t min_ = std::numeric_limits<std::int64_t>::max();
+  std::int64_t max_ = std::numeric_limits<std::int64_t>::min();
+  std::uint64_t violations_ = 0;
+  Histogram hist_;
+  std::optional<WorstWindow> worst_;
+};
+
+}  // namespace v1
+}  // namespace rtlat
