@@ -1,0 +1,356 @@
+// Decoding the payload of the events the engine knows, in every form the text formats print:
+// trace-cmd's plugin form ("comm:pid [prio] S ==> comm:pid [prio]"), the kernel's print fmt
+// ("prev_comm=... prev_state=S ==> ..."), and `trace-cmd report -R` raw fields ("prev_state=256").
+// Decoders return nullptr on success or a static description of what is wrong: no allocation.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "rtlat/event.hpp"
+#include "rtlat/prev_state.hpp"
+#include "rtlat/source/syscalls.hpp"
+#include "rtlat/source/text_scan.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+namespace text {
+
+enum class Known : std::uint8_t {
+  other,
+  sched_switch,
+  sched_wakeup,
+  sched_wakeup_new,
+  sched_waking,
+  process_exit,
+  process_fork,
+  raw_sys_enter,    // raw_syscalls:sys_enter, the number decides
+  sys_enter_sleep,  // syscalls:sys_enter_{nanosleep,clock_nanosleep,clock_nanosleep_time64}
+  sys_enter_other,  // any other syscalls:sys_enter_*
+  hrtimer_start,
+  irq_entry,
+  irq_exit,
+  irq_thread_entry,
+  irq_thread_exit,
+};
+
+inline Known classify_event(std::string_view n) noexcept {
+  switch (n.size()) {
+    case 9:
+      if (n == "sys_enter") return Known::raw_sys_enter;
+      break;
+    case 12:
+      if (n == "sched_switch") return Known::sched_switch;
+      if (n == "sched_wakeup") return Known::sched_wakeup;
+      if (n == "sched_waking") return Known::sched_waking;
+      break;
+    case 13:
+      if (n == "hrtimer_start") return Known::hrtimer_start;
+      break;
+    case 16:
+      if (n == "sched_wakeup_new") return Known::sched_wakeup_new;
+      if (n == "irq_handler_exit") return Known::irq_exit;
+      break;
+    case 17:
+      if (n == "irq_handler_entry") return Known::irq_entry;
+      break;
+    case 18:
+      if (n == "sched_process_exit") return Known::process_exit;
+      if (n == "sched_process_fork") return Known::process_fork;
+      break;
+    case 25:
+      if (n == "irq_threaded_handler_exit") return Known::irq_thread_exit;
+      break;
+    case 26:
+      if (n == "irq_threaded_handler_entry") return Known::irq_thread_entry;
+      break;
+    default:
+      break;
+  }
+  if (starts_with(n, "sys_enter_")) {
+    const std::string_view call = n.substr(10);
+    if (call == "nanosleep" || call == "clock_nanosleep" || call == "clock_nanosleep_time64")
+      return Known::sys_enter_sleep;
+    return Known::sys_enter_other;
+  }
+  return Known::other;
+}
+
+struct EventHead {
+  Timestamp ts;
+  std::uint16_t cpu;
+  Pid common_pid;
+};
+
+// Letters carry no raw value; prev_state_raw gets the 4.14+ report bits so displays stay
+// consistent with raw input (S 0x1, D 0x2, T 0x4, t 0x8, X 0x10, Z 0x20, P 0x40, I 0x80, + 0x100).
+inline std::uint32_t raw_from_letters(std::string_view s) noexcept {
+  std::uint32_t raw = 0;
+  for (const char c : s) {
+    switch (c) {
+      case 'S':
+        raw |= 0x1u;
+        break;
+      case 'D':
+        raw |= 0x2u;
+        break;
+      case 'T':
+        raw |= 0x4u;
+        break;
+      case 't':
+        raw |= 0x8u;
+        break;
+      case 'X':
+        raw |= 0x10u;
+        break;
+      case 'Z':
+        raw |= 0x20u;
+        break;
+      case 'P':
+        raw |= 0x40u;
+        break;
+      case 'I':
+        raw |= 0x80u;
+        break;
+      case '+':
+        raw |= 0x100u;
+        break;
+      default:
+        break;
+    }
+  }
+  return raw;
+}
+
+inline bool decode_prev_state(std::string_view tok, const PrevStateDecoder& dec, PrevState& st,
+                              std::uint32_t& raw) noexcept {
+  std::uint64_t v = 0;
+  if (parse_u64(tok, v)) {
+    if (v > 0xffffffffu) return false;
+    raw = static_cast<std::uint32_t>(v);
+    st = dec.decode(raw);
+    return true;
+  }
+  if (!prev_state_from_letters(tok, st)) return false;
+  raw = raw_from_letters(tok);
+  return true;
+}
+
+// "comm:pid [prio]" from the end: the pid follows the LAST ':' (comms like "kworker/0:1").
+inline bool parse_comm_pid_prio(std::string_view s, std::string_view& comm, Pid& pid,
+                                std::int16_t& prio) noexcept {
+  s = trim(s);
+  if (s.empty() || s.back() != ']') return false;
+  const std::size_t lb = s.rfind('[');
+  if (lb == std::string_view::npos || !parse_int(s.substr(lb + 1, s.size() - lb - 2), prio))
+    return false;
+  const std::string_view cp = trim_right(s.substr(0, lb));
+  const std::size_t colon = cp.rfind(':');
+  if (colon == std::string_view::npos || !parse_int(cp.substr(colon + 1), pid)) return false;
+  comm = cp.substr(0, colon);
+  return true;
+}
+
+inline const char* decode_switch(std::string_view p, const EventHead& h,
+                                 const PrevStateDecoder& dec, Event& out) noexcept {
+  std::string_view prev_comm, next_comm, state;
+  Pid prev_pid = 0, next_pid = 0;
+  std::int16_t prev_prio = 0, next_prio = 0;
+  if (starts_with(p, "prev_comm=")) {
+    std::size_t at = 0;
+    if (!key_text(p, "prev_comm=", "prev_pid=", prev_comm, at)) return "no prev_pid";
+    if (!key_int(p, "prev_pid=", prev_pid, at)) return "bad prev_pid";
+    if (!key_int(p, "prev_prio=", prev_prio, at)) return "bad prev_prio";
+    const std::size_t sp = find_key(p, "prev_state=", at);
+    if (sp == std::string_view::npos) return "no prev_state";
+    state = token_at(p, sp);
+    if (!key_text(p, "next_comm=", "next_pid=", next_comm, at, sp)) return "no next_comm/next_pid";
+    if (!key_int(p, "next_pid=", next_pid, at)) return "bad next_pid";
+    if (!key_int(p, "next_prio=", next_prio, at)) return "bad next_prio";
+  } else {
+    const std::size_t arrow = p.find(" ==> ");
+    if (arrow == std::string_view::npos) return "no \" ==> \"";
+    const std::string_view left = trim_right(p.substr(0, arrow));
+    const std::size_t sp = left.rfind(' ');
+    if (sp == std::string_view::npos) return "no prev_state";
+    state = left.substr(sp + 1);
+    if (!parse_comm_pid_prio(left.substr(0, sp), prev_comm, prev_pid, prev_prio))
+      return "expected \"prev_comm:prev_pid [prio] STATE\"";
+    if (!parse_comm_pid_prio(p.substr(arrow + 5), next_comm, next_pid, next_prio))
+      return "expected \"next_comm:next_pid [prio]\" after \" ==> \"";
+  }
+  PrevState st = PrevState::runnable;
+  std::uint32_t raw = 0;
+  if (!decode_prev_state(state, dec, st, raw)) return "bad prev_state";
+  out = Event::make_switch(h.ts, h.cpu, h.common_pid, prev_pid, prev_comm, prev_prio, st, raw,
+                           next_pid, next_comm, next_prio);
+  return nullptr;
+}
+
+// sched_wakeup, sched_wakeup_new, sched_waking.
+inline const char* decode_wakeup(EventKind kind, std::string_view p, const EventHead& h,
+                                 Event& out) noexcept {
+  std::string_view comm;
+  Pid pid = 0;
+  std::int16_t prio = 0, target = -1;
+  if (starts_with(p, "comm=")) {
+    std::size_t at = 0;
+    if (!key_text(p, "comm=", "pid=", comm, at)) return "no pid";
+    if (!key_int(p, "pid=", pid, at)) return "bad pid";
+    if (!key_int(p, "prio=", prio, at)) return "bad prio";
+    const std::size_t t = find_key(p, "target_cpu=", at);
+    if (t != std::string_view::npos && !parse_int(token_at(p, t), target)) return "bad target_cpu";
+  } else {
+    // trace-cmd: "comm:pid [prio] CPU:000", older versions "comm:pid [prio] success=1 CPU:000".
+    std::string_view s = trim_right(p);
+    for (int i = 0; i < 2; ++i) {
+      const std::size_t sp = s.rfind(' ');
+      if (sp == std::string_view::npos) break;
+      const std::string_view tok = s.substr(sp + 1);
+      if (starts_with(tok, "CPU:")) {
+        if (!parse_int(tok.substr(4), target)) return "bad CPU:";
+      } else if (!starts_with(tok, "success=")) {
+        break;
+      }
+      s = trim_right(s.substr(0, sp));
+    }
+    if (!parse_comm_pid_prio(s, comm, pid, prio)) return "expected \"comm:pid [prio]\"";
+  }
+  out = Event::make_wakeup(kind, h.ts, h.cpu, h.common_pid, pid, comm, prio, target);
+  return nullptr;
+}
+
+inline const char* decode_exit(std::string_view p, const EventHead& h, Event& out) noexcept {
+  std::string_view comm;
+  Pid pid = 0;
+  std::int16_t prio = 0;
+  std::size_t at = 0;
+  if (!key_text(p, "comm=", "pid=", comm, at)) return "no comm/pid";
+  if (!key_int(p, "pid=", pid, at)) return "bad pid";
+  if (!key_int(p, "prio=", prio, at)) return "bad prio";
+  out = Event::make_exit(h.ts, h.cpu, h.common_pid, pid, comm, prio);
+  return nullptr;
+}
+
+// "comm=X pid=N child_comm=Y child_pid=M"; -R prints "parent_comm=X parent_pid=N ...".
+inline const char* decode_fork(std::string_view p, const EventHead& h, Event& out) noexcept {
+  std::string_view parent_comm, child_comm;
+  Pid parent = 0, child = 0;
+  std::size_t at = 0;
+  if (starts_with(p, "parent_comm=")) {
+    if (!key_text(p, "parent_comm=", "parent_pid=", parent_comm, at)) return "no parent_pid";
+    if (!key_int(p, "parent_pid=", parent, at)) return "bad parent_pid";
+  } else {
+    if (!key_text(p, "comm=", "pid=", parent_comm, at)) return "no pid";
+    if (!key_int(p, "pid=", parent, at)) return "bad pid";
+  }
+  if (!key_text(p, "child_comm=", "child_pid=", child_comm, at, at)) return "no child_pid";
+  if (!key_int(p, "child_pid=", child, at)) return "bad child_pid";
+  out = Event::make_fork(h.ts, h.cpu, h.common_pid, parent, child, child_comm);
+  return nullptr;
+}
+
+// raw_syscalls:sys_enter: "NR 230 (0, 1, ...)" (print fmt) or "id=230 args=ARRAY[...]" (-R).
+inline const char* decode_sys_enter(std::string_view p, const EventHead& h,
+                                    const TimerSleepSyscalls& sleeps, Event& out) noexcept {
+  std::int64_t nr = 0;
+  if (starts_with(p, "NR ")) {
+    if (!parse_i64(token_at(p, 3), nr)) return "bad NR";
+  } else if (!key_int(p, "id=", nr)) {
+    return "no syscall number (NR or id=)";
+  }
+  out = sleeps.contains(nr)
+            ? Event::make_timer_sleep(h.ts, h.cpu, h.common_pid, TimerSleepSource::syscall,
+                                      static_cast<std::int32_t>(nr))
+            : Event::make_syscall(h.ts, h.cpu, h.common_pid, nr);
+  return nullptr;
+}
+
+// function=hrtimer_wakeup, possibly "hrtimer_wakeup/0x0" or "hrtimer_wakeup+0x0/0x40"; a function
+// printed as an address cannot be resolved and leaves a plain `other` event.
+inline const char* decode_hrtimer_start(std::string_view p, const EventHead& h,
+                                        std::string_view name, Event& out) noexcept {
+  const std::size_t f = find_key(p, "function=");
+  if (f == std::string_view::npos) return "no function=";
+  std::string_view fn = token_at(p, f);
+  fn = fn.substr(0, fn.find_first_of("/+"));
+  out = fn == "hrtimer_wakeup"
+            ? Event::make_timer_sleep(h.ts, h.cpu, h.common_pid, TimerSleepSource::hrtimer)
+            : Event::make_other(h.ts, h.cpu, h.common_pid, name);
+  return nullptr;
+}
+
+// "irq=N name=X" (entry) and "irq=N ret=handled|unhandled|N" (exit).
+inline const char* decode_irq(EventKind kind, std::string_view p, const EventHead& h,
+                              Event& out) noexcept {
+  int irq = 0;
+  if (!key_int(p, "irq=", irq)) return "bad irq=";
+  const bool entry = kind == EventKind::irq_entry || kind == EventKind::irq_thread_entry;
+  if (entry) {
+    const std::size_t n = find_key(p, "name=");
+    const std::string_view name =
+        n == std::string_view::npos ? std::string_view{} : trim_right(p.substr(n));
+    out = Event::make_irq(kind, h.ts, h.cpu, h.common_pid, irq, name);
+    return nullptr;
+  }
+  const std::size_t r = find_key(p, "ret=");
+  if (r == std::string_view::npos) return "no ret=";
+  const std::string_view tok = token_at(p, r);
+  int ret = 0;
+  if (tok == "handled")
+    ret = 1;
+  else if (tok == "unhandled")
+    ret = 0;
+  else if (!parse_int(tok, ret))
+    return "bad ret=";
+  out = Event::make_irq(kind, h.ts, h.cpu, h.common_pid, irq, {}, ret);
+  return nullptr;
+}
+
+// Decodes one event line's payload; nullptr on success, else what is wrong.
+inline const char* decode_event(Known k, std::string_view name, std::string_view p,
+                                const EventHead& h, const PrevStateDecoder& dec,
+                                const TimerSleepSyscalls& sleeps, Event& out) noexcept {
+  switch (k) {
+    case Known::sched_switch:
+      return decode_switch(p, h, dec, out);
+    case Known::sched_wakeup:
+      return decode_wakeup(EventKind::sched_wakeup, p, h, out);
+    case Known::sched_wakeup_new:
+      return decode_wakeup(EventKind::sched_wakeup_new, p, h, out);
+    case Known::sched_waking:
+      return decode_wakeup(EventKind::sched_waking, p, h, out);
+    case Known::process_exit:
+      return decode_exit(p, h, out);
+    case Known::process_fork:
+      return decode_fork(p, h, out);
+    case Known::raw_sys_enter:
+      return decode_sys_enter(p, h, sleeps, out);
+    case Known::sys_enter_sleep:
+      out = Event::make_timer_sleep(h.ts, h.cpu, h.common_pid, TimerSleepSource::syscall, -1);
+      return nullptr;
+    case Known::sys_enter_other:
+      out = Event::make_syscall(h.ts, h.cpu, h.common_pid, -1);
+      return nullptr;
+    case Known::hrtimer_start:
+      return decode_hrtimer_start(p, h, name, out);
+    case Known::irq_entry:
+      return decode_irq(EventKind::irq_entry, p, h, out);
+    case Known::irq_exit:
+      return decode_irq(EventKind::irq_exit, p, h, out);
+    case Known::irq_thread_entry:
+      return decode_irq(EventKind::irq_thread_entry, p, h, out);
+    case Known::irq_thread_exit:
+      return decode_irq(EventKind::irq_thread_exit, p, h, out);
+    case Known::other:
+      break;
+  }
+  out = Event::make_other(h.ts, h.cpu, h.common_pid, name);
+  return nullptr;
+}
+
+}  // namespace text
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat

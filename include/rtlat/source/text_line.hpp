@@ -1,0 +1,155 @@
+// The parts of a text trace line that every format shares: the task column (with an optional
+// tgid column), the CPU, the optional irq-flags column, the timestamp and the event name; and the
+// per-CPU "lost events" lines. Formats handled:
+//   trace-cmd report:  "      cyclictest-2166  [000]    57.608518: sched_switch:   ..."
+//   tracefs trace:     "          <idle>-0       [001] d..2.   237.222523: sched_switch: ..."
+//   with record-tgid:  "            bash-3329    (   3329) [001] .....   237.418835: sys_enter:
+//   ..."
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "rtlat/event.hpp"
+#include "rtlat/source/text_scan.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+namespace text {
+
+// More CPUs than any kernel supports (NR_CPUS <= 8192): larger numbers are garbage, not a CPU.
+inline constexpr std::uint32_t max_cpus = 8192;
+
+struct LineHead {
+  std::string_view comm;  // task column; "<...>" when the tracer did not know it
+  Pid pid = 0;
+  Pid tgid = -1;  // -1: no tgid column, or "(-------)"
+  bool tgid_column = false;
+  bool flags_column = false;  // irq-info ("d..2.") present
+  std::uint32_t cpu = 0;
+  Timestamp ts = 0;
+  std::string_view event;    // "sched_switch"
+  std::string_view payload;  // the fields after "sched_switch:", leading blanks removed
+};
+
+// The task column ends at the blank before "[CPU]"; it is "comm-pid" (the pid after the LAST '-',
+// since comms contain '-', ' ', ':' and '/') optionally followed by "(tgid)".
+inline bool parse_task_column(std::string_view task, LineHead& h) noexcept {
+  task = trim_right(task);
+  h.tgid = -1;
+  h.tgid_column = false;
+  if (!task.empty() && task.back() == ')') {
+    const std::size_t lp = task.rfind('(');
+    if (lp == std::string_view::npos) return false;
+    const std::string_view inner = trim(task.substr(lp + 1, task.size() - lp - 2));
+    if (inner.empty()) return false;
+    if (inner.find_first_not_of('-') == std::string_view::npos) {
+      h.tgid = -1;
+    } else if (!parse_int(inner, h.tgid) || h.tgid < 0) {
+      return false;
+    }
+    h.tgid_column = true;
+    task = trim_right(task.substr(0, lp));
+  }
+  const std::size_t dash = task.rfind('-');
+  if (dash == std::string_view::npos) return false;
+  const std::string_view pid = task.substr(dash + 1);
+  if (pid.empty() || pid[0] == '-' || !parse_int(pid, h.pid)) return false;
+  h.comm = trim_left(task.substr(0, dash));
+  return true;
+}
+
+// Parses "TIMESTAMP:" at `pos` (after blanks); on success `pos` is just past the colon.
+inline bool parse_ts_token(std::string_view line, std::size_t& pos, Timestamp& ts) noexcept {
+  while (pos < line.size() && is_blank(line[pos])) ++pos;
+  const std::string_view tok = token_at(line, pos);
+  if (tok.size() < 2 || tok.back() != ':') return false;
+  if (!parse_timestamp(tok.substr(0, tok.size() - 1), ts)) return false;
+  pos += tok.size();
+  return true;
+}
+
+// The text after a "[CPU]" bracket that ends at `close`: optional flags, the timestamp, the event.
+inline bool parse_after_cpu(std::string_view line, std::size_t close, LineHead& h) noexcept {
+  std::size_t pos = close + 1;
+  if (pos >= line.size() || !is_blank(line[pos])) return false;
+  h.flags_column = false;
+  if (!parse_ts_token(line, pos, h.ts)) {
+    while (pos < line.size() && is_blank(line[pos])) ++pos;
+    const std::string_view flags = token_at(line, pos);
+    if (flags.empty() || flags.size() > 8) return false;
+    pos += flags.size();
+    if (!parse_ts_token(line, pos, h.ts)) return false;
+    h.flags_column = true;
+  }
+  while (pos < line.size() && is_blank(line[pos])) ++pos;
+  const std::size_t name_start = pos;
+  while (pos < line.size()) {
+    const char c = line[pos];
+    if (!(is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')) break;
+    ++pos;
+  }
+  if (pos == name_start || pos >= line.size() || line[pos] != ':') return false;
+  h.event = line.substr(name_start, pos - name_start);
+  h.payload = trim_left(line.substr(pos + 1));
+  return true;
+}
+
+// False for anything that is not an event line (headers, function-tracer lines, garbage).
+inline bool parse_head(std::string_view line, LineHead& h) noexcept {
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t open = line.find('[', from);
+    if (open == std::string_view::npos) return false;
+    from = open + 1;
+    if (open == 0 || !is_blank(line[open - 1])) continue;
+    std::size_t close = open + 1;
+    while (close < line.size() && is_digit(line[close]) && close - open <= 6) ++close;
+    if (close == open + 1 || close >= line.size() || line[close] != ']') continue;
+    std::uint64_t cpu = 0;
+    if (!parse_u64(line.substr(open + 1, close - open - 1), cpu) || cpu >= max_cpus) continue;
+    if (!parse_after_cpu(line, close, h)) continue;
+    if (!parse_task_column(line.substr(0, open), h)) return false;
+    h.cpu = static_cast<std::uint32_t>(cpu);
+    return true;
+  }
+}
+
+enum class CpuLineKind : std::uint8_t { lost, ignored };
+
+// "CPU:1 [LOST 123 EVENTS]" / "CPU:1 [LOST EVENTS]" (tracefs) and "CPU:1 [123 EVENTS DROPPED]" /
+// "CPU:1 [EVENTS DROPPED]" (trace-cmd report); both precede the first event after the loss on
+// that CPU. "CPU:1 [SUBBUFFER START]" (trace-cmd report --debug) is recognised and ignored.
+// `count` is 0 when the tracer did not know how many were lost.
+inline bool parse_cpu_line(std::string_view line, CpuLineKind& kind, std::uint32_t& cpu,
+                           std::uint64_t& count) noexcept {
+  if (!starts_with(line, "CPU:")) return false;
+  const std::size_t sp = line.find(" [", 4);
+  std::uint64_t c = 0;
+  if (sp == std::string_view::npos || !parse_u64(line.substr(4, sp - 4), c) || c >= max_cpus)
+    return false;
+  const std::size_t close = line.find(']', sp);
+  if (close == std::string_view::npos) return false;
+  const std::string_view inner = line.substr(sp + 2, close - sp - 2);
+  cpu = static_cast<std::uint32_t>(c);
+  count = 0;
+  kind = CpuLineKind::lost;
+  if (inner == "LOST EVENTS" || inner == "EVENTS DROPPED") return true;
+  if (starts_with(inner, "LOST ") && inner.size() > 12 &&
+      inner.substr(inner.size() - 7) == " EVENTS")
+    return parse_u64(inner.substr(5, inner.size() - 12), count);
+  if (inner.size() > 15 && inner.substr(inner.size() - 15) == " EVENTS DROPPED")
+    return parse_u64(inner.substr(0, inner.size() - 15), count);
+  if (inner == "SUBBUFFER START") {
+    kind = CpuLineKind::ignored;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace text
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat
