@@ -1,0 +1,91 @@
+// The CSV report: one row per task and metric, for spreadsheets and scripts.
+//
+//   pid,tgid,comm,metric,count,min_ns,max_ns,mean_ns,p50_ns,p90_ns,p99_ns,p999_ns,derived,slo_ns,
+//   violations
+//
+// Empty cells stand for "no value" (JSON's null); derived is true/false; comm is always quoted.
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+namespace detail {
+
+// RFC 4180 quoting. Line breaks become '?' so every row stays on one line for line-based tools.
+inline void csv_quoted(std::ostream& os, std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (char c : s) {
+    if (c == '"')
+      out += "\"\"";
+    else if (c == '\n' || c == '\r')
+      out += '?';
+    else
+      out += c;
+  }
+  out += '"';
+  os << out;
+}
+
+inline void csv_opt(std::ostream& os, const std::optional<std::int64_t>& v) {
+  if (v) os << *v;
+}
+
+inline void csv_double(std::ostream& os, const std::optional<double>& v) {
+  if (!v || !std::isfinite(*v)) return;
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, *v);
+  os << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+}  // namespace detail
+
+inline constexpr std::string_view csv_header =
+    "pid,tgid,comm,metric,count,min_ns,max_ns,mean_ns,p50_ns,p90_ns,p99_ns,p999_ns,derived,slo_ns,"
+    "violations";
+
+// A header line, then four rows per task (latency, response, relief, irq) in `r.tasks` order.
+inline void write_csv(std::ostream& os, const Results& r) {
+  os << csv_header << '\n';
+  for (const TaskResult& t : r.tasks) {
+    for (Metric metric : all_metrics) {
+      const MetricResult& m = t[metric];
+      os << t.pid << ',';
+      if (t.tgid) os << *t.tgid;
+      os << ',';
+      detail::csv_quoted(os, t.comm);
+      os << ',' << metric_name(metric) << ',' << m.count << ',';
+      detail::csv_opt(os, m.min_ns);
+      os << ',';
+      detail::csv_opt(os, m.max_ns);
+      os << ',';
+      detail::csv_double(os, m.mean_ns);
+      os << ',';
+      detail::csv_opt(os, m.p50_ns);
+      os << ',';
+      detail::csv_opt(os, m.p90_ns);
+      os << ',';
+      detail::csv_opt(os, m.p99_ns);
+      os << ',';
+      detail::csv_opt(os, m.p999_ns);
+      os << ',' << (m.derived ? "true" : "false") << ',';
+      detail::csv_opt(os, m.slo_ns);
+      os << ',' << m.violations << '\n';
+    }
+  }
+}
+
+}  // namespace v1
+}  // namespace rtlat

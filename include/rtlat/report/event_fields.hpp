@@ -1,0 +1,183 @@
+// How reports show one Event: its ftrace event name and its fields as name/value pairs.
+//
+// Shared by the JSON and text writers so both name events and fields the same way. The values
+// are held inline (no allocation, no view into the Event) so a FieldList can outlive its Event.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#include "rtlat/event.hpp"
+#include "rtlat/prev_state.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+struct EventField {
+  enum class Type : std::uint8_t { integer, string, null };
+  static constexpr std::size_t text_capacity = 24;  // a comm (15) or prev_state letters (15)
+
+  std::string_view name;  // a literal: always valid
+  Type type = Type::null;
+  std::int64_t integer = 0;
+  char text[text_capacity] = {};
+  std::uint8_t text_len = 0;
+
+  std::string_view str() const noexcept { return std::string_view(text, text_len); }
+
+  static EventField of_int(std::string_view n, std::int64_t v) noexcept {
+    EventField f;
+    f.name = n;
+    f.type = Type::integer;
+    f.integer = v;
+    return f;
+  }
+  static EventField of_str(std::string_view n, std::string_view v) noexcept {
+    EventField f;
+    f.name = n;
+    f.type = Type::string;
+    const std::size_t len = v.size() < text_capacity ? v.size() : text_capacity;
+    if (len != 0) std::memcpy(f.text, v.data(), len);
+    f.text_len = static_cast<std::uint8_t>(len);
+    return f;
+  }
+  static EventField of_null(std::string_view n) noexcept {
+    EventField f;
+    f.name = n;
+    return f;
+  }
+};
+
+struct FieldList {
+  static constexpr std::size_t capacity = 8;
+  std::array<EventField, capacity> items{};
+  std::size_t count = 0;
+
+  void add(const EventField& f) noexcept {
+    if (count < capacity) items[count++] = f;
+  }
+  const EventField* begin() const noexcept { return items.data(); }
+  const EventField* end() const noexcept { return items.data() + count; }
+  std::size_t size() const noexcept { return count; }
+};
+
+// The name reports print for an event: the ftrace event name, the stored name for `other`, and
+// for timer-sleep markers the event that carried them.
+inline std::string_view event_display_name(const Event& e) noexcept {
+  switch (e.kind) {
+    case EventKind::other:
+      return e.other.name.view();
+    case EventKind::timer_sleep:
+      return e.timer.source == TimerSleepSource::syscall ? "sys_enter" : "hrtimer_start";
+    default:
+      return event_kind_name(e.kind);
+  }
+}
+
+namespace detail {
+// The letters of the 4.14+ prev_state layout, in the kernel's order (S|D|T|t|X|Z|P|I).
+inline constexpr std::array<std::pair<std::uint32_t, char>, 8> prev_state_bits = {{
+    {0x01, 'S'},
+    {0x02, 'D'},
+    {0x04, 'T'},
+    {0x08, 't'},
+    {0x10, 'X'},
+    {0x20, 'Z'},
+    {0x40, 'P'},
+    {0x80, 'I'},
+}};
+}  // namespace detail
+
+// prev_state as the kernel prints it: "R", "R+", "S", "D", "I", "D|K"-style combinations. The
+// recorded raw value is spelled out bit by bit when it agrees with the state class the source
+// decided (4.14+ layout); otherwise (older kernels, text input without raw values) the class
+// letter is printed, which never contradicts what the engine used.
+inline EventField prev_state_field(std::string_view name, PrevState state,
+                                   std::uint32_t raw) noexcept {
+  if (state == PrevState::runnable || state == PrevState::preempted)
+    return EventField::of_str(name, prev_state_letter(state));
+  const PrevStateDecoder modern{0x100, true};
+  const std::uint32_t low = raw & 0xffu;
+  if (low == 0 || (raw & ~0xffu) != 0 || modern.decode(raw) != state)
+    return EventField::of_str(name, prev_state_letter(state));
+  char buf[EventField::text_capacity];
+  std::size_t n = 0;
+  for (const auto& [bit, letter] : detail::prev_state_bits) {
+    if ((low & bit) == 0) continue;
+    if (n != 0) buf[n++] = '|';
+    buf[n++] = letter;
+  }
+  return EventField::of_str(name, std::string_view(buf, n));
+}
+
+// The fields of an event, by kind. JSON writes them as an object; the text report summarises.
+inline FieldList event_fields(const Event& e) noexcept {
+  FieldList f;
+  switch (e.kind) {
+    case EventKind::sched_switch:
+      f.add(EventField::of_str("prev_comm", e.sw.prev_comm.view()));
+      f.add(EventField::of_int("prev_pid", e.sw.prev_pid));
+      f.add(EventField::of_int("prev_prio", e.sw.prev_prio));
+      f.add(prev_state_field("prev_state", e.prev_state, e.sw.prev_state_raw));
+      f.add(EventField::of_int("prev_state_raw", e.sw.prev_state_raw));
+      f.add(EventField::of_str("next_comm", e.sw.next_comm.view()));
+      f.add(EventField::of_int("next_pid", e.sw.next_pid));
+      f.add(EventField::of_int("next_prio", e.sw.next_prio));
+      break;
+    case EventKind::sched_wakeup:
+    case EventKind::sched_wakeup_new:
+    case EventKind::sched_waking:
+      f.add(EventField::of_str("comm", e.wakeup.comm.view()));
+      f.add(EventField::of_int("pid", e.wakeup.pid));
+      f.add(EventField::of_int("prio", e.wakeup.prio));
+      f.add(EventField::of_int("target_cpu", e.wakeup.target_cpu));
+      break;
+    case EventKind::process_exit:  // the kernel's sched_process_exit has no target_cpu
+      f.add(EventField::of_str("comm", e.wakeup.comm.view()));
+      f.add(EventField::of_int("pid", e.wakeup.pid));
+      f.add(EventField::of_int("prio", e.wakeup.prio));
+      break;
+    case EventKind::process_fork:
+      f.add(EventField::of_int("parent_pid", e.fork.parent_pid));
+      f.add(EventField::of_int("child_pid", e.fork.child_pid));
+      f.add(EventField::of_str("child_comm", e.fork.child_comm.view()));
+      break;
+    case EventKind::timer_sleep:
+      f.add(EventField::of_str(
+          "source", e.timer.source == TimerSleepSource::syscall ? "syscall" : "hrtimer"));
+      if (e.timer.syscall_nr >= 0)
+        f.add(EventField::of_int("nr", e.timer.syscall_nr));
+      else
+        f.add(EventField::of_null("nr"));  // hrtimer, or a syscalls:sys_enter_* marker
+      break;
+    case EventKind::syscall:
+      f.add(EventField::of_int("nr", e.sys.nr));
+      break;
+    case EventKind::irq_entry:
+    case EventKind::irq_thread_entry:
+      f.add(EventField::of_int("irq", e.irq.irq));
+      f.add(EventField::of_str("name", e.irq.name.view()));
+      break;
+    case EventKind::irq_exit:
+    case EventKind::irq_thread_exit:
+      f.add(EventField::of_int("irq", e.irq.irq));
+      f.add(EventField::of_int("ret", e.irq.ret));
+      break;
+    case EventKind::lost_events:
+      // Counts beyond int64 do not occur; clamp rather than wrap to a negative number.
+      f.add(EventField::of_int("count", e.lost.count > static_cast<std::uint64_t>(INT64_MAX)
+                                            ? INT64_MAX
+                                            : static_cast<std::int64_t>(e.lost.count)));
+      break;
+    case EventKind::other:
+      f.add(EventField::of_str("name", e.other.name.view()));
+      break;
+  }
+  return f;
+}
+
+}  // namespace v1
+}  // namespace rtlat

@@ -1,0 +1,252 @@
+// The JSON report: the stable, documented contract (see docs in the README "JSON schema").
+//
+//   {"trace": {"source": str, "events": int, "cpus": int, "start_ns": int, "end_ns": int,
+//              "lost_events": int, "implicit_switches": int, "unobserved_latency": int,
+//              "unobserved_response": int, "unobserved_relief": int, "unobserved_irq": int,
+//              "lost_event_markers": int, "skipped": int},
+//    "tasks": [{"pid": int, "tgid": int|null, "comm": str,
+//      "metrics": {"latency"|"response"|"relief"|"irq": {
+//         "count": int, "min_ns": int|null, "max_ns": int|null, "mean_ns": num|null,
+//         "p50_ns", "p90_ns", "p99_ns", "p999_ns": int|null, "derived": bool,
+//         "slo_ns": int|null, "violations": int,
+//         "worst": null | {"start_ns": int, "end_ns": int, "cpu": int, "elided": int,
+//                          "events": [{"ts_ns": int, "cpu": int, "pid": int, "event": str,
+//                                      "fields": {...}}]}}}}]}
+//
+// The five trace keys after "unobserved_latency" are additive to the issue's schema. All four
+// metric keys are always present. An event's "pid" is its common_pid; "fields" depend on the
+// event (see event_fields.hpp). Strings are valid UTF-8: invalid bytes (a comm truncated inside
+// a multi-byte character) become U+FFFD, control characters are escaped.
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "rtlat/report/event_fields.hpp"
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+namespace detail {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when the bytes there are not one (overlong
+// forms, surrogates, code points above U+10FFFF and truncated sequences are all invalid).
+inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = byte(i);
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // the allowed range of the second byte
+  if (b0 >= 0xc2 && b0 <= 0xdf)
+    len = 2;
+  else if (b0 == 0xe0)
+    len = 3, lo = 0xa0;
+  else if (b0 == 0xed)
+    len = 3, hi = 0x9f;
+  else if (b0 >= 0xe1 && b0 <= 0xef)
+    len = 3;
+  else if (b0 == 0xf0)
+    len = 4, lo = 0x90;
+  else if (b0 == 0xf4)
+    len = 4, hi = 0x8f;
+  else if (b0 >= 0xf1 && b0 <= 0xf3)
+    len = 4;
+  else
+    return 0;
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  return len;
+}
+
+}  // namespace detail
+
+// Writes s as a JSON string literal, quotes included.
+inline void write_json_string(std::ostream& os, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t len = detail::utf8_sequence_length(s, i);
+    if (len == 0) {
+      out += "\\ufffd";
+      ++i;
+    } else {
+      out.append(s.data() + i, len);
+      i += len;
+    }
+  }
+  out += '"';
+  os << out;
+}
+
+namespace detail {
+
+inline void json_opt_int(std::ostream& os, const std::optional<std::int64_t>& v) {
+  if (v)
+    os << *v;
+  else
+    os << "null";
+}
+
+// The shortest text that reads back as the same double; null for NaN / infinity (not JSON).
+inline void json_double(std::ostream& os, double v) {
+  if (!std::isfinite(v)) {
+    os << "null";
+    return;
+  }
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  os << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+inline void json_event(std::ostream& os, const Event& e) {
+  os << "{\"ts_ns\": " << e.ts << ", \"cpu\": " << e.cpu << ", \"pid\": " << e.common_pid
+     << ", \"event\": ";
+  write_json_string(os, event_display_name(e));
+  os << ", \"fields\": {";
+  bool first = true;
+  for (const EventField& f : event_fields(e)) {
+    if (!first) os << ", ";
+    first = false;
+    write_json_string(os, f.name);
+    os << ": ";
+    switch (f.type) {
+      case EventField::Type::integer:
+        os << f.integer;
+        break;
+      case EventField::Type::string:
+        write_json_string(os, f.str());
+        break;
+      case EventField::Type::null:
+        os << "null";
+        break;
+    }
+  }
+  os << "}}";
+}
+
+inline void json_metric(std::ostream& os, const MetricResult& m, const char* indent) {
+  os << "{\"count\": " << m.count << ", \"min_ns\": ";
+  json_opt_int(os, m.min_ns);
+  os << ", \"max_ns\": ";
+  json_opt_int(os, m.max_ns);
+  os << ", \"mean_ns\": ";
+  if (m.mean_ns)
+    json_double(os, *m.mean_ns);
+  else
+    os << "null";
+  os << ",\n" << indent << " \"p50_ns\": ";
+  json_opt_int(os, m.p50_ns);
+  os << ", \"p90_ns\": ";
+  json_opt_int(os, m.p90_ns);
+  os << ", \"p99_ns\": ";
+  json_opt_int(os, m.p99_ns);
+  os << ", \"p999_ns\": ";
+  json_opt_int(os, m.p999_ns);
+  os << ", \"derived\": " << (m.derived ? "true" : "false") << ", \"slo_ns\": ";
+  json_opt_int(os, m.slo_ns);
+  os << ", \"violations\": " << m.violations << ",\n" << indent << " \"worst\": ";
+  if (!m.worst) {
+    os << "null}";
+    return;
+  }
+  const WorstWindow& w = *m.worst;
+  os << "{\"start_ns\": " << w.start_ns << ", \"end_ns\": " << w.end_ns << ", \"cpu\": " << w.cpu
+     << ", \"elided\": " << w.elided << ", \"events\": [";
+  for (std::size_t i = 0; i < w.events.size(); ++i) {
+    os << (i == 0 ? "\n" : ",\n") << indent << "   ";
+    json_event(os, w.events[i]);
+  }
+  os << "]}}";
+}
+
+inline void json_task(std::ostream& os, const TaskResult& t) {
+  os << "{\"pid\": " << t.pid << ", \"tgid\": ";
+  if (t.tgid)
+    os << *t.tgid;
+  else
+    os << "null";
+  os << ", \"comm\": ";
+  write_json_string(os, t.comm);
+  os << ",\n   \"metrics\": {";
+  for (std::size_t i = 0; i < metric_count; ++i) {
+    const Metric m = all_metrics[i];
+    os << (i == 0 ? "\n" : ",\n") << "    ";
+    write_json_string(os, metric_name(m));
+    os << ": ";
+    json_metric(os, t[m], "     ");
+  }
+  os << "}}";
+}
+
+}  // namespace detail
+
+// Writes the whole report, tasks in the order of `r.tasks`. One task per block of lines so the
+// output diffs well; the exact whitespace is not part of the contract.
+inline void write_json(std::ostream& os, const Results& r) {
+  const TraceStats& t = r.trace;
+  os << "{\"trace\": {\"source\": ";
+  write_json_string(os, t.source);
+  os << ", \"events\": " << t.events << ", \"cpus\": " << t.cpus << ", \"start_ns\": " << t.start_ns
+     << ", \"end_ns\": " << t.end_ns << ",\n  \"lost_events\": " << t.lost_events
+     << ", \"implicit_switches\": " << t.implicit_switches
+     << ", \"unobserved_latency\": " << t.unobserved_latency
+     << ",\n  \"unobserved_response\": " << t.unobserved_response
+     << ", \"unobserved_relief\": " << t.unobserved_relief
+     << ", \"unobserved_irq\": " << t.unobserved_irq
+     << ", \"lost_event_markers\": " << t.lost_event_markers << ", \"skipped\": " << t.skipped
+     << "},\n \"tasks\": [";
+  for (std::size_t i = 0; i < r.tasks.size(); ++i) {
+    os << (i == 0 ? "\n  " : ",\n  ");
+    detail::json_task(os, r.tasks[i]);
+  }
+  os << "]}\n";
+}
+
+}  // namespace v1
+}  // namespace rtlat

@@ -1,0 +1,331 @@
+// The text report: a trace summary, then one block per task like a kernel latency module's
+// report: per metric count / min / max / mean / percentiles / SLO bound / violations, then the
+// worst-case windows event by event, with times relative to the window start in microseconds.
+//
+// Output is plain ASCII (bytes outside 0x20..0x7e in comms print as '?') and no line is longer
+// than text_report_columns, so it reads in a 100-column terminal and in a code review.
+#pragma once
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "rtlat/duration.hpp"
+#include "rtlat/report/event_fields.hpp"
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+inline constexpr std::size_t text_report_columns = 100;
+
+struct TextReportOptions {
+  // Show tasks that have no sample in any metric (the user selected them by pid / tgid / comm).
+  bool show_tasks_without_samples = false;
+};
+
+// The report order: worst latency first; tasks without a latency sample last; ties by pid.
+// Returns indices into `tasks`.
+inline std::vector<std::size_t> order_by_worst_latency(const std::vector<TaskResult>& tasks) {
+  std::vector<std::size_t> idx(tasks.size());
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+    const std::optional<std::int64_t>& ma = tasks[a][Metric::latency].max_ns;
+    const std::optional<std::int64_t>& mb = tasks[b][Metric::latency].max_ns;
+    if (ma.has_value() != mb.has_value()) return ma.has_value();
+    if (ma && *ma != *mb) return *ma > *mb;
+    return tasks[a].pid < tasks[b].pid;
+  });
+  return idx;
+}
+
+// `--top N`: keeps the N tasks with the highest worst latency, in that order (all reports).
+inline void keep_top_by_latency(Results& r, std::size_t n) {
+  const std::vector<std::size_t> order = order_by_worst_latency(r.tasks);
+  std::vector<TaskResult> kept;
+  kept.reserve(std::min(n, order.size()));
+  for (std::size_t i = 0; i < order.size() && i < n; ++i)
+    kept.push_back(std::move(r.tasks[order[i]]));
+  r.tasks = std::move(kept);
+}
+
+inline bool has_samples(const TaskResult& t) noexcept {
+  for (const MetricResult& m : t.metrics)
+    if (m.count != 0) return true;
+  return false;
+}
+
+namespace detail {
+
+inline std::string printable(std::string_view s, std::size_t max_len = 32) {
+  std::string out;
+  out.reserve(std::min(s.size(), max_len));
+  for (std::size_t i = 0; i < s.size() && out.size() < max_len; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  }
+  return out;
+}
+
+template <class... Args>
+std::string fmt(const char* f, Args... args) {
+  char buf[256];
+  const int n = std::snprintf(buf, sizeof buf, f, args...);
+  if (n < 0) return std::string();
+  if (static_cast<std::size_t>(n) < sizeof buf)
+    return std::string(buf, static_cast<std::size_t>(n));
+  std::string big(static_cast<std::size_t>(n) + 1, '\0');
+  std::snprintf(big.data(), big.size(), f, args...);
+  big.pop_back();
+  return big;
+}
+
+// Seconds with microsecond digits, as trace-cmd prints timestamps: "1234.567890".
+inline std::string seconds(Timestamp ns) {
+  const bool neg = ns < 0;
+  const std::uint64_t a = neg ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
+  return fmt("%s%" PRIu64 ".%06" PRIu64, neg ? "-" : "", a / 1000000000u, (a / 1000u) % 1000000u);
+}
+
+inline std::string opt_duration(const std::optional<std::int64_t>& v) {
+  return v ? format_duration(*v) : std::string("-");
+}
+
+// Writes `head` + `body`, wrapping `body` at spaces so no line exceeds the column limit;
+// continuation lines start at the body's column (or 8 when the head is very wide).
+inline void wrapped_line(std::ostream& os, const std::string& head, std::string_view body) {
+  const std::size_t limit = text_report_columns;
+  std::string line = head;
+  if (line.size() > limit) line.resize(limit);
+  const std::size_t indent = line.size() <= 70 ? line.size() : 8;
+  while (!body.empty()) {
+    const std::size_t room = limit - line.size();
+    if (body.size() <= room) {
+      line += body;
+      break;
+    }
+    std::size_t cut = body.rfind(' ', room);
+    if (cut == std::string_view::npos || cut == 0) cut = room;  // one token wider than the room
+    line += body.substr(0, cut);
+    body.remove_prefix(cut);
+    while (!body.empty() && body.front() == ' ') body.remove_prefix(1);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    os << line << '\n';
+    line.assign(indent, ' ');
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  os << line << '\n';
+}
+
+// Names for the common_pids of a window: what its own events say first, then the task table.
+class CommLookup {
+ public:
+  explicit CommLookup(const Results& r) {
+    for (const TaskResult& t : r.tasks) tasks_.emplace(t.pid, t.comm);
+  }
+  void learn(const WorstWindow& w) {
+    window_.clear();
+    for (const Event& e : w.events) {
+      switch (e.kind) {
+        case EventKind::sched_switch:
+          window_[e.sw.prev_pid] = e.sw.prev_comm.view();
+          window_[e.sw.next_pid] = e.sw.next_comm.view();
+          break;
+        case EventKind::sched_wakeup:
+        case EventKind::sched_wakeup_new:
+        case EventKind::sched_waking:
+        case EventKind::process_exit:
+          window_[e.wakeup.pid] = e.wakeup.comm.view();
+          break;
+        case EventKind::process_fork:
+          window_[e.fork.child_pid] = e.fork.child_comm.view();
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  // "comm-pid" as the kernel's trace output prints a task.
+  std::string task(Pid pid) const {
+    if (pid < 0) return "-";
+    if (pid == 0) return "<idle>-0";
+    std::string_view comm = "<...>";
+    if (auto it = window_.find(pid); it != window_.end() && !it->second.empty())
+      comm = it->second;
+    else if (auto jt = tasks_.find(pid); jt != tasks_.end() && !jt->second.empty())
+      comm = jt->second;
+    return printable(comm, 16) + "-" + std::to_string(pid);
+  }
+
+ private:
+  std::unordered_map<Pid, std::string_view> tasks_;
+  std::unordered_map<Pid, std::string_view> window_;
+};
+
+inline std::string comm_pid_prio(std::string_view comm, Pid pid, int prio) {
+  return printable(comm, 16) + ":" + std::to_string(pid) + " [" + std::to_string(prio) + "]";
+}
+
+// The compact one-line form of an event's fields.
+inline std::string field_summary(const Event& e) {
+  switch (e.kind) {
+    case EventKind::sched_switch:
+      return comm_pid_prio(e.sw.prev_comm.view(), e.sw.prev_pid, e.sw.prev_prio) + " " +
+             std::string(prev_state_field("", e.prev_state, e.sw.prev_state_raw).str()) + " ==> " +
+             comm_pid_prio(e.sw.next_comm.view(), e.sw.next_pid, e.sw.next_prio);
+    case EventKind::sched_wakeup:
+    case EventKind::sched_wakeup_new:
+    case EventKind::sched_waking:
+      return comm_pid_prio(e.wakeup.comm.view(), e.wakeup.pid, e.wakeup.prio) +
+             fmt(" CPU:%03d", static_cast<int>(e.wakeup.target_cpu));
+    case EventKind::process_exit:
+      return comm_pid_prio(e.wakeup.comm.view(), e.wakeup.pid, e.wakeup.prio);
+    case EventKind::other:
+      return std::string();  // the name is the event column
+    default:
+      break;
+  }
+  std::string s;
+  for (const EventField& f : event_fields(e)) {
+    if (!s.empty()) s += ' ';
+    s += f.name;
+    s += '=';
+    switch (f.type) {
+      case EventField::Type::integer:
+        s += std::to_string(f.integer);
+        break;
+      case EventField::Type::string:
+        s += printable(f.str(), 24);
+        break;
+      case EventField::Type::null:
+        s += '-';
+        break;
+    }
+  }
+  return s;
+}
+
+inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
+                         const WorstWindow& w, CommLookup& names) {
+  std::string head =
+      fmt("  worst %s %s: %s .. %s s, cpu %d, %zu events", std::string(metric_name(metric)).c_str(),
+          opt_duration(m.max_ns).c_str(), seconds(w.start_ns).c_str(), seconds(w.end_ns).c_str(),
+          w.cpu, w.events.size());
+  if (w.elided != 0) head += fmt(" (+%" PRIu64 " elided)", w.elided);
+  wrapped_line(os, head, "");
+  names.learn(w);
+  std::vector<std::string> tasks;
+  tasks.reserve(w.events.size());
+  std::size_t task_w = 0, name_w = 0;
+  for (const Event& e : w.events) {
+    tasks.push_back(names.task(e.common_pid));
+    task_w = std::max(task_w, tasks.back().size());
+    name_w = std::max(name_w, printable(event_display_name(e)).size());
+  }
+  task_w = std::min<std::size_t>(task_w, 23);
+  name_w = std::min<std::size_t>(name_w, 26);
+  for (std::size_t i = 0; i < w.events.size(); ++i) {
+    const Event& e = w.events[i];
+    const Timestamp rel = e.ts - w.start_ns;
+    const double us = static_cast<double>(rel < 0 ? -rel : rel) / 1e3;
+    std::string head_line = fmt("    %c%10.3fus %3u ", rel < 0 ? '-' : '+', us, e.cpu);
+    std::string task = tasks[i];
+    task.resize(std::max(task.size(), task_w), ' ');
+    std::string name = printable(event_display_name(e));
+    name.resize(std::max(name.size(), name_w), ' ');
+    head_line += task + " " + name + " ";
+    wrapped_line(os, head_line, field_summary(e));
+  }
+  if (w.elided != 0) os << fmt("    ... %" PRIu64 " more events elided\n", w.elided);
+}
+
+inline void write_task(std::ostream& os, const TaskResult& t, CommLookup& names) {
+  std::string head = "=== " + printable(t.comm) + "  pid " + std::to_string(t.pid) + "  tgid " +
+                     (t.tgid ? std::to_string(*t.tgid) : std::string("?"));
+  if (t.exited) head += "  (exited)";
+  head += " ";
+  if (head.size() < text_report_columns) head.resize(text_report_columns, '=');
+  wrapped_line(os, head, "");
+  os << fmt("  %-8s %8s %8s %8s %8s %8s %8s %8s %8s %8s %6s\n", "metric", "count", "min", "max",
+            "mean", "p50", "p90", "p99", "p99.9", "slo", "viol");
+  bool any_derived = false;
+  for (Metric metric : all_metrics) {
+    const MetricResult& m = t[metric];
+    std::string name(metric_name(metric));
+    if (m.derived) {
+      name += '*';
+      any_derived = true;
+    }
+    std::optional<std::int64_t> mean;
+    if (m.mean_ns && std::isfinite(*m.mean_ns)) mean = std::llround(*m.mean_ns);
+    const std::string viol = m.slo_ns ? std::to_string(m.violations) : std::string("-");
+    const std::string row =
+        fmt("%-8s %8" PRIu64 " %8s %8s %8s %8s %8s %8s %8s %8s %6s", name.c_str(), m.count,
+            opt_duration(m.min_ns).c_str(), opt_duration(m.max_ns).c_str(),
+            opt_duration(mean).c_str(), opt_duration(m.p50_ns).c_str(),
+            opt_duration(m.p90_ns).c_str(), opt_duration(m.p99_ns).c_str(),
+            opt_duration(m.p999_ns).c_str(), opt_duration(m.slo_ns).c_str(), viol.c_str());
+    wrapped_line(os, "  ", row);  // only absurd values make it wider than the page
+  }
+  if (any_derived)
+    os << "  * derived from scheduler events (the trace has no irq_threaded_handler events)\n";
+  for (Metric metric : all_metrics) {
+    const MetricResult& m = t[metric];
+    if (m.worst) write_window(os, metric, m, *m.worst, names);
+  }
+}
+
+inline void write_summary(std::ostream& os, const TraceStats& s) {
+  std::string source = printable(s.source, 512);
+  if (source.size() > 80) source = "..." + source.substr(source.size() - 77);
+  os << "rtlat report: " << source << '\n';
+  const Timestamp dur = s.end_ns > s.start_ns ? s.end_ns - s.start_ns : 0;
+  wrapped_line(
+      os, "  ",
+      fmt("%" PRIu64 " events, %d cpus, %s (%s .. %s s)", s.events, s.cpus,
+          format_duration(dur).c_str(), seconds(s.start_ns).c_str(), seconds(s.end_ns).c_str()));
+  wrapped_line(os, "  ",
+               fmt("%" PRIu64 " lost events (%" PRIu64 " markers), %" PRIu64
+                   " implicit switches, %" PRIu64 " skipped",
+                   s.lost_events, s.lost_event_markers, s.implicit_switches, s.skipped));
+  os << fmt("  unobserved samples: latency %" PRIu64 ", response %" PRIu64 ", relief %" PRIu64
+            ", irq %" PRIu64 "\n",
+            s.unobserved_latency, s.unobserved_response, s.unobserved_relief, s.unobserved_irq);
+  if (s.unobserved_latency != 0)
+    os << "  note: switch-ins were not recorded, so those latency samples were dropped, not "
+          "guessed\n";
+  if (s.unobserved_response + s.unobserved_relief + s.unobserved_irq != 0)
+    os << "  note: intervals cut by lost events or lost task state were dropped, not guessed\n";
+}
+
+}  // namespace detail
+
+inline void write_text(std::ostream& os, const Results& r, const TextReportOptions& opt = {}) {
+  detail::write_summary(os, r.trace);
+  detail::CommLookup names(r);
+  std::size_t hidden = 0;
+  for (std::size_t i : order_by_worst_latency(r.tasks)) {
+    const TaskResult& t = r.tasks[i];
+    if (!opt.show_tasks_without_samples && !has_samples(t)) {
+      ++hidden;
+      continue;
+    }
+    os << '\n';
+    detail::write_task(os, t, names);
+  }
+  if (hidden != 0)
+    os << '\n' << hidden << (hidden == 1 ? " task" : " tasks") << " without samples not shown\n";
+  if (r.tasks.empty()) os << "\nno tasks\n";
+}
+
+}  // namespace v1
+}  // namespace rtlat
