@@ -1,0 +1,487 @@
+// Engine rules on hand-worked event sequences. Times are in microseconds; every expected value
+// is worked out in the comment above the check.
+#include <gtest/gtest.h>
+
+#include "event_builder.hpp"
+
+using namespace rtlat;
+using rtlat::test::Feed;
+using rtlat::test::find_task;
+using rtlat::test::us;
+
+namespace {
+
+constexpr PrevState S = PrevState::sleeping;
+constexpr PrevState R = PrevState::runnable;
+constexpr PrevState Rp = PrevState::preempted;
+constexpr PrevState D = PrevState::blocked;
+constexpr PrevState X = PrevState::dead;
+
+// By value: callers may pass a task of a temporary Results.
+MetricResult M(const TaskResult* t, Metric m) {
+  return (*t)[m];
+}
+
+TEST(Engine, MultipleWakeupsBeforeSwitchInMeasureFromTheFirst) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");   // A sleeps
+  f.wake(10, 1, 200, 100, "A", 0);           // latency and response start at 10
+  f.wake(12, 1, 200, 100, "A", 0);           // A is runnable: starts nothing
+  f.sw(15, 0, 0, "swapper/0", R, 100, "A");  // latency 15 - 10 = 5
+  f.sw(20, 0, 100, "A", S, 0, "swapper/0");  // response 20 - 10 = 10
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::latency).count, 1u);
+  EXPECT_EQ(M(t, Metric::latency).max_ns, 5000);
+  EXPECT_EQ(M(t, Metric::response).count, 1u);
+  EXPECT_EQ(M(t, Metric::response).max_ns, 10000);
+  EXPECT_EQ(M(t, Metric::relief).count, 0u);
+  EXPECT_EQ(r.trace.implicit_switches, 0u);
+  EXPECT_EQ(r.trace.unobserved_latency, 0u);
+  ASSERT_EQ(f.samples.size(), 2u);
+  EXPECT_EQ(f.samples[0].metric, Metric::latency);
+  EXPECT_EQ(f.samples[0].start_ns, us(10));
+  EXPECT_EQ(f.samples[0].end_ns, us(15));
+}
+
+TEST(Engine, PreemptionInsideResponseDoesNotEndIt) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+  f.wake(10, 1, 200, 100, "A", 0);
+  f.sw(12, 0, 0, "swapper/0", R, 100, "A");  // latency 2
+  f.sw(20, 0, 100, "A", Rp, 300, "C");       // preempted: response goes on
+  f.sw(25, 0, 300, "C", S, 100, "A");        // back in: not a latency sample (no wakeup)
+  f.sw(30, 0, 100, "A", S, 0, "swapper/0");  // response 30 - 10 = 20
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::latency).count, 1u);
+  EXPECT_EQ(M(t, Metric::latency).max_ns, 2000);
+  EXPECT_EQ(M(t, Metric::response).count, 1u);
+  EXPECT_EQ(M(t, Metric::response).min_ns, 20000);
+}
+
+TEST(Engine, ReliefSpansAMutexSleepInsideTheCycle) {
+  Analyzer a;
+  Feed f(a);
+  f.nanosleep(0, 0, 100);
+  f.sw(1, 0, 100, "ctl", S, 0, "swapper/0");     // a timer sleep
+  f.wake(1000, 0, 0, 100, "ctl", 0);             // timer wakeup: relief starts at 1000
+  f.sw(1005, 0, 0, "swapper/0", R, 100, "ctl");  // latency 5
+  f.sw(1100, 0, 100, "ctl", S, 0, "swapper/0");  // mutex sleep: response 100, relief goes on
+  f.wake(1300, 1, 200, 100, "ctl", 0);           // mutex released: latency starts, relief goes on
+  f.sw(1302, 0, 0, "swapper/0", R, 100, "ctl");  // latency 2
+  f.nanosleep(1400, 0, 100);
+  f.sw(1401, 0, 100, "ctl", S, 0, "swapper/0");  // response 101, relief 1401 - 1000 = 401
+  f.wake(2000, 0, 0, 100, "ctl", 0);
+  f.sw(2003, 0, 0, "swapper/0", R, 100, "ctl");  // latency 3
+  f.nanosleep(2050, 0, 100);
+  f.sw(2051, 0, 100, "ctl", S, 0, "swapper/0");  // response 51, relief 51
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::latency).count, 3u);
+  EXPECT_EQ(M(t, Metric::latency).min_ns, 2000);
+  EXPECT_EQ(M(t, Metric::latency).max_ns, 5000);
+  EXPECT_EQ(M(t, Metric::response).count, 3u);
+  EXPECT_EQ(M(t, Metric::response).min_ns, 51000);
+  EXPECT_EQ(M(t, Metric::response).max_ns, 101000);
+  EXPECT_EQ(M(t, Metric::relief).count, 2u);
+  EXPECT_EQ(M(t, Metric::relief).min_ns, 51000);
+  EXPECT_EQ(M(t, Metric::relief).max_ns, 401000);
+  EXPECT_DOUBLE_EQ(*M(t, Metric::relief).mean_ns, (401000.0 + 51000.0) / 2);
+}
+
+TEST(Engine, EventDrivenTaskHasNoRelief) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "worker", S, 0, "swapper/0");  // futex wait, no timer marker
+  for (int i = 1; i <= 3; ++i) {
+    const double t0 = i * 100.0;
+    f.wake(t0, 1, 200, 100, "worker", 0);
+    f.sw(t0 + i, 0, 0, "swapper/0", R, 100, "worker");   // latency i
+    f.sw(t0 + 10, 0, 100, "worker", S, 0, "swapper/0");  // response 10
+  }
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::latency).count, 3u);
+  EXPECT_EQ(M(t, Metric::latency).min_ns, 1000);
+  EXPECT_EQ(M(t, Metric::latency).max_ns, 3000);
+  EXPECT_DOUBLE_EQ(*M(t, Metric::latency).mean_ns, 2000.0);
+  EXPECT_EQ(M(t, Metric::response).count, 3u);
+  EXPECT_EQ(M(t, Metric::relief).count, 0u);
+  EXPECT_FALSE(M(t, Metric::relief).max_ns.has_value());
+  EXPECT_FALSE(M(t, Metric::relief).worst.has_value());
+}
+
+TEST(Engine, IrqThreadEntryExitPairs) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 0, "swapper/0", R, 50, "irq/42-eth0");
+  a.feed(Event::make_irq(EventKind::irq_thread_entry, us(10), 0, 50, 42, "eth0"));
+  a.feed(Event::make_irq(EventKind::irq_thread_exit, us(15), 0, 50, 42));  // 5
+  a.feed(Event::make_irq(EventKind::irq_thread_entry, us(30), 0, 50, 42, "eth0"));
+  a.feed(Event::make_irq(EventKind::irq_thread_exit, us(130), 0, 50, 42));  // 100
+  // Entry/exit of a task that is not an irq/ thread is not an irq metric.
+  f.sw(140, 0, 50, "irq/42-eth0", S, 60, "worker");
+  a.feed(Event::make_irq(EventKind::irq_thread_entry, us(141), 0, 60, 42, "eth0"));
+  a.feed(Event::make_irq(EventKind::irq_thread_exit, us(142), 0, 60, 42));
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 50);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::irq).count, 2u);
+  EXPECT_EQ(M(t, Metric::irq).min_ns, 5000);
+  EXPECT_EQ(M(t, Metric::irq).max_ns, 100000);
+  EXPECT_FALSE(M(t, Metric::irq).derived);
+  EXPECT_EQ(M(find_task(r, 60), Metric::irq).count, 0u);
+}
+
+TEST(Engine, DerivedIrqIsOnCpuTimeWithoutPreemption) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 50, "irq/42-eth0", S, 0, "swapper/0");
+  f.wake(10, 0, 0, 50, "irq/42-eth0", 0);
+  f.sw(11, 0, 0, "swapper/0", R, 50, "irq/42-eth0");  // activation starts: latency 1
+  f.sw(15, 0, 50, "irq/42-eth0", Rp, 300, "C");       // 4 on CPU, then preempted
+  f.sw(25, 0, 300, "C", S, 50, "irq/42-eth0");        // resumes
+  f.sw(28, 0, 50, "irq/42-eth0", S, 0, "swapper/0");  // +3: activation = 7
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 50);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::irq).count, 1u);
+  EXPECT_EQ(M(t, Metric::irq).max_ns, 7000);
+  EXPECT_TRUE(M(t, Metric::irq).derived);
+  EXPECT_EQ(M(t, Metric::latency).max_ns, 1000);
+  // Non-irq tasks never get a derived irq metric.
+  EXPECT_EQ(M(find_task(r, 300), Metric::irq).count, 0u);
+  EXPECT_FALSE(M(find_task(r, 300), Metric::irq).derived);
+}
+
+TEST(Engine, DerivedIrqNeedsASeenSwitchIn) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 50, "irq/42-eth0", S, 0, "swapper/0");
+  f.wake(10, 0, 0, 50, "irq/42-eth0", 0);
+  f.run(11, 0, 50);                                   // switch-in not recorded
+  f.sw(28, 0, 50, "irq/42-eth0", S, 0, "swapper/0");  // activation start unknown: no sample
+  const Results r = a.results();
+  EXPECT_EQ(M(find_task(r, 50), Metric::irq).count, 0u);
+  EXPECT_EQ(r.trace.unobserved_irq, 1u);
+  EXPECT_EQ(r.trace.unobserved_latency, 1u);
+}
+
+TEST(Engine, MissingSwitchInAfterIdleDropsLatencyKeepsResponse) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+  f.wake(10, 1, 200, 100, "A", 0);
+  f.run(12, 0, 100);                         // A runs on CPU 0, but swapper -> A was not recorded
+  f.sw(20, 0, 100, "A", S, 0, "swapper/0");  // response 20 - 10 = 10 (both ends seen)
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  EXPECT_EQ(M(t, Metric::latency).count, 0u);
+  EXPECT_EQ(r.trace.unobserved_latency, 1u);
+  EXPECT_EQ(r.trace.implicit_switches, 1u);
+  EXPECT_EQ(M(t, Metric::response).count, 1u);
+  EXPECT_EQ(M(t, Metric::response).max_ns, 10000);
+}
+
+TEST(Engine, ReliefIsKeptWhenOnlyTheSwitchInIsMissing) {
+  Analyzer a;
+  Feed f(a);
+  f.nanosleep(0, 0, 100);
+  f.sw(1, 0, 100, "ctl", S, 0, "swapper/0");
+  f.wake(1000, 0, 0, 100, "ctl", 0);
+  f.nanosleep(1200, 0, 100);                     // runs: switch-in missing
+  f.sw(1201, 0, 100, "ctl", S, 0, "swapper/0");  // relief 201, response 201
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  EXPECT_EQ(M(t, Metric::latency).count, 0u);
+  EXPECT_EQ(M(t, Metric::relief).count, 1u);
+  EXPECT_EQ(M(t, Metric::relief).max_ns, 201000);
+  EXPECT_EQ(M(t, Metric::response).max_ns, 201000);
+}
+
+TEST(Engine, TaskSwitchedOutUnseenLosesItsInFlightResponse) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+  f.wake(10, 1, 200, 100, "A", 0);
+  f.sw(11, 0, 0, "swapper/0", R, 100, "A");  // latency 1, response open
+  f.run(20, 0, 300);                         // someone else runs: A left unseen
+  f.wake(30, 1, 200, 100, "A", 0);           // so A slept unseen: response end unknown
+  f.sw(31, 0, 300, "B", S, 100, "A");        // latency 1
+  f.sw(40, 0, 100, "A", S, 0, "swapper/0");  // response 40 - 30 = 10
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  EXPECT_EQ(M(t, Metric::latency).count, 2u);
+  EXPECT_EQ(M(t, Metric::response).count, 1u);
+  EXPECT_EQ(M(t, Metric::response).max_ns, 10000);
+  EXPECT_EQ(r.trace.unobserved_response, 1u);
+  EXPECT_EQ(r.trace.implicit_switches, 1u);
+}
+
+TEST(Engine, LostEventsDropInFlightIntervalsOfThatCpu) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+  f.sw(0, 1, 400, "Z", S, 0, "swapper/1");
+  f.wake(10, 1, 200, 100, "A", 0);           // A waits on CPU 0
+  f.wake(10, 1, 200, 400, "Z", 1);           // Z waits on CPU 1
+  f.lost(11, 0, 5);                          // CPU 0 lost 5 events: A's latency/response are void
+  f.sw(12, 0, 0, "swapper/0", R, 100, "A");  // no sample: A's state was unknown
+  f.sw(13, 1, 200, "B", S, 400, "Z");        // Z unaffected: latency 3
+  f.sw(20, 0, 100, "A", S, 0, "swapper/0");  // no response
+  f.wake(30, 1, 200, 100, "A", 0);
+  f.sw(31, 0, 0, "swapper/0", R, 100, "A");  // latency 1
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  EXPECT_EQ(M(t, Metric::latency).count, 1u);
+  EXPECT_EQ(M(t, Metric::latency).max_ns, 1000);
+  EXPECT_EQ(M(t, Metric::response).count, 0u);
+  EXPECT_EQ(M(find_task(r, 400), Metric::latency).max_ns, 3000);
+  EXPECT_EQ(r.trace.lost_events, 5u);
+  EXPECT_EQ(r.trace.lost_event_markers, 1u);
+  EXPECT_EQ(r.trace.unobserved_latency, 1u);
+  EXPECT_EQ(r.trace.unobserved_response, 1u);
+}
+
+TEST(Engine, PidReuseMakesANewTask) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "old", S, 0, "swapper/0");
+  f.wake(10, 1, 200, 100, "old", 0);
+  f.sw(11, 0, 0, "swapper/0", R, 100, "old");  // latency 1
+  a.feed(Event::make_exit(us(12), 0, 100, 100, "old", 120));
+  f.sw(13, 0, 100, "old", X, 0, "swapper/0");
+  a.feed(Event::make_fork(us(20), 1, 200, 200, 100, "new"));
+  f.wake(21, 1, 200, 100, "new", 0, EventKind::sched_wakeup_new);
+  f.sw(25, 0, 0, "swapper/0", R, 100, "new");  // latency 4
+  const Results r = a.results();
+  const TaskResult* t1 = find_task(r, 100, 0);
+  const TaskResult* t2 = find_task(r, 100, 1);
+  ASSERT_NE(t1, nullptr);
+  ASSERT_NE(t2, nullptr);
+  EXPECT_EQ(t1->comm, "old");
+  EXPECT_TRUE(t1->exited);
+  EXPECT_EQ(M(t1, Metric::latency).max_ns, 1000);
+  EXPECT_EQ(t2->comm, "new");
+  EXPECT_FALSE(t2->exited);
+  EXPECT_EQ(M(t2, Metric::latency).count, 1u);
+  EXPECT_EQ(M(t2, Metric::latency).max_ns, 4000);
+}
+
+TEST(Engine, WakeupOfARunningTaskStartsNothing) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 0, "swapper/0", R, 100, "A");   // A runs (state before unknown)
+  f.wake(5, 1, 200, 100, "A", 0);            // woken while running: nothing
+  f.sw(10, 0, 100, "A", S, 0, "swapper/0");  // no response: never started
+  f.wake(20, 1, 200, 100, "A", 0);
+  f.sw(22, 0, 0, "swapper/0", R, 100, "A");  // latency 2
+  f.sw(30, 0, 100, "A", D, 0, "swapper/0");  // response 10 (D is a sleep)
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  EXPECT_EQ(M(t, Metric::latency).count, 1u);
+  EXPECT_EQ(M(t, Metric::latency).max_ns, 2000);
+  EXPECT_EQ(M(t, Metric::response).count, 1u);
+  EXPECT_EQ(M(t, Metric::response).max_ns, 10000);
+}
+
+TEST(Engine, SloViolationIsStrictlyOverTheBound) {
+  Config c;
+  c.slo[static_cast<std::size_t>(Metric::latency)] = 2000;
+  c.slo_overrides.push_back({101, Metric::latency, 5000});
+  Analyzer a(c);
+  Feed f(a);
+  std::vector<Sample> violations;
+  a.on_violation([&](const Sample& s) { violations.push_back(s); });
+  for (Pid pid : {100, 101}) {
+    const char* comm = pid == 100 ? "A" : "B";
+    const double t0 = pid == 100 ? 0 : 100;
+    f.sw(t0, 0, pid, comm, S, 0, "swapper/0");
+    f.wake(t0 + 10, 1, 200, pid, comm, 0);
+    f.sw(t0 + 12, 0, 0, "swapper/0", R, pid, comm);  // 2000 ns: at the bound
+    f.sw(t0 + 13, 0, pid, comm, S, 0, "swapper/0");
+    f.wake(t0 + 20, 1, 200, pid, comm, 0);
+    f.sw(t0 + 22.001, 0, 0, "swapper/0", R, pid, comm);  // 2001 ns: one over
+    f.sw(t0 + 23, 0, pid, comm, S, 0, "swapper/0");
+  }
+  const Results r = a.results();
+  const auto& la = M(find_task(r, 100), Metric::latency);
+  EXPECT_EQ(la.count, 2u);
+  EXPECT_EQ(la.slo_ns, 2000);
+  EXPECT_EQ(la.violations, 1u);
+  EXPECT_EQ(la.max_ns, 2001);
+  const auto& lb = M(find_task(r, 101), Metric::latency);
+  EXPECT_EQ(lb.slo_ns, 5000);
+  EXPECT_EQ(lb.violations, 0u);
+  EXPECT_FALSE(M(find_task(r, 100), Metric::response).slo_ns.has_value());
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].pid, 100);
+  EXPECT_EQ(violations[0].value_ns, 2001);
+}
+
+TEST(Engine, TimeGoingBackwardsOnACpuIsAnInputError) {
+  Analyzer a;
+  Feed f(a);
+  f.run(10, 0, 100);
+  f.run(5, 1, 100);  // another CPU may be behind
+  try {
+    f.run(9, 0, 100);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("time went backwards"), std::string::npos);
+    EXPECT_EQ(e.in_file("x.txt").file(), "x.txt");
+  }
+}
+
+TEST(Engine, WakingModeMeasuresFromSchedWaking) {
+  for (WakeupEvent mode : {WakeupEvent::wakeup, WakeupEvent::waking}) {
+    Config c;
+    c.wakeup_event = mode;
+    Analyzer a(c);
+    Feed f(a);
+    f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+    f.wake(10, 1, 200, 100, "A", 0, EventKind::sched_waking);
+    f.wake(11, 1, 200, 100, "A", 0);
+    f.sw(15, 0, 0, "swapper/0", R, 100, "A");
+    const auto& l = M(find_task(a.results(), 100), Metric::latency);
+    EXPECT_EQ(l.max_ns, mode == WakeupEvent::waking ? 5000 : 4000);
+  }
+}
+
+// One timer cycle per call, ending in a sleep announced by `marker`.
+void cycle(Feed& f, double t0, void (Feed::*marker)(double, int, Pid)) {
+  f.wake(t0, 0, 0, 100, "ctl", 0);
+  f.sw(t0 + 1, 0, 0, "swapper/0", R, 100, "ctl");
+  (f.*marker)(t0 + 50, 0, 100);
+  f.sw(t0 + 51, 0, 100, "ctl", S, 0, "swapper/0");
+}
+
+TEST(Engine, HrtimerMarkersCountUntilTheFirstSyscallMarker) {
+  Analyzer a;  // text input: syscall_events_recorded unknown
+  Feed f(a);
+  f.hrtimer(0, 0, 100);
+  f.sw(1, 0, 100, "ctl", S, 0, "swapper/0");
+  cycle(f, 100, &Feed::hrtimer);    // relief 51
+  cycle(f, 200, &Feed::hrtimer);    // relief 51
+  cycle(f, 300, &Feed::nanosleep);  // relief 51; from now on syscall markers win
+  cycle(f, 400, &Feed::hrtimer);    // not a timer sleep any more: relief goes on
+  cycle(f, 500, &Feed::nanosleep);  // relief 551 - 400 = 151
+  const auto& rl = M(find_task(a.results(), 100), Metric::relief);
+  EXPECT_EQ(rl.count, 4u);
+  EXPECT_EQ(rl.max_ns, 151000);
+}
+
+TEST(Engine, HrtimerMarkersIgnoredWhenTheSourceRecordedSyscalls) {
+  Config c;
+  c.syscall_events_recorded = true;
+  Analyzer a(c);
+  Feed f(a);
+  f.nanosleep(0, 0, 100);
+  f.sw(1, 0, 100, "ctl", S, 0, "swapper/0");
+  cycle(f, 100, &Feed::hrtimer);    // ignored: relief goes on
+  cycle(f, 200, &Feed::nanosleep);  // relief 251 - 100 = 151
+  const auto& rl = M(find_task(a.results(), 100), Metric::relief);
+  EXPECT_EQ(rl.count, 1u);
+  EXPECT_EQ(rl.max_ns, 151000);
+}
+
+TEST(Engine, WorstWindowHoldsTheExplainingEvents) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "ctl", S, 0, "swapper/0");
+  f.wake(10, 0, 0, 100, "ctl", 0);             // start
+  f.sw(11, 0, 0, "swapper/0", R, 300, "hog");  // the hog takes the CPU
+  f.run(12, 1, 500);                           // unrelated CPU: not in the window
+  f.run(15, 0, 300);                           // hog's own event: not about ctl, not sched
+  f.sw(40, 0, 300, "hog", Rp, 100, "ctl");     // end: latency 30
+  const Results r = a.results();
+  const auto& l = M(find_task(r, 100), Metric::latency);
+  ASSERT_TRUE(l.worst.has_value());
+  const WorstWindow& w = *l.worst;
+  EXPECT_EQ(w.start_ns, us(10));
+  EXPECT_EQ(w.end_ns, us(40));
+  EXPECT_EQ(w.cpu, 0);
+  EXPECT_EQ(w.elided, 0u);
+  ASSERT_EQ(w.events.size(), 3u);
+  EXPECT_EQ(w.events[0].kind, EventKind::sched_wakeup);
+  EXPECT_EQ(w.events[1].kind, EventKind::sched_switch);
+  EXPECT_EQ(w.events[1].sw.next_pid, 300);
+  EXPECT_EQ(w.events[2].ts, us(40));
+}
+
+TEST(Engine, WorstWindowIsCappedAndCountsWhatItLeftOut) {
+  Config c;
+  c.window = 8;
+  Analyzer a(c);
+  Feed f(a);
+  f.sw(0, 0, 100, "ctl", S, 0, "swapper/0");
+  f.wake(10, 0, 0, 100, "ctl", 0);
+  for (int i = 0; i < 20; ++i) {  // 20 wakeups of others on the CPU where ctl waits
+    f.wake(11 + i, 0, 0, 600 + i, "w", 1);
+  }
+  f.sw(40, 0, 0, "swapper/0", R, 100, "ctl");
+  const WorstWindow w = *M(find_task(a.results(), 100), Metric::latency).worst;
+  ASSERT_EQ(w.events.size(), 8u);
+  EXPECT_EQ(w.elided, 22u - 8u);
+  EXPECT_EQ(w.events.front().ts, us(10));  // the start is kept
+  EXPECT_EQ(w.events.back().ts, us(40));   // and the end
+}
+
+TEST(Engine, WindowStartSurvivesHistoryOverflow) {
+  Config c;
+  c.history = 16;
+  Analyzer a(c);
+  Feed f(a);
+  f.sw(0, 0, 100, "ctl", S, 0, "swapper/0");
+  f.wake(10, 0, 0, 100, "ctl", 0);
+  for (int i = 0; i < 40; ++i) f.run(11 + i * 0.1, 0, 0);  // idle's events push history out
+  f.sw(60, 0, 0, "swapper/0", R, 100, "ctl");
+  const WorstWindow w = *M(find_task(a.results(), 100), Metric::latency).worst;
+  EXPECT_EQ(w.events.front().kind, EventKind::sched_wakeup);
+  EXPECT_EQ(w.events.front().ts, us(10));
+  EXPECT_EQ(w.events.back().ts, us(60));
+  // 41 events on CPU 0 after the wakeup; the ring kept 16 of them (including the end).
+  EXPECT_EQ(w.elided, 41u - 16u);
+}
+
+TEST(Engine, SelectionByPidCommAndTgid) {
+  Config c;
+  c.selection.pids = {100};
+  c.selection.comm_regex = "^cyclic";
+  c.selection.tgids = {900};
+  Analyzer a(c);
+  Feed f(a);
+  a.task_info({301, Comm::from("w"), 900});  // known tgid before it appears
+  f.run(1, 0, 100);
+  f.sw(2, 0, 100, "A", S, 200, "cyclictest");
+  f.sw(3, 0, 200, "cyclictest", S, 300, "other");
+  f.sw(4, 0, 300, "other", S, 301, "w");
+  const Results r = a.results();
+  std::vector<Pid> pids;
+  for (const auto& t : r.tasks) pids.push_back(t.pid);
+  EXPECT_EQ(pids, (std::vector<Pid>{100, 200, 301}));
+  EXPECT_EQ(find_task(r, 301)->tgid, 900);
+}
+
+TEST(Engine, EventsFromIdleNeverMakeATask) {
+  Analyzer a;
+  Feed f(a);
+  f.run(1, 0, 0);
+  f.sw(2, 0, 0, "swapper/0", R, 0, "swapper/0");
+  EXPECT_TRUE(a.results().tasks.empty());
+  EXPECT_EQ(a.results().trace.events, 2u);
+}
+
+TEST(Engine, OutOfRangeCpuIsAnInputError) {
+  Analyzer a;
+  EXPECT_THROW(a.feed(Event::make_other(1, 9000, 1, "x")), InputError);
+}
+
+}  // namespace
