@@ -1,0 +1,456 @@
+// The rtlat CLI end to end: small text traces written to a temp dir, run through the built
+// binary (RTLAT_CLI), checking exit codes, messages, selection, SLOs, formats and outputs.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Two tasks with samples and one without, numbers worked out by hand:
+//   cyclictest 1234 (CPU 1): wakeups at 100.001000 and 100.002000, switch-ins 50us and 10us
+//     later -> latency count 2, min 10us, max 50us; sleeps at +200us and +100us after the
+//     wakeups -> response 100us / 200us.
+//   worker 2000 (CPU 0): woken by bash at 200.000000, bash preempted at +30us (latency 30us),
+//     worker sleeps at +110us (response 110us).
+//   bash 3000: switched in without a wakeup: no sample in any metric.
+constexpr const char* two_tasks = R"(cpus=2
+      cyclictest-1234  [001]   100.000000: sched_switch:         cyclictest:1234 [19] S ==> swapper/1:0 [120]
+          <idle>-0     [001]   100.001000: sched_wakeup:         cyclictest:1234 [19] CPU:001
+          <idle>-0     [001]   100.001050: sched_switch:         swapper/1:0 [120] R ==> cyclictest:1234 [19]
+      cyclictest-1234  [001]   100.001200: sched_switch:         cyclictest:1234 [19] S ==> swapper/1:0 [120]
+          <idle>-0     [001]   100.002000: sched_wakeup:         cyclictest:1234 [19] CPU:001
+          <idle>-0     [001]   100.002010: sched_switch:         swapper/1:0 [120] R ==> cyclictest:1234 [19]
+      cyclictest-1234  [001]   100.002100: sched_switch:         cyclictest:1234 [19] S ==> swapper/1:0 [120]
+            bash-3000  [000]   200.000000: sched_wakeup:         worker:2000 [120] CPU:000
+            bash-3000  [000]   200.000030: sched_switch:         bash:3000 [120] R+ ==> worker:2000 [120]
+          worker-2000  [000]   200.000110: sched_switch:         worker:2000 [120] S ==> bash:3000 [120]
+)";
+
+struct CliRun {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'')
+      q += "'\\''";
+    else
+      q += c;
+  }
+  return q + "'";
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* cli = std::getenv("RTLAT_CLI");
+    ASSERT_NE(cli, nullptr) << "RTLAT_CLI is not set (tests/CMakeLists.txt sets it)";
+    cli_ = cli;
+    ASSERT_TRUE(fs::exists(cli_)) << cli_;
+    std::string tmpl = (fs::temp_directory_path() / "rtlat_cli_test.XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    trace_ = write("two_tasks.txt", two_tasks);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+
+  // Runs the CLI with `args`, stdin from `stdin_file` (or /dev/null).
+  CliRun run(std::initializer_list<std::string> args, const std::string& stdin_file = "/dev/null") {
+    std::string cmd = quote(cli_);
+    for (const std::string& a : args) cmd += " " + quote(a);
+    const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    cmd += " <" + quote(stdin_file) + " >" + quote(out.string()) + " 2>" + quote(err.string());
+    const int status = std::system(cmd.c_str());
+    CliRun r;
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+
+  // A usage or input error: exit 2, nothing on stdout, exactly one line on stderr.
+  static void expect_error(const CliRun& r, const std::string& needle) {
+    EXPECT_EQ(r.rc, 2) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    ASSERT_FALSE(r.err.empty());
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
+    EXPECT_EQ(r.err.rfind("rtlat: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;
+  }
+
+  std::string cli_;
+  fs::path dir_;
+  std::string trace_;
+};
+
+std::vector<std::string> csv_rows_of(const std::string& csv, const std::string& prefix) {
+  std::vector<std::string> rows;
+  std::istringstream is(csv);
+  for (std::string l; std::getline(is, l);)
+    if (l.rfind(prefix, 0) == 0) rows.push_back(l);
+  return rows;
+}
+
+// A strict JSON grammar check (no DOM: the report tests check values in depth).
+class JsonGrammar {
+ public:
+  explicit JsonGrammar(const std::string& s) : s_(s) {}
+  bool ok() {
+    if (!value()) return false;
+    ws();
+    return p_ == s_.size();
+  }
+
+ private:
+  void ws() {
+    while (p_ < s_.size() && (s_[p_] == ' ' || s_[p_] == '\n' || s_[p_] == '\t' || s_[p_] == '\r'))
+      ++p_;
+  }
+  bool lit(const char* l) {
+    const std::string_view v(l);
+    if (s_.compare(p_, v.size(), v) != 0) return false;
+    p_ += v.size();
+    return true;
+  }
+  bool string() {
+    if (!lit("\"")) return false;
+    while (p_ < s_.size()) {
+      const unsigned char c = static_cast<unsigned char>(s_[p_++]);
+      if (c == '"') return true;
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (p_ >= s_.size()) return false;
+        const char e = s_[p_++];
+        if (e == 'u') {
+          for (int k = 0; k < 4; ++k, ++p_)
+            if (p_ >= s_.size() || !std::isxdigit(static_cast<unsigned char>(s_[p_]))) return false;
+        } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
+          return false;
+        }
+      }
+    }
+    return false;
+  }
+  bool number() {
+    const std::size_t start = p_;
+    lit("-");
+    while (p_ < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[p_])) || s_[p_] == '.' ||
+                              s_[p_] == 'e' || s_[p_] == 'E' || s_[p_] == '+' || s_[p_] == '-'))
+      ++p_;
+    return p_ > start;
+  }
+  bool value() {
+    ws();
+    if (p_ >= s_.size()) return false;
+    if (lit("null") || lit("true") || lit("false")) return true;
+    if (s_[p_] == '"') return string();
+    if (lit("[")) {
+      ws();
+      if (lit("]")) return true;
+      do {
+        if (!value()) return false;
+        ws();
+      } while (lit(","));
+      return lit("]");
+    }
+    if (lit("{")) {
+      ws();
+      if (lit("}")) return true;
+      do {
+        ws();
+        if (!string()) return false;
+        ws();
+        if (!lit(":") || !value()) return false;
+        ws();
+      } while (lit(","));
+      return lit("}");
+    }
+    return number();
+  }
+  const std::string& s_;
+  std::size_t p_ = 0;
+};
+
+// ---- help and version ---------------------------------------------------------------------------
+
+TEST_F(Cli, HelpAndVersion) {
+  CliRun r = run({"--help"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("usage: rtlat report [options] TRACE"), std::string::npos) << r.out;
+  r = run({"report", "--help"});
+  EXPECT_EQ(r.rc, 0);
+  for (const char* opt :
+       {"--pid", "--tgid", "--comm", "--slo", "--window", "--top", "--wakeup-event", "--buffer",
+        "--format", "-o", "--fail-on-violation", "--arch"})
+    EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
+  r = run({"--version"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.out.rfind("rtlat ", 0), 0u) << r.out;
+}
+
+// ---- the default text report --------------------------------------------------------------------
+
+TEST_F(Cli, TextReportOfTwoTasks) {
+  const CliRun r = run({"report", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.out.find("10 events, 2 cpus"), std::string::npos) << r.out;
+  const std::size_t cyc = r.out.find("=== cyclictest  pid 1234");
+  const std::size_t worker = r.out.find("=== worker  pid 2000");
+  ASSERT_NE(cyc, std::string::npos) << r.out;
+  ASSERT_NE(worker, std::string::npos) << r.out;
+  EXPECT_LT(cyc, worker) << "worst latency 50us sorts before 30us";
+  EXPECT_NE(r.out.find("  latency         2   10.0us   50.0us   30.0us"), std::string::npos);
+  EXPECT_NE(r.out.find("  latency         1   30.0us   30.0us   30.0us"), std::string::npos);
+  EXPECT_NE(r.out.find("  response        1  110.0us  110.0us  110.0us"), std::string::npos);
+  EXPECT_NE(r.out.find("    +    30.000us   0 bash-3000 sched_switch bash:3000 [120] R+ ==> "
+                       "worker:2000 [120]"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("=== bash"), std::string::npos);
+  EXPECT_NE(r.out.find("1 task without samples not shown"), std::string::npos);
+}
+
+// ---- JSON and CSV -------------------------------------------------------------------------------
+
+TEST_F(Cli, JsonFollowsTheSchema) {
+  const CliRun r = run({"report", "--format", "json", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(JsonGrammar(r.out).ok()) << r.out;
+  for (const char* key :
+       {"\"trace\": {\"source\": ",
+        "\"events\": 10, \"cpus\": 2, \"start_ns\": 100000000000, "
+        "\"end_ns\": 200000110000",
+        "\"lost_events\": 0",
+        "\"implicit_switches\": 0",
+        "\"unobserved_latency\": 0",
+        "\"unobserved_response\": 0",
+        "\"unobserved_relief\": 0",
+        "\"unobserved_irq\": 0",
+        "\"lost_event_markers\": 0",
+        "\"skipped\": 0",
+        "\"tasks\": [",
+        "{\"pid\": 3000, \"tgid\": null, \"comm\": \"bash\"",  // JSON lists every task
+        "{\"pid\": 2000, \"tgid\": null, \"comm\": \"worker\"",
+        "\"latency\": {\"count\": 1, \"min_ns\": 30000, \"max_ns\": 30000, \"mean_ns\": 30000",
+        "\"response\": {\"count\": 1, \"min_ns\": 110000, \"max_ns\": 110000",
+        "\"latency\": {\"count\": 2, \"min_ns\": 10000, \"max_ns\": 50000, \"mean_ns\": 30000",
+        "\"worst\": {\"start_ns\": 100001000000, \"end_ns\": 100001050000, \"cpu\": 1, "
+        "\"elided\": 0, \"events\": [",
+        "{\"ts_ns\": 100001050000, \"cpu\": 1, \"pid\": 0, \"event\": \"sched_switch\", "
+        "\"fields\": {\"prev_comm\": \"swapper/1\", \"prev_pid\": 0, \"prev_prio\": 120, "
+        "\"prev_state\": \"R\"",
+        "\"relief\": {\"count\": 0, \"min_ns\": null, \"max_ns\": null, \"mean_ns\": null",
+        "\"derived\": false, \"slo_ns\": null, \"violations\": 0,\n      \"worst\": null}"})
+    EXPECT_NE(r.out.find(key), std::string::npos) << key << "\n" << r.out;
+  // Three tasks, each with the four metric keys.
+  std::size_t tasks = 0, metrics = 0;
+  for (std::size_t p = r.out.find("\"metrics\": {"); p != std::string::npos;
+       p = r.out.find("\"metrics\": {", p + 1))
+    ++tasks;
+  for (const char* m : {"\"latency\": {", "\"response\": {", "\"relief\": {", "\"irq\": {"})
+    for (std::size_t p = r.out.find(m); p != std::string::npos; p = r.out.find(m, p + 1)) ++metrics;
+  EXPECT_EQ(tasks, 3u);
+  EXPECT_EQ(metrics, 12u);
+}
+
+TEST_F(Cli, CsvAndTop) {
+  CliRun r = run({"report", "--format=csv", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("pid,tgid,comm,metric,count,", 0), 0u);
+  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), 4u);
+  EXPECT_EQ(csv_rows_of(r.out, "2000,").size(), 4u);
+  EXPECT_EQ(csv_rows_of(r.out, "3000,").size(), 4u);
+  EXPECT_EQ(csv_rows_of(r.out, "2000,")[0],
+            "2000,,\"worker\",latency,1,30000,30000,30000,30000,30000,30000,30000,false,,0");
+
+  r = run({"report", "--format", "csv", "--top", "1", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), 4u);
+  EXPECT_TRUE(csv_rows_of(r.out, "2000,").empty());
+  EXPECT_TRUE(csv_rows_of(r.out, "3000,").empty());
+
+  r = run({"report", "--top", "1", "--format", "json", trace_});
+  EXPECT_NE(r.out.find("\"pid\": 1234"), std::string::npos);
+  EXPECT_EQ(r.out.find("\"pid\": 2000,"), std::string::npos);
+}
+
+// ---- selection
+// -----------------------------------------------------------------------------------
+
+TEST_F(Cli, SelectionByPidAndComm) {
+  CliRun r = run({"report", "-p", "2000", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("=== worker  pid 2000"), std::string::npos);
+  EXPECT_EQ(r.out.find("=== cyclictest"), std::string::npos);
+
+  // Selected explicitly: shown even without samples.
+  r = run({"report", "--pid", "3000,1234", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("=== bash  pid 3000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("=== cyclictest  pid 1234"), std::string::npos);
+  EXPECT_EQ(r.out.find("=== worker"), std::string::npos);
+  EXPECT_EQ(r.out.find("without samples not shown"), std::string::npos);
+
+  r = run({"report", "--comm", "^cyc", "--format", "csv", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), 4u);
+  EXPECT_TRUE(csv_rows_of(r.out, "2000,").empty());
+  EXPECT_TRUE(csv_rows_of(r.out, "3000,").empty());
+}
+
+// ---- SLOs and exit codes
+// -------------------------------------------------------------------------
+
+TEST_F(Cli, FailOnViolation) {
+  // cyclictest's worst latency is 50us: 40us is violated once, 50us (at the bound) is not.
+  CliRun r = run({"report", "--slo", "latency=40us", "--fail-on-violation", trace_});
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_NE(r.out.find("=== cyclictest"), std::string::npos) << "the report is still written";
+  EXPECT_NE(r.out.find("   40.0us      1\n"), std::string::npos) << r.out;
+  r = run({"report", "--slo", "latency=50us", "--fail-on-violation", trace_});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run({"report", "--slo", "latency=49999ns", "--fail-on-violation", trace_});
+  EXPECT_EQ(r.rc, 3);
+  r = run({"report", "--slo", "latency=40us", trace_});
+  EXPECT_EQ(r.rc, 0) << "violations alone do not fail without --fail-on-violation";
+  // Only selected tasks are measured: cyclictest, not selected, violates nothing.
+  r = run({"report", "--slo", "latency=40us", "--pid", "2000", "--fail-on-violation", trace_});
+  EXPECT_EQ(r.rc, 0);
+}
+
+TEST_F(Cli, PerPidSloOverride) {
+  const CliRun r = run({"report", "--format", "csv", "--slo", "latency=100us", "--slo",
+                        "1234:latency=0.02ms", "--slo", "response=0.1ms", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto cyc = csv_rows_of(r.out, "1234,");
+  const auto worker = csv_rows_of(r.out, "2000,");
+  ASSERT_EQ(cyc.size(), 4u);
+  ASSERT_EQ(worker.size(), 4u);
+  // cyclictest: latencies 50us and 10us against its own 20us bound: one violation.
+  EXPECT_EQ(cyc[0].substr(cyc[0].size() - 8), ",20000,1") << cyc[0];
+  // responses 200us and 100us against 100us: only the one over the bound.
+  EXPECT_EQ(cyc[1].substr(cyc[1].size() - 9), ",100000,1") << cyc[1];
+  // worker: 30us against the default 100us; response 110us over 100us.
+  EXPECT_EQ(worker[0].substr(worker[0].size() - 9), ",100000,0") << worker[0];
+  EXPECT_EQ(worker[1].substr(worker[1].size() - 9), ",100000,1") << worker[1];
+  EXPECT_EQ(worker[2].substr(worker[2].size() - 9), ",false,,0") << worker[2];
+}
+
+TEST_F(Cli, OutputFile) {
+  const std::string out = (dir_ / "report.json").string();
+  CliRun r = run({"report", "-o", out, "--format", "json", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  const std::string text = slurp(out);
+  EXPECT_TRUE(JsonGrammar(text).ok()) << text;
+  EXPECT_NE(text.find("\"pid\": 1234"), std::string::npos);
+
+  r = run({"report", "--output=" + (dir_ / "no" / "such" / "dir.txt").string(), trace_});
+  expect_error(r, "no/such/dir.txt");
+
+  // An input error leaves no output file behind.
+  const std::string never = (dir_ / "never.txt").string();
+  r = run({"report", "-o", never, (dir_ / "missing.txt").string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_FALSE(fs::exists(never));
+}
+
+TEST_F(Cli, StdinIsDash) {
+  const CliRun file = run({"report", "--format", "csv", trace_});
+  const CliRun in = run({"report", "--format", "csv", "-"}, trace_);
+  ASSERT_EQ(in.rc, 0) << in.err;
+  EXPECT_EQ(in.out, file.out);
+  const CliRun json = run({"report", "--format", "json", "-"}, trace_);
+  EXPECT_NE(json.out.find("\"source\": \"-\""), std::string::npos);
+}
+
+TEST_F(Cli, WakeupEventWaking) {
+  // With --wakeup-event waking, sched_wakeup no longer starts anything: no latency samples.
+  const CliRun r = run({"report", "--wakeup-event", "waking", "--format", "csv", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(csv_rows_of(r.out, "1234,")[0], "1234,,\"cyclictest\",latency,0,,,,,,,,false,,0");
+}
+
+// ---- usage and input errors
+// ----------------------------------------------------------------------
+
+TEST_F(Cli, UsageErrors) {
+  expect_error(run({}), "no command");
+  expect_error(run({"frobnicate"}), "unknown command 'frobnicate'");
+  expect_error(run({"report"}), "no TRACE");
+  expect_error(run({"report", trace_, trace_}), "more than one TRACE");
+  expect_error(run({"report", "--bogus", trace_}), "unknown option '--bogus'");
+  expect_error(run({"report", "--slo", "latency", trace_}), "--slo 'latency'");
+  expect_error(run({"report", "--slo", "latency=50", trace_}), "bad duration '50'");
+  expect_error(run({"report", "--slo", "latency=-5us", trace_}), "bad duration '-5us'");
+  expect_error(run({"report", "--slo", "latency=5parsecs", trace_}), "bad duration '5parsecs'");
+  expect_error(run({"report", "--slo", "lateness=5us", trace_}), "unknown metric 'lateness'");
+  expect_error(run({"report", "--slo", "abc:latency=5us", trace_}), "'abc' is not a pid");
+  expect_error(run({"report", "--slo"}), "--slo needs a value");
+  expect_error(run({"report", "--pid", "12x", trace_}), "--pid: '12x'");
+  expect_error(run({"report", "-p", "1,,2", trace_}), "-p: ''");
+  expect_error(run({"report", "--window", "0", trace_}), "--window: '0'");
+  expect_error(run({"report", "--top", "many", trace_}), "--top: 'many'");
+  expect_error(run({"report", "--format", "xml", trace_}), "--format: 'xml'");
+  expect_error(run({"report", "--wakeup-event", "poke", trace_}), "--wakeup-event: 'poke'");
+  expect_error(run({"report", "--comm", "([", trace_}), "--comm '(['");
+  expect_error(run({"report", "--arch", "pdp11", trace_}), "unknown architecture 'pdp11'");
+  expect_error(run({"report", "--fail-on-violation=yes", trace_}), "takes no value");
+  expect_error(run({"report", "--buffer", "foo", trace_}), "--buffer applies to trace.dat");
+}
+
+TEST_F(Cli, InputErrorsNameTheFile) {
+  const std::string missing = (dir_ / "missing.txt").string();
+  expect_error(run({"report", missing}), missing);
+
+  // A malformed line of a known event: file and line.
+  std::string bad = two_tasks;
+  bad.replace(bad.find("cyclictest:1234 [19] CPU:001"), 28, "garbage");
+  const std::string bad_path = write("bad.txt", bad);
+  CliRun r = run({"report", bad_path});
+  expect_error(r, bad_path);
+  EXPECT_NE(r.err.find("line 3"), std::string::npos) << r.err;
+
+  // Time going backwards on a CPU (the engine's error, attributed to the file).
+  std::string back = two_tasks;
+  back.replace(back.find("100.001000"), 10, "099.000000");
+  const std::string back_path = write("back.txt", back);
+  r = run({"report", back_path});
+  expect_error(r, back_path);
+  EXPECT_NE(r.err.find("backwards"), std::string::npos) << r.err;
+
+  // The same through stdin is named "-".
+  r = run({"report", "-"}, back_path);
+  expect_error(r, "rtlat: -: ");
+}
+
+}  // namespace
