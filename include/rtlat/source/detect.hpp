@@ -1,0 +1,28 @@
+// Which source reads a given input: trace.dat files start with a fixed magic; anything else is
+// taken for text (trace-cmd report output or the tracefs `trace` file).
+#pragma once
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "rtlat/error.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+// True when `path` starts with the trace.dat magic "\x17\x08\x44tracing". Throws InputError when
+// the file cannot be opened. A file shorter than the magic is not a trace.dat.
+inline bool is_tracedat(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) throw InputError(path, "", std::string("cannot open: ") + std::strerror(errno));
+  unsigned char buf[10];
+  const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+  std::fclose(f);
+  static const unsigned char magic[10] = {0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g'};
+  return n == sizeof buf && std::memcmp(buf, magic, sizeof buf) == 0;
+}
+
+}  // namespace v1
+}  // namespace rtlat

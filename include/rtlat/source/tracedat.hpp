@@ -1,0 +1,753 @@
+// trace.dat (trace-cmd file versions 6 and 7) as an rtlat event source.
+//
+//   rtlat::TraceDatSource src("trace.dat");
+//   rtlat::Analyzer a;
+//   src.read(a);  // saved cmdlines as task_info, then every event in time order
+//
+// The constructor parses the headers, event formats and options (InputError on bad input);
+// read() streams the per-CPU ring-buffer pages, decompressing v7 chunks one at a time, and merges
+// the CPUs by timestamp (ties: lower CPU first). Memory stays bounded by a few chunks per CPU.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "rtlat/error.hpp"
+#include "rtlat/event.hpp"
+#include "rtlat/sink.hpp"
+#include "rtlat/source/source_info.hpp"
+#include "rtlat/source/syscalls.hpp"
+#include "rtlat/source/tracedat_format.hpp"
+#include "rtlat/source/tracedat_io.hpp"
+#include "rtlat/source/tracedat_meta.hpp"
+#include "rtlat/source/tracedat_stream.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+struct TraceDatOptions {
+  std::string buffer;    // instance buffer name; empty = top buffer
+  unsigned threads = 0;  // 0 = auto (decode CPUs in worker threads when the data is large)
+};
+
+class TraceDatSource {
+ public:
+  explicit TraceDatSource(std::string path, TraceDatOptions opts = {})
+      : file_(path), opts_(std::move(opts)) {
+    m_.path = path;
+    parse();
+  }
+
+  const SourceInfo& info() const noexcept { return info_; }
+  // Things worth telling the user that are not errors (fallbacks, format parse failures).
+  const std::vector<std::string>& notes() const noexcept { return m_.notes; }
+  // The instance buffers in the file ("" is the top buffer).
+  std::vector<std::string> buffer_names() const {
+    std::vector<std::string> v;
+    for (const auto& b : m_.buffers) v.push_back(b.name);
+    return v;
+  }
+  const std::string& clock() const noexcept { return m_.clock; }
+  const detail::TraceDatMeta& meta() const noexcept { return m_; }
+
+  // Streams everything into `sink`: first a task_info per saved cmdline, then the events in
+  // time order. Throws InputError on corrupt data (events before the error were delivered).
+  template <class Sink>
+  void read(Sink& sink) {
+    static_assert(detail::has_feed<Sink>::value,
+                  "TraceDatSource::read needs a sink with `void feed(const rtlat::Event&)`");
+    send_cmdlines(sink);
+    const detail::BufferRef& buf = *selected_;
+    std::vector<std::unique_ptr<detail::CpuStream>> streams;
+    for (const auto& c : buf.cpus)
+      if (c.size != 0) streams.push_back(std::make_unique<detail::CpuStream>(m_, file_, buf, c));
+    unsigned threads = opts_.threads;
+    if (threads == 0) {
+      std::uint64_t bytes = 0;
+      for (const auto& c : buf.cpus) bytes += c.size;
+      const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+      threads = (hw > 1 && streams.size() > 1 && bytes > (8u << 20)) ? hw : 1;
+    }
+    if (threads > 1 && streams.size() > 1)
+      merge_threaded(streams, std::min<std::size_t>(threads, streams.size()), sink);
+    else
+      merge(streams, sink);
+    for (const auto& s : streams) info_.skipped += s->skipped();
+  }
+
+ private:
+  static constexpr std::size_t batch_events = 512;
+
+  template <class Sink>
+  void send_cmdlines(Sink& sink) {
+    std::string_view s = m_.cmdlines;
+    while (!s.empty()) {
+      const std::size_t nl = s.find('\n');
+      std::string_view line = s.substr(0, nl);
+      s = nl == std::string_view::npos ? std::string_view{} : s.substr(nl + 1);
+      const std::size_t sp = line.find(' ');
+      if (sp == std::string_view::npos || sp == 0) continue;
+      Pid pid = 0;
+      bool ok = true;
+      for (char c : line.substr(0, sp)) {
+        if (c < '0' || c > '9' || pid > 100000000) {
+          ok = false;
+          break;
+        }
+        pid = pid * 10 + (c - '0');
+      }
+      if (!ok) continue;
+      TaskInfo ti;
+      ti.pid = pid;
+      ti.comm = Comm::from(line.substr(sp + 1));
+      sink_task_info(sink, ti);
+    }
+  }
+
+  // Heap of stream indices ordered by (head timestamp, cpu).
+  struct Head {
+    Timestamp ts;
+    int cpu;
+    std::size_t idx;
+  };
+  static bool later(const Head& a, const Head& b) noexcept {
+    return a.ts != b.ts ? a.ts > b.ts : a.cpu > b.cpu;
+  }
+
+  template <class Sink>
+  void merge(std::vector<std::unique_ptr<detail::CpuStream>>& streams, Sink& sink) {
+    const std::size_t n = streams.size();
+    std::vector<std::vector<Event>> batches(n, std::vector<Event>(batch_events));
+    std::vector<const Event*> view(n);
+    for (std::size_t i = 0; i < n; ++i) view[i] = batches[i].data();
+    merge_views(
+        n, view, [&](std::size_t i) { return streams[i]->fill(batches[i].data(), batch_events); },
+        sink);
+  }
+
+  // Worker threads decode batches ahead into a small ring per stream; the calling thread merges
+  // and feeds the sink. Worker w serves streams w, w + W, ...
+  struct Channel {
+    static constexpr std::size_t slots = 4;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Event> batch[slots];
+    std::size_t count[slots] = {};
+    std::size_t head = 0, filled = 0;  // consumer takes slot `head`; `filled` ready slots
+    bool done = false;
+    std::exception_ptr error;
+  };
+
+  template <class Sink>
+  void merge_threaded(std::vector<std::unique_ptr<detail::CpuStream>>& streams, std::size_t workers,
+                      Sink& sink) {
+    const std::size_t n = streams.size();
+    std::vector<std::unique_ptr<Channel>> ch(n);
+    for (auto& c : ch) {
+      c = std::make_unique<Channel>();
+      for (auto& b : c->batch) b.resize(batch_events);
+    }
+    std::atomic<bool> stop{false};
+    std::mutex wmu;
+    std::condition_variable wcv;  // consumer freed a slot somewhere
+    std::vector<std::thread> pool;
+    for (std::size_t w = 0; w < workers; ++w) {
+      pool.emplace_back([&, w] {
+        std::vector<std::size_t> mine;
+        for (std::size_t i = w; i < n; i += workers) mine.push_back(i);
+        std::vector<std::size_t> tail(n, 0);
+        while (!stop.load(std::memory_order_relaxed)) {
+          bool any_live = false, progressed = false;
+          for (std::size_t i : mine) {
+            Channel& c = *ch[i];
+            {
+              std::lock_guard<std::mutex> lk(c.mu);
+              if (c.done) continue;
+              any_live = true;
+              if (c.filled == Channel::slots) continue;
+            }
+            const std::size_t slot = tail[i];
+            std::size_t got = 0;
+            std::exception_ptr err;
+            try {
+              got = streams[i]->fill(c.batch[slot].data(), batch_events);
+            } catch (...) {
+              err = std::current_exception();
+            }
+            {
+              std::lock_guard<std::mutex> lk(c.mu);
+              if (err) {
+                c.error = err;
+                c.done = true;
+              } else if (got == 0) {
+                c.done = true;
+              } else {
+                c.count[slot] = got;
+                ++c.filled;
+                tail[i] = (slot + 1) % Channel::slots;
+              }
+            }
+            c.cv.notify_one();
+            progressed = true;
+          }
+          if (!any_live) return;
+          if (!progressed) {
+            std::unique_lock<std::mutex> lk(wmu);
+            wcv.wait_for(lk, std::chrono::milliseconds(1));
+          }
+        }
+      });
+    }
+    struct Join {
+      std::atomic<bool>& stop;
+      std::condition_variable& wcv;
+      std::vector<std::thread>& pool;
+      ~Join() {
+        stop.store(true);
+        wcv.notify_all();
+        for (auto& t : pool) t.join();
+      }
+    } join{stop, wcv, pool};
+    // The consumer reads a batch in place; its slot stays counted in `filled` (so no worker
+    // writes it) until the consumer asks for the next one.
+    std::vector<const Event*> view(n);
+    std::vector<bool> holding(n, false);
+    auto next_batch = [&](std::size_t i) -> std::size_t {
+      Channel& c = *ch[i];
+      std::unique_lock<std::mutex> lk(c.mu);
+      if (holding[i]) {
+        c.head = (c.head + 1) % Channel::slots;
+        --c.filled;
+        holding[i] = false;
+        wcv.notify_all();
+      }
+      c.cv.wait(lk, [&] { return c.filled > 0 || c.done; });
+      if (c.filled == 0) {
+        if (c.error) std::rethrow_exception(c.error);
+        return 0;
+      }
+      holding[i] = true;
+      view[i] = c.batch[c.head].data();
+      return c.count[c.head];
+    };
+    merge_views(n, view, next_batch, sink);
+  }
+
+  // k-way merge of per-CPU batches. next_batch(i) refills view[i] and returns its length (0 at
+  // the end of stream i).
+  template <class Sink, class Next>
+  void merge_views(std::size_t n, std::vector<const Event*>& view, Next&& next_batch, Sink& sink) {
+    std::vector<std::size_t> pos(n, 0), len(n, 0);
+    std::vector<Head> heap;
+    for (std::size_t i = 0; i < n; ++i) {
+      len[i] = next_batch(i);
+      if (len[i] != 0) heap.push_back({view[i][0].ts, view[i][0].cpu, i});
+    }
+    std::make_heap(heap.begin(), heap.end(), later);
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), later);
+      const std::size_t i = heap.back().idx;
+      // Feed this stream while it stays the earliest: most of a batch goes out without the heap.
+      const bool others = heap.size() > 1;
+      const Timestamp limit = others ? heap.front().ts : 0;
+      const int limit_cpu = others ? heap.front().cpu : 0;
+      for (;;) {
+        sink_feed(sink, view[i][pos[i]]);
+        ++info_.events;
+        if (++pos[i] == len[i]) {
+          len[i] = next_batch(i);
+          pos[i] = 0;
+          if (len[i] == 0) break;
+        }
+        const Event& h = view[i][pos[i]];
+        if (others && (h.ts > limit || (h.ts == limit && h.cpu > limit_cpu))) break;
+      }
+      if (len[i] == 0) {
+        heap.pop_back();
+      } else {
+        heap.back() = {view[i][pos[i]].ts, view[i][pos[i]].cpu, i};
+        std::push_heap(heap.begin(), heap.end(), later);
+      }
+    }
+  }
+
+  // ---- parsing ----------------------------------------------------------------------------------
+
+  [[noreturn]] void fail(const std::string& where, const std::string& why) const {
+    throw InputError(file_.path(), where, why);
+  }
+
+  void parse() {
+    m_.tep.reset(tep_alloc());
+    if (!m_.tep) throw std::bad_alloc();
+    detail::FileCursor c(file_, 0);
+    c.set_section("initial header");
+    const auto magic = c.bytes(10, "magic");
+    if (std::memcmp(magic.data(), detail::tracedat_magic, 10) != 0)
+      c.fail("not a trace.dat file (wrong magic)");
+    const std::string ver(c.cstr("version"));
+    if (ver == "6")
+      m_.version = 6;
+    else if (ver == "7")
+      m_.version = 7;
+    else
+      c.fail("unsupported trace.dat version \"" + ver.substr(0, 16) + "\" (6 and 7 are read)");
+    const auto flags = c.bytes(2, "endianness and long size");
+    const bool big = flags[0] != 0;
+    if (flags[0] != 0 && flags[0] != 1) c.fail("bad endianness byte " + std::to_string(flags[0]));
+    m_.long_size = static_cast<unsigned char>(flags[1]);
+    if (m_.long_size != 4 && m_.long_size != 8)
+      c.fail("bad long size " + std::to_string(m_.long_size));
+    m_.order.swap = big != detail::host_is_big_endian();
+    c.order = m_.order;
+    m_.page_size = c.u32("page size");
+    if (m_.page_size < 64 || m_.page_size > (1u << 24))
+      c.fail("absurd page size " + std::to_string(m_.page_size));
+    tep_set_file_bigendian(m_.tep.get(), big ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+    tep_set_local_bigendian(m_.tep.get(),
+                            detail::host_is_big_endian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+    tep_set_long_size(m_.tep.get(), static_cast<int>(m_.long_size));
+    tep_set_page_size(m_.tep.get(), static_cast<int>(m_.page_size));
+    if (m_.version == 6)
+      parse_v6(c);
+    else
+      parse_v7(c);
+    finish();
+  }
+
+  void parse_v6(detail::FileCursor& c) {
+    // kallsyms come after the formats; whether we need them is known once formats are parsed.
+    c.set_section("header info");
+    detail::parse_header_info(m_, c);
+    c.set_section("ftrace formats");
+    detail::parse_ftrace_formats(m_, c);
+    c.set_section("event formats");
+    detail::parse_event_formats(m_, c);
+    m_.want_kallsyms = has_event("timer", "hrtimer_start");
+    c.set_section("kallsyms");
+    detail::parse_kallsyms(m_, c);
+    c.set_section("printk formats");
+    detail::parse_printk(c);
+    c.set_section("saved cmdlines");
+    detail::parse_cmdlines(m_, c);
+    c.set_section("cpu count");
+    const std::uint32_t cpus = c.u32("cpu count");
+    if (cpus > 65536) c.fail("absurd cpu count " + std::to_string(cpus));
+    m_.cpus = static_cast<int>(cpus);
+    c.set_section("options");
+    auto tag = std::string(c.bytes(10, "section tag"));
+    std::vector<std::pair<std::string, std::uint64_t>> instances;
+    if (tag == std::string("options  \0", 10)) {
+      for (int count = 0;; ++count) {
+        if (count > 100000) c.fail("too many options");
+        const std::uint16_t id = c.u16("option id");
+        if (id == detail::opt_done) break;
+        const std::uint32_t size = c.u32("option size");
+        const std::string data(c.bytes(size, "option data"));
+        if (id == detail::opt_buffer) {
+          if (data.size() < 9) c.fail("BUFFER option shorter than 9 bytes");
+          const std::uint64_t off =
+              m_.order.u64(reinterpret_cast<const unsigned char*>(data.data()));
+          instances.emplace_back(detail::option_string(std::string_view(data).substr(8)), off);
+        } else {
+          detail::apply_common_option(m_, id, data, [&](const std::string& r) { c.fail(r); });
+        }
+      }
+      c.set_section("data header");
+      tag = std::string(c.bytes(10, "section tag"));
+    }
+    if (tag == std::string("latency  \0", 10))
+      c.fail("latency (text) trace data: only flyrecord (ring-buffer) data can be read");
+    if (tag != std::string("flyrecord\0", 10)) c.fail("expected \"flyrecord\" or \"options\"");
+    detail::BufferRef top;
+    top.page_size = m_.page_size;
+    read_v6_cpus(c, top, cpus);
+    m_.buffers.push_back(std::move(top));
+    for (auto& [name, off] : instances) {
+      detail::BufferRef b;
+      b.name = name;
+      b.page_size = m_.page_size;
+      c.seek(off);
+      c.set_section("buffer \"" + name + "\"");
+      if (std::string(c.bytes(10, "flyrecord tag")) != std::string("flyrecord\0", 10))
+        c.fail("expected \"flyrecord\"");
+      read_v6_cpus(c, b, cpus);
+      m_.buffers.push_back(std::move(b));
+    }
+  }
+
+  void read_v6_cpus(detail::FileCursor& c, detail::BufferRef& b, std::uint32_t cpus) {
+    for (std::uint32_t i = 0; i < cpus; ++i) {
+      detail::CpuDataRef r;
+      r.cpu = static_cast<int>(i);
+      r.offset = c.u64("cpu data offset");
+      r.size = c.u64("cpu data size");
+      if (r.size != 0) file_.check_range(r.offset, r.size, "cpu " + std::to_string(i) + " data");
+      b.cpus.push_back(r);
+    }
+  }
+
+  // A v7 section: header (id, flags, string id, size), then the data, maybe compressed.
+  struct Section {
+    std::uint16_t id = 0, flags = 0;
+    std::uint64_t data_offset = 0, size = 0;
+  };
+  Section section_header(std::uint64_t off, const std::string& name) {
+    detail::FileCursor c(file_, off);
+    c.order = m_.order;
+    c.set_section(name);
+    Section s;
+    s.id = c.u16("section id");
+    s.flags = c.u16("section flags");
+    (void)c.u32("section description");
+    s.size = c.u64("section size");
+    s.data_offset = c.pos();
+    file_.check_range(s.data_offset, s.size, "section " + name);
+    return s;
+  }
+  // Loads a whole metadata section into `store` (decompressing it when flagged).
+  void load_section(std::uint64_t off, std::uint16_t want_id, const std::string& name,
+                    std::vector<unsigned char>& store, bool& compressed, std::uint64_t& base) {
+    const Section s = section_header(off, name);
+    if (s.id != want_id)
+      fail("section " + name + ", " + detail::hex_offset(off),
+           "section id " + std::to_string(s.id) + ", expected " + std::to_string(want_id));
+    if (s.size > detail::max_metadata_bytes)
+      fail("section " + name + ", " + detail::hex_offset(off),
+           "absurd section size " + std::to_string(s.size));
+    base = s.data_offset;
+    compressed = (s.flags & 1u) != 0;
+    if (!compressed) {
+      store.resize(static_cast<std::size_t>(s.size));
+      file_.read_at(s.data_offset, store.data(), store.size(), "section " + name);
+      return;
+    }
+    if (m_.compression == detail::Compression::none)
+      fail("section " + name + ", " + detail::hex_offset(off),
+           "section is flagged compressed but the file names no compression");
+    if (s.size < 8)
+      fail("section " + name + ", " + detail::hex_offset(off), "compressed section too short");
+    unsigned char h[8];
+    file_.read_at(s.data_offset, h, 8, "section " + name);
+    const std::uint32_t csize = m_.order.u32(h), usize = m_.order.u32(h + 4);
+    if (csize > s.size - 8)
+      fail("section " + name + ", " + detail::hex_offset(s.data_offset),
+           "compressed size " + std::to_string(csize) + " larger than the section");
+    if (usize > detail::max_metadata_bytes)
+      fail("section " + name + ", " + detail::hex_offset(s.data_offset),
+           "absurd uncompressed size " + std::to_string(usize));
+    std::vector<unsigned char> cbuf(csize);
+    file_.read_at(s.data_offset + 8, cbuf.data(), csize, "section " + name);
+    store.resize(usize);
+    detail::Decompressor d(m_.compression);
+    if (const char* err = d.run(cbuf.data(), csize, store.data(), usize))
+      fail("section " + name + ", " + detail::hex_offset(s.data_offset),
+           std::string("bad compressed data: ") + err);
+  }
+
+  template <class F>
+  void with_section(std::uint64_t off, std::uint16_t id, const std::string& name, F&& f) {
+    std::vector<unsigned char> store;
+    bool compressed = false;
+    std::uint64_t base = 0;
+    load_section(off, id, name, store, compressed, base);
+    detail::Cursor cur(&file_.path(), name, store.data(), store.size(), m_.order, base, compressed);
+    f(cur);
+  }
+
+  void parse_v7(detail::FileCursor& c) {
+    const std::string comp(c.cstr("compression name"));
+    (void)c.cstr("compression version");
+    if (comp == "none" || comp.empty())
+      m_.compression = detail::Compression::none;
+    else if (comp == "zstd")
+      m_.compression = detail::Compression::zstd;
+    else if (comp == "zlib")
+      m_.compression = detail::Compression::zlib;
+    else
+      c.fail("unsupported compression \"" + comp.substr(0, 32) + "\" (zstd and zlib are read)");
+    std::uint64_t next = c.u64("first options offset");
+    std::uint64_t sec_off[6] = {};  // header_info .. cmdlines
+    struct RawBuffer {
+      std::string data;
+      bool latency;
+    };
+    std::vector<RawBuffer> raw_buffers;
+    std::set<std::uint64_t> seen;
+    while (next != 0) {
+      if (!seen.insert(next).second || seen.size() > 10000)
+        fail("options, " + detail::hex_offset(next), "options sections form a loop");
+      std::uint64_t following = 0;
+      with_section(next, detail::opt_done, "options", [&](detail::Cursor& cur) {
+        for (;;) {
+          if (cur.at_end()) cur.fail("options section ends without a DONE option");
+          const std::uint16_t id = cur.u16("option id");
+          const std::uint32_t size = cur.u32("option size");
+          const std::string_view data = cur.bytes(size, "option data");
+          if (id == detail::opt_done) {
+            if (data.size() < 8) cur.fail("DONE option shorter than 8 bytes");
+            following = m_.order.u64(reinterpret_cast<const unsigned char*>(data.data()));
+            break;
+          }
+          if (id >= detail::opt_header_info && id <= detail::opt_cmdlines) {
+            if (data.size() < 8) cur.fail("section option shorter than 8 bytes");
+            sec_off[id - detail::opt_header_info] =
+                m_.order.u64(reinterpret_cast<const unsigned char*>(data.data()));
+          } else if (id == detail::opt_buffer || id == detail::opt_buffer_text) {
+            raw_buffers.push_back({std::string(data), id == detail::opt_buffer_text});
+          } else {
+            detail::apply_common_option(m_, id, data, [&](const std::string& r) { cur.fail(r); });
+          }
+        }
+      });
+      next = following;
+    }
+    const char* names[6] = {"header info", "ftrace formats", "event formats",
+                            "kallsyms",    "printk formats", "saved cmdlines"};
+    if (sec_off[0] == 0) fail("options", "no HEADER_INFO section");
+    with_section(sec_off[0], detail::opt_header_info, names[0],
+                 [&](detail::Cursor& cur) { detail::parse_header_info(m_, cur); });
+    if (sec_off[1] != 0)
+      with_section(sec_off[1], detail::opt_ftrace_events, names[1],
+                   [&](detail::Cursor& cur) { detail::parse_ftrace_formats(m_, cur); });
+    if (sec_off[2] != 0)
+      with_section(sec_off[2], detail::opt_event_formats, names[2],
+                   [&](detail::Cursor& cur) { detail::parse_event_formats(m_, cur); });
+    m_.want_kallsyms = has_event("timer", "hrtimer_start");
+    if (sec_off[3] != 0 && m_.want_kallsyms)
+      with_section(sec_off[3], detail::opt_kallsyms, names[3],
+                   [&](detail::Cursor& cur) { detail::parse_kallsyms(m_, cur); });
+    if (sec_off[5] != 0)
+      with_section(sec_off[5], detail::opt_cmdlines, names[5],
+                   [&](detail::Cursor& cur) { detail::parse_cmdlines(m_, cur); });
+    for (const auto& rb : raw_buffers) m_.buffers.push_back(parse_v7_buffer(rb.data, rb.latency));
+    // The top buffer first, as in v6.
+    std::stable_partition(m_.buffers.begin(), m_.buffers.end(),
+                          [](const detail::BufferRef& b) { return b.name.empty(); });
+  }
+
+  detail::BufferRef parse_v7_buffer(const std::string& data, bool latency) {
+    detail::Cursor cur(&file_.path(), "options (BUFFER option)",
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size(), m_.order,
+                       0, true);
+    detail::BufferRef b;
+    b.latency = latency;
+    const std::uint64_t off = cur.u64("buffer section offset");
+    b.name = std::string(cur.cstr("buffer name"));
+    b.clock = std::string(cur.cstr("buffer clock"));
+    if (latency) return b;
+    b.page_size = cur.u32("buffer page size");
+    if (b.page_size < 64 || b.page_size > (1u << 24))
+      cur.fail("absurd buffer page size " + std::to_string(b.page_size));
+    const std::uint32_t n = cur.u32("buffer cpu count");
+    if (n > 65536) cur.fail("absurd buffer cpu count " + std::to_string(n));
+    const std::string what = "buffer \"" + b.name + "\"";
+    const Section s = section_header(off, what);
+    if (s.id != detail::opt_buffer)
+      fail("section " + what + ", " + detail::hex_offset(off),
+           "section id " + std::to_string(s.id) + ", expected " +
+               std::to_string(detail::opt_buffer));
+    b.compressed = (s.flags & 1u) != 0;
+    if (b.compressed && m_.compression == detail::Compression::none)
+      fail("section " + what + ", " + detail::hex_offset(off),
+           "data is flagged compressed but the file names no compression");
+    std::set<int> ids;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      detail::CpuDataRef r;
+      const std::uint32_t id = cur.u32("cpu id");
+      if (id > 65535) cur.fail("absurd cpu id " + std::to_string(id));
+      r.cpu = static_cast<int>(id);
+      if (!ids.insert(r.cpu).second) cur.fail("cpu " + std::to_string(id) + " listed twice");
+      r.offset = cur.u64("cpu data offset");
+      r.size = cur.u64("cpu data size");
+      if (r.size != 0) {
+        const std::string where = what + " cpu " + std::to_string(id) + " data";
+        file_.check_range(r.offset, r.size, where);
+        if (b.compressed) file_.check_range(r.offset, r.size + 4, where);
+      }
+      if (!b.compressed && r.size % b.page_size != 0)
+        fail(what + " cpu " + std::to_string(id) + " data, " + detail::hex_offset(r.offset),
+             "size " + std::to_string(r.size) + " is not a multiple of the page size");
+      b.cpus.push_back(r);
+      if (r.cpu + 1 > m_.cpus) m_.cpus = r.cpu + 1;
+    }
+    return b;
+  }
+
+  bool has_event(const char* sys, const char* name) const {
+    return tep_find_event_by_name(m_.tep.get(), sys, name) != nullptr;
+  }
+
+  void finish() {
+    using detail::Decode;
+    using detail::FieldRef;
+    // Pick the buffer.
+    selected_ = nullptr;
+    for (const auto& b : m_.buffers)
+      if (b.name == opts_.buffer) selected_ = &b;
+    if (selected_ == nullptr) {
+      std::string have;
+      for (const auto& b : m_.buffers) have += (have.empty() ? "" : ", ") + ("\"" + b.name + "\"");
+      fail("options", opts_.buffer.empty()
+                          ? "no top-level buffer in this file (buffers: " + have + ")"
+                          : "no buffer named \"" + opts_.buffer + "\" (buffers: " + have + ")");
+    }
+    if (selected_->latency)
+      fail("buffer \"" + selected_->name + "\"",
+           "latency (text) trace data: only flyrecord (ring-buffer) data can be read");
+    if (m_.format_failures != 0)
+      m_.notes.push_back(std::to_string(m_.format_failures) +
+                         " event formats could not be parsed; their events are skipped");
+
+    // Architecture -> timer-sleep syscall numbers.
+    std::string arch = m_.arch;
+    if (arch.empty()) {
+      arch = std::string(host_arch());
+      m_.notes.push_back("no uname in the file; assuming architecture " + arch);
+    }
+    m_.have_syscalls = timer_sleep_syscalls_for(arch, m_.syscalls);
+    if (!m_.have_syscalls && has_event("raw_syscalls", "sys_enter"))
+      m_.notes.push_back("unknown architecture \"" + arch +
+                         "\": raw_syscalls:sys_enter cannot mark timer sleeps");
+
+    // prev_state preemption flag from sched_switch's own print fmt.
+    if (auto flag = detail::preempt_flag_from_format(m_.sched_switch_format)) {
+      m_.prev_state = PrevStateDecoder{*flag, true};
+    } else {
+      m_.prev_state = PrevStateDecoder{};
+      if (has_event("sched", "sched_switch"))
+        m_.notes.push_back("sched_switch print fmt has no preemption flag; assuming 0x100");
+    }
+    m_.sched_switch_format.clear();
+    if (has_event("timer", "hrtimer_start") && !m_.have_hrtimer_wakeup)
+      m_.notes.push_back(
+          "hrtimer_wakeup not found in kallsyms: hrtimer_start is not a timer sleep");
+
+    // Decode tables.
+    tep_handle* tep = m_.tep.get();
+    const int count = tep_get_events_count(tep);
+    int max_id = -1;
+    for (int i = 0; i < count; ++i) {
+      tep_event* ev = tep_get_event(tep, i);
+      if (ev != nullptr && ev->id >= 0 && ev->id <= 0xffff) max_id = std::max(max_id, ev->id);
+    }
+    m_.table.assign(static_cast<std::size_t>(max_id + 1), detail::EventDecoder{});
+    bool have_common = false;
+    for (int i = 0; i < count; ++i) {
+      tep_event* ev = tep_get_event(tep, i);
+      if (ev == nullptr || ev->id < 0 || ev->id > 0xffff || ev->name == nullptr) continue;
+      const std::string_view sys = ev->system ? ev->system : "";
+      const std::string_view name = ev->name;
+      const FieldRef type = FieldRef::of(tep_find_common_field(ev, "common_type"));
+      const FieldRef pid = FieldRef::of(tep_find_common_field(ev, "common_pid"));
+      if (type.kind != FieldRef::number || pid.kind != FieldRef::number) continue;
+      if (!have_common) {
+        m_.common_type = type;
+        m_.common_pid = pid;
+        m_.header_min = std::max(type.end(), pid.end());
+        have_common = true;
+      } else if (type.offset != m_.common_type.offset || type.size != m_.common_type.size) {
+        fail("event formats", "events disagree on where common_type is");
+      } else if (pid.offset != m_.common_pid.offset || pid.size != m_.common_pid.size) {
+        fail("event formats", "events disagree on where common_pid is");
+      }
+      if (sys == "raw_syscalls" || sys == "syscalls") m_.syscall_events = true;
+      if (sys == "irq" && name == "irq_threaded_handler_entry") m_.irq_thread_events = true;
+
+      detail::EventDecoder d;
+      d.id = static_cast<std::uint32_t>(ev->id);
+      d.name = Comm::from(name);
+      d.how = Decode::other;
+      auto field = [&](const char* n) { return FieldRef::of(tep_find_field(ev, n)); };
+      auto need = [&](std::initializer_list<FieldRef> fs) {
+        for (const auto& f : fs)
+          if (f.kind == FieldRef::absent) return false;
+        return true;
+      };
+      if (sys == "sched" && name == "sched_switch") {
+        d.f[0] = field("prev_comm"), d.f[1] = field("prev_pid"), d.f[2] = field("prev_prio");
+        d.f[3] = field("prev_state"), d.f[4] = field("next_comm"), d.f[5] = field("next_pid");
+        d.f[6] = field("next_prio");
+        if (need({d.f[0], d.f[1], d.f[2], d.f[3], d.f[4], d.f[5], d.f[6]}))
+          d.how = Decode::sched_switch, d.kind = EventKind::sched_switch;
+      } else if (sys == "sched" &&
+                 (name == "sched_wakeup" || name == "sched_wakeup_new" || name == "sched_waking")) {
+        d.f[0] = field("comm"), d.f[1] = field("pid"), d.f[2] = field("prio");
+        d.f[3] = field("target_cpu");
+        if (need({d.f[0], d.f[1], d.f[2]})) {
+          d.how = Decode::wakeup;
+          d.kind = name == "sched_wakeup"       ? EventKind::sched_wakeup
+                   : name == "sched_wakeup_new" ? EventKind::sched_wakeup_new
+                                                : EventKind::sched_waking;
+        }
+      } else if (sys == "sched" && name == "sched_process_exit") {
+        d.f[0] = field("comm"), d.f[1] = field("pid"), d.f[2] = field("prio");
+        if (need({d.f[0], d.f[1], d.f[2]}))
+          d.how = Decode::process_exit, d.kind = EventKind::process_exit;
+      } else if (sys == "sched" && name == "sched_process_fork") {
+        d.f[0] = field("parent_pid"), d.f[1] = field("child_comm"), d.f[2] = field("child_pid");
+        if (need({d.f[0], d.f[1], d.f[2]}))
+          d.how = Decode::process_fork, d.kind = EventKind::process_fork;
+      } else if (sys == "raw_syscalls" && name == "sys_enter") {
+        d.f[0] = field("id");
+        if (need({d.f[0]})) d.how = Decode::raw_sys_enter, d.kind = EventKind::syscall;
+      } else if (sys == "syscalls" &&
+                 (name == "sys_enter_nanosleep" || name == "sys_enter_clock_nanosleep" ||
+                  name == "sys_enter_clock_nanosleep_time64")) {
+        d.how = Decode::timer_syscall, d.kind = EventKind::timer_sleep;
+      } else if (sys == "timer" && name == "hrtimer_start") {
+        d.f[0] = field("function");
+        if (need({d.f[0]})) d.how = Decode::hrtimer_start, d.kind = EventKind::timer_sleep;
+      } else if (sys == "irq" &&
+                 (name == "irq_handler_entry" || name == "irq_threaded_handler_entry")) {
+        d.f[0] = field("irq"), d.f[1] = field("name");
+        if (need({d.f[0]})) {
+          d.how = Decode::irq_entry;
+          d.kind = name == "irq_handler_entry" ? EventKind::irq_entry : EventKind::irq_thread_entry;
+        }
+      } else if (sys == "irq" &&
+                 (name == "irq_handler_exit" || name == "irq_threaded_handler_exit")) {
+        d.f[0] = field("irq"), d.f[1] = field("ret");
+        if (need({d.f[0]})) {
+          d.how = Decode::irq_exit;
+          d.kind = name == "irq_handler_exit" ? EventKind::irq_exit : EventKind::irq_thread_exit;
+        }
+      }
+      if (d.how == Decode::other && d.kind != EventKind::other) d.kind = EventKind::other;
+      std::uint32_t min = m_.header_min;
+      for (const auto& f : d.f)
+        if (f.kind != FieldRef::absent) min = std::max(min, f.end());
+      d.min_size = min;
+      m_.table[static_cast<std::size_t>(ev->id)] = d;
+    }
+
+    info_.name = m_.path;
+    info_.format = "trace.dat v" + std::to_string(m_.version);
+    if (selected_->compressed)
+      info_.format += std::string(" (") + detail::compression_name(m_.compression) + ")";
+    int cpus = m_.cpus;
+    for (const auto& c : selected_->cpus) cpus = std::max(cpus, c.cpu + 1);
+    info_.cpus = cpus;
+    info_.arch = m_.arch;
+    info_.syscall_events_recorded = m_.syscall_events;
+    info_.irq_thread_events_recorded = m_.irq_thread_events;
+  }
+
+  detail::File file_;
+  TraceDatOptions opts_;
+  detail::TraceDatMeta m_;
+  const detail::BufferRef* selected_ = nullptr;
+  SourceInfo info_;
+};
+
+}  // namespace v1
+}  // namespace rtlat

@@ -1,0 +1,335 @@
+// Event formats of a trace.dat, turned once per file into flat decode tables: for every event id
+// its kind and the offsets of the fields the engine needs (via libtraceevent), so decoding an
+// event is a table lookup and a few loads, never a name lookup.
+#pragma once
+
+#include <traceevent/event-parse.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rtlat/event.hpp"
+#include "rtlat/prev_state.hpp"
+#include "rtlat/source/ringbuffer.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+
+struct TepDeleter {
+  void operator()(tep_handle* t) const noexcept { tep_free(t); }
+};
+using TepPtr = std::unique_ptr<tep_handle, TepDeleter>;
+
+// Where a field lives in a record.
+struct FieldRef {
+  enum Kind : std::uint8_t { absent, number, inline_string, data_loc, rel_loc };
+  std::uint16_t offset = 0;
+  std::uint16_t size = 0;
+  Kind kind = absent;
+  bool is_signed = false;
+
+  std::uint32_t end() const noexcept { return kind == absent ? 0u : std::uint32_t{offset} + size; }
+
+  static FieldRef of(const tep_format_field* f) noexcept {
+    FieldRef r;
+    if (f == nullptr || f->offset < 0 || f->size < 0 || f->offset > 0xffff || f->size > 0xffff)
+      return r;
+    r.offset = static_cast<std::uint16_t>(f->offset);
+    r.size = static_cast<std::uint16_t>(f->size);
+    r.is_signed = (f->flags & TEP_FIELD_IS_SIGNED) != 0;
+    if (f->flags & TEP_FIELD_IS_DYNAMIC)
+      r.kind = (f->flags & TEP_FIELD_IS_RELATIVE) ? rel_loc : data_loc;
+    else if (f->flags & TEP_FIELD_IS_ARRAY)
+      r.kind = inline_string;
+    else
+      r.kind = number;
+    if ((r.kind == data_loc || r.kind == rel_loc) && r.size != 4) r.kind = absent;
+    if (r.kind == number && r.size != 1 && r.size != 2 && r.size != 4 && r.size != 8)
+      r.kind = absent;
+    return r;
+  }
+};
+
+// Reads fields of one record; the record size was checked against the decoder's min_size.
+struct FieldReader {
+  ByteOrder order;
+
+  std::int64_t num(const unsigned char* rec, const FieldRef& f) const noexcept {
+    if (f.kind != FieldRef::number) return 0;
+    return f.is_signed ? order.sint(rec + f.offset, f.size)
+                       : static_cast<std::int64_t>(order.uint(rec + f.offset, f.size));
+  }
+  std::uint64_t unum(const unsigned char* rec, const FieldRef& f) const noexcept {
+    if (f.kind != FieldRef::number) return 0;
+    return order.uint(rec + f.offset, f.size);
+  }
+  // A string field, cut at its NUL; empty when absent or out of the record.
+  std::string_view str(const unsigned char* rec, std::uint32_t rec_size,
+                       const FieldRef& f) const noexcept {
+    std::uint32_t off = f.offset, len = f.size;
+    if (f.kind == FieldRef::data_loc || f.kind == FieldRef::rel_loc) {
+      const std::uint32_t v = order.u32(rec + f.offset);
+      off = v & 0xffffu;
+      len = v >> 16;
+      if (f.kind == FieldRef::rel_loc) off += std::uint32_t{f.offset} + 4u;
+    } else if (f.kind != FieldRef::inline_string) {
+      return {};
+    }
+    if (off > rec_size || len > rec_size - off) return {};
+    const char* s = reinterpret_cast<const char*>(rec + off);
+    std::uint32_t n = 0;
+    while (n < len && s[n] != '\0') ++n;
+    return std::string_view(s, n);
+  }
+};
+
+// What to do with a given event id.
+enum class Decode : std::uint8_t {
+  unknown,  // no format for this id: counted as skipped
+  other,
+  sched_switch,
+  wakeup,  // sched_wakeup, sched_wakeup_new, sched_waking (kind says which)
+  process_exit,
+  process_fork,
+  raw_sys_enter,
+  timer_syscall,  // syscalls:sys_enter_nanosleep / clock_nanosleep[_time64]
+  hrtimer_start,
+  irq_entry,  // hard or threaded (kind says which)
+  irq_exit,
+};
+
+struct EventDecoder {
+  Decode how = Decode::unknown;
+  EventKind kind = EventKind::other;
+  std::uint32_t min_size = 0;  // records shorter than this cannot hold the fields: skipped
+  std::uint32_t id = 0;
+  Comm name{};
+  // Meaning depends on `how`: see EventTable::build.
+  FieldRef f[7];
+};
+
+// ---- prev_state preemption flag, read from sched_switch's print fmt ----------------------------
+
+// Evaluates the constant integer expressions the kernel leaves in print fmts: numbers (decimal,
+// hex, with U/L suffixes), parentheses, unary ~ -, and binary * + - << >> & ^ |.
+class ConstExpr {
+ public:
+  explicit ConstExpr(std::string_view s) : s_(s) {}
+  std::optional<std::uint64_t> eval() {
+    auto v = parse_or();
+    skip_ws();
+    if (!v || pos_ != s_.size()) return std::nullopt;
+    return v;
+  }
+
+ private:
+  void skip_ws() {
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n')) ++pos_;
+  }
+  bool eat(std::string_view tok) {
+    skip_ws();
+    if (s_.substr(pos_, tok.size()) != tok) return false;
+    // Do not take "<" of "<<" etc. as a shorter operator: callers ask for the long forms first.
+    pos_ += tok.size();
+    return true;
+  }
+  std::optional<std::uint64_t> parse_or() {
+    auto v = parse_xor();
+    while (v) {
+      skip_ws();
+      if (pos_ < s_.size() && s_[pos_] == '|' && (pos_ + 1 >= s_.size() || s_[pos_ + 1] != '|')) {
+        ++pos_;
+        auto r = parse_xor();
+        if (!r) return std::nullopt;
+        *v |= *r;
+      } else {
+        break;
+      }
+    }
+    return v;
+  }
+  std::optional<std::uint64_t> parse_xor() {
+    auto v = parse_and();
+    while (v && eat("^")) {
+      auto r = parse_and();
+      if (!r) return std::nullopt;
+      *v ^= *r;
+    }
+    return v;
+  }
+  std::optional<std::uint64_t> parse_and() {
+    auto v = parse_shift();
+    while (v) {
+      skip_ws();
+      if (pos_ < s_.size() && s_[pos_] == '&' && (pos_ + 1 >= s_.size() || s_[pos_ + 1] != '&')) {
+        ++pos_;
+        auto r = parse_shift();
+        if (!r) return std::nullopt;
+        *v &= *r;
+      } else {
+        break;
+      }
+    }
+    return v;
+  }
+  std::optional<std::uint64_t> parse_shift() {
+    auto v = parse_add();
+    while (v) {
+      if (eat("<<")) {
+        auto r = parse_add();
+        if (!r || *r >= 64) return std::nullopt;
+        *v <<= *r;
+      } else if (eat(">>")) {
+        auto r = parse_add();
+        if (!r || *r >= 64) return std::nullopt;
+        *v >>= *r;
+      } else {
+        break;
+      }
+    }
+    return v;
+  }
+  std::optional<std::uint64_t> parse_add() {
+    auto v = parse_mul();
+    while (v) {
+      if (eat("+")) {
+        auto r = parse_mul();
+        if (!r) return std::nullopt;
+        *v += *r;
+      } else if (eat("-")) {
+        auto r = parse_mul();
+        if (!r) return std::nullopt;
+        *v -= *r;
+      } else {
+        break;
+      }
+    }
+    return v;
+  }
+  std::optional<std::uint64_t> parse_mul() {
+    auto v = parse_unary();
+    while (v && eat("*")) {
+      auto r = parse_unary();
+      if (!r) return std::nullopt;
+      *v *= *r;
+    }
+    return v;
+  }
+  std::optional<std::uint64_t> parse_unary() {
+    if (++depth_ > 64) return std::nullopt;
+    std::optional<std::uint64_t> v;
+    if (eat("~")) {
+      v = parse_unary();
+      if (v) v = ~*v;
+    } else if (eat("-")) {
+      v = parse_unary();
+      if (v) v = 0 - *v;
+    } else if (eat("(")) {
+      v = parse_or();
+      if (v && !eat(")")) v.reset();
+    } else {
+      v = parse_number();
+    }
+    --depth_;
+    return v;
+  }
+  std::optional<std::uint64_t> parse_number() {
+    skip_ws();
+    const std::size_t start = pos_;
+    std::uint64_t v = 0;
+    if (s_.substr(pos_, 2) == "0x" || s_.substr(pos_, 2) == "0X") {
+      pos_ += 2;
+      const std::size_t digits = pos_;
+      while (pos_ < s_.size()) {
+        const char c = s_[pos_];
+        int d;
+        if (c >= '0' && c <= '9')
+          d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+          d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+          d = c - 'A' + 10;
+        else
+          break;
+        v = v * 16 + static_cast<std::uint64_t>(d);
+        ++pos_;
+      }
+      if (pos_ == digits) return std::nullopt;
+    } else {
+      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+        v = v * 10 + static_cast<std::uint64_t>(s_[pos_] - '0');
+        ++pos_;
+      }
+      if (pos_ == start) return std::nullopt;
+    }
+    while (pos_ < s_.size() &&
+           (s_[pos_] == 'u' || s_[pos_] == 'U' || s_[pos_] == 'l' || s_[pos_] == 'L'))
+      ++pos_;
+    return v;
+  }
+
+  std::string_view s_;
+  std::size_t pos_ = 0;
+  int depth_ = 0;
+};
+
+// Finds the flag in `REC->prev_state & <expr> ? "+" : ""` of a sched_switch format file (the
+// whole format text or just its print fmt). Empty when the pattern is not there.
+inline std::optional<std::uint32_t> preempt_flag_from_format(std::string_view fmt) {
+  const std::size_t plus = fmt.find("? \"+\"");
+  if (plus == std::string_view::npos) return std::nullopt;
+  const std::string_view key = "REC->prev_state";
+  const std::size_t rec = fmt.rfind(key, plus);
+  if (rec == std::string_view::npos) return std::nullopt;
+  std::string_view expr = fmt.substr(rec + key.size(), plus - rec - key.size());
+  while (!expr.empty() && (expr.front() == ' ' || expr.front() == '\t')) expr.remove_prefix(1);
+  if (expr.empty() || expr.front() != '&') return std::nullopt;
+  expr.remove_prefix(1);
+  auto v = ConstExpr(expr).eval();
+  // A single bit above the state bits; anything else is not a flag we understand.
+  if (!v || *v == 0 || (*v & (*v - 1)) != 0 || *v > 0x80000000u) return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
+}
+
+// The address of `symbol` in /proc/kallsyms text ("ffffffff81234560 t hrtimer_wakeup").
+inline std::optional<std::uint64_t> kallsyms_lookup(std::string_view text,
+                                                    std::string_view symbol) {
+  std::size_t pos = 0;
+  while ((pos = text.find(symbol, pos)) != std::string_view::npos) {
+    const std::size_t end = pos + symbol.size();
+    const bool whole_end = end == text.size() || text[end] == '\n' || text[end] == '\t' ||
+                           text[end] == ' ' || text[end] == '\r';
+    if (whole_end && pos >= 2 && text[pos - 1] == ' ') {
+      std::size_t line = text.rfind('\n', pos);
+      line = line == std::string_view::npos ? 0 : line + 1;
+      std::uint64_t addr = 0;
+      std::size_t i = line;
+      for (; i < pos; ++i) {
+        const char c = text[i];
+        int d;
+        if (c >= '0' && c <= '9')
+          d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+          d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+          d = c - 'A' + 10;
+        else
+          break;
+        addr = addr * 16 + static_cast<std::uint64_t>(d);
+      }
+      if (i > line && i < pos && text[i] == ' ') return addr;
+    }
+    pos = end;
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat

@@ -1,0 +1,278 @@
+// One CPU's events from a trace.dat buffer: pages read (or decompressed chunk by chunk) from the
+// file, records decoded from each page, each record turned into an rtlat::Event through the
+// per-id decode table. Produces events in batches so the merge (and a worker thread, when used)
+// touches shared state once per batch, not per event.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rtlat/error.hpp"
+#include "rtlat/event.hpp"
+#include "rtlat/source/ringbuffer.hpp"
+#include "rtlat/source/tracedat_io.hpp"
+#include "rtlat/source/tracedat_meta.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+
+// ts * mult >> shift without overflowing 64 bits (the kernel's mul_u64_u32_shr).
+inline std::uint64_t mul_u64_u32_shr(std::uint64_t a, std::uint32_t mul, unsigned shift) noexcept {
+  const std::uint64_t lo = a & 0xffffffffu, hi = a >> 32;
+  std::uint64_t r = (lo * mul) >> shift;
+  if (hi != 0) r += (hi * mul) << (32 - shift);
+  return r;
+}
+
+// Yields the pages of one CPU in file order.
+class PageSource {
+ public:
+  PageSource(const File& file, const BufferRef& buf, const CpuDataRef& cpu, Compression comp)
+      : file_(file), cpu_(cpu), page_size_(buf.page_size), compressed_(buf.compressed) {
+    if (compressed_) dec_ = std::make_unique<Decompressor>(comp);
+    pos_ = cpu.offset;
+    end_ = cpu.offset + cpu.size;
+    if (compressed_ && cpu.size != 0) {
+      unsigned char b[4];
+      file_.read_at(pos_, b, 4, where_name());
+      chunks_left_ = order.u32(b);
+      pos_ += 4;
+      // trace-cmd records the size of the chunks without the leading chunk count.
+      end_ += 4;
+    }
+  }
+
+  ByteOrder order;
+
+  // The next page, or nullptr at the end. `page_offset()` tells where it came from.
+  const unsigned char* next() {
+    if (cur_ < have_) {
+      const unsigned char* p = buf_.data() + cur_;
+      page_off_ = buf_off_ + cur_;
+      cur_ += page_size_;
+      return p;
+    }
+    if (!refill()) return nullptr;
+    return next();
+  }
+  std::string page_where() const {
+    if (compressed_)
+      return where_name() + ", compressed chunk at " + hex_offset(chunk_off_) + ", page at byte " +
+             std::to_string(page_off_ - buf_off_);
+    return where_name() + ", page at " + hex_offset(page_off_);
+  }
+  std::string where_name() const { return "cpu " + std::to_string(cpu_.cpu) + " data"; }
+
+ private:
+  bool refill() {
+    cur_ = 0;
+    have_ = 0;
+    if (!compressed_) {
+      if (pos_ >= end_) return false;
+      const std::uint64_t left = end_ - pos_;
+      if (left < page_size_)
+        throw InputError(file_.path(), where_name() + ", " + hex_offset(pos_),
+                         "data ends with a partial page (" + std::to_string(left) + " bytes)");
+      std::uint64_t n = std::min<std::uint64_t>(left, std::uint64_t{page_size_} * pages_per_read);
+      n -= n % page_size_;
+      buf_.resize(static_cast<std::size_t>(n));
+      file_.read_at(pos_, buf_.data(), buf_.size(), where_name());
+      buf_off_ = pos_;
+      pos_ += n;
+      have_ = static_cast<std::size_t>(n);
+      return true;
+    }
+    for (;;) {
+      if (chunks_left_ == 0) return false;
+      --chunks_left_;
+      chunk_off_ = pos_;
+      if (pos_ > end_ || end_ - pos_ < 8)
+        throw InputError(file_.path(), where_name() + ", " + hex_offset(pos_),
+                         "chunk header past the end of the cpu data (" +
+                             std::to_string(chunks_left_ + 1) + " chunks announced)");
+      unsigned char h[8];
+      file_.read_at(pos_, h, 8, where_name());
+      const std::uint32_t csize = order.u32(h), usize = order.u32(h + 4);
+      pos_ += 8;
+      if (csize > end_ - pos_)
+        throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_),
+                         "compressed size " + std::to_string(csize) + " extends past the cpu data");
+      if (csize > max_chunk_bytes || usize > max_chunk_bytes)
+        throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_),
+                         "absurd chunk size (" + std::to_string(csize) + " compressed, " +
+                             std::to_string(usize) + " uncompressed)");
+      if (usize % page_size_ != 0)
+        throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_),
+                         "uncompressed chunk size " + std::to_string(usize) +
+                             " is not a multiple of the page size " + std::to_string(page_size_));
+      cbuf_.resize(csize);
+      file_.read_at(pos_, cbuf_.data(), csize, where_name());
+      pos_ += csize;
+      buf_.resize(usize);
+      if (const char* err = dec_->run(cbuf_.data(), csize, buf_.data(), usize))
+        throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_),
+                         std::string("bad compressed data: ") + err);
+      buf_off_ = 0;
+      have_ = usize;
+      if (have_ != 0) return true;
+    }
+  }
+
+  static constexpr std::uint64_t pages_per_read = 64;
+  const File& file_;
+  CpuDataRef cpu_;
+  std::uint32_t page_size_;
+  bool compressed_;
+  std::unique_ptr<Decompressor> dec_;
+  std::uint64_t pos_ = 0, end_ = 0;
+  std::uint32_t chunks_left_ = 0;
+  std::uint64_t chunk_off_ = 0;
+  std::vector<unsigned char> buf_, cbuf_;
+  std::uint64_t buf_off_ = 0, page_off_ = 0;
+  std::size_t cur_ = 0, have_ = 0;
+};
+
+class CpuStream {
+ public:
+  CpuStream(const TraceDatMeta& m, const File& file, const BufferRef& buf, const CpuDataRef& cpu)
+      : m_(m),
+        pages_(file, buf, cpu, m.compression),
+        rb_(m.layout, m.order),
+        rd_{m.order},
+        file_(file),
+        page_size_(buf.page_size),
+        cpu_(static_cast<std::uint16_t>(cpu.cpu)) {
+    pages_.order = m.order;
+  }
+
+  int cpu() const noexcept { return cpu_; }
+  std::uint64_t skipped() const noexcept { return skipped_; }
+
+  // Decodes up to `max` events into `out`; returns how many (0 only at the end of the data).
+  std::size_t fill(Event* out, std::size_t max) {
+    std::size_t n = 0;
+    while (n < max) {
+      if (!in_page_) {
+        const unsigned char* page = pages_.next();
+        if (page == nullptr) break;
+        if (!rb_.load(page, page_size_))
+          throw InputError(file_.path(), pages_.page_where(), rb_.error());
+        in_page_ = true;
+        if (rb_.missed()) {
+          out[n++] = Event::make_lost(convert(rb_.page_timestamp()), cpu_, rb_.missed_count());
+          continue;
+        }
+      }
+      RingRecord r;
+      const auto st = rb_.next(r);
+      if (st == SubBufferReader::Status::end) {
+        in_page_ = false;
+        continue;
+      }
+      if (st == SubBufferReader::Status::corrupt)
+        throw InputError(file_.path(),
+                         pages_.page_where() + ", record at byte " + std::to_string(rb_.position()),
+                         rb_.error());
+      if (decode(r, out[n])) ++n;
+    }
+    return n;
+  }
+
+ private:
+  Timestamp convert(std::uint64_t ts) const noexcept {
+    if (m_.tsc_mult != 0) ts = mul_u64_u32_shr(ts, m_.tsc_mult, m_.tsc_shift);
+    return static_cast<Timestamp>(ts + static_cast<std::uint64_t>(m_.ts_offset));
+  }
+
+  bool decode(const RingRecord& r, Event& e) {
+    const unsigned char* d = r.data;
+    if (r.size < m_.header_min) {
+      ++skipped_;
+      return false;
+    }
+    const std::uint64_t type = m_.order.uint(d + m_.common_type.offset, m_.common_type.size);
+    if (type >= m_.table.size()) {
+      ++skipped_;
+      return false;
+    }
+    const EventDecoder& t = m_.table[type];
+    if (t.how == Decode::unknown || r.size < t.min_size) {
+      ++skipped_;
+      return false;
+    }
+    const Timestamp ts = convert(r.ts);
+    const Pid pid = static_cast<Pid>(rd_.num(d, m_.common_pid));
+    switch (t.how) {
+      case Decode::sched_switch: {
+        const auto raw = static_cast<std::uint32_t>(rd_.unum(d, t.f[3]));
+        e = Event::make_switch(ts, cpu_, pid, static_cast<Pid>(rd_.num(d, t.f[1])),
+                               rd_.str(d, r.size, t.f[0]), static_cast<int>(rd_.num(d, t.f[2])),
+                               m_.prev_state.decode(raw), raw, static_cast<Pid>(rd_.num(d, t.f[5])),
+                               rd_.str(d, r.size, t.f[4]), static_cast<int>(rd_.num(d, t.f[6])));
+        return true;
+      }
+      case Decode::wakeup:
+        e = Event::make_wakeup(
+            t.kind, ts, cpu_, pid, static_cast<Pid>(rd_.num(d, t.f[1])), rd_.str(d, r.size, t.f[0]),
+            static_cast<int>(rd_.num(d, t.f[2])),
+            t.f[3].kind == FieldRef::absent ? -1 : static_cast<int>(rd_.num(d, t.f[3])));
+        return true;
+      case Decode::process_exit:
+        e = Event::make_exit(ts, cpu_, pid, static_cast<Pid>(rd_.num(d, t.f[1])),
+                             rd_.str(d, r.size, t.f[0]), static_cast<int>(rd_.num(d, t.f[2])));
+        return true;
+      case Decode::process_fork:
+        e = Event::make_fork(ts, cpu_, pid, static_cast<Pid>(rd_.num(d, t.f[0])),
+                             static_cast<Pid>(rd_.num(d, t.f[2])), rd_.str(d, r.size, t.f[1]));
+        return true;
+      case Decode::raw_sys_enter: {
+        const std::int64_t nr = rd_.num(d, t.f[0]);
+        if (m_.have_syscalls && m_.syscalls.contains(nr))
+          e = Event::make_timer_sleep(ts, cpu_, pid, TimerSleepSource::syscall,
+                                      static_cast<std::int32_t>(nr));
+        else
+          e = Event::make_syscall(ts, cpu_, pid, nr);
+        return true;
+      }
+      case Decode::timer_syscall:
+        e = Event::make_timer_sleep(ts, cpu_, pid, TimerSleepSource::syscall, -1);
+        return true;
+      case Decode::hrtimer_start:
+        if (m_.have_hrtimer_wakeup && rd_.unum(d, t.f[0]) == m_.hrtimer_wakeup)
+          e = Event::make_timer_sleep(ts, cpu_, pid, TimerSleepSource::hrtimer, -1);
+        else
+          e = Event::make_other(ts, cpu_, pid, t.name.view(), t.id);
+        return true;
+      case Decode::irq_entry:
+        e = Event::make_irq(t.kind, ts, cpu_, pid, static_cast<int>(rd_.num(d, t.f[0])),
+                            rd_.str(d, r.size, t.f[1]));
+        return true;
+      case Decode::irq_exit:
+        e = Event::make_irq(
+            t.kind, ts, cpu_, pid, static_cast<int>(rd_.num(d, t.f[0])), {},
+            t.f[1].kind == FieldRef::absent ? 1 : static_cast<int>(rd_.num(d, t.f[1])));
+        return true;
+      case Decode::other:
+      case Decode::unknown:
+        break;
+    }
+    e = Event::make_other(ts, cpu_, pid, t.name.view(), t.id);
+    return true;
+  }
+
+  const TraceDatMeta& m_;
+  PageSource pages_;
+  SubBufferReader rb_;
+  FieldReader rd_;
+  const File& file_;
+  std::uint32_t page_size_;
+  std::uint16_t cpu_;
+  bool in_page_ = false;
+  std::uint64_t skipped_ = 0;
+};
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat

@@ -1,0 +1,70 @@
+// trace.dat reader: formats, options, decoding, on the recorded files in data/format.
+#include <gtest/gtest.h>
+
+#include <rtlat/source/detect.hpp>
+#include <rtlat/source/tracedat.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Collect {
+  std::vector<rtlat::Event> events;
+  std::vector<rtlat::TaskInfo> tasks;
+  void feed(const rtlat::Event& e) { events.push_back(e); }
+  void task_info(const rtlat::TaskInfo& t) { tasks.push_back(t); }
+};
+
+TEST(PreemptFlag, SixXFormat) {
+  const std::string fmt =
+      R"(print fmt: "prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d", REC->prev_comm, REC->prev_pid, REC->prev_prio, (REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) - 1)) ? __print_flags(REC->prev_state & ((((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) - 1), "|", { 0x00000001, "S" }, { 0x00000002, "D" }, { 0x00000004, "T" }, { 0x00000008, "t" }, { 0x00000010, "X" }, { 0x00000020, "Z" }, { 0x00000040, "P" }, { 0x00000080, "I" }) : "R", REC->prev_state & (((0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040) + 1) << 1) ? "+" : "", REC->next_comm, REC->next_pid, REC->next_prio)";
+  auto flag = rtlat::detail::preempt_flag_from_format(fmt);
+  ASSERT_TRUE(flag.has_value());
+  EXPECT_EQ(*flag, 0x100u);
+}
+
+TEST(PreemptFlag, Pre414Format) {
+  // 4.9-era kernels: TASK_STATE_MAX (2048) is the preemption mark, printed as a number.
+  const std::string fmt =
+      R"(print fmt: "prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d", REC->prev_comm, REC->prev_pid, REC->prev_prio, REC->prev_state & (2048-1) ? __print_flags(REC->prev_state & (2048-1), "|", { 1, "S"} , { 2, "D" }, { 4, "T" }, { 8, "t" }, { 16, "Z" }, { 32, "X" }, { 64, "x" }, { 128, "K" }, { 256, "W" }, { 512, "P" }, { 1024, "N" }) : "R", REC->prev_state & 2048 ? "+" : "", REC->next_comm, REC->next_pid, REC->next_prio)";
+  auto flag = rtlat::detail::preempt_flag_from_format(fmt);
+  ASSERT_TRUE(flag.has_value());
+  EXPECT_EQ(*flag, 2048u);
+  const rtlat::PrevStateDecoder d{*flag, true};
+  EXPECT_EQ(d.decode(2048), rtlat::PrevState::preempted);
+  EXPECT_EQ(d.decode(1), rtlat::PrevState::sleeping);
+  EXPECT_EQ(d.decode(2), rtlat::PrevState::blocked);
+  EXPECT_EQ(d.decode(0), rtlat::PrevState::runnable);
+}
+
+TEST(PreemptFlag, MissingPatternGivesNothing) {
+  EXPECT_FALSE(rtlat::detail::preempt_flag_from_format("print fmt: \"x=%d\", REC->x").has_value());
+  EXPECT_FALSE(
+      rtlat::detail::preempt_flag_from_format(R"(REC->prev_state & (3) ? "+" : "")").has_value());
+  EXPECT_FALSE(
+      rtlat::detail::preempt_flag_from_format(R"(REC->prev_state & (1 << ) ? "+" : "")")
+          .has_value());
+}
+
+TEST(ConstExpr, Operators) {
+  using rtlat::detail::ConstExpr;
+  EXPECT_EQ(*ConstExpr("((0x7f) + 1) << 1").eval(), 0x100u);
+  EXPECT_EQ(*ConstExpr("1024UL | 0x10").eval(), 1040u);
+  EXPECT_EQ(*ConstExpr("~0 & 0xff").eval(), 0xffu);
+  EXPECT_EQ(*ConstExpr("2 * 3 + 4").eval(), 10u);
+  EXPECT_FALSE(ConstExpr("1 +").eval().has_value());
+  EXPECT_FALSE(ConstExpr("(1").eval().has_value());
+}
+
+TEST(Kallsyms, Lookup) {
+  const std::string text =
+      "ffffffff81000000 T _text\nffffffff8113c0e0 t hrtimer_wakeup_x\n"
+      "ffffffff8113c1f0 t hrtimer_wakeup\nffffffff8113c300 T other\n";
+  auto a = rtlat::detail::kallsyms_lookup(text, "hrtimer_wakeup");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(*a, 0xffffffff8113c1f0ull);
+  EXPECT_FALSE(rtlat::detail::kallsyms_lookup(text, "nothing").has_value());
+}
+
+}  // namespace
