@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   work.calibrate();
   const ns_t t0 = start_time();
   const ns_t end = t0 + duration_ns(opt);
+  Filler filler(opt, end);
 
   sem_t event;
   sem_init(&event, 0, 0);

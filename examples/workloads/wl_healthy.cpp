@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   work.calibrate();
   const ns_t t0 = start_time();
   const ns_t end = t0 + duration_ns(opt);
+  Filler filler(opt, end);
 
   Lateness late;
   std::thread loop([&] {

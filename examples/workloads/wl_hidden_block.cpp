@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   work.calibrate();
   const ns_t t0 = start_time();
   const ns_t end = t0 + duration_ns(opt);
+  Filler filler(opt, end);
 
   sem_t request, reply;
   sem_init(&request, 0, 0);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   work.calibrate();
   const ns_t t0 = start_time();
   const ns_t end = t0 + duration_ns(opt);
+  Filler filler(opt, end);
 
   Lateness loop_late, hog_late;
   std::thread loop([&] {

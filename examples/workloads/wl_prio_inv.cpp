@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   work.calibrate();
   const ns_t t0 = start_time();
   const ns_t end = t0 + duration_ns(opt);
+  Filler filler(opt, end);
 
   pthread_mutexattr_t ma;
   pthread_mutexattr_init(&ma);

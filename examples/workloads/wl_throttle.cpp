@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   work.calibrate();
   const ns_t t0 = start_time();
   const ns_t end = t0 + duration_ns(opt);
+  Filler filler(opt, end);
 
   Lateness periodic_late;
   std::thread hog([&] {
