@@ -291,7 +291,7 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
   const Timestamp dur = s.end_ns > s.start_ns ? s.end_ns - s.start_ns : 0;
   wrapped_line(
       os, "  ",
-      fmt("%" PRIu64 " events, %d cpus, %s (%s .. %s s)", s.events, s.cpus,
+      fmt("%" PRIu64 " events, %d cpu%s, %s (%s .. %s s)", s.events, s.cpus, s.cpus == 1 ? "" : "s",
           format_duration(dur).c_str(), seconds(s.start_ns).c_str(), seconds(s.end_ns).c_str()));
   wrapped_line(os, "  ",
                fmt("%" PRIu64 " lost events (%" PRIu64 " markers), %" PRIu64
