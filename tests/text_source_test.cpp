@@ -313,6 +313,46 @@ TEST(TextReport, NanosecondTimestamps) {
   EXPECT_EQ(one("   x-1  [000]    0.000001: foo: bar").ts, 1000);
 }
 
+TEST(TextReport, TsDiffColumn) {
+  // trace-cmd report --ts-diff
+  const Event e = one(
+      "      cyclictest-9045  [000]   395.073644: (+6)     sched_switch:         cyclictest:9045 "
+      "[120] R ==> trace-cmd:8813 [120]");
+  EXPECT_EQ(e.kind, EventKind::sched_switch);
+  EXPECT_EQ(e.ts, 395073644000);
+  EXPECT_EQ(e.common_pid, 9045);
+  EXPECT_EQ(e.sw.prev_pid, 9045);
+  EXPECT_EQ(e.prev_state, PrevState::runnable);
+  EXPECT_EQ(e.sw.next_comm.view(), "trace-cmd");
+  EXPECT_EQ(e.sw.next_pid, 8813);
+}
+
+TEST(TextReport, LatencyFormat) {
+  // trace-cmd report -l: comm cut to 8 characters, CPU glued to the irq flags.
+  TextSource src = TextSource::from_string(
+      "t",
+      "cyclicte-9045    0dNh7.   395.073633: sched_wakeup:         trace-cmd:9043 [120] "
+      "CPU:000\n"
+      "trace-cm-8813    1d..2.   395.073653: sched_switch:         trace-cmd:8813 [120] S ==> "
+      "trace-cmd:9043 [120]\n",
+      x86());
+  Collector c;
+  src.read(c);
+  ASSERT_EQ(c.events.size(), 2u);
+  EXPECT_EQ(c.events[0].kind, EventKind::sched_wakeup);
+  EXPECT_EQ(c.events[0].cpu, 0);
+  EXPECT_EQ(c.events[0].ts, 395073633000);
+  EXPECT_EQ(c.events[0].common_pid, 9045);
+  EXPECT_EQ(c.events[0].wakeup.pid, 9043);
+  EXPECT_EQ(c.events[1].cpu, 1);
+  EXPECT_EQ(c.events[1].common_pid, 8813);
+  EXPECT_EQ(c.events[1].prev_state, PrevState::sleeping);
+  EXPECT_EQ(c.events[1].sw.next_pid, 9043);
+  ASSERT_EQ(c.tasks.size(), 2u);
+  EXPECT_EQ(c.tasks[0].comm.view(), "cyclicte");
+  EXPECT_EQ(src.info().format, "trace-cmd report -l text");
+}
+
 // ---------------------------------------------------------------------------------------------
 // trace-cmd report -R (raw fields)
 
@@ -852,6 +892,8 @@ INSTANTIATE_TEST_SUITE_P(Files, RealCapture, ::testing::Values(
     //        file                     sw wake new waking exit fork timer  sys irqE irqX lost other cpus
     Expected{"report_default.txt",    173, 93,  2,  93,   3,   2, 59+55, 263-55, 2, 2,  0, 108-59, 2},
     Expected{"report_ns.txt",         173, 93,  2,  93,   3,   2, 59+55, 263-55, 2, 2,  0, 108-59, 2},
+    Expected{"report_latency.txt",     38, 21,  2,  22,   0,   2, 13+13, 193-13, 2, 2,  0,  17-13, 2},
+    Expected{"report_tsdiff.txt",      38, 21,  2,  22,   0,   2, 13+13, 193-13, 2, 2,  0,  17-13, 2},
     Expected{"report_raw.txt",         89, 49,  2,  49,   0,   2, 32+32, 212-32, 2, 2,  0,  42-32, 2},
     Expected{"report_lost.txt",        92, 54,  0,  53,   0,   1,     0,    100, 0, 0,  1,      0, 2},
     Expected{"report_raw_lost.txt",    92, 54,  0,  53,   0,   1,     0,    100, 0, 0,  1,      0, 2},

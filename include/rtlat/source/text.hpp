@@ -196,7 +196,11 @@ class Parser {
 
   template <class Sink>
   void event(const LineHead& h, Sink& sink) {
-    set_format(h.flags_column || h.tgid_column ? "tracefs text" : "trace-cmd report text");
+    if (info_.format.empty()) {
+      set_format(h.latency                         ? "trace-cmd report -l text"
+                 : h.flags_column || h.tgid_column ? "tracefs text"
+                                                   : "trace-cmd report text");
+    }
     const auto cpu = static_cast<std::uint16_t>(h.cpu);
     CpuState& cs = cpu_state(h.cpu);
     if (cs.seen && h.ts < cs.last_ts) {

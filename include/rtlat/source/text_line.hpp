@@ -28,6 +28,7 @@ struct LineHead {
   Pid tgid = -1;  // -1: no tgid column, or "(-------)"
   bool tgid_column = false;
   bool flags_column = false;  // irq-info ("d..2.") present
+  bool latency = false;       // trace-cmd report -l: CPU and flags in one column, no brackets
   std::uint32_t cpu = 0;
   Timestamp ts = 0;
   std::string_view event;    // "sched_switch"
@@ -71,20 +72,16 @@ inline bool parse_ts_token(std::string_view line, std::size_t& pos, Timestamp& t
   return true;
 }
 
-// The text after a "[CPU]" bracket that ends at `close`: optional flags, the timestamp, the event.
-inline bool parse_after_cpu(std::string_view line, std::size_t close, LineHead& h) noexcept {
-  std::size_t pos = close + 1;
-  if (pos >= line.size() || !is_blank(line[pos])) return false;
-  h.flags_column = false;
-  if (!parse_ts_token(line, pos, h.ts)) {
-    while (pos < line.size() && is_blank(line[pos])) ++pos;
-    const std::string_view flags = token_at(line, pos);
-    if (flags.empty() || flags.size() > 8) return false;
-    pos += flags.size();
-    if (!parse_ts_token(line, pos, h.ts)) return false;
-    h.flags_column = true;
-  }
+// After "TIMESTAMP:": an optional "(+N)" (trace-cmd report --ts-diff), then "event_name:".
+inline bool parse_event_name(std::string_view line, std::size_t pos, LineHead& h) noexcept {
   while (pos < line.size() && is_blank(line[pos])) ++pos;
+  if (pos + 2 < line.size() && line[pos] == '(' && line[pos + 1] == '+') {
+    const std::string_view diff = token_at(line, pos);
+    std::uint64_t d = 0;
+    if (diff.back() != ')' || !parse_u64(diff.substr(2, diff.size() - 3), d)) return false;
+    pos += diff.size();
+    while (pos < line.size() && is_blank(line[pos])) ++pos;
+  }
   const std::size_t name_start = pos;
   while (pos < line.size()) {
     const char c = line[pos];
@@ -97,12 +94,61 @@ inline bool parse_after_cpu(std::string_view line, std::size_t close, LineHead& 
   return true;
 }
 
+// The text after a "[CPU]" bracket that ends at `close`: optional flags, the timestamp, the event.
+inline bool parse_after_cpu(std::string_view line, std::size_t close, LineHead& h) noexcept {
+  std::size_t pos = close + 1;
+  if (pos >= line.size() || !is_blank(line[pos])) return false;
+  h.flags_column = false;
+  h.latency = false;
+  if (!parse_ts_token(line, pos, h.ts)) {
+    while (pos < line.size() && is_blank(line[pos])) ++pos;
+    const std::string_view flags = token_at(line, pos);
+    if (flags.empty() || flags.size() > 8) return false;
+    pos += flags.size();
+    if (!parse_ts_token(line, pos, h.ts)) return false;
+    h.flags_column = true;
+  }
+  return parse_event_name(line, pos, h);
+}
+
+// `trace-cmd report -l` (latency format) has no brackets: "cyclicte-9045    0d..2.   395.073644:"
+// with the CPU number glued to the flags (whose first character is never a digit).
+inline bool parse_latency_head(std::string_view line, LineHead& h) noexcept {
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t colon = line.find(':', from);
+    if (colon == std::string_view::npos) return false;
+    from = colon + 1;
+    std::size_t ts_start = colon;
+    while (ts_start != 0 && !is_blank(line[ts_start - 1])) --ts_start;
+    if (ts_start == 0 || !parse_timestamp(line.substr(ts_start, colon - ts_start), h.ts)) continue;
+    std::size_t end = ts_start;
+    while (end != 0 && is_blank(line[end - 1])) --end;
+    std::size_t start = end;
+    while (start != 0 && !is_blank(line[start - 1])) --start;
+    const std::string_view tok = line.substr(start, end - start);
+    std::size_t digits = 0;
+    while (digits < tok.size() && is_digit(tok[digits])) ++digits;
+    const std::size_t nflags = tok.size() - digits;
+    std::uint64_t cpu = 0;
+    if (start == 0 || digits == 0 || nflags < 4 || nflags > 6 ||
+        !parse_u64(tok.substr(0, digits), cpu) || cpu >= max_cpus)
+      return false;
+    if (!parse_event_name(line, colon + 1, h) || !parse_task_column(line.substr(0, start), h))
+      return false;
+    h.cpu = static_cast<std::uint32_t>(cpu);
+    h.flags_column = true;
+    h.latency = true;
+    return true;
+  }
+}
+
 // False for anything that is not an event line (headers, function-tracer lines, garbage).
 inline bool parse_head(std::string_view line, LineHead& h) noexcept {
   std::size_t from = 0;
   while (true) {
     const std::size_t open = line.find('[', from);
-    if (open == std::string_view::npos) return false;
+    if (open == std::string_view::npos) return parse_latency_head(line, h);
     from = open + 1;
     if (open == 0 || !is_blank(line[open - 1])) continue;
     std::size_t close = open + 1;
