@@ -25,16 +25,10 @@
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/json.hpp"
 #include "rtlat/report/text.hpp"
+#include "rtlat/source/detect.hpp"
 #include "rtlat/source/syscalls.hpp"
 #include "rtlat/source/text.hpp"
-
-#if __has_include("rtlat/source/detect.hpp") && __has_include("rtlat/source/tracedat.hpp")
-#include "rtlat/source/detect.hpp"
 #include "rtlat/source/tracedat.hpp"
-#define RTLAT_CLI_TRACEDAT 1
-#else
-#define RTLAT_CLI_TRACEDAT 0
-#endif
 
 #ifndef RTLAT_VERSION
 #define RTLAT_VERSION "0.1.0"
@@ -275,14 +269,14 @@ rtlat::Results analyze(Source& src, const Options& o) {
 }
 
 rtlat::Results run_source(const Options& o) {
-#if RTLAT_CLI_TRACEDAT
+  // stdin cannot be peeked and rewound: it is read as text.
   if (*o.trace != "-" && rtlat::is_tracedat(*o.trace)) {
     rtlat::TraceDatOptions opts;
     if (o.buffer) opts.buffer = *o.buffer;
     rtlat::TraceDatSource src(*o.trace, opts);
+    for (const std::string& note : src.notes()) std::cerr << "rtlat: note: " << note << '\n';
     return analyze(src, o);
   }
-#endif
   if (o.buffer)
     throw UsageError{"--buffer applies to trace.dat input only; '" + *o.trace +
                      "' is not a trace.dat"};

@@ -400,6 +400,39 @@ TEST_F(Cli, WakeupEventWaking) {
   EXPECT_EQ(csv_rows_of(r.out, "1234,")[0], "1234,,\"cyclictest\",latency,0,,,,,,,,false,,0");
 }
 
+// ---- bundled recordings ------------------------------------------------------------------------
+
+const fs::path data_dir = fs::path(RTLAT_SOURCE_DIR) / "data";
+
+TEST_F(Cli, TraceDatGivesTheNumbersOfItsTextConversion) {
+  const fs::path dat = data_dir / "cyclictest.dat", txt = data_dir / "cyclictest.txt";
+  if (!fs::exists(dat) || !fs::exists(txt)) GTEST_SKIP() << "no bundled cyclictest recording";
+  const CliRun a = run({"report", "--format", "csv", dat.string()});
+  const CliRun b = run({"report", "--format", "csv", txt.string()});
+  ASSERT_EQ(a.rc, 0) << a.err;
+  ASSERT_EQ(b.rc, 0) << b.err;
+  EXPECT_GT(a.out.size(), csv_rows_of(a.out, "pid,").front().size() + 1) << "no task rows";
+  EXPECT_EQ(a.out, b.out);
+  expect_error(run({"report", "--buffer", "no-such-instance", dat.string()}), dat.string());
+}
+
+TEST_F(Cli, DerivedIrqIsMarkedInEveryFormat) {
+  const fs::path txt = data_dir / "irq-derived.txt";
+  if (!fs::exists(txt)) GTEST_SKIP() << "no bundled irq-derived trace";
+  CliRun r = run({"report", "--comm", "^irq/", txt.string()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\n  irq*      "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("* derived from scheduler events"), std::string::npos);
+  r = run({"report", "--comm", "^irq/", "--format", "json", txt.string()});
+  EXPECT_TRUE(JsonGrammar(r.out).ok());
+  EXPECT_NE(r.out.find("\"derived\": true"), std::string::npos);
+  r = run({"report", "--comm", "^irq/", "--format", "csv", txt.string()});
+  const auto rows = csv_rows_of(r.out, "181,");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_NE(rows[3].find(",irq,"), std::string::npos);
+  EXPECT_NE(rows[3].find(",true,"), std::string::npos) << rows[3];
+}
+
 // ---- usage and input errors
 // ----------------------------------------------------------------------
 

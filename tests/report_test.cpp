@@ -748,10 +748,32 @@ TEST(TextReport, NoLineOver100ColumnsAndAsciiOnly) {
     for (char c : l) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << l;
     EXPECT_TRUE(l.empty() || l.back() != ' ') << "trailing space: " << l;
   }
-  // The long switch line wrapped: its second half is still there.
+  // Nothing was cut away by wrapping.
   EXPECT_NE(out.find("==> wwwwwwwwwwwwwww:2147483646 [-32768]"), std::string::npos) << out;
   EXPECT_NE(out.find("... 18446744073709551615 more events elided"), std::string::npos);
   EXPECT_NE(out.find("-5000000.001us"), std::string::npos) << out;  // before the window start
+}
+
+TEST(TextReport, LongSwitchWrapsBeforeTheArrow) {
+  Results r;
+  TaskResult t = task(4194301, 4194301, "long-task-name1");
+  t[Metric::latency] = metric(1, 1500, 1500, 1500, 1500, 1500, 1500, 1500);
+  WorstWindow w;
+  w.start_ns = 10'000;
+  w.end_ns = 11'500;
+  w.cpu = 1;
+  w.events.push_back(Event::make_switch(11'500, 1, 4194302, 4194302, "other-longname2", 120,
+                                        PrevState::preempted, 0x100, 4194301, "long-task-name1",
+                                        49));
+  t[Metric::latency].worst = w;
+  r.tasks.push_back(t);
+  const std::string out = text_of(r);
+  // 4 + 13 (time) + 5 (cpu) + 24 (task) + 13 (event): the fields start at column 59.
+  EXPECT_NE(out.find("    +     1.500us   1 other-longname2-4194302 sched_switch "
+                     "other-longname2:4194302 [120] R+\n" +
+                     std::string(59, ' ') + "==> long-task-name1:4194301 [49]\n"),
+            std::string::npos)
+      << out;
 }
 
 // ---- CSV ----------------------------------------------------------------------------------------

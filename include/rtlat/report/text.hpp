@@ -100,8 +100,17 @@ inline std::string opt_duration(const std::optional<std::int64_t>& v) {
   return v ? format_duration(*v) : std::string("-");
 }
 
+// A space that wrapped_line() never breaks at ("comm:pid [prio]" stays together).
+inline constexpr char glue = '\x1f';
+
 // Writes `head` + `body`, wrapping `body` at spaces so no line exceeds the column limit;
 // continuation lines start at the body's column (or 8 when the head is very wide).
+inline void emit_line(std::ostream& os, std::string& line) {
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  for (char& c : line)
+    if (c == glue) c = ' ';
+  os << line << '\n';
+}
 inline void wrapped_line(std::ostream& os, const std::string& head, std::string_view body) {
   const std::size_t limit = text_report_columns;
   std::string line = head;
@@ -118,12 +127,10 @@ inline void wrapped_line(std::ostream& os, const std::string& head, std::string_
     line += body.substr(0, cut);
     body.remove_prefix(cut);
     while (!body.empty() && body.front() == ' ') body.remove_prefix(1);
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    os << line << '\n';
+    emit_line(os, line);
     line.assign(indent, ' ');
   }
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  os << line << '\n';
+  emit_line(os, line);
 }
 
 // Names for the common_pids of a window: what its own events say first, then the task table.
@@ -172,16 +179,17 @@ class CommLookup {
 };
 
 inline std::string comm_pid_prio(std::string_view comm, Pid pid, int prio) {
-  return printable(comm, 16) + ":" + std::to_string(pid) + " [" + std::to_string(prio) + "]";
+  return printable(comm, 16) + ":" + std::to_string(pid) + glue + "[" + std::to_string(prio) + "]";
 }
 
 // The compact one-line form of an event's fields.
 inline std::string field_summary(const Event& e) {
   switch (e.kind) {
     case EventKind::sched_switch:
-      return comm_pid_prio(e.sw.prev_comm.view(), e.sw.prev_pid, e.sw.prev_prio) + " " +
-             std::string(prev_state_field("", e.prev_state, e.sw.prev_state_raw).str()) + " ==> " +
-             comm_pid_prio(e.sw.next_comm.view(), e.sw.next_pid, e.sw.next_prio);
+      // Breaks only before "==>": a wrapped switch reads "prev ... STATE" / "==> next ...".
+      return comm_pid_prio(e.sw.prev_comm.view(), e.sw.prev_pid, e.sw.prev_prio) + glue +
+             std::string(prev_state_field("", e.prev_state, e.sw.prev_state_raw).str()) + " ==>" +
+             glue + comm_pid_prio(e.sw.next_comm.view(), e.sw.next_pid, e.sw.next_prio);
     case EventKind::sched_wakeup:
     case EventKind::sched_wakeup_new:
     case EventKind::sched_waking:
@@ -196,6 +204,7 @@ inline std::string field_summary(const Event& e) {
   }
   std::string s;
   for (const EventField& f : event_fields(e)) {
+    if (f.type == EventField::Type::null) continue;  // e.g. no syscall number for hrtimer
     if (!s.empty()) s += ' ';
     s += f.name;
     s += '=';
@@ -216,10 +225,10 @@ inline std::string field_summary(const Event& e) {
 
 inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
                          const WorstWindow& w, CommLookup& names) {
-  std::string head =
-      fmt("  worst %s %s: %s .. %s s, cpu %d, %zu events", std::string(metric_name(metric)).c_str(),
-          opt_duration(m.max_ns).c_str(), seconds(w.start_ns).c_str(), seconds(w.end_ns).c_str(),
-          w.cpu, w.events.size());
+  std::string head = fmt("  worst %s %s: %s .. %s s, cpu %d, %zu event%s",
+                         std::string(metric_name(metric)).c_str(), opt_duration(m.max_ns).c_str(),
+                         seconds(w.start_ns).c_str(), seconds(w.end_ns).c_str(), w.cpu,
+                         w.events.size(), w.events.size() == 1 ? "" : "s");
   if (w.elided != 0) head += fmt(" (+%" PRIu64 " elided)", w.elided);
   wrapped_line(os, head, "");
   names.learn(w);
