@@ -10,8 +10,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -816,6 +820,25 @@ TEST(TextErrors, FileErrorsNameTheFile) {
   }
 }
 
+TEST(TextErrors, OverlongLineIsAnError) {
+  const std::string path = std::string(RTLAT_BINARY_DIR) + "/text_source_test_long.txt";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "cpus=1\n" << std::string((std::size_t{17} << 20), 'x') << '\n';
+  }
+  try {
+    TextSource s(path, x86());
+    Collector c;
+    s.read(c);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.file(), path);
+    EXPECT_EQ(e.where(), "line 2");
+    EXPECT_NE(e.reason().find("longer than 16 MiB"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
 struct ThrowingSink {
   int n = 0;
   void feed(const Event&) {
@@ -917,6 +940,36 @@ TEST(TextReal, DefaultRawAndNsFormsOfOneRecordingAgree) {
   // First event line: "395.072755784" (-t) and "395.072756" (default, rounded to the µs).
   EXPECT_EQ(b.events[0].ts, 395072755784);
   EXPECT_EQ(a.events[0].ts, 395072756000);
+}
+
+TEST(TextReal, ReadsStdin) {
+  std::ifstream in(real("tracefs_tgid.txt"), std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Feed the file through a pipe on fd 0 from a writer thread (it is larger than a pipe buffer).
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const int saved = ::dup(0);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(::dup2(fds[0], 0), 0);
+  ::close(fds[0]);
+  std::thread writer([&] {
+    std::size_t off = 0;
+    while (off < text.size()) {
+      const ssize_t n = ::write(fds[1], text.data() + off, text.size() - off);
+      if (n <= 0) break;
+      off += static_cast<std::size_t>(n);
+    }
+    ::close(fds[1]);
+  });
+  Counts c;
+  TextSource src("-", x86());
+  src.read(c);
+  writer.join();
+  ::dup2(saved, 0);
+  ::close(saved);
+  EXPECT_EQ(src.info().name, "-");
+  EXPECT_EQ(src.info().events, 588u);  // as in RealCapture for tracefs_tgid.txt
+  EXPECT_EQ(c[EventKind::sched_switch], 110u);
 }
 
 TEST(TextReal, StreamsAcrossChunkBoundaries) {
