@@ -11,7 +11,7 @@ using namespace workload;
 
 int main(int argc, char** argv) {
   const Options opt = parse_options(argc, argv, 2.0);
-  lock_memory();
+  prepare_main(opt.cpu);
   Work work;
   work.calibrate();
   const ns_t t0 = start_time();

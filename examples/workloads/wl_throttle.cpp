@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wl_throttle: kernel.sched_rt_runtime_us must be >= 0 (RT throttling)\n");
     return 1;
   }
-  lock_memory();
+  prepare_main(opt.cpu);
   Work work;
   work.calibrate();
   const ns_t t0 = start_time();

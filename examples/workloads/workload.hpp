@@ -64,8 +64,18 @@ inline void become_rt(const char* name, int prio, int cpu) {
     die("pthread_setaffinity_np", rc);
 }
 
-inline void lock_memory() {
+// Locks memory and moves the main thread off the workload CPU. The main thread stays
+// SCHED_OTHER: left on that CPU, a FIFO busy loop started by the first thread could starve it
+// (until RT throttling) before it has created the others.
+inline void prepare_main(int workload_cpu) {
   if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) die("mlockall", errno);
+  cpu_set_t set;
+  if (int rc = pthread_getaffinity_np(pthread_self(), sizeof set, &set); rc != 0)
+    die("pthread_getaffinity_np", rc);
+  CPU_CLR(workload_cpu, &set);
+  if (CPU_COUNT(&set) == 0) return;  // a one-CPU machine: nowhere else to go
+  if (int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set); rc != 0)
+    die("pthread_setaffinity_np", rc);
 }
 
 // Busy work as a fixed number of loop iterations, calibrated once against CLOCK_MONOTONIC: the
