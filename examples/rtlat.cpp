@@ -4,6 +4,8 @@
 //
 // Exit status: 0 success, 2 usage or input error (one line on stderr), 3 an SLO bound was
 // violated and --fail-on-violation was given, 1 anything unexpected.
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -268,22 +270,41 @@ rtlat::Results analyze(Source& src, const Options& o) {
   return analyzer.results();
 }
 
+rtlat::Results read_tracedat(const std::string& path, const Options& o) {
+  rtlat::TraceDatOptions opts;
+  if (o.buffer) opts.buffer = *o.buffer;
+  rtlat::TraceDatSource src(path, opts);
+  for (const std::string& note : src.notes()) std::cerr << "rtlat: note: " << note << '\n';
+  return analyze(src, o);
+}
+
+// stdin redirected from a file (`rtlat report - < trace.dat`) can be probed without consuming
+// it; a pipe cannot, and is read as text.
+bool stdin_is_tracedat_file() {
+  struct stat st {};
+  return ::fstat(0, &st) == 0 && S_ISREG(st.st_mode) && rtlat::is_tracedat("/dev/stdin");
+}
+
 rtlat::Results run_source(const Options& o) {
-  // stdin cannot be peeked and rewound: it is read as text.
-  if (*o.trace != "-" && rtlat::is_tracedat(*o.trace)) {
-    rtlat::TraceDatOptions opts;
-    if (o.buffer) opts.buffer = *o.buffer;
-    rtlat::TraceDatSource src(*o.trace, opts);
-    for (const std::string& note : src.notes()) std::cerr << "rtlat: note: " << note << '\n';
-    return analyze(src, o);
+  if (*o.trace == "-" && stdin_is_tracedat_file()) {
+    try {
+      return read_tracedat("/dev/stdin", o);
+    } catch (const rtlat::InputError& e) {
+      throw e.in_file("-");
+    }
   }
+  if (*o.trace != "-" && rtlat::is_tracedat(*o.trace)) return read_tracedat(*o.trace, o);
   if (o.buffer)
     throw UsageError{"--buffer applies to trace.dat input only; '" + *o.trace +
                      "' is not a trace.dat"};
   rtlat::TextOptions opts;
   opts.arch = o.arch;
   rtlat::TextSource src(*o.trace, opts);
-  return analyze(src, o);
+  rtlat::Results r = analyze(src, o);
+  if (src.info().events == 0 && src.info().skipped != 0)
+    std::cerr << "rtlat: note: no event of " << (*o.trace == "-" ? "stdin" : *o.trace)
+              << " was recognized (" << src.info().skipped << " lines skipped)\n";
+  return r;
 }
 
 bool any_violation(const rtlat::Results& r) {

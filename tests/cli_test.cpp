@@ -414,6 +414,22 @@ TEST_F(Cli, TraceDatGivesTheNumbersOfItsTextConversion) {
   EXPECT_GT(a.out.size(), csv_rows_of(a.out, "pid,").front().size() + 1) << "no task rows";
   EXPECT_EQ(a.out, b.out);
   expect_error(run({"report", "--buffer", "no-such-instance", dat.string()}), dat.string());
+
+  // Redirected into stdin, the file is still recognised as a trace.dat.
+  const CliRun in = run({"report", "--format", "csv", "-"}, dat.string());
+  ASSERT_EQ(in.rc, 0) << in.err;
+  EXPECT_EQ(in.out, a.out);
+
+  // A truncated trace.dat: exit 2 naming the file (or "-" on stdin).
+  const std::string cut = (dir_ / "cut.dat").string();
+  {
+    std::ifstream src(dat, std::ios::binary);
+    std::string head(4096, '\0');
+    src.read(head.data(), static_cast<std::streamsize>(head.size()));
+    std::ofstream(cut, std::ios::binary) << head;
+  }
+  expect_error(run({"report", cut}), "rtlat: " + cut + ": ");
+  expect_error(run({"report", "-"}, cut), "rtlat: -: ");
 }
 
 TEST_F(Cli, DerivedIrqIsMarkedInEveryFormat) {
