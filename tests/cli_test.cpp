@@ -327,6 +327,40 @@ TEST_F(Cli, SelectionByPidAndComm) {
   EXPECT_TRUE(csv_rows_of(r.out, "3000,").empty());
 }
 
+// The tracefs `trace` file with the tgid column (options/record-tgid): worker 2000 is a thread
+// of 1999, cyclictest 1234 of 1230. Each task issues an event (which carries its tgid) before
+// its first wakeup, so the engine knows the tgid when the sample starts.
+constexpr const char* with_tgids = R"(# tracer: nop
+#
+#           TASK-PID     TGID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |        |   |||||     |         |
+      cyclictest-1234    (   1230) [001] d..2.   100.000000: sched_switch: prev_comm=cyclictest prev_pid=1234 prev_prio=19 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+          <idle>-0       (-------) [001] dNh4.   100.001000: sched_wakeup: comm=cyclictest pid=1234 prio=19 target_cpu=001
+          <idle>-0       (-------) [001] d..2.   100.001050: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=cyclictest next_pid=1234 next_prio=19
+          worker-2000    (   1999) [000] d..2.   199.999000: sched_switch: prev_comm=worker prev_pid=2000 prev_prio=120 prev_state=S ==> next_comm=bash next_pid=3000 next_prio=120
+            bash-3000    (   3000) [000] d..2.   200.000000: sched_wakeup: comm=worker pid=2000 prio=120 target_cpu=000
+            bash-3000    (   3000) [000] d..2.   200.000030: sched_switch: prev_comm=bash prev_pid=3000 prev_prio=120 prev_state=R+ ==> next_comm=worker next_pid=2000 next_prio=120
+          worker-2000    (   1999) [000] d..2.   200.000110: sched_switch: prev_comm=worker prev_pid=2000 prev_prio=120 prev_state=S ==> next_comm=bash next_pid=3000 next_prio=120
+)";
+
+TEST_F(Cli, SelectionByTgid) {
+  const std::string path = write("tgids.txt", with_tgids);
+  CliRun r = run({"report", "--tgid", "1999", "--format", "csv", path});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto worker = csv_rows_of(r.out, "2000,");
+  ASSERT_EQ(worker.size(), 4u) << r.out;
+  EXPECT_EQ(worker[0],
+            "2000,1999,\"worker\",latency,1,30000,30000,30000,30000,30000,30000,30000,false,,0");
+  EXPECT_TRUE(csv_rows_of(r.out, "1234,").empty());
+  EXPECT_TRUE(csv_rows_of(r.out, "3000,").empty());
+  r = run({"report", "--tgid", "1230,3000", "--format", "json", path});
+  EXPECT_NE(r.out.find("{\"pid\": 1234, \"tgid\": 1230, \"comm\": \"cyclictest\""),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("{\"pid\": 3000, \"tgid\": 3000, \"comm\": \"bash\""), std::string::npos);
+  EXPECT_EQ(r.out.find("\"pid\": 2000, \"tgid\""), std::string::npos);
+}
+
 // ---- SLOs and exit codes
 // -------------------------------------------------------------------------
 

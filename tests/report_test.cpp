@@ -499,6 +499,23 @@ TEST(JsonReport, HostileCommStaysValidJson) {
   EXPECT_EQ(j["tasks"][0]["comm"].str, "ev\"il\\\n\x01\xef\xbf\xbd\xef\xbf\xbd");
 }
 
+TEST(JsonReport, MeansInFixedNotation) {
+  const auto mean_text = [](double mean) {
+    Results r;
+    r.tasks.push_back(task(5, 5, "x"));
+    r.tasks[0][Metric::latency].mean_ns = mean;
+    std::ostringstream os;
+    rtlat::write_json(os, r);
+    return parse_json(os.str())["tasks"][0]["metrics"]["latency"]["mean_ns"].num;
+  };
+  EXPECT_EQ(mean_text(200000.0), "200000");
+  EXPECT_EQ(mean_text(1e21), "1000000000000000000000");
+  EXPECT_EQ(mean_text(0.5), "0.5");
+  EXPECT_EQ(mean_text(1e300).size(), 301u);
+  EXPECT_EQ(mean_text(1e300).substr(0, 4), "1000");
+  EXPECT_NEAR(std::stod(mean_text(1234.5678)), 1234.5678, 1e-9);
+}
+
 TEST(JsonReport, NonFiniteMeanIsNull) {
   Results r;
   r.tasks.push_back(task(5, 5, "x"));
@@ -781,13 +798,14 @@ TEST(TextReport, LongSwitchWrapsBeforeTheArrow) {
 TEST(CsvReport, OneRowPerTaskAndMetric) {
   Results r = sample_results();
   r.tasks[1].comm = "say \"hi\",\nbye";
+  r.tasks[0][Metric::response].mean_ns = 2e5;  // fixed notation, not "2e+05"
   std::ostringstream os;
   rtlat::write_csv(os, r);
   const std::vector<std::string> expected = {
       "pid,tgid,comm,metric,count,min_ns,max_ns,mean_ns,p50_ns,p90_ns,p99_ns,p999_ns,derived,"
       "slo_ns,violations",
       "1234,1230,\"cyclictest\",latency,1000,2100,12345,4500.25,4000,6000,9000,12000,false,10000,4",
-      "1234,1230,\"cyclictest\",response,999,30000,90000,41000.5,40000,50000,80000,90000,false,,0",
+      "1234,1230,\"cyclictest\",response,999,30000,90000,200000,40000,50000,80000,90000,false,,0",
       "1234,1230,\"cyclictest\",relief,0,,,,,,,,false,,0",
       "1234,1230,\"cyclictest\",irq,0,,,,,,,,true,,0",
       "77,,\"say \"\"hi\"\",?bye\",latency,0,,,,,,,,false,,0",

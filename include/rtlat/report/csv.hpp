@@ -14,6 +14,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "rtlat/results.hpp"
 
@@ -45,8 +46,11 @@ inline void csv_opt(std::ostream& os, const std::optional<std::int64_t>& v) {
 
 inline void csv_double(std::ostream& os, const std::optional<double>& v) {
   if (!v || !std::isfinite(*v)) return;
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, *v);
+  // Fixed notation ("200000", not "2e+05"): means are read by people and naive parsers. 512
+  // bytes hold any double's shortest fixed form; the general form is the fallback regardless.
+  char buf[512];
+  auto r = std::to_chars(buf, buf + sizeof buf, *v, std::chars_format::fixed);
+  if (r.ec != std::errc()) r = std::to_chars(buf, buf + sizeof buf, *v);
   os << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 

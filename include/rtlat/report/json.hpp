@@ -27,6 +27,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "rtlat/report/event_fields.hpp"
 #include "rtlat/results.hpp"
@@ -139,8 +140,11 @@ inline void json_double(std::ostream& os, double v) {
     os << "null";
     return;
   }
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  // Fixed notation ("200000", not "2e+05"): means are read by people and naive parsers. 512
+  // bytes hold any double's shortest fixed form; the general form is the fallback regardless.
+  char buf[512];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  if (r.ec != std::errc()) r = std::to_chars(buf, buf + sizeof buf, v);
   os << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
