@@ -72,7 +72,7 @@ measurement:
 output:
       --format text|json|csv   report format (default text)
       --top N                  only the N tasks with the highest worst latency
-  -o, --output FILE            write the report to FILE instead of stdout
+  -o, --output FILE            write the report to FILE instead of stdout ('-': stdout)
       --fail-on-violation      exit 3 when any SLO bound was violated
 
 exit status: 0 ok, 2 usage or input error, 3 SLO violated (with --fail-on-violation)
@@ -345,7 +345,7 @@ int report(const std::vector<std::string_view>& args) {
   // Written to memory first: an output file is only created once the report exists.
   std::ostringstream out;
   write_report(out, results, o);
-  if (o.output) {
+  if (o.output && *o.output != "-") {
     std::ofstream f(*o.output, std::ios::binary | std::ios::trunc);
     if (!f) throw UsageError{*o.output + ": cannot open for writing: " + std::strerror(errno)};
     f << out.str();
