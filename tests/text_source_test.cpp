@@ -800,7 +800,7 @@ TEST(TextErrors, TimeBackwardsOnOneCpu) {
       "  a-1  [001]  1.000000: foo: x\n"  // another CPU may be earlier
       "  a-1  [000]  2.000000: foo: x\n"  // equal is fine
       "  a-1  [000]  1.999999: foo: x\n";
-  expect_error(text, "line 4", "backwards on CPU 0");
+  expect_error(text, "line 4", "backwards on CPU 0: 1.999999000 after 2.000000000");
 }
 
 TEST(TextErrors, FileErrorsNameTheFile) {

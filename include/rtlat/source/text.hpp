@@ -1,5 +1,6 @@
 // Text traces: the output of `trace-cmd report` (plugin formatting, `-R` raw fields, µs or `-t` ns
-// timestamps) and the tracefs `trace` / `trace_pipe` files (optional tgid and irq-flags columns).
+// timestamps, `-l` latency format, `--ts-diff`) and the tracefs `trace` / `trace_pipe` files
+// (optional tgid and irq-flags columns).
 //
 //   rtlat::TextSource src("trace.txt");      // "-" reads stdin
 //   src.read(analyzer);                      // streams: calls sink_feed / sink_task_info
@@ -139,6 +140,12 @@ class Parser {
     bool lost_pending = false;
   };
 
+  // "395.074972000": how the trace itself writes a time, for error messages.
+  static std::string seconds(Timestamp ns) {
+    std::string frac = std::to_string(ns % 1000000000);
+    return std::to_string(ns / 1000000000) + "." + std::string(9 - frac.size(), '0') + frac;
+  }
+
   [[noreturn]] void fail(std::string reason) const {
     throw InputError(info_.name, "line " + std::to_string(line_no_), std::move(reason));
   }
@@ -204,8 +211,8 @@ class Parser {
     const auto cpu = static_cast<std::uint16_t>(h.cpu);
     CpuState& cs = cpu_state(h.cpu);
     if (cs.seen && h.ts < cs.last_ts) {
-      fail("time goes backwards on CPU " + std::to_string(h.cpu) + ": " + std::to_string(h.ts) +
-           " ns after " + std::to_string(cs.last_ts) + " ns");
+      fail("time goes backwards on CPU " + std::to_string(h.cpu) + ": " + seconds(h.ts) +
+           " after " + seconds(cs.last_ts));
     }
     if (!cs.seen) {
       cs.seen = true;
