@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #include "rtlat/event.hpp"
 #include "rtlat/prev_state.hpp"
