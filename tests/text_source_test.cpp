@@ -721,6 +721,7 @@ TEST(TextInfo, SkippedLinesAreCounted) {
   const std::string text =
       "version = 6\n"              // known header
       "cpus=2\n"                   // known header
+      "CPU 1 is empty\n"           // trace-cmd: a CPU without events
       "# tracer: nop\n"            // comment
       "\n"                         // blank
       "CPU:0 [SUBBUFFER START]\n"  // trace-cmd --debug marker

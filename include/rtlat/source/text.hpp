@@ -186,6 +186,8 @@ class Parser {
     } else if (starts_with(s, "version = ")) {
       set_format("trace-cmd report text");
       return;
+    } else if (starts_with(s, "CPU ") && s.size() > 13 && s.substr(s.size() - 9) == " is empty") {
+      return;  // trace-cmd report: a CPU that recorded nothing
     } else {
       CpuLineKind kind{};
       std::uint32_t cpu = 0;
