@@ -441,14 +441,37 @@ TEST(Engine, WindowStartSurvivesHistoryOverflow) {
   Feed f(a);
   f.sw(0, 0, 100, "ctl", S, 0, "swapper/0");
   f.wake(10, 0, 0, 100, "ctl", 0);
-  for (int i = 0; i < 40; ++i) f.run(11 + i * 0.1, 0, 0);  // idle's events push history out
+  for (int i = 0; i < 40; ++i) f.wake(11 + i * 0.1, 0, 0, 600 + i, "w", 1);  // push history out
   f.sw(60, 0, 0, "swapper/0", R, 100, "ctl");
   const WorstWindow w = *M(find_task(a.results(), 100), Metric::latency).worst;
   EXPECT_EQ(w.events.front().kind, EventKind::sched_wakeup);
   EXPECT_EQ(w.events.front().ts, us(10));
   EXPECT_EQ(w.events.back().ts, us(60));
-  // 41 events on CPU 0 after the wakeup; the ring kept 16 of them (including the end).
-  EXPECT_EQ(w.elided, 41u - 16u);
+  // The window: the start, 40 wakeups and the end. The 16-event ring kept the end and the last
+  // 15 wakeups, so 17 are shown and 25 wakeups fell out of the history.
+  EXPECT_EQ(w.events.size(), 17u);
+  EXPECT_EQ(w.elided, 25u);
+}
+
+TEST(Engine, WindowCountsTheTasksOwnEventsAndSkipsOthers) {
+  Config c;
+  c.window = 4;  // 1 from the start side, 3 from the end side
+  Analyzer a(c);
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+  f.wake(10, 1, 200, 100, "A", 0);                     // start (on the waker's CPU 1)
+  f.sw(11, 0, 0, "swapper/0", R, 100, "A");            // window kind on CPU 0
+  for (int i = 0; i < 10; ++i) f.run(12 + i, 0, 100);  // 10 of A's own events
+  f.run(30, 1, 200);                                   // B's event on CPU 1: not in the window
+  f.sw(40, 0, 100, "A", S, 0, "swapper/0");            // end: response 30
+  const WorstWindow w = *M(find_task(a.results(), 100), Metric::response).worst;
+  // start + switch-in + 10 own + end = 13 events; 4 shown.
+  ASSERT_EQ(w.events.size(), 4u);
+  EXPECT_EQ(w.elided, 9u);
+  EXPECT_EQ(w.events[0].ts, us(10));
+  EXPECT_EQ(w.events[1].ts, us(20));
+  EXPECT_EQ(w.events[2].ts, us(21));
+  EXPECT_EQ(w.events[3].ts, us(40));
 }
 
 TEST(Engine, SelectionByPidCommAndTgid) {

@@ -85,7 +85,8 @@ struct Task {
   std::array<MetricStats, metric_count> stats;
   MetricStats derived_irq;
 
-  CpuListHook cpu_hook;  // in the in-flight list of linked_cpu while any interval is open
+  std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
+  CpuListHook cpu_hook;          // in the in-flight list of linked_cpu while any interval is open
   int linked_cpu = -1;
 
   bool in_flight() const noexcept {
@@ -140,15 +141,17 @@ class Analyzer {
 
   // A snapshot of everything measured so far; the engine keeps running.
   Results results() const;
-  const TraceStats& stats() const noexcept { return stats_; }
+  // The data-quality totals and trace extent so far. O(CPUs).
+  TraceStats stats() const;
 
  private:
   using Task = detail::Task;
   using TaskState = detail::TaskState;
 
   struct CpuState {
-    Pid current = -1;  // -1: unknown
-    Timestamp last_ts = INT64_MIN;
+    Pid current = -1;      // -1: unknown
+    Task* task = nullptr;  // the entry of `current`; null for idle and unknown
+    Timestamp first_ts = INT64_MIN, last_ts = INT64_MIN;  // INT64_MIN: no event yet
   };
 
   void ensure_cpu(std::size_t cpu) {
@@ -159,6 +162,10 @@ class Analyzer {
     cpus_.resize(cpu + 1);
     while (history_.size() <= cpu) history_.emplace_back(cfg_.history);
     while (cpu_lists_.size() <= cpu) cpu_lists_.emplace_back();
+  }
+  void forget_current(int cpu) noexcept {
+    cpus_[static_cast<std::size_t>(cpu)].current = -1;
+    cpus_[static_cast<std::size_t>(cpu)].task = nullptr;
   }
   // A wakeup's target CPU as a place to wait: out-of-range values fall back to the waker's CPU.
   int valid_cpu(int cpu, int fallback) const noexcept {
@@ -218,6 +225,7 @@ class Analyzer {
   PidTable pids_;
   std::unordered_map<Pid, TaskInfo> hints_;  // saved cmdlines / tgids for tasks not seen yet
   std::uint64_t seq_ = 0;
+  WindowScratch scratch_;
   const Event* current_ = nullptr;  // the event being fed (the end event of completed samples)
   bool syscalls_seen_ = false;
   bool irq_events_seen_ = false;
@@ -226,18 +234,15 @@ class Analyzer {
 // ---------------------------------------------------------------------------------------------
 
 inline void Analyzer::feed(const Event& e) {
-  ensure_cpu(e.cpu);
+  if (e.cpu >= cpus_.size()) ensure_cpu(e.cpu);
   CpuState& cs = cpus_[e.cpu];  // feed() resizes nothing below until the last use of cs
   if (e.ts < cs.last_ts) {
     throw InputError("", "cpu " + std::to_string(e.cpu) + " at " + std::to_string(e.ts) + " ns",
                      "time went backwards (previous event on this CPU at " +
                          std::to_string(cs.last_ts) + " ns)");
   }
+  if (cs.last_ts == INT64_MIN) cs.first_ts = e.ts;
   cs.last_ts = e.ts;
-  if (stats_.events == 0 || e.ts < stats_.start_ns) stats_.start_ns = e.ts;
-  if (stats_.events == 0 || e.ts > stats_.end_ns) stats_.end_ns = e.ts;
-  ++stats_.events;
-  if (e.cpu >= stats_.cpus) stats_.cpus = e.cpu + 1;
   history_[e.cpu].push(e, ++seq_);
   current_ = &e;
 
@@ -245,7 +250,12 @@ inline void Analyzer::feed(const Event& e) {
     on_lost(e);
     return;
   }
-  if (e.common_pid >= 0) observe_running(e.cpu, e.common_pid, e.ts);
+  if (e.common_pid >= 0) {
+    if (e.common_pid != cs.current) observe_running(e.cpu, e.common_pid, e.ts);
+    if (!is_window_kind(e.kind)) {
+      if (Task* t = cpus_[e.cpu].task) ++t->own_events;
+    }
+  }
 
   switch (e.kind) {
     case EventKind::sched_switch:
@@ -380,11 +390,11 @@ inline void Analyzer::open(Task& t, OpenInterval& iv, const Event& start, int ho
   iv.start_event = start;
   iv.cpus = cpu_bit(home_cpu);
   iv.home_cpu = home_cpu;
-  // CPUs without events yet have pushed nothing: their head is 0.
-  iv.home_head = home_cpu >= 0 && static_cast<std::size_t>(home_cpu) < history_.size()
-                     ? history_[static_cast<std::size_t>(home_cpu)].head()
-                     : 0;
-  (void)t;
+  // CPUs without events yet have counted nothing.
+  iv.home_window = home_cpu >= 0 && static_cast<std::size_t>(home_cpu) < history_.size()
+                       ? history_[static_cast<std::size_t>(home_cpu)].window_total()
+                       : 0;
+  iv.own_at_open = t.own_events;
 }
 
 inline void Analyzer::drop(Task& t, OpenInterval& iv, std::uint64_t& counter, bool count) {
@@ -410,7 +420,7 @@ inline void Analyzer::complete(Task& t, Metric m, OpenInterval& iv, const Event&
   MetricStats& st = derived ? t.derived_irq : t.stats[mi];
   const std::optional<std::int64_t>& bound = t.slo[mi];
   if (st.add(value, bound)) {
-    st.set_worst(cut_window(history_, iv, end, seq_, t.pid, cfg_.window));
+    st.set_worst(cut_window(history_, iv, end, seq_, t.pid, t.own_events, cfg_.window, scratch_));
   }
   if (derived && irq_events_in_use()) return;  // real irq events exist: derived ones are moot
   const bool violation = bound && value > *bound;
@@ -441,8 +451,10 @@ inline void Analyzer::observe_running(int cpu, Pid pid, Timestamp ts) {
     }
   }
   cpus_[static_cast<std::size_t>(cpu)].current = pid;
+  cpus_[static_cast<std::size_t>(cpu)].task = nullptr;
   if (pid == 0) return;
   Task& t = lookup(pid, Comm{}, ts, false);
+  cpus_[static_cast<std::size_t>(cpu)].task = &t;
   if (t.state == TaskState::runnable && t.latency.active) {
     // Running, but its switch-in was not recorded: the latency end is unknown.
     drop(t, t.latency, stats_.unobserved_latency, true);
@@ -450,7 +462,7 @@ inline void Analyzer::observe_running(int cpu, Pid pid, Timestamp ts) {
   if (t.state == TaskState::running && t.cpu != cpu && t.cpu >= 0 &&
       static_cast<std::size_t>(t.cpu) < cpus_.size() &&
       cpus_[static_cast<std::size_t>(t.cpu)].current == pid) {
-    cpus_[static_cast<std::size_t>(t.cpu)].current = -1;
+    forget_current(t.cpu);
   }
   if (t.state != TaskState::running) {
     // An activation whose switch-in we did not see cannot give a derived irq sample.
@@ -474,7 +486,13 @@ inline void Analyzer::on_switch(const Event& e) {
   if (cpus_[static_cast<std::size_t>(cpu)].current != prev) observe_running(cpu, prev, e.ts);
 
   if (prev > 0) {
-    Task& t = lookup(prev, e.sw.prev_comm, e.ts, false);
+    // The CPU's current entry is prev's unless its comm changed or its pid was freed.
+    Task* cur = cpus_[static_cast<std::size_t>(cpu)].task;
+    if (cur == nullptr || cur->gone || cur->comm != e.sw.prev_comm) {
+      cur = &lookup(prev, e.sw.prev_comm, e.ts, false);
+    }
+    Task& t = *cur;
+    t.last_seen = e.ts;
     if (t.derived_running) {
       t.derived_accum += e.ts - t.derived_segment_start;
       t.derived_running = false;
@@ -510,15 +528,17 @@ inline void Analyzer::on_switch(const Event& e) {
   }
 
   cpus_[static_cast<std::size_t>(cpu)].current = next;
+  cpus_[static_cast<std::size_t>(cpu)].task = nullptr;
   if (next > 0) {
     Task& t = lookup(next, e.sw.next_comm, e.ts, false);
+    cpus_[static_cast<std::size_t>(cpu)].task = &t;
     // A new activation starts at a recorded switch-in after a wakeup (or after a recorded sleep
     // whose wakeup was missed); a switch-in after a preemption resumes the current one.
     const bool activation = t.latency.active || t.state == TaskState::sleeping;
     if (t.state == TaskState::running && t.cpu != cpu && t.cpu >= 0 &&
         static_cast<std::size_t>(t.cpu) < cpus_.size() &&
         cpus_[static_cast<std::size_t>(t.cpu)].current == next) {
-      cpus_[static_cast<std::size_t>(t.cpu)].current = -1;  // its switch-out there was lost
+      forget_current(t.cpu);  // its switch-out there was lost
     }
     add_cpu(t, cpu);
     if (t.latency.active)
@@ -628,6 +648,7 @@ inline void Analyzer::on_lost(const Event& e) {
     }
   }
   cs.current = -1;
+  cs.task = nullptr;
   auto& list = cpu_lists_[e.cpu];
   while (!list.empty()) {
     Task& t = list.front();
@@ -640,9 +661,25 @@ inline void Analyzer::on_lost(const Event& e) {
   }
 }
 
+inline TraceStats Analyzer::stats() const {
+  // Extent and counts are derived here rather than kept per event: feed() stays lean.
+  TraceStats s = stats_;
+  s.events = seq_;
+  bool any = false;
+  for (std::size_t c = 0; c < cpus_.size(); ++c) {
+    const CpuState& cs = cpus_[c];
+    if (cs.last_ts == INT64_MIN) continue;
+    if (!any || cs.first_ts < s.start_ns) s.start_ns = cs.first_ts;
+    if (!any || cs.last_ts > s.end_ns) s.end_ns = cs.last_ts;
+    if (static_cast<int>(c) + 1 > s.cpus) s.cpus = static_cast<int>(c) + 1;
+    any = true;
+  }
+  return s;
+}
+
 inline Results Analyzer::results() const {
   Results r;
-  r.trace = stats_;
+  r.trace = stats();
   const bool real_irq = irq_events_in_use();
   r.tasks.reserve(tasks_.size());
   for (const Task& t : tasks_) {

@@ -1,8 +1,14 @@
 // Bounded per-CPU event history, and the worst-case window built from it.
 //
-// Every event is copied into a fixed ring of its CPU (no allocation after construction). When a
-// sample becomes a task's worst, its window is cut from the rings of the CPUs where the task
+// Every event is copied into a fixed ring of its CPU (no allocation after the first event). When
+// a sample becomes a task's worst, its window is cut from the rings of the CPUs where the task
 // waited or ran, so capturing it never needs the whole trace.
+//
+// A window holds: its start event, and on the CPUs where the task waited or ran between start
+// and end, every scheduler / IRQ event ("window kinds") and every event the task itself issued.
+// Counting them must not mean scanning the interval (intervals can be long, captures frequent),
+// so each ring keeps a running count of window-kind events and each task a count of the other
+// events it issued: a capture scans only the events it shows, from both ends.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +22,25 @@
 namespace rtlat {
 inline namespace v1 {
 
+// Scheduler and IRQ events: on a CPU where a task waited or ran they explain its timing, whoever
+// issued them.
+constexpr bool is_window_kind(EventKind k) noexcept {
+  switch (k) {
+    case EventKind::sched_switch:
+    case EventKind::sched_wakeup:
+    case EventKind::sched_wakeup_new:
+    case EventKind::sched_waking:
+    case EventKind::irq_entry:
+    case EventKind::irq_exit:
+    case EventKind::irq_thread_entry:
+    case EventKind::irq_thread_exit:
+    case EventKind::lost_events:
+      return true;
+    default:
+      return false;
+  }
+}
+
 class CpuHistory {
  public:
   // Storage is allocated at the first push, so CPUs that never see an event cost nothing.
@@ -28,37 +53,55 @@ class CpuHistory {
   void push(const Event& e, std::uint64_t seq) {
     if (events_.empty()) {
       events_.resize(mask_ + 1);
-      seqs_.resize(mask_ + 1);
+      slots_.resize(mask_ + 1);
     }
     const std::size_t i = static_cast<std::size_t>(head_) & mask_;
+    window_total_ += is_window_kind(e.kind) ? 1 : 0;
     events_[i] = e;
-    seqs_[i] = seq;
+    slots_[i] = Slot{seq, window_total_};
     ++head_;
   }
 
-  // Events ever pushed to this CPU.
-  std::uint64_t head() const noexcept { return head_; }
+  std::uint64_t head() const noexcept { return head_; }                  // events ever pushed
+  std::uint64_t window_total() const noexcept { return window_total_; }  // window kinds ever
 
-  // Calls f(event, seq) for retained events with from <= seq <= to, oldest first; returns how
-  // many retained events had seq > from (to tell evicted ones from retained ones).
-  template <class F>
-  std::uint64_t visit(std::uint64_t from, std::uint64_t to, F&& f) const {
-    const std::uint64_t n = std::min<std::uint64_t>(head_, events_.size());
-    std::uint64_t after_from = 0;
-    for (std::uint64_t k = head_ - n; k < head_; ++k) {
-      const std::size_t i = static_cast<std::size_t>(k) & mask_;
-      const std::uint64_t s = seqs_[i];
-      if (s > from) ++after_from;
-      if (s >= from && s <= to) f(events_[i], s);
-    }
-    return after_from;
+  // Ring positions (monotonic, not wrapped) of the retained events: [oldest(), head()).
+  std::uint64_t oldest() const noexcept {
+    return head_ - std::min<std::uint64_t>(head_, slots_.size());
   }
+  // The first retained position whose seq is >= seq (head() if none): O(log capacity).
+  std::uint64_t lower_bound(std::uint64_t seq) const noexcept {
+    std::uint64_t lo = oldest(), hi = head_;
+    while (lo < hi) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      if (slot(mid).seq < seq)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo;
+  }
+  const Event& event(std::uint64_t pos) const noexcept {
+    return events_[static_cast<std::size_t>(pos) & mask_];
+  }
+  std::uint64_t seq(std::uint64_t pos) const noexcept { return slot(pos).seq; }
+  // Window-kind events pushed up to and including position pos.
+  std::uint64_t window_through(std::uint64_t pos) const noexcept { return slot(pos).window; }
 
  private:
+  struct Slot {
+    std::uint64_t seq;
+    std::uint64_t window;
+  };
+  const Slot& slot(std::uint64_t pos) const noexcept {
+    return slots_[static_cast<std::size_t>(pos) & mask_];
+  }
+
   std::vector<Event> events_;
-  std::vector<std::uint64_t> seqs_;
+  std::vector<Slot> slots_;
   std::size_t mask_ = 0;
   std::uint64_t head_ = 0;
+  std::uint64_t window_total_ = 0;
 };
 
 // A 64-bit set of CPUs; CPUs >= 64 share bits (cpu % 64), which only widens a window.
@@ -73,79 +116,111 @@ struct OpenInterval {
   Timestamp start_ns = 0;
   std::uint64_t start_seq = 0;
   Event start_event{};
-  CpuMask cpus = 0;             // where the task waited or ran since the start
-  int home_cpu = -1;            // the CPU it waited on; its eviction count is exact
-  std::uint64_t home_head = 0;  // history head of home_cpu at the start
+  CpuMask cpus = 0;               // where the task waited or ran since the start
+  int home_cpu = -1;              // the CPU it waited on: its counts are exact
+  std::uint64_t home_window = 0;  // window-kind events on home_cpu when the interval opened
+  std::uint64_t own_at_open = 0;  // the task's own non-window events when it opened
 };
 
-namespace detail {
-
-inline bool window_relevant(const Event& e, Pid pid, bool on_task_cpu) noexcept {
-  if (e.common_pid == pid) return true;
-  switch (e.kind) {
-    case EventKind::sched_switch:
-      return on_task_cpu || e.sw.prev_pid == pid || e.sw.next_pid == pid;
-    case EventKind::sched_wakeup:
-    case EventKind::sched_wakeup_new:
-    case EventKind::sched_waking:
-    case EventKind::process_exit:
-      return on_task_cpu || e.wakeup.pid == pid;
-    case EventKind::process_fork:
-      return e.fork.child_pid == pid;
-    case EventKind::irq_entry:
-    case EventKind::irq_exit:
-    case EventKind::irq_thread_entry:
-    case EventKind::irq_thread_exit:
-    case EventKind::lost_events:
-      return on_task_cpu;
-    default:
-      return false;
-  }
-}
-
-}  // namespace detail
+// Buffers cut_window reuses from one capture to the next.
+struct WindowScratch {
+  struct Cursor {
+    const CpuHistory* h;
+    std::uint64_t lo, hi;  // the retained positions after the start: [lo, hi)
+    std::uint64_t pos;
+  };
+  std::vector<Cursor> cursors;
+  std::vector<const Event*> tail;
+};
 
 // Cuts the window of an interval of task `pid` that ends with `end` (sequence number end_seq,
-// already pushed into its CPU's history). At most `limit` events are kept: the first quarter and
-// the last three quarters, since what ran just before the end usually explains it.
+// already pushed into its CPU's history); own_now is the task's count of its own non-window
+// events. At most `limit` events are kept: the first quarter and the last three quarters, since
+// what ran just before the end usually explains it. `elided` counts the window's events that are
+// not shown: cut by the limit, or older than the bounded history. It is exact for the CPU the task
+// waited on and for the task's own events; on other CPUs whose history no longer reaches the start,
+// the events that fell out are not counted.
+//
+// Each CPU's ring is in seq order, so the shown events come from a k-way merge over the CPUs:
+// forward from the start for the first quarter, backward from the end for the rest.
 inline WorstWindow cut_window(const std::vector<CpuHistory>& history, const OpenInterval& iv,
-                              const Event& end, std::uint64_t end_seq, Pid pid, std::size_t limit) {
+                              const Event& end, std::uint64_t end_seq, Pid pid,
+                              std::uint64_t own_now, std::size_t limit, WindowScratch& scratch) {
+  (void)end_seq;  // the end is the newest event of every ring
   WorstWindow w;
   w.start_ns = iv.start_ns;
   w.end_ns = end.ts;
   w.cpu = end.cpu;
-  const CpuMask scan = iv.cpus | cpu_bit(end.cpu) | cpu_bit(iv.start_event.cpu);
-  std::vector<std::pair<std::uint64_t, const Event*>> picked;
-  bool have_start = false;
+  if (limit < 2) limit = 2;
+  const std::size_t head = std::max<std::size_t>(1, limit / 4);
+  const std::size_t tail = limit - head;
+  const CpuMask task_cpus = iv.cpus | cpu_bit(end.cpu);
+
+  // The start, the task's own events after it, and window kinds on its CPUs after it.
+  std::uint64_t total = 1 + (own_now - iv.own_at_open);
+  const Event* start = &iv.start_event;
+  auto& cursors = scratch.cursors;
+  cursors.clear();
   for (std::size_t c = 0; c < history.size(); ++c) {
     const int cpu = static_cast<int>(c);
-    if ((scan & cpu_bit(cpu)) == 0) continue;
-    const bool task_cpu = (iv.cpus | cpu_bit(end.cpu)) & cpu_bit(cpu);
-    const std::uint64_t retained =
-        history[c].visit(iv.start_seq, end_seq, [&](const Event& e, std::uint64_t s) {
-          if (s == iv.start_seq) have_start = true;
-          if (s == iv.start_seq || s == end_seq || detail::window_relevant(e, pid, task_cpu))
-            picked.emplace_back(s, &e);
-        });
+    if ((task_cpus & cpu_bit(cpu)) == 0) continue;
+    const CpuHistory& h = history[c];
+    const std::uint64_t hi = h.head();
+    if (hi == 0) continue;
+    std::uint64_t lo = h.lower_bound(iv.start_seq);
+    if (lo < hi && h.seq(lo) == iv.start_seq) start = &h.event(lo++);
     if (cpu == iv.home_cpu) {
-      const std::uint64_t pushed = history[c].head() - iv.home_head;
-      if (pushed > retained) w.elided += pushed - retained;  // fell out of the bounded history
+      total += h.window_total() - iv.home_window;
+    } else if (lo > h.oldest()) {
+      total += h.window_total() - h.window_through(lo - 1);
+    } else if (lo < hi) {  // history no longer reaches the start: count what is left
+      total += h.window_total() - h.window_through(lo) + (is_window_kind(h.event(lo).kind) ? 1 : 0);
     }
+    cursors.push_back({&h, lo, hi, lo});
   }
-  if (!have_start) picked.emplace_back(iv.start_seq, &iv.start_event);
-  std::sort(picked.begin(), picked.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  if (limit < 2) limit = 2;
-  std::size_t head_keep = picked.size(), tail_keep = 0;
-  if (picked.size() > limit) {
-    head_keep = std::max<std::size_t>(1, limit / 4);
-    tail_keep = limit - head_keep;
-    w.elided += picked.size() - limit;
+  auto shows = [pid](const Event& e) { return is_window_kind(e.kind) || e.common_pid == pid; };
+
+  w.events.reserve(std::min<std::uint64_t>(total, limit));
+  w.events.push_back(*start);
+  // Forward: the oldest matching events after the start, across CPUs.
+  std::uint64_t last_seq = iv.start_seq;
+  for (auto& cu : cursors) {
+    while (cu.pos < cu.hi && !shows(cu.h->event(cu.pos))) ++cu.pos;
   }
-  w.events.reserve(std::min(picked.size(), limit));
-  for (std::size_t i = 0; i < picked.size(); ++i) {
-    if (i < head_keep || i >= picked.size() - tail_keep) w.events.push_back(*picked[i].second);
+  while (w.events.size() < head) {
+    WindowScratch::Cursor* best = nullptr;
+    for (auto& cu : cursors) {
+      if (cu.pos < cu.hi && (best == nullptr || cu.h->seq(cu.pos) < best->h->seq(best->pos)))
+        best = &cu;
+    }
+    if (best == nullptr) break;
+    w.events.push_back(best->h->event(best->pos));
+    last_seq = best->h->seq(best->pos);
+    ++best->pos;
+    while (best->pos < best->hi && !shows(best->h->event(best->pos))) ++best->pos;
   }
+  // Backward: the newest matching events, down to what the forward pass took.
+  auto& back = scratch.tail;
+  back.clear();
+  for (auto& cu : cursors) {
+    cu.lo = std::max(cu.lo, cu.pos);
+    cu.pos = cu.hi;
+    while (cu.pos > cu.lo && !shows(cu.h->event(cu.pos - 1))) --cu.pos;
+  }
+  while (back.size() < tail) {
+    WindowScratch::Cursor* best = nullptr;
+    for (auto& cu : cursors) {
+      if (cu.pos > cu.lo &&
+          (best == nullptr || cu.h->seq(cu.pos - 1) > best->h->seq(best->pos - 1)))
+        best = &cu;
+    }
+    if (best == nullptr || best->h->seq(best->pos - 1) <= last_seq) break;
+    back.push_back(&best->h->event(best->pos - 1));
+    --best->pos;
+    while (best->pos > best->lo && !shows(best->h->event(best->pos - 1))) --best->pos;
+  }
+  for (auto it = back.rbegin(); it != back.rend(); ++it) w.events.push_back(**it);
+  w.elided = total > w.events.size() ? total - w.events.size() : 0;
   return w;
 }
 
