@@ -46,6 +46,14 @@ class TraceDatSource {
     m_.path = path;
     parse();
   }
+  // Also keeps the metadata as stored in `raw` (for rewriting tools).
+  TraceDatSource(std::string path, TraceDatOptions opts, detail::RawTrace* raw)
+      : file_(path), opts_(std::move(opts)) {
+    m_.path = path;
+    m_.raw = raw;
+    parse();
+    m_.raw = nullptr;
+  }
 
   const SourceInfo& info() const noexcept { return info_; }
   // Things worth telling the user that are not errors (fallbacks, format parse failures).
@@ -58,6 +66,7 @@ class TraceDatSource {
   }
   const std::string& clock() const noexcept { return m_.clock; }
   const detail::TraceDatMeta& meta() const noexcept { return m_; }
+  const detail::File& file() const noexcept { return file_; }
 
   // Streams everything into `sink`: first a task_info per saved cmdline, then the events in
   // time order. Throws InputError on corrupt data (events before the error were delivered).
@@ -332,11 +341,11 @@ class TraceDatSource {
     detail::parse_ftrace_formats(m_, c);
     c.set_section("event formats");
     detail::parse_event_formats(m_, c);
-    m_.want_kallsyms = has_event("timer", "hrtimer_start");
+    m_.want_kallsyms = has_event("timer", "hrtimer_start") || m_.raw != nullptr;
     c.set_section("kallsyms");
     detail::parse_kallsyms(m_, c);
     c.set_section("printk formats");
-    detail::parse_printk(c);
+    detail::parse_printk(m_, c);
     c.set_section("saved cmdlines");
     detail::parse_cmdlines(m_, c);
     c.set_section("cpu count");
@@ -522,10 +531,13 @@ class TraceDatSource {
     if (sec_off[2] != 0)
       with_section(sec_off[2], detail::opt_event_formats, names[2],
                    [&](detail::Cursor& cur) { detail::parse_event_formats(m_, cur); });
-    m_.want_kallsyms = has_event("timer", "hrtimer_start");
+    m_.want_kallsyms = has_event("timer", "hrtimer_start") || m_.raw != nullptr;
     if (sec_off[3] != 0 && m_.want_kallsyms)
       with_section(sec_off[3], detail::opt_kallsyms, names[3],
                    [&](detail::Cursor& cur) { detail::parse_kallsyms(m_, cur); });
+    if (sec_off[4] != 0 && m_.raw != nullptr)
+      with_section(sec_off[4], detail::opt_printk, names[4],
+                   [&](detail::Cursor& cur) { detail::parse_printk(m_, cur); });
     if (sec_off[5] != 0)
       with_section(sec_off[5], detail::opt_cmdlines, names[5],
                    [&](detail::Cursor& cur) { detail::parse_cmdlines(m_, cur); });

@@ -119,6 +119,16 @@ enum : std::uint16_t {
   opt_buffer_text = 22,
 };
 
+// The metadata exactly as stored, for tools that rewrite a file (tracedat_writer.hpp).
+struct RawTrace {
+  std::string header_page, header_event;
+  std::vector<std::string> ftrace_formats;
+  std::vector<std::pair<std::string, std::vector<std::string>>> event_systems;
+  std::string kallsyms, printk;
+  // Options other than DONE, BUFFER*, CPUCOUNT and the v7 section pointers, in file order.
+  std::vector<std::pair<std::uint16_t, std::string>> options;
+};
+
 struct TraceDatMeta {
   std::string path;
   int version = 0;
@@ -151,6 +161,7 @@ struct TraceDatMeta {
   std::string sched_switch_format;
   int format_failures = 0;
   bool want_kallsyms = false;
+  RawTrace* raw = nullptr;  // filled while parsing when set
 };
 
 // ---- metadata parsers, shared by the v6 file stream and v7 in-memory sections -----------------
@@ -186,7 +197,12 @@ void parse_header_info(TraceDatMeta& m, C& c) {
   const auto tag2 = c.bytes(13, "header_event tag");
   if (std::memcmp(tag2.data(), "header_event", 13) != 0) c.fail("expected \"header_event\"");
   const std::uint64_t n2 = c.u64("header_event size");
-  c.skip(n2, "header_event");
+  if (m.raw != nullptr) {
+    m.raw->header_page = page;
+    m.raw->header_event = std::string(c.bytes(n2, "header_event"));
+  } else {
+    c.skip(n2, "header_event");
+  }
 }
 
 inline void parse_one_format(TraceDatMeta& m, std::string_view text, const char* system) {
@@ -204,7 +220,9 @@ void parse_ftrace_formats(TraceDatMeta& m, C& c) {
   if (n > 100000) c.fail("absurd ftrace format count " + std::to_string(n));
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::uint64_t size = c.u64("ftrace format size");
-    parse_one_format(m, c.bytes(size, "ftrace format"), "ftrace");
+    const auto text = c.bytes(size, "ftrace format");
+    if (m.raw != nullptr) m.raw->ftrace_formats.emplace_back(text);
+    parse_one_format(m, text, "ftrace");
   }
 }
 
@@ -214,11 +232,14 @@ void parse_event_formats(TraceDatMeta& m, C& c) {
   if (systems > 100000) c.fail("absurd event system count " + std::to_string(systems));
   for (std::uint32_t s = 0; s < systems; ++s) {
     const std::string sys(c.cstr("system name"));
+    if (m.raw != nullptr) m.raw->event_systems.emplace_back(sys, std::vector<std::string>{});
     const std::uint32_t n = c.u32("event count");
     if (n > 100000) c.fail("absurd event count " + std::to_string(n));
     for (std::uint32_t i = 0; i < n; ++i) {
       const std::uint64_t size = c.u64("event format size");
-      parse_one_format(m, c.bytes(size, "event format"), sys.c_str());
+      const auto text = c.bytes(size, "event format");
+      if (m.raw != nullptr) m.raw->event_systems.back().second.emplace_back(text);
+      parse_one_format(m, text, sys.c_str());
     }
   }
 }
@@ -231,6 +252,7 @@ void parse_kallsyms(TraceDatMeta& m, C& c) {
     return;
   }
   const auto text = c.bytes(n, "kallsyms");
+  if (m.raw != nullptr) m.raw->kallsyms = std::string(text);
   if (auto a = kallsyms_lookup(text, "hrtimer_wakeup"); a && *a != 0) {
     m.have_hrtimer_wakeup = true;
     m.hrtimer_wakeup = *a;
@@ -238,9 +260,12 @@ void parse_kallsyms(TraceDatMeta& m, C& c) {
 }
 
 template <class C>
-void parse_printk(C& c) {
+void parse_printk(TraceDatMeta& m, C& c) {
   const std::uint32_t n = c.u32("printk size");
-  c.skip(n, "printk formats");
+  if (m.raw != nullptr)
+    m.raw->printk = std::string(c.bytes(n, "printk formats"));
+  else
+    c.skip(n, "printk formats");
 }
 
 template <class C>
@@ -265,6 +290,8 @@ inline std::string option_string(std::string_view data) {
 // Options common to both versions; the rest are handled by the version-specific parsers.
 inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_view data,
                                 const std::function<void(const std::string&)>& fail) {
+  if (m.raw != nullptr && id != opt_cpucount && id != opt_strings)
+    m.raw->options.emplace_back(id, std::string(data));
   switch (id) {
     case opt_date: {
       // Microseconds between trace time and wall time, as "0x..." text (trace-cmd -d/--date).

@@ -29,22 +29,25 @@ inline std::uint64_t mul_u64_u32_shr(std::uint64_t a, std::uint32_t mul, unsigne
 // Yields the pages of one CPU in file order.
 class PageSource {
  public:
-  PageSource(const File& file, const BufferRef& buf, const CpuDataRef& cpu, Compression comp)
-      : file_(file), cpu_(cpu), page_size_(buf.page_size), compressed_(buf.compressed) {
+  PageSource(const File& file, const BufferRef& buf, const CpuDataRef& cpu, Compression comp,
+             ByteOrder order)
+      : order_(order),
+        file_(file),
+        cpu_(cpu),
+        page_size_(buf.page_size),
+        compressed_(buf.compressed) {
     if (compressed_) dec_ = std::make_unique<Decompressor>(comp);
     pos_ = cpu.offset;
     end_ = cpu.offset + cpu.size;
     if (compressed_ && cpu.size != 0) {
       unsigned char b[4];
       file_.read_at(pos_, b, 4, where_name());
-      chunks_left_ = order.u32(b);
+      chunks_left_ = order_.u32(b);
       pos_ += 4;
       // trace-cmd records the size of the chunks without the leading chunk count.
       end_ += 4;
     }
   }
-
-  ByteOrder order;
 
   // The next page, or nullptr at the end. `page_offset()` tells where it came from.
   const unsigned char* next() {
@@ -94,7 +97,7 @@ class PageSource {
                              std::to_string(chunks_left_ + 1) + " chunks announced)");
       unsigned char h[8];
       file_.read_at(pos_, h, 8, where_name());
-      const std::uint32_t csize = order.u32(h), usize = order.u32(h + 4);
+      const std::uint32_t csize = order_.u32(h), usize = order_.u32(h + 4);
       pos_ += 8;
       if (csize > end_ - pos_)
         throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_),
@@ -121,6 +124,7 @@ class PageSource {
   }
 
   static constexpr std::uint64_t pages_per_read = 64;
+  ByteOrder order_;
   const File& file_;
   CpuDataRef cpu_;
   std::uint32_t page_size_;
@@ -138,14 +142,12 @@ class CpuStream {
  public:
   CpuStream(const TraceDatMeta& m, const File& file, const BufferRef& buf, const CpuDataRef& cpu)
       : m_(m),
-        pages_(file, buf, cpu, m.compression),
+        pages_(file, buf, cpu, m.compression, m.order),
         rb_(m.layout, m.order),
         rd_{m.order},
         file_(file),
         page_size_(buf.page_size),
-        cpu_(static_cast<std::uint16_t>(cpu.cpu)) {
-    pages_.order = m.order;
-  }
+        cpu_(static_cast<std::uint16_t>(cpu.cpu)) {}
 
   int cpu() const noexcept { return cpu_; }
   std::uint64_t skipped() const noexcept { return skipped_; }
