@@ -493,6 +493,28 @@ TEST(Engine, SelectionByPidCommAndTgid) {
   EXPECT_EQ(find_task(r, 301)->tgid, 900);
 }
 
+TEST(Engine, TgidSelectionKeepsSamplesTakenBeforeTheTgidWasKnown) {
+  Config c;
+  c.selection.tgids = {1999};
+  Analyzer a(c);
+  Feed f(a);
+  std::vector<Pid> called;
+  a.on_sample([&](const Sample& s) { called.push_back(s.pid); });
+  f.sw(0, 0, 100, "worker", S, 0, "swapper/0");
+  f.wake(10, 1, 200, 100, "worker", 0);
+  f.sw(12, 0, 0, "swapper/0", R, 100, "worker");  // latency 2: tgid still unknown
+  a.task_info({100, Comm{}, 1999});               // learned from a later line
+  f.sw(20, 0, 100, "worker", S, 0, "swapper/0");  // response 10
+  a.task_info({200, Comm{}, 7});
+  const Results r = a.results();
+  ASSERT_EQ(r.tasks.size(), 1u);
+  EXPECT_EQ(r.tasks[0].pid, 100);
+  EXPECT_EQ(M(&r.tasks[0], Metric::latency).max_ns, 2000);
+  EXPECT_EQ(M(&r.tasks[0], Metric::response).max_ns, 10000);
+  // Callbacks fire only once the task is known to be selected.
+  EXPECT_EQ(called, (std::vector<Pid>{100}));
+}
+
 TEST(Engine, EventsFromIdleNeverMakeATask) {
   Analyzer a;
   Feed f(a);

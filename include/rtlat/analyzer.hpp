@@ -61,6 +61,9 @@ struct Task {
   Pid tgid = -1;
   Comm comm{};
   bool selected = true;
+  // Measured only because its tgid is not known yet and --tgid may select it once it is
+  // (a text trace's tgid column can first show it after its first samples).
+  bool provisional = false;
   bool irq_thread = false;  // comm starts with "irq/"
   bool exited = false;      // sched_process_exit seen
   bool gone = false;        // exited and switched out for the last time: the pid is free
@@ -353,6 +356,7 @@ inline void Analyzer::set_comm(Task& t, const Comm& comm) {
 
 inline void Analyzer::update_selection(Task& t) {
   const Selection& s = cfg_.selection;
+  t.provisional = false;
   if (s.all()) {
     t.selected = true;
     return;
@@ -364,6 +368,7 @@ inline void Analyzer::update_selection(Task& t) {
     const std::string_view v = t.comm.view();
     sel = std::regex_search(v.begin(), v.end(), *comm_re_);
   }
+  if (!sel && !s.tgids.empty() && t.tgid < 0) t.provisional = sel = true;
   t.selected = sel;
 }
 
@@ -423,6 +428,7 @@ inline void Analyzer::complete(Task& t, Metric m, OpenInterval& iv, const Event&
     st.set_worst(cut_window(history_, iv, end, seq_, t.pid, t.own_events, cfg_.window, scratch_));
   }
   if (derived && irq_events_in_use()) return;  // real irq events exist: derived ones are moot
+  if (t.provisional) return;                   // not known to be selected yet
   const bool violation = bound && value > *bound;
   if (on_sample_ || (violation && on_violation_)) {
     const Sample s{t.pid,  t.tgid, t.comm,  m,     derived,  iv.start_ns,
@@ -683,7 +689,7 @@ inline Results Analyzer::results() const {
   const bool real_irq = irq_events_in_use();
   r.tasks.reserve(tasks_.size());
   for (const Task& t : tasks_) {
-    if (!t.selected) continue;
+    if (!t.selected || t.provisional) continue;
     TaskResult tr;
     tr.pid = t.pid;
     if (t.tgid >= 0) tr.tgid = t.tgid;
