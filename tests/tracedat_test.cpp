@@ -42,9 +42,8 @@ TEST(PreemptFlag, MissingPatternGivesNothing) {
   EXPECT_FALSE(rtlat::detail::preempt_flag_from_format("print fmt: \"x=%d\", REC->x").has_value());
   EXPECT_FALSE(
       rtlat::detail::preempt_flag_from_format(R"(REC->prev_state & (3) ? "+" : "")").has_value());
-  EXPECT_FALSE(
-      rtlat::detail::preempt_flag_from_format(R"(REC->prev_state & (1 << ) ? "+" : "")")
-          .has_value());
+  EXPECT_FALSE(rtlat::detail::preempt_flag_from_format(R"(REC->prev_state & (1 << ) ? "+" : "")")
+                   .has_value());
 }
 
 TEST(ConstExpr, Operators) {
