@@ -1,0 +1,316 @@
+// Broken trace.dat files: truncated at every section boundary (and every byte of the metadata),
+// wrong magic, unsupported versions and compressions, absurd sizes, corrupt compressed data and
+// corrupt pages. Each must give one InputError naming the file and the place, never a crash.
+#include <gtest/gtest.h>
+
+#include <rtlat/source/detect.hpp>
+#include <rtlat/source/tracedat.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+// libtraceevent 1.7 leaks small buffers when tep_parse_event meets a cut-off format.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libtraceevent.so\n";
+}
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Count {
+  std::uint64_t n = 0;
+  void feed(const rtlat::Event&) { ++n; }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+fs::path sample(const char* name) {
+  return fs::path(RTLAT_SOURCE_DIR) / "data" / "format" / name;
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path dir = fs::path(RTLAT_BINARY_DIR) / "tracedat_errors";
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+void put(const fs::path& p, const std::string& bytes) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Opens and reads everything; returns the InputError, or fails the test when none comes.
+rtlat::InputError expect_error(const fs::path& p, const std::string& what_for,
+                               const rtlat::TraceDatOptions& o = {}) {
+  try {
+    rtlat::TraceDatSource src(p.string(), o);
+    Count c;
+    src.read(c);
+  } catch (const rtlat::InputError& e) {
+    EXPECT_EQ(e.file(), p.string()) << what_for;
+    EXPECT_FALSE(e.where().empty()) << what_for << ": " << e.what();
+    EXPECT_FALSE(e.reason().empty()) << what_for;
+    return e;
+  }
+  ADD_FAILURE() << what_for << ": no InputError";
+  return rtlat::InputError("", "", "");
+}
+
+void patch32(std::string& s, std::size_t at, std::uint32_t v) {
+  std::memcpy(&s[at], &v, 4);
+}
+void patch64(std::string& s, std::size_t at, std::uint64_t v) {
+  std::memcpy(&s[at], &v, 8);
+}
+
+// Offsets where one part of a file ends and the next begins, from a parse of the intact file.
+std::set<std::uint64_t> boundaries(const fs::path& p) {
+  rtlat::TraceDatSource src(p.string());
+  const auto& m = src.meta();
+  std::set<std::uint64_t> b = {0, 3, 10, 12, 13, 14, 18};
+  for (const auto& buf : m.buffers)
+    for (const auto& c : buf.cpus) {
+      b.insert(c.offset);
+      b.insert(c.offset + 4);
+      b.insert(c.offset + c.size);
+      for (std::uint64_t page = c.offset; page < c.offset + c.size; page += m.page_size)
+        b.insert(page + 16);  // inside each page, after its header
+    }
+  return b;
+}
+
+class Truncated : public ::testing::TestWithParam<const char*> {};
+
+// Cut at every byte of the metadata ahead of the first CPU data, at every part boundary, and at
+// every 997th byte of the rest: every cut must be reported, none may crash.
+TEST_P(Truncated, EveryCutIsAnInputError) {
+  const fs::path in = sample(GetParam());
+  const std::string whole = slurp(in);
+  ASSERT_GT(whole.size(), 1000u);
+  std::uint64_t first_data = whole.size();
+  {
+    rtlat::TraceDatSource src(in.string());
+    for (const auto& buf : src.meta().buffers)
+      for (const auto& c : buf.cpus)
+        if (c.size != 0) first_data = std::min(first_data, c.offset);
+  }
+  std::set<std::uint64_t> cuts = boundaries(in);
+  for (std::uint64_t i = 0; i < std::min<std::uint64_t>(first_data, 6000); ++i) cuts.insert(i);
+  for (std::uint64_t i = 0; i < whole.size(); i += 997) cuts.insert(i);
+  for (std::uint64_t i = whole.size() - 64; i < whole.size(); ++i) cuts.insert(i);
+  const fs::path out = scratch(std::string("cut-") + GetParam());
+  std::size_t n = 0;
+  for (std::uint64_t cut : cuts) {
+    if (cut >= whole.size()) continue;
+    put(out, whole.substr(0, cut));
+    const auto e = expect_error(out, std::string(GetParam()) + " cut at " + std::to_string(cut));
+    if (::testing::Test::HasFailure()) return;
+    ++n;
+  }
+  EXPECT_GT(n, 100u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Samples, Truncated,
+                         ::testing::Values("v6.dat", "v7.dat", "v7-zstd.dat", "v7-zlib.dat",
+                                           "be32.dat", "instance-v6.dat"));
+
+TEST(Errors, WrongMagic) {
+  std::string s = slurp(sample("v6.dat"));
+  s[0] = 'X';
+  const auto p = scratch("magic.dat");
+  put(p, s);
+  EXPECT_FALSE(rtlat::is_tracedat(p.string()));
+  EXPECT_TRUE(rtlat::is_tracedat(sample("v6.dat").string()));
+  const auto e = expect_error(p, "magic");
+  EXPECT_NE(std::string(e.what()).find("wrong magic"), std::string::npos) << e.what();
+  EXPECT_NE(std::string(e.what()).find("initial header"), std::string::npos) << e.what();
+}
+
+TEST(Errors, MissingFile) {
+  EXPECT_THROW(rtlat::is_tracedat("/nonexistent/trace.dat"), rtlat::InputError);
+  EXPECT_THROW(rtlat::TraceDatSource("/nonexistent/trace.dat"), rtlat::InputError);
+}
+
+TEST(Errors, UnsupportedVersion) {
+  std::string s = slurp(sample("v6.dat"));
+  s[10] = '8';
+  const auto p = scratch("version.dat");
+  put(p, s);
+  const auto e = expect_error(p, "version");
+  EXPECT_NE(e.reason().find("unsupported trace.dat version \"8\""), std::string::npos) << e.what();
+}
+
+TEST(Errors, UnsupportedCompression) {
+  std::string s = slurp(sample("v7-zstd.dat"));
+  ASSERT_EQ(s.substr(18, 5), std::string("zstd\0", 5));
+  s[20] = 'x';  // "zsxd"
+  const auto p = scratch("compression.dat");
+  put(p, s);
+  const auto e = expect_error(p, "compression");
+  EXPECT_NE(e.reason().find("unsupported compression \"zsxd\""), std::string::npos) << e.what();
+}
+
+TEST(Errors, AbsurdHeaderPageSize) {
+  std::string s = slurp(sample("v6.dat"));
+  ASSERT_EQ(s.substr(18, 12), std::string("header_page\0", 12));
+  patch64(s, 30, 0xffffffffffull);
+  const auto p = scratch("header-size.dat");
+  put(p, s);
+  const auto e = expect_error(p, "header_page size");
+  EXPECT_NE(e.where().find("section header info"), std::string::npos) << e.what();
+  EXPECT_NE(e.reason().find("absurd size"), std::string::npos) << e.what();
+}
+
+TEST(Errors, AbsurdPageSize) {
+  std::string s = slurp(sample("v6.dat"));
+  patch32(s, 14, 0x7fffffff);
+  const auto p = scratch("page-size.dat");
+  put(p, s);
+  const auto e = expect_error(p, "page size");
+  EXPECT_NE(e.reason().find("absurd page size"), std::string::npos) << e.what();
+}
+
+// v6 cpu data offsets sit right after "flyrecord\0": point one past the end of the file.
+TEST(Errors, CpuDataPastTheEnd) {
+  std::string s = slurp(sample("v6.dat"));
+  const std::size_t fly = s.find(std::string("flyrecord\0", 10));
+  ASSERT_NE(fly, std::string::npos);
+  patch64(s, fly + 10 + 8, 1ull << 40);  // cpu 0 size
+  const auto p = scratch("cpu-size.dat");
+  put(p, s);
+  const auto e = expect_error(p, "cpu size");
+  EXPECT_NE(e.where().find("cpu 0 data"), std::string::npos) << e.what();
+  EXPECT_NE(e.reason().find("past the end of the file"), std::string::npos) << e.what();
+}
+
+struct ChunkPlace {
+  std::uint64_t cpu_offset;
+  std::string bytes;
+};
+ChunkPlace first_chunk(const char* name) {
+  rtlat::TraceDatSource src(sample(name).string());
+  const auto& c = src.meta().buffers.at(0).cpus.at(0);
+  return {c.offset, slurp(sample(name))};
+}
+
+TEST(Errors, AbsurdChunkCount) {
+  auto [off, s] = first_chunk("v7-zstd.dat");
+  patch32(s, off, 0xfffffff0u);
+  const auto p = scratch("chunk-count.dat");
+  put(p, s);
+  const auto e = expect_error(p, "chunk count");
+  EXPECT_NE(e.where().find("cpu 0 data"), std::string::npos) << e.what();
+  EXPECT_NE(e.reason().find("chunks announced"), std::string::npos) << e.what();
+}
+
+TEST(Errors, AbsurdChunkSize) {
+  auto [off, s] = first_chunk("v7-zstd.dat");
+  patch32(s, off + 4, 0x7ffffff0u);  // compressed size of chunk 0
+  const auto p = scratch("chunk-size.dat");
+  put(p, s);
+  const auto e = expect_error(p, "chunk size");
+  EXPECT_NE(e.reason().find("extends past the cpu data"), std::string::npos) << e.what();
+  auto [off2, s2] = first_chunk("v7-zstd.dat");
+  patch32(s2, off2 + 8, 0x7ffff000u);  // uncompressed size
+  put(p, s2);
+  const auto e2 = expect_error(p, "chunk usize");
+  EXPECT_NE(e2.reason().find("absurd chunk size"), std::string::npos) << e2.what();
+  auto [off3, s3] = first_chunk("v7-zstd.dat");
+  patch32(s3, off3 + 8, 12345);
+  put(p, s3);
+  const auto e3 = expect_error(p, "chunk not page aligned");
+  EXPECT_NE(e3.reason().find("not a multiple of the page size"), std::string::npos) << e3.what();
+}
+
+TEST(Errors, BadCompressedData) {
+  for (const char* name : {"v7-zstd.dat", "v7-zlib.dat"}) {
+    auto [off, s] = first_chunk(name);
+    for (int i = 0; i < 4; ++i) s[off + 12 + static_cast<std::uint64_t>(i)] ^= 0x5a;
+    const auto p = scratch(std::string("bad-") + name);
+    put(p, s);
+    const auto e = expect_error(p, name);
+    EXPECT_NE(e.reason().find("bad compressed data"), std::string::npos) << e.what();
+    EXPECT_NE(e.where().find("chunk at offset 0x"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Errors, BadCompressedSection) {
+  // The header info section is the first one after the file header; corrupt its zstd frame.
+  std::string s = slurp(sample("v7-zstd.dat"));
+  const std::size_t hdr =
+      s.find('\0', s.find('\0', 18) + 1) + 1 + 8;      // after name, version, offset
+  ASSERT_EQ(static_cast<unsigned char>(s[hdr]), 16u);  // HEADER_INFO section id
+  for (int i = 0; i < 4; ++i) s[hdr + 16 + 8 + static_cast<std::size_t>(i)] ^= 0x5a;
+  const auto p = scratch("bad-section.dat");
+  put(p, s);
+  const auto e = expect_error(p, "section");
+  EXPECT_NE(e.where().find("section header info"), std::string::npos) << e.what();
+  EXPECT_NE(e.reason().find("bad compressed data"), std::string::npos) << e.what();
+}
+
+TEST(Errors, CorruptPages) {
+  rtlat::TraceDatSource src(sample("v6.dat").string());
+  const auto& c = src.meta().buffers.at(0).cpus.at(0);
+  const std::string whole = slurp(sample("v6.dat"));
+  const auto p = scratch("page.dat");
+  {
+    std::string s = whole;
+    patch64(s, c.offset + 8, 0x7ffffff);  // commit larger than the page
+    put(p, s);
+    const auto e = expect_error(p, "commit");
+    EXPECT_NE(e.where().find("cpu 0 data, page at offset 0x"), std::string::npos) << e.what();
+    EXPECT_NE(e.reason().find("commit size larger than the page"), std::string::npos) << e.what();
+  }
+  {
+    // First record: a type_len 0 record whose length runs past the commit size.
+    std::string s = whole;
+    patch32(s, c.offset + 16, 0);
+    patch32(s, c.offset + 20, 0x10000);
+    put(p, s);
+    const auto e = expect_error(p, "record length");
+    EXPECT_NE(e.where().find("record at byte"), std::string::npos) << e.what();
+    EXPECT_NE(e.reason().find("past the commit size"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Errors, UnknownBuffer) {
+  rtlat::TraceDatOptions o;
+  o.buffer = "nope";
+  try {
+    rtlat::TraceDatSource src(sample("instance.dat").string(), o);
+    FAIL() << "no error";
+  } catch (const rtlat::InputError& e) {
+    EXPECT_NE(e.reason().find("no buffer named \"nope\" (buffers: \"\", \"rtlat_fmt\")"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Errors, OptionsLoop) {
+  // Point the v7 DONE option of the options section back at itself.
+  std::string s = slurp(sample("v7.dat"));
+  const std::size_t first = s.find('\0', s.find('\0', 18) + 1) + 1;  // after "none\0" "\0"
+  std::uint64_t opts;
+  std::memcpy(&opts, &s[first], 8);
+  ASSERT_LT(opts, s.size());
+  // The DONE option is the last 14 bytes of the section: id 0, size 8, next offset.
+  std::uint64_t size;
+  std::memcpy(&size, &s[opts + 8], 8);
+  const std::size_t done = opts + 16 + size - 8;
+  patch64(s, done, opts);
+  const auto p = scratch("loop.dat");
+  put(p, s);
+  const auto e = expect_error(p, "loop");
+  EXPECT_NE(e.reason().find("loop"), std::string::npos) << e.what();
+}
+
+}  // namespace
