@@ -67,3 +67,34 @@ TEST(Kallsyms, Lookup) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzzing: a print fmt naming a field the format lacks crashed libtraceevent's print fmt
+// parser. The reader gives libtraceevent the fields only, so this parses and the fields are there.
+TEST(Formats, PrintFmtNamingAMissingFieldDoesNotCrash) {
+  rtlat::detail::TraceDatMeta m;
+  m.tep.reset(tep_alloc());
+  tep_set_long_size(m.tep.get(), 8);
+  const std::string fmt =
+      "name: hrtimer_start\nID: 460\nformat:\n"
+      "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+      "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+      "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+      "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+      "\tfield:void * hrtimer;\toffset:8;\tsize:8;\tsigned:0;\n"
+      "\tfield:void * function;\toffset:16;\tsize:8;\tsigned:0;\n"
+      "\tfield:enum hrtimer_mode mocharde;\toffset:40;\tsize:4;\tsigned:0;\n\n"
+      "print fmt: \"hrtimer=%p mode=%s\", REC->hrtimer, __print_symbolic(REC->mode, "
+      "{ HRTIMER_MODE_ABS, \"ABS\" }), REC->was_ar";
+  rtlat::detail::parse_one_format(m, fmt, "timer");
+  EXPECT_EQ(m.format_failures, 0);
+  tep_event* ev = tep_find_event_by_name(m.tep.get(), "timer", "hrtimer_start");
+  ASSERT_NE(ev, nullptr);
+  const auto f = rtlat::detail::FieldRef::of(tep_find_field(ev, "function"));
+  EXPECT_EQ(f.offset, 16);
+  EXPECT_EQ(f.size, 8);
+  EXPECT_EQ(f.kind, rtlat::detail::FieldRef::number);
+}
+
+}  // namespace
