@@ -148,14 +148,15 @@ TEST(MetricStats, ExactMinMaxMeanAndClampedPercentiles) {
 }
 
 TEST(PidTable, SparsePidsDirectLookup) {
-  PidTable t;
-  EXPECT_EQ(t.find(5), PidTable::none);
-  t.set(5, 1);
-  t.set(4194303, 2);  // pid_max on 64-bit
-  EXPECT_EQ(t.find(5), 1u);
-  EXPECT_EQ(t.find(4194303), 2u);
-  EXPECT_EQ(t.find(4194302), PidTable::none);
-  EXPECT_EQ(t.find(-1), PidTable::none);
+  PidTable<int> t;
+  int a = 1, b = 2;
+  EXPECT_EQ(t.find(5), nullptr);
+  t.set(5, &a);
+  t.set(4194303, &b);  // pid_max on 64-bit
+  EXPECT_EQ(t.find(5), &a);
+  EXPECT_EQ(t.find(4194303), &b);
+  EXPECT_EQ(t.find(4194302), nullptr);
+  EXPECT_EQ(t.find(-1), nullptr);
 }
 
 TEST(Comm, InlineAndTruncated) {

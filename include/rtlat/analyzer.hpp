@@ -56,10 +56,13 @@ enum class TaskState : std::uint8_t { unknown, sleeping, runnable, running, dead
 using CpuListHook =
     boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::safe_link>>;
 
+// Laid out hot first: what every event touches (state, flags, the open intervals) fits in a few
+// cache lines; statistics and the copies of interval start events come last.
 struct Task {
   Pid pid = 0;
   Pid tgid = -1;
   Comm comm{};
+  TaskState state = TaskState::unknown;
   bool selected = true;
   // Measured only because its tgid is not known yet and --tgid may select it once it is
   // (a text trace's tgid column can first show it after its first samples).
@@ -67,34 +70,32 @@ struct Task {
   bool irq_thread = false;  // comm starts with "irq/"
   bool exited = false;      // sched_process_exit seen
   bool gone = false;        // exited and switched out for the last time: the pid is free
-  TaskState state = TaskState::unknown;
-  int cpu = -1;  // running on / waiting on / last ran on
-  Timestamp first_seen = 0, last_seen = 0;
-
   // Relief bookkeeping: was the last voluntary sleep (seen) a timer sleep?
   bool timer_marker_pending = false;
   bool last_sleep_known = false;
   bool last_sleep_timer = false;
-
-  OpenInterval latency, response, relief, irq;
-  // Derived irq: on-CPU time of the current activation, excluding preempted time.
-  OpenInterval derived;
   bool derived_running = false;
   bool derived_valid = false;
+  std::uint8_t open_intervals = 0;  // bit OpenInterval::index set while it is active
+  int cpu = -1;                     // running on / waiting on / last ran on
+  int linked_cpu = -1;
+  Timestamp first_seen = 0, last_seen = 0;
+  std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
+
+  OpenInterval latency{0}, response{1}, relief{2}, irq{3};
+  // Derived irq: on-CPU time of the current activation, excluding preempted time.
+  OpenInterval derived{4};
   Timestamp derived_segment_start = 0;
   std::int64_t derived_accum = 0;
+  CpuListHook cpu_hook;  // in the in-flight list of linked_cpu while any interval is open
 
   std::array<std::optional<std::int64_t>, metric_count> slo{};
   std::array<MetricStats, metric_count> stats;
   MetricStats derived_irq;
+  std::array<Event, 5> start_events;  // indexed by OpenInterval::index
 
-  std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
-  CpuListHook cpu_hook;          // in the in-flight list of linked_cpu while any interval is open
-  int linked_cpu = -1;
-
-  bool in_flight() const noexcept {
-    return latency.active || response.active || relief.active || irq.active || derived.active;
-  }
+  bool in_flight() const noexcept { return open_intervals != 0; }
+  const Event& start_of(const OpenInterval& iv) const noexcept { return start_events[iv.index]; }
 };
 
 using CpuTaskList =
@@ -175,10 +176,7 @@ class Analyzer {
     return cpu >= 0 && static_cast<std::size_t>(cpu) < max_cpus ? cpu : fallback;
   }
 
-  Task* find(Pid pid) noexcept {
-    const std::uint32_t s = pids_.find(pid);
-    return s == PidTable::none ? nullptr : &tasks_[s];
-  }
+  Task* find(Pid pid) noexcept { return pids_.find(pid); }
   Task& create(Pid pid, const Comm& comm, Timestamp ts);
   // The task a wakeup / fork / switch names: a new entry when the pid was freed or reused.
   Task& lookup(Pid pid, const Comm& comm, Timestamp ts, bool starts_life);
@@ -225,7 +223,7 @@ class Analyzer {
   std::vector<CpuHistory> history_;
   std::deque<detail::CpuTaskList> cpu_lists_;  // deque: lists never move once linked
   std::deque<Task> tasks_;                     // stable addresses: the CPU lists link them
-  PidTable pids_;
+  PidTable<Task> pids_;
   std::unordered_map<Pid, TaskInfo> hints_;  // saved cmdlines / tgids for tasks not seen yet
   std::uint64_t seq_ = 0;
   WindowScratch scratch_;
@@ -311,9 +309,6 @@ inline void Analyzer::task_info(const TaskInfo& info) {
 }
 
 inline detail::Task& Analyzer::create(Pid pid, const Comm& comm, Timestamp ts) {
-  if (tasks_.size() >= PidTable::none - 1) {
-    throw InputError("", "", "more than 4 billion tasks");
-  }
   Task& t = tasks_.emplace_back();
   t.pid = pid;
   t.first_seen = t.last_seen = ts;
@@ -329,7 +324,7 @@ inline detail::Task& Analyzer::create(Pid pid, const Comm& comm, Timestamp ts) {
     if (o.pid == pid) t.slo[static_cast<std::size_t>(o.metric)] = o.bound_ns;
   }
   update_selection(t);
-  pids_.set(pid, static_cast<std::uint32_t>(tasks_.size() - 1));
+  pids_.set(pid, &t);
   return t;
 }
 
@@ -390,9 +385,10 @@ inline void Analyzer::relink(Task& t) {
 
 inline void Analyzer::open(Task& t, OpenInterval& iv, const Event& start, int home_cpu) {
   iv.active = true;
+  t.open_intervals = static_cast<std::uint8_t>(t.open_intervals | (1u << iv.index));
   iv.start_ns = start.ts;
   iv.start_seq = seq_;
-  iv.start_event = start;
+  t.start_events[iv.index] = start;
   iv.cpus = cpu_bit(home_cpu);
   iv.home_cpu = home_cpu;
   // CPUs without events yet have counted nothing.
@@ -405,6 +401,7 @@ inline void Analyzer::open(Task& t, OpenInterval& iv, const Event& start, int ho
 inline void Analyzer::drop(Task& t, OpenInterval& iv, std::uint64_t& counter, bool count) {
   if (iv.active && count && t.selected) ++counter;
   iv.active = false;
+  t.open_intervals = static_cast<std::uint8_t>(t.open_intervals & ~(1u << iv.index));
 }
 
 inline void Analyzer::drop_all(Task& t, bool count) {
@@ -420,12 +417,14 @@ inline void Analyzer::drop_all(Task& t, bool count) {
 inline void Analyzer::complete(Task& t, Metric m, OpenInterval& iv, const Event& end,
                                std::int64_t value, bool derived) {
   iv.active = false;
+  t.open_intervals = static_cast<std::uint8_t>(t.open_intervals & ~(1u << iv.index));
   if (!t.selected) return;
   const auto mi = static_cast<std::size_t>(m);
   MetricStats& st = derived ? t.derived_irq : t.stats[mi];
   const std::optional<std::int64_t>& bound = t.slo[mi];
   if (st.add(value, bound)) {
-    st.set_worst(cut_window(history_, iv, end, seq_, t.pid, t.own_events, cfg_.window, scratch_));
+    st.set_worst(
+        cut_window(history_, iv, t.start_of(iv), end, t.pid, t.own_events, cfg_.window, scratch_));
   }
   if (derived && irq_events_in_use()) return;  // real irq events exist: derived ones are moot
   if (t.provisional) return;                   // not known to be selected yet

@@ -112,10 +112,11 @@ constexpr CpuMask cpu_bit(int cpu) noexcept {
 
 // An interval in flight: where it started, and what is needed to cut its window later.
 struct OpenInterval {
+  explicit OpenInterval(std::uint8_t i = 0) : index(i) {}
+  std::uint8_t index;  // which of its task's intervals: where its start event copy is kept
   bool active = false;
   Timestamp start_ns = 0;
   std::uint64_t start_seq = 0;
-  Event start_event{};
   CpuMask cpus = 0;               // where the task waited or ran since the start
   int home_cpu = -1;              // the CPU it waited on: its counts are exact
   std::uint64_t home_window = 0;  // window-kind events on home_cpu when the interval opened
@@ -133,20 +134,19 @@ struct WindowScratch {
   std::vector<const Event*> tail;
 };
 
-// Cuts the window of an interval of task `pid` that ends with `end` (sequence number end_seq,
-// already pushed into its CPU's history); own_now is the task's count of its own non-window
-// events. At most `limit` events are kept: the first quarter and the last three quarters, since
-// what ran just before the end usually explains it. `elided` counts the window's events that are
-// not shown: cut by the limit, or older than the bounded history. It is exact for the CPU the task
-// waited on and for the task's own events; on other CPUs whose history no longer reaches the start,
-// the events that fell out are not counted.
+// Cuts the window of an interval of task `pid` (started by a copy of start_event) that ends with
+// `end`, the newest event, already pushed into its CPU's history; own_now is the task's count of
+// its own non-window events. At most `limit` events are kept: the first quarter and the last three
+// quarters, since what ran just before the end usually explains it. `elided` counts the window's
+// events that are not shown: cut by the limit, or older than the bounded history. It is exact for
+// the CPU the task waited on and for the task's own events; on other CPUs whose history no longer
+// reaches the start, the events that fell out are not counted.
 //
 // Each CPU's ring is in seq order, so the shown events come from a k-way merge over the CPUs:
 // forward from the start for the first quarter, backward from the end for the rest.
 inline WorstWindow cut_window(const std::vector<CpuHistory>& history, const OpenInterval& iv,
-                              const Event& end, std::uint64_t end_seq, Pid pid,
+                              const Event& start_event, const Event& end, Pid pid,
                               std::uint64_t own_now, std::size_t limit, WindowScratch& scratch) {
-  (void)end_seq;  // the end is the newest event of every ring
   WorstWindow w;
   w.start_ns = iv.start_ns;
   w.end_ns = end.ts;
@@ -158,7 +158,7 @@ inline WorstWindow cut_window(const std::vector<CpuHistory>& history, const Open
 
   // The start, the task's own events after it, and window kinds on its CPUs after it.
   std::uint64_t total = 1 + (own_now - iv.own_at_open);
-  const Event* start = &iv.start_event;
+  const Event* start = &start_event;  // unless the ring still holds it
   auto& cursors = scratch.cursors;
   cursors.clear();
   for (std::size_t c = 0; c < history.size(); ++c) {

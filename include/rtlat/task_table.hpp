@@ -1,9 +1,9 @@
-// pid -> task slot lookup without hashing: a two-level direct table whose 4096-entry pages are
-// allocated only for pid ranges that occur. Lookup is two loads and never allocates.
+// pid -> entry lookup without hashing: a two-level direct table whose 4096-entry pages are
+// allocated only for pid ranges that occur. Lookup is two dependent loads and never allocates.
 #pragma once
 
 #include <array>
-#include <cstdint>
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -12,32 +12,28 @@
 namespace rtlat {
 inline namespace v1 {
 
+template <class T>
 class PidTable {
  public:
-  static constexpr std::uint32_t none = 0xffffffffu;
-
-  std::uint32_t find(Pid pid) const noexcept {
-    if (pid < 0) return none;
+  T* find(Pid pid) const noexcept {
+    if (pid < 0) return nullptr;
     const auto page = static_cast<std::size_t>(pid) >> page_bits;
-    if (page >= pages_.size() || !pages_[page]) return none;
+    if (page >= pages_.size() || !pages_[page]) return nullptr;
     return (*pages_[page])[static_cast<std::size_t>(pid) & page_mask];
   }
 
-  void set(Pid pid, std::uint32_t slot) {
+  void set(Pid pid, T* entry) {
     if (pid < 0) return;
     const auto page = static_cast<std::size_t>(pid) >> page_bits;
     if (page >= pages_.size()) pages_.resize(page + 1);
-    if (!pages_[page]) {
-      pages_[page] = std::make_unique<Page>();
-      pages_[page]->fill(none);
-    }
-    (*pages_[page])[static_cast<std::size_t>(pid) & page_mask] = slot;
+    if (!pages_[page]) pages_[page] = std::make_unique<Page>();  // value-initialised: nulls
+    (*pages_[page])[static_cast<std::size_t>(pid) & page_mask] = entry;
   }
 
  private:
   static constexpr unsigned page_bits = 12;
   static constexpr std::size_t page_mask = (std::size_t{1} << page_bits) - 1;
-  using Page = std::array<std::uint32_t, std::size_t{1} << page_bits>;
+  using Page = std::array<T*, std::size_t{1} << page_bits>;
   std::vector<std::unique_ptr<Page>> pages_;
 };
 
