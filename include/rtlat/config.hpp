@@ -35,7 +35,7 @@ struct Config {
   Selection selection;
   std::array<std::optional<std::int64_t>, metric_count> slo{};  // default bound per metric
   std::vector<SloOverride> slo_overrides;                       // per-pid bounds win
-  std::size_t window = 64;    // at most this many events in a worst-case window
+  std::size_t window = 64;     // at most this many events in a worst-case window
   std::size_t history = 1024;  // per-CPU history ring (events), bounds window capture memory
   // Whether the source recorded syscall events (trace.dat knows from its event formats). When
   // true, hrtimer_start(hrtimer_wakeup) markers are ignored; when false they always count; when

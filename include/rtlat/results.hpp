@@ -20,10 +20,14 @@ inline constexpr std::array<Metric, metric_count> all_metrics = {Metric::latency
 
 constexpr std::string_view metric_name(Metric m) noexcept {
   switch (m) {
-    case Metric::latency: return "latency";
-    case Metric::response: return "response";
-    case Metric::relief: return "relief";
-    case Metric::irq: return "irq";
+    case Metric::latency:
+      return "latency";
+    case Metric::response:
+      return "response";
+    case Metric::relief:
+      return "relief";
+    case Metric::irq:
+      return "irq";
   }
   return "?";
 }
@@ -80,9 +84,9 @@ struct TraceStats {
   int cpus = 0;
   Timestamp start_ns = 0;
   Timestamp end_ns = 0;
-  std::uint64_t lost_events = 0;        // events the source reported lost (sum of known counts)
-  std::uint64_t lost_event_markers = 0;  // how many times a CPU reported a loss
-  std::uint64_t implicit_switches = 0;  // common_pid said another task ran than the one we knew
+  std::uint64_t lost_events = 0;          // events the source reported lost (sum of known counts)
+  std::uint64_t lost_event_markers = 0;   // how many times a CPU reported a loss
+  std::uint64_t implicit_switches = 0;    // common_pid said another task ran than the one we knew
   std::uint64_t unobserved_latency = 0;   // latency samples dropped: switch-in not recorded
   std::uint64_t unobserved_response = 0;  // in-flight responses dropped (lost events, lost track)
   std::uint64_t unobserved_relief = 0;

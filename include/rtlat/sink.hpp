@@ -15,7 +15,7 @@ inline namespace v1 {
 
 struct TaskInfo {
   Pid pid = 0;
-  Comm comm{};   // empty when unknown
+  Comm comm{};    // empty when unknown
   Pid tgid = -1;  // -1 when unknown
 };
 
@@ -28,8 +28,9 @@ struct has_feed<S, std::void_t<decltype(std::declval<S&>().feed(std::declval<con
 template <class S, class = void>
 struct has_task_info : std::false_type {};
 template <class S>
-struct has_task_info<S, std::void_t<decltype(std::declval<S&>().task_info(
-                            std::declval<const TaskInfo&>()))>> : std::true_type {};
+struct has_task_info<
+    S, std::void_t<decltype(std::declval<S&>().task_info(std::declval<const TaskInfo&>()))>>
+    : std::true_type {};
 }  // namespace detail
 
 template <class Sink>
