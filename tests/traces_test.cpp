@@ -71,6 +71,14 @@ void expect_metric(const TaskResult* t, Metric m, std::uint64_t count, std::int6
   EXPECT_NEAR(*r.mean_ns, mean ? *mean : static_cast<double>(min), 0.01);
 }
 
+// Interior percentiles come from the log-linear histogram: within 1% of the exact rank value.
+void expect_p50_near(const TaskResult* t, Metric m, double want) {
+  ASSERT_NE(t, nullptr);
+  const std::optional<std::int64_t>& p50 = (*t)[m].p50_ns;
+  ASSERT_TRUE(p50.has_value());
+  EXPECT_NEAR(static_cast<double>(*p50), want, want * 0.01);
+}
+
 struct Totals {
   std::uint64_t implicit = 0;
   std::uint64_t unobserved_latency = 0;
@@ -101,6 +109,25 @@ void expect_read(const Outcome& got, std::uint64_t events, const char* format) {
   EXPECT_EQ(got.r.trace.events, events);
   EXPECT_EQ(got.info.skipped, 0u);
   EXPECT_EQ(got.info.format, format);
+}
+
+struct Shown {
+  EventKind kind;
+  Timestamp ts;
+  int cpu;
+  Pid common_pid;
+};
+
+void expect_window(const WorstWindow& w, std::uint64_t elided, const std::vector<Shown>& want) {
+  EXPECT_EQ(w.elided, elided);
+  ASSERT_EQ(w.events.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    SCOPED_TRACE("window event " + std::to_string(i));
+    EXPECT_EQ(w.events[i].kind, want[i].kind);
+    EXPECT_EQ(w.events[i].ts, want[i].ts);
+    EXPECT_EQ(w.events[i].cpu, want[i].cpu);
+    EXPECT_EQ(w.events[i].common_pid, want[i].common_pid);
+  }
 }
 
 constexpr const char* tracecmd = "trace-cmd report text";
@@ -144,8 +171,7 @@ TEST(Traces, ReliefSpansAMutexSleep) {
   expect_read(x, 14, tracecmd);
   const TaskResult* ctl = task(x.r, 1234);
   expect_metric(ctl, Metric::latency, 3, 2000, 4000, 3000);
-  ASSERT_TRUE((*ctl)[Metric::latency].p50_ns.has_value());
-  EXPECT_NEAR(static_cast<double>(*(*ctl)[Metric::latency].p50_ns), 3000.0, 30.0);
+  expect_p50_near(ctl, Metric::latency, 3000);
   expect_metric(ctl, Metric::response, 3, 51000, 101000, 212000.0 / 3);
   expect_metric(ctl, Metric::relief, 2, 51000, 401000, 226000);
   expect_metric(task(x.r, 1300), Metric::latency, 0);
@@ -157,6 +183,7 @@ TEST(Traces, EventDrivenTaskHasNoRelief) {
   expect_read(x, 17, tracecmd);
   const TaskResult* worker = task(x.r, 700);
   expect_metric(worker, Metric::latency, 3, 1000, 3000, 2000);
+  expect_p50_near(worker, Metric::latency, 2000);
   expect_metric(worker, Metric::response, 3, 10000, 10000, 10000);
   expect_metric(worker, Metric::relief, 0);
   expect_metric(task(x.r, 710), Metric::latency, 0);
@@ -173,6 +200,16 @@ TEST(Traces, IrqThreadedHandlerEntryExitPairs) {
   EXPECT_FALSE((*irq)[Metric::irq].derived);
   expect_metric(irq, Metric::latency, 2, 1000, 1000, 1000);
   expect_metric(irq, Metric::response, 2, 7500, 102500, 55000);
+  const auto& w = (*irq)[Metric::irq].worst;
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->start_ns, at(30));
+  EXPECT_EQ(w->end_ns, at(130));
+  expect_window(*w, 0,
+                {{EventKind::irq_thread_entry, at(30), 1, 50},
+                 {EventKind::sched_wakeup, at(60), 1, 50},
+                 {EventKind::sched_switch, at(61), 1, 50},
+                 {EventKind::sched_switch, at(90), 1, 800},
+                 {EventKind::irq_thread_exit, at(130), 1, 50}});
   const TaskResult* fifo = task(x.r, 800);
   expect_metric(fifo, Metric::latency, 1, 1000, 1000);
   expect_metric(fifo, Metric::response, 1, 30000, 30000);
@@ -209,6 +246,12 @@ TEST(Traces, DerivedIrqExcludesPreemptedTime) {
   const TaskResult* irq = task(x.r, 50);
   expect_metric(irq, Metric::irq, 2, 7500, 8000, 7750);
   EXPECT_TRUE((*irq)[Metric::irq].derived);
+  const auto& w = (*irq)[Metric::irq].worst;
+  ASSERT_TRUE(w.has_value());
+  EXPECT_EQ(w->start_ns, at(102));
+  EXPECT_EQ(w->end_ns, at(110));
+  expect_window(
+      *w, 0, {{EventKind::sched_switch, at(102), 0, 0}, {EventKind::sched_switch, at(110), 0, 50}});
   expect_metric(irq, Metric::latency, 2, 1000, 2000, 1500);
   expect_metric(irq, Metric::response, 2, 10000, 18000, 14000);
   const TaskResult* fifo = task(x.r, 300);
@@ -383,6 +426,7 @@ TEST(Traces, HrtimerMarkersCountUntilTheFirstSyscallMarker) {
   expect_read(x, 30, tracecmd);
   const TaskResult* ctl = task(x.r, 1234);
   expect_metric(ctl, Metric::relief, 4, 51000, 151000, 101000);
+  expect_p50_near(ctl, Metric::relief, 51000);
   expect_metric(ctl, Metric::latency, 6, 1000, 1000, 1000);
   expect_metric(ctl, Metric::response, 6, 51000, 51000, 51000);
   expect_totals(x.r.trace, {});
@@ -423,25 +467,6 @@ TEST(Traces, TimeGoingBackwardsNamesFileAndLine) {
   EXPECT_EQ(a.results().trace.events, 4u);
   // The CLI turns it into exit 2 (an input error).
   EXPECT_EQ(cli_exit_code("report '" + path + "'"), 2);
-}
-
-struct Shown {
-  EventKind kind;
-  Timestamp ts;
-  int cpu;
-  Pid common_pid;
-};
-
-void expect_window(const WorstWindow& w, std::uint64_t elided, const std::vector<Shown>& want) {
-  EXPECT_EQ(w.elided, elided);
-  ASSERT_EQ(w.events.size(), want.size());
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    SCOPED_TRACE("window event " + std::to_string(i));
-    EXPECT_EQ(w.events[i].kind, want[i].kind);
-    EXPECT_EQ(w.events[i].ts, want[i].ts);
-    EXPECT_EQ(w.events[i].cpu, want[i].cpu);
-    EXPECT_EQ(w.events[i].common_pid, want[i].common_pid);
-  }
 }
 
 TEST(Traces, WorstWindowOfALatencySample) {
