@@ -66,6 +66,8 @@ TEST(PrevState, RawWithoutFormatPicksTheGeneration) {
   const PrevStateDecoder d{};
   EXPECT_EQ(d.decode(256), PrevState::preempted);
   EXPECT_EQ(d.decode(2048), PrevState::preempted);
+  EXPECT_EQ(d.decode(4096), PrevState::preempted);  // 4.11-4.13
+  EXPECT_EQ(d.decode(4096 | 1), PrevState::preempted);
   EXPECT_EQ(d.decode(1), PrevState::sleeping);
   EXPECT_EQ(d.decode(2), PrevState::blocked);
 }

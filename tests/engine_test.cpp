@@ -174,6 +174,27 @@ TEST(Engine, DerivedIrqNeedsASeenSwitchIn) {
   EXPECT_EQ(r.trace.unobserved_latency, 1u);
 }
 
+TEST(Engine, IrqThreadRunningAtTraceStartIsNotUnobserved) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 50, "irq/42-eth0", S, 0, "swapper/0");  // first event: an activation begun before
+  const Results r = a.results();
+  EXPECT_EQ(r.trace.unobserved_irq, 0u);
+  EXPECT_EQ(M(find_task(r, 50), Metric::irq).count, 0u);
+}
+
+TEST(Engine, DerivedIrqDropsDoNotCountOnceHandlerEventsExist) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 50, "irq/42-eth0", S, 0, "swapper/0");
+  f.wake(10, 0, 0, 50, "irq/42-eth0", 0);
+  f.run(11, 0, 50);  // missed switch-in: the derived activation is unobservable
+  f.sw(28, 0, 50, "irq/42-eth0", S, 0, "swapper/0");
+  EXPECT_EQ(a.results().trace.unobserved_irq, 1u);  // derived irq is the irq metric so far
+  a.feed(Event::make_irq(EventKind::irq_thread_entry, us(30), 0, 0, 42, "eth0"));
+  EXPECT_EQ(a.results().trace.unobserved_irq, 0u);  // real handler events: derived drops moot
+}
+
 TEST(Engine, MissingSwitchInAfterIdleDropsLatencyKeepsResponse) {
   Analyzer a;
   Feed f(a);

@@ -222,20 +222,11 @@ TEST(Traces, IrqThreadedHandlerEntryExitPairs) {
 // by the start of the trace is not "unobserved" for latency or response either (a task running
 // or runnable at trace start counts nothing there).
 TEST(Traces, IrqThreadRunningAtTraceStartThreaded) {
-  GTEST_SKIP() << "engine disagrees (reported to the engine owner): unobserved_irq is 1. At the "
-                  "irq thread's first event (its switch-out at trace start) observe_running() "
-                  "opens a derived interval and the sleep drops it as unobserved, because for "
-                  "text input irq_threaded_handler_* events are not known to exist until the "
-                  "first one appears; it stays counted after they do.";
   const Outcome x = analyze("irq_threaded.txt");
   EXPECT_EQ(x.r.trace.unobserved_irq, 0u);
 }
 
 TEST(Traces, IrqThreadRunningAtTraceStartDerived) {
-  GTEST_SKIP() << "engine disagrees (reported to the engine owner): unobserved_irq is 1. The "
-                  "irq thread running at trace start gets a derived interval opened by "
-                  "observe_running(), dropped as unobserved at its sleep, while latency and "
-                  "response cut by the trace start are not counted.";
   const Outcome x = analyze("irq_derived.txt");
   EXPECT_EQ(x.r.trace.unobserved_irq, 0u);
 }

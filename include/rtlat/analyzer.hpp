@@ -228,6 +228,8 @@ class Analyzer {
   std::uint64_t seq_ = 0;
   WindowScratch scratch_;
   const Event* current_ = nullptr;  // the event being fed (the end event of completed samples)
+  // Derived-irq samples dropped; they count as unobserved irq only if the irq metric is derived.
+  std::uint64_t unobserved_derived_irq_ = 0;
   bool syscalls_seen_ = false;
   bool irq_events_seen_ = false;
 };
@@ -409,7 +411,7 @@ inline void Analyzer::drop_all(Task& t, bool count) {
   drop(t, t.response, stats_.unobserved_response, count);
   drop(t, t.relief, stats_.unobserved_relief, count);
   drop(t, t.irq, stats_.unobserved_irq, count);
-  drop(t, t.derived, stats_.unobserved_irq, count && !irq_events_in_use());
+  drop(t, t.derived, unobserved_derived_irq_, count);
   t.derived_running = false;
   t.derived_valid = false;
 }
@@ -473,8 +475,10 @@ inline void Analyzer::observe_running(int cpu, Pid pid, Timestamp ts) {
     // An activation whose switch-in we did not see cannot give a derived irq sample.
     t.derived_valid = false;
     t.derived_running = false;
-    if (t.irq_thread && t.state != TaskState::dead) {
-      // Open it anyway so the voluntary sleep that ends it is counted as unobserved.
+    if (t.irq_thread && t.state != TaskState::dead && was >= 0) {
+      // A switch-in was missed (another task was known to run here): open the activation anyway
+      // so the voluntary sleep that ends it is counted as unobserved. At trace start (or after
+      // lost events) nothing was missed that is not already counted.
       if (!t.derived.active) open(t, t.derived, *current_, cpu);
     }
   }
@@ -513,7 +517,7 @@ inline void Analyzer::on_switch(const Event& e) {
         if (t.derived_valid) {
           complete(t, Metric::irq, t.derived, e, t.derived_accum, true);
         } else {
-          drop(t, t.derived, stats_.unobserved_irq, !irq_events_in_use());
+          drop(t, t.derived, unobserved_derived_irq_, true);
         }
       }
       t.derived_valid = false;
@@ -578,7 +582,7 @@ inline void Analyzer::on_wakeup(const Event& e) {
     // We lost track of it (unseen switch-out, lost events): whatever was in flight ended unseen.
     drop(t, t.response, stats_.unobserved_response, true);
     drop(t, t.relief, stats_.unobserved_relief, true);
-    drop(t, t.derived, stats_.unobserved_irq, !irq_events_in_use());
+    drop(t, t.derived, unobserved_derived_irq_, true);
   }
   const int target = valid_cpu(e.wakeup.target_cpu, e.cpu);
   t.state = TaskState::runnable;
@@ -670,6 +674,7 @@ inline TraceStats Analyzer::stats() const {
   // Extent and counts are derived here rather than kept per event: feed() stays lean.
   TraceStats s = stats_;
   s.events = seq_;
+  if (!irq_events_in_use()) s.unobserved_irq += unobserved_derived_irq_;
   bool any = false;
   for (std::size_t c = 0; c < cpus_.size(); ++c) {
     const CpuState& cs = cpus_[c];

@@ -18,13 +18,19 @@ inline namespace v1 {
 struct PrevStateDecoder {
   // The bit that marks a preempted task; every lower bit is a task state.
   std::uint32_t preempt_flag = 0x100;
-  // True when preempt_flag came from the kernel's format; false makes raw decoding pick 0x800
-  // for values that carry it (pre-4.14 kernels) and 0x100 otherwise.
+  // True when preempt_flag came from the kernel's format; false makes raw decoding pick 0x1000 or
+  // 0x800 for values that carry them (pre-4.14 kernels) and 0x100 otherwise.
   bool from_format = false;
 
   PrevState decode(std::uint32_t raw) const noexcept {
     std::uint32_t flag = preempt_flag;
-    if (!from_format && (raw & 0x800u) != 0) flag = 0x800;
+    if (!from_format) {
+      // 4.11-4.13: TASK_STATE_MAX 0x1000 (0x800 is TASK_NEW); before: 0x800.
+      if ((raw & 0x1000u) != 0)
+        flag = 0x1000;
+      else if ((raw & 0x800u) != 0)
+        flag = 0x800;
+    }
     if ((raw & flag) != 0) return PrevState::preempted;
     const std::uint32_t low = raw & (flag - 1);
     if (low == 0) return PrevState::runnable;
