@@ -252,7 +252,7 @@ inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
     task.resize(std::max(task.size(), task_w), ' ');
     std::string name = printable(event_display_name(e));
     name.resize(std::max(name.size(), name_w), ' ');
-    head_line += task + " " + name + " ";
+    head_line.append(task).append(" ").append(name).append(" ");
     wrapped_line(os, head_line, field_summary(e));
   }
   if (w.elided != 0) os << fmt("    ... %" PRIu64 " more events elided\n", w.elided);

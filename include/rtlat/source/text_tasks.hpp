@@ -44,7 +44,8 @@ class TaskTable {
  private:
   TaskInfo& slot(Pid pid) {
     const std::size_t mask = slots_.size() - 1;
-    std::size_t i = (static_cast<std::uint32_t>(pid) * 2654435761u) & mask;
+    // Fibonacci hashing; the product is meant to wrap in 32 bits.
+    std::size_t i = static_cast<std::size_t>(static_cast<std::uint32_t>(pid) * 2654435761u) & mask;
     while (slots_[i].pid != 0 && slots_[i].pid != pid) i = (i + 1) & mask;
     return slots_[i];
   }
