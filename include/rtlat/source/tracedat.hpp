@@ -83,10 +83,13 @@ class TraceDatSource {
     if (threads == 0) {
       std::uint64_t bytes = 0;
       for (const auto& c : buf.cpus) bytes += c.size;
+      // Decoding (and decompressing) moves to one worker per core when there is enough data to
+      // pay for the threads; the calling thread merges and feeds the sink, sleeping while the
+      // workers are behind.
       const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-      threads = (hw > 1 && streams.size() > 1 && bytes > (8u << 20)) ? hw : 1;
+      threads = (hw > 1 && bytes > (8u << 20)) ? hw : 1;
     }
-    if (threads > 1 && streams.size() > 1)
+    if (threads > 1)
       merge_threaded(streams, std::min<std::size_t>(threads, streams.size()), sink);
     else
       merge(streams, sink);
@@ -95,6 +98,7 @@ class TraceDatSource {
 
  private:
   static constexpr std::size_t batch_events = 512;
+  static constexpr std::size_t threaded_batch_events = 4096;  // 256 KB: one hand-off per 4096
 
   template <class Sink>
   void send_cmdlines(Sink& sink) {
@@ -148,10 +152,10 @@ class TraceDatSource {
   struct Channel {
     static constexpr std::size_t slots = 4;
     std::mutex mu;
-    std::condition_variable cv;
+    std::condition_variable cv;  // a batch is ready or the stream ended
     std::vector<Event> batch[slots];
     std::size_t count[slots] = {};
-    std::size_t head = 0, filled = 0;  // consumer takes slot `head`; `filled` ready slots
+    std::size_t head = 0, filled = 0;  // consumer reads slot `head`; `filled` slots are taken
     bool done = false;
     std::exception_ptr error;
   };
@@ -163,20 +167,33 @@ class TraceDatSource {
     std::vector<std::unique_ptr<Channel>> ch(n);
     for (auto& c : ch) {
       c = std::make_unique<Channel>();
-      for (auto& b : c->batch) b.resize(batch_events);
+      for (auto& b : c->batch) b.resize(threaded_batch_events);
     }
     std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> freed{0};  // bumped whenever the consumer frees a slot
     std::mutex wmu;
-    std::condition_variable wcv;  // consumer freed a slot somewhere
+    std::condition_variable wcv;
     std::vector<std::thread> pool;
+    struct Join {
+      std::atomic<bool>& stop;
+      std::mutex& wmu;
+      std::condition_variable& wcv;
+      std::vector<std::thread>& pool;
+      ~Join() {
+        stop.store(true);
+        { std::lock_guard<std::mutex> lk(wmu); }
+        wcv.notify_all();
+        for (auto& t : pool) t.join();
+      }
+    } join{stop, wmu, wcv, pool};
     for (std::size_t w = 0; w < workers; ++w) {
       pool.emplace_back([&, w] {
-        std::vector<std::size_t> mine;
-        for (std::size_t i = w; i < n; i += workers) mine.push_back(i);
         std::vector<std::size_t> tail(n, 0);
-        while (!stop.load(std::memory_order_relaxed)) {
+        for (;;) {
+          const std::uint64_t seen = freed.load();
           bool any_live = false, progressed = false;
-          for (std::size_t i : mine) {
+          for (std::size_t i = w; i < n; i += workers) {
+            if (stop.load(std::memory_order_relaxed)) return;
             Channel& c = *ch[i];
             {
               std::lock_guard<std::mutex> lk(c.mu);
@@ -184,11 +201,12 @@ class TraceDatSource {
               any_live = true;
               if (c.filled == Channel::slots) continue;
             }
+            // The slot at `tail` is free: only this worker writes it until it is published.
             const std::size_t slot = tail[i];
             std::size_t got = 0;
             std::exception_ptr err;
             try {
-              got = streams[i]->fill(c.batch[slot].data(), batch_events);
+              got = streams[i]->fill(c.batch[slot].data(), threaded_batch_events);
             } catch (...) {
               err = std::current_exception();
             }
@@ -211,21 +229,12 @@ class TraceDatSource {
           if (!any_live) return;
           if (!progressed) {
             std::unique_lock<std::mutex> lk(wmu);
-            wcv.wait_for(lk, std::chrono::milliseconds(1));
+            wcv.wait(lk, [&] { return stop.load() || freed.load() != seen; });
+            if (stop.load()) return;
           }
         }
       });
     }
-    struct Join {
-      std::atomic<bool>& stop;
-      std::condition_variable& wcv;
-      std::vector<std::thread>& pool;
-      ~Join() {
-        stop.store(true);
-        wcv.notify_all();
-        for (auto& t : pool) t.join();
-      }
-    } join{stop, wcv, pool};
     // The consumer reads a batch in place; its slot stays counted in `filled` (so no worker
     // writes it) until the consumer asks for the next one.
     std::vector<const Event*> view(n);
@@ -237,6 +246,8 @@ class TraceDatSource {
         c.head = (c.head + 1) % Channel::slots;
         --c.filled;
         holding[i] = false;
+        freed.fetch_add(1);
+        { std::lock_guard<std::mutex> wl(wmu); }
         wcv.notify_all();
       }
       c.cv.wait(lk, [&] { return c.filled > 0 || c.done; });
@@ -252,39 +263,109 @@ class TraceDatSource {
   }
 
   // k-way merge of per-CPU batches. next_batch(i) refills view[i] and returns its length (0 at
-  // the end of stream i).
+  // the end of stream i). The earliest stream is fed until another one's head comes first, so
+  // most events cost one comparison. Picking the earliest is a linear scan for up to 8 streams
+  // (cheaper than a heap at that size: this machine's traces interleave CPUs event by event) and
+  // a binary heap beyond.
   template <class Sink, class Next>
   void merge_views(std::size_t n, std::vector<const Event*>& view, Next&& next_batch, Sink& sink) {
     std::vector<std::size_t> pos(n, 0), len(n, 0);
-    std::vector<Head> heap;
+    std::vector<Head> heads;  // live streams
     for (std::size_t i = 0; i < n; ++i) {
       len[i] = next_batch(i);
-      if (len[i] != 0) heap.push_back({view[i][0].ts, view[i][0].cpu, i});
+      if (len[i] != 0) heads.push_back({view[i][0].ts, view[i][0].cpu, i});
     }
-    std::make_heap(heap.begin(), heap.end(), later);
-    while (!heap.empty()) {
-      std::pop_heap(heap.begin(), heap.end(), later);
-      const std::size_t i = heap.back().idx;
-      // Feed this stream while it stays the earliest: most of a batch goes out without the heap.
-      const bool others = heap.size() > 1;
-      const Timestamp limit = others ? heap.front().ts : 0;
-      const int limit_cpu = others ? heap.front().cpu : 0;
+    if (heads.size() == 2) {
+      // The common case on small machines, and the hottest loop here: a plain two-way merge.
+      std::size_t a = heads[0].idx, b = heads[1].idx;
+      const Event* va = view[a];
+      const Event* vb = view[b];
+      std::size_t pa = 0, pb = 0, la = len[a], lb = len[b];
       for (;;) {
-        sink_feed(sink, view[i][pos[i]]);
-        ++info_.events;
-        if (++pos[i] == len[i]) {
-          len[i] = next_batch(i);
-          pos[i] = 0;
-          if (len[i] == 0) break;
+        const Event& x = va[pa];
+        const Event& y = vb[pb];
+        if (x.ts < y.ts || (x.ts == y.ts && x.cpu < y.cpu)) {
+          sink_feed(sink, x);
+          if (++pa == la) {
+            info_.events += la;
+            la = next_batch(a);
+            va = view[a];
+            pa = 0;
+            if (la == 0) {
+              std::swap(a, b), std::swap(va, vb), std::swap(pa, pb), std::swap(la, lb);
+              break;
+            }
+          }
+        } else {
+          sink_feed(sink, y);
+          if (++pb == lb) {
+            info_.events += lb;
+            lb = next_batch(b);
+            vb = view[b];
+            pb = 0;
+            if (lb == 0) break;
+          }
         }
-        const Event& h = view[i][pos[i]];
-        if (others && (h.ts > limit || (h.ts == limit && h.cpu > limit_cpu))) break;
       }
-      if (len[i] == 0) {
-        heap.pop_back();
+      // Stream `a` is what is left.
+      heads.assign(1, Head{va[pa].ts, va[pa].cpu, a});
+      pos[a] = pa;
+      len[a] = la;
+    }
+    const bool use_heap = heads.size() > 8;
+    if (use_heap) std::make_heap(heads.begin(), heads.end(), later);
+    while (!heads.empty()) {
+      // Take the earliest head out; `limit` is the earliest of the others.
+      std::size_t best = 0;
+      if (use_heap) {
+        std::pop_heap(heads.begin(), heads.end(), later);
+        best = heads.size() - 1;
       } else {
-        heap.back() = {view[i][pos[i]].ts, view[i][pos[i]].cpu, i};
-        std::push_heap(heap.begin(), heap.end(), later);
+        for (std::size_t k = 1; k < heads.size(); ++k)
+          if (later(heads[best], heads[k])) best = k;
+      }
+      const std::size_t i = heads[best].idx;
+      bool others = heads.size() > 1;
+      Head limit{0, 0, 0};
+      if (others) {
+        if (use_heap) {
+          limit = heads.front();
+        } else {
+          bool first = true;
+          for (std::size_t k = 0; k < heads.size(); ++k) {
+            if (k == best) continue;
+            if (first || later(limit, heads[k])) limit = heads[k];
+            first = false;
+          }
+        }
+      }
+      const Event* v = view[i];
+      std::size_t p = pos[i], l = len[i];
+      for (;;) {
+        sink_feed(sink, v[p]);
+        if (++p == l) {
+          info_.events += l;
+          l = next_batch(i);
+          v = view[i];
+          p = 0;
+          if (l == 0) break;
+        }
+        const Event& h = v[p];
+        if (others && (h.ts > limit.ts || (h.ts == limit.ts && h.cpu > limit.cpu))) break;
+      }
+      if (l == 0) {
+        // Stream finished: drop it.
+        if (use_heap) {
+          heads.pop_back();
+        } else {
+          heads[best] = heads.back();
+          heads.pop_back();
+        }
+      } else {
+        pos[i] = p;
+        len[i] = l;
+        heads[best] = {v[p].ts, v[p].cpu, i};
+        if (use_heap) std::push_heap(heads.begin(), heads.end(), later);
       }
     }
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -80,8 +81,8 @@ class PageSource {
                          "data ends with a partial page (" + std::to_string(left) + " bytes)");
       std::uint64_t n = std::min<std::uint64_t>(left, std::uint64_t{page_size_} * pages_per_read);
       n -= n % page_size_;
-      buf_.resize(static_cast<std::size_t>(n));
-      file_.read_at(pos_, buf_.data(), buf_.size(), where_name());
+      buf_.resize(static_cast<std::size_t>(n) + load_slack);
+      file_.read_at(pos_, buf_.data(), static_cast<std::size_t>(n), where_name());
       buf_off_ = pos_;
       pos_ += n;
       have_ = static_cast<std::size_t>(n);
@@ -113,7 +114,7 @@ class PageSource {
       cbuf_.resize(csize);
       file_.read_at(pos_, cbuf_.data(), csize, where_name());
       pos_ += csize;
-      buf_.resize(usize);
+      buf_.resize(std::size_t{usize} + load_slack);
       if (const char* err = dec_->run(cbuf_.data(), csize, buf_.data(), usize))
         throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_),
                          std::string("bad compressed data: ") + err);
@@ -124,6 +125,8 @@ class PageSource {
   }
 
   static constexpr std::uint64_t pages_per_read = 64;
+  // Bytes after the last page, so field loads may read a whole 8-byte word (see FieldReaderT).
+  static constexpr std::size_t load_slack = 8;
   ByteOrder order_;
   const File& file_;
   CpuDataRef cpu_;
@@ -144,7 +147,6 @@ class CpuStream {
       : m_(m),
         pages_(file, buf, cpu, m.compression, m.order),
         rb_(m.layout, m.order),
-        rd_{m.order},
         file_(file),
         page_size_(buf.page_size),
         cpu_(static_cast<std::uint16_t>(cpu.cpu)) {}
@@ -154,6 +156,12 @@ class CpuStream {
 
   // Decodes up to `max` events into `out`; returns how many (0 only at the end of the data).
   std::size_t fill(Event* out, std::size_t max) {
+    return m_.order.swap ? fill_as<true>(out, max) : fill_as<false>(out, max);
+  }
+
+ private:
+  template <bool Swap>
+  std::size_t fill_as(Event* out, std::size_t max) {
     std::size_t n = 0;
     while (n < max) {
       if (!in_page_) {
@@ -177,24 +185,26 @@ class CpuStream {
         throw InputError(file_.path(),
                          pages_.page_where() + ", record at byte " + std::to_string(rb_.position()),
                          rb_.error());
-      if (decode(r, out[n])) ++n;
+      if (decode<Swap>(r, out[n])) ++n;
     }
     return n;
   }
 
- private:
   Timestamp convert(std::uint64_t ts) const noexcept {
     if (m_.tsc_mult != 0) ts = mul_u64_u32_shr(ts, m_.tsc_mult, m_.tsc_shift);
     return static_cast<Timestamp>(ts + static_cast<std::uint64_t>(m_.ts_offset));
   }
 
+  // Fills `e` in place (no temporaries: this runs once per record).
+  template <bool Swap>
   bool decode(const RingRecord& r, Event& e) {
+    const FieldReaderT<Swap> rd_{};
     const unsigned char* d = r.data;
     if (r.size < m_.header_min) {
       ++skipped_;
       return false;
     }
-    const std::uint64_t type = m_.order.uint(d + m_.common_type.offset, m_.common_type.size);
+    const std::uint64_t type = rd_.unum(d, m_.common_type);
     if (type >= m_.table.size()) {
       ++skipped_;
       return false;
@@ -204,70 +214,83 @@ class CpuStream {
       ++skipped_;
       return false;
     }
-    const Timestamp ts = convert(r.ts);
-    const Pid pid = static_cast<Pid>(rd_.num(d, m_.common_pid));
+    std::memset(static_cast<void*>(&e), 0, sizeof e);
+    e.ts = convert(r.ts);
+    e.common_pid = static_cast<Pid>(rd_.num(d, m_.common_pid));
+    e.cpu = cpu_;
+    e.kind = t.kind;
     switch (t.how) {
       case Decode::sched_switch: {
         const auto raw = static_cast<std::uint32_t>(rd_.unum(d, t.f[3]));
-        e = Event::make_switch(ts, cpu_, pid, static_cast<Pid>(rd_.num(d, t.f[1])),
-                               rd_.str(d, r.size, t.f[0]), static_cast<int>(rd_.num(d, t.f[2])),
-                               m_.prev_state.decode(raw), raw, static_cast<Pid>(rd_.num(d, t.f[5])),
-                               rd_.str(d, r.size, t.f[4]), static_cast<int>(rd_.num(d, t.f[6])));
+        e.prev_state = m_.prev_state.decode(raw);
+        e.sw.prev_pid = static_cast<Pid>(rd_.num(d, t.f[1]));
+        e.sw.next_pid = static_cast<Pid>(rd_.num(d, t.f[5]));
+        e.sw.prev_prio = static_cast<std::int16_t>(rd_.num(d, t.f[2]));
+        e.sw.next_prio = static_cast<std::int16_t>(rd_.num(d, t.f[6]));
+        e.sw.prev_state_raw = raw;
+        rd_.comm(d, r.size, t.f[0], e.sw.prev_comm);
+        rd_.comm(d, r.size, t.f[4], e.sw.next_comm);
         return true;
       }
       case Decode::wakeup:
-        e = Event::make_wakeup(
-            t.kind, ts, cpu_, pid, static_cast<Pid>(rd_.num(d, t.f[1])), rd_.str(d, r.size, t.f[0]),
-            static_cast<int>(rd_.num(d, t.f[2])),
-            t.f[3].kind == FieldRef::absent ? -1 : static_cast<int>(rd_.num(d, t.f[3])));
-        return true;
       case Decode::process_exit:
-        e = Event::make_exit(ts, cpu_, pid, static_cast<Pid>(rd_.num(d, t.f[1])),
-                             rd_.str(d, r.size, t.f[0]), static_cast<int>(rd_.num(d, t.f[2])));
+        e.wakeup.pid = static_cast<Pid>(rd_.num(d, t.f[1]));
+        e.wakeup.prio = static_cast<std::int16_t>(rd_.num(d, t.f[2]));
+        e.wakeup.target_cpu = t.f[3].kind == FieldRef::absent
+                                  ? std::int16_t{-1}
+                                  : static_cast<std::int16_t>(rd_.num(d, t.f[3]));
+        rd_.comm(d, r.size, t.f[0], e.wakeup.comm);
         return true;
       case Decode::process_fork:
-        e = Event::make_fork(ts, cpu_, pid, static_cast<Pid>(rd_.num(d, t.f[0])),
-                             static_cast<Pid>(rd_.num(d, t.f[2])), rd_.str(d, r.size, t.f[1]));
+        e.fork.parent_pid = static_cast<Pid>(rd_.num(d, t.f[0]));
+        e.fork.child_pid = static_cast<Pid>(rd_.num(d, t.f[2]));
+        rd_.comm(d, r.size, t.f[1], e.fork.child_comm);
         return true;
       case Decode::raw_sys_enter: {
         const std::int64_t nr = rd_.num(d, t.f[0]);
-        if (m_.have_syscalls && m_.syscalls.contains(nr))
-          e = Event::make_timer_sleep(ts, cpu_, pid, TimerSleepSource::syscall,
-                                      static_cast<std::int32_t>(nr));
-        else
-          e = Event::make_syscall(ts, cpu_, pid, nr);
+        if (m_.have_syscalls && m_.syscalls.contains(nr)) {
+          e.kind = EventKind::timer_sleep;
+          e.timer.source = TimerSleepSource::syscall;
+          e.timer.syscall_nr = static_cast<std::int32_t>(nr);
+        } else {
+          e.sys.nr = nr;
+        }
         return true;
       }
       case Decode::timer_syscall:
-        e = Event::make_timer_sleep(ts, cpu_, pid, TimerSleepSource::syscall, -1);
+        e.timer.source = TimerSleepSource::syscall;
+        e.timer.syscall_nr = -1;
         return true;
       case Decode::hrtimer_start:
-        if (m_.have_hrtimer_wakeup && rd_.unum(d, t.f[0]) == m_.hrtimer_wakeup)
-          e = Event::make_timer_sleep(ts, cpu_, pid, TimerSleepSource::hrtimer, -1);
-        else
-          e = Event::make_other(ts, cpu_, pid, t.name.view(), t.id);
-        return true;
+        if (m_.have_hrtimer_wakeup && rd_.unum(d, t.f[0]) == m_.hrtimer_wakeup) {
+          e.timer.source = TimerSleepSource::hrtimer;
+          e.timer.syscall_nr = -1;
+          return true;
+        }
+        break;
       case Decode::irq_entry:
-        e = Event::make_irq(t.kind, ts, cpu_, pid, static_cast<int>(rd_.num(d, t.f[0])),
-                            rd_.str(d, r.size, t.f[1]));
+        e.irq.irq = static_cast<std::int32_t>(rd_.num(d, t.f[0]));
+        e.irq.ret = 1;
+        rd_.comm(d, r.size, t.f[1], e.irq.name);
         return true;
       case Decode::irq_exit:
-        e = Event::make_irq(
-            t.kind, ts, cpu_, pid, static_cast<int>(rd_.num(d, t.f[0])), {},
-            t.f[1].kind == FieldRef::absent ? 1 : static_cast<int>(rd_.num(d, t.f[1])));
+        e.irq.irq = static_cast<std::int32_t>(rd_.num(d, t.f[0]));
+        e.irq.ret =
+            t.f[1].kind == FieldRef::absent ? 1 : static_cast<std::int32_t>(rd_.num(d, t.f[1]));
         return true;
       case Decode::other:
       case Decode::unknown:
         break;
     }
-    e = Event::make_other(ts, cpu_, pid, t.name.view(), t.id);
+    e.kind = EventKind::other;
+    e.other.type_id = t.id;
+    e.other.name = t.name;
     return true;
   }
 
   const TraceDatMeta& m_;
   PageSource pages_;
   SubBufferReader rb_;
-  FieldReader rd_;
   const File& file_;
   std::uint32_t page_size_;
   std::uint16_t cpu_;

@@ -32,6 +32,9 @@ struct TraceDatWriteOptions {
   bool big_endian = false;
   bool long4 = false;  // rewrite the page header for a 32-bit kernel long
   std::uint32_t chunk_pages = 10;
+  // v7 only: deal each CPU's pages round-robin to this many CPUs (cpu c -> c * spread + i), to
+  // make files with many CPUs (each still time-ordered) from a 2-CPU recording.
+  std::uint32_t spread = 1;
   // Keeps a kallsyms line when true; empty keeps everything.
   std::function<bool(std::string_view)> keep_kallsyms_line;
   // Keeps page `index` of `cpu` (in the input byte order) when true; empty keeps every page.
@@ -392,27 +395,33 @@ class TraceDatWriter {
       const std::size_t data_start = out_.size();
       for (const auto& c : b.cpus) {
         if (c.size == 0) continue;
-        align_page();
-        CpuDataRef r{c.cpu, out_.size(), 0};
-        const auto ps = pages(b, c);
-        if (!z) {
-          for (const auto& p : ps) out_ += p;
-          r.size = out_.size() - r.offset;
-        } else {
-          const std::uint32_t per = std::max<std::uint32_t>(1, opt_.chunk_pages);
-          const std::uint32_t chunks = static_cast<std::uint32_t>((ps.size() + per - 1) / per);
-          put32(chunks);
-          for (std::size_t i = 0; i < ps.size(); i += per) {
-            std::string chunk;
-            for (std::size_t j = i; j < std::min(ps.size(), i + per); ++j) chunk += ps[j];
-            const std::string zc = compress(chunk);
-            put32(static_cast<std::uint32_t>(zc.size()));
-            put32(static_cast<std::uint32_t>(chunk.size()));
-            out_ += zc;
+        const auto all = pages(b, c);
+        const std::uint32_t k = std::max<std::uint32_t>(1, opt_.spread);
+        for (std::uint32_t part = 0; part < k; ++part) {
+          std::vector<std::string> ps;
+          for (std::size_t i = part; i < all.size(); i += k) ps.push_back(all[i]);
+          if (ps.empty()) continue;
+          align_page();
+          CpuDataRef r{c.cpu * static_cast<int>(k) + static_cast<int>(part), out_.size(), 0};
+          if (!z) {
+            for (const auto& p : ps) out_ += p;
+            r.size = out_.size() - r.offset;
+          } else {
+            const std::uint32_t per = std::max<std::uint32_t>(1, opt_.chunk_pages);
+            const std::uint32_t chunks = static_cast<std::uint32_t>((ps.size() + per - 1) / per);
+            put32(chunks);
+            for (std::size_t i = 0; i < ps.size(); i += per) {
+              std::string chunk;
+              for (std::size_t j = i; j < std::min(ps.size(), i + per); ++j) chunk += ps[j];
+              const std::string zc = compress(chunk);
+              put32(static_cast<std::uint32_t>(zc.size()));
+              put32(static_cast<std::uint32_t>(chunk.size()));
+              out_ += zc;
+            }
+            r.size = out_.size() - r.offset - 4;  // trace-cmd leaves out the chunk count
           }
-          r.size = out_.size() - r.offset - 4;  // trace-cmd leaves out the chunk count
+          w.cpus.push_back(r);
         }
-        w.cpus.push_back(r);
       }
       patch64(size_at, out_.size() - data_start);
       written.push_back(std::move(w));
@@ -430,8 +439,9 @@ class TraceDatWriter {
                  put_num(sec[i], 8, opt_.big_endian));
     for (const auto& [id, data] : raw_.options) put_option(id, option_data(id, data));
     for (const auto& [id, data] : opt_.extra_options) put_option(id, data);
-    put_option(opt_cpucount,
-               put_num(static_cast<std::uint64_t>(std::max(m.cpus, 1)), 4, opt_.big_endian));
+    put_option(opt_cpucount, put_num(static_cast<std::uint64_t>(std::max(m.cpus, 1)) *
+                                         std::max<std::uint32_t>(1, opt_.spread),
+                                     4, opt_.big_endian));
     for (const auto& w : written) {
       std::string d = put_num(w.offset, 8, opt_.big_endian) + w.b->name + std::string(1, '\0') +
                       (w.b->clock.empty() ? m.clock : w.b->clock) + std::string(1, '\0');
