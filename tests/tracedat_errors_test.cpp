@@ -282,6 +282,22 @@ TEST(Errors, CorruptPages) {
   }
 }
 
+// The same corruption found by a worker thread reaches the caller as the same InputError, after
+// the events before it.
+TEST(Errors, CorruptPageInAWorkerThread) {
+  const std::string whole = slurp(sample("v6.dat"));
+  rtlat::TraceDatSource v6(sample("v6.dat").string());
+  const auto& c1 = v6.meta().buffers.at(0).cpus.at(1);
+  std::string s = whole;
+  patch64(s, c1.offset + 8, 0x7ffffff);  // cpu 1, first page: commit larger than the page
+  const auto p = scratch("page-threads.dat");
+  put(p, s);
+  rtlat::TraceDatOptions o;
+  o.threads = 2;
+  const auto e = expect_error(p, "worker", o);
+  EXPECT_NE(e.where().find("cpu 1 data, page at offset 0x"), std::string::npos) << e.what();
+}
+
 TEST(Errors, UnknownBuffer) {
   rtlat::TraceDatOptions o;
   o.buffer = "nope";
