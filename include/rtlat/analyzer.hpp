@@ -82,9 +82,11 @@ struct Task {
   Timestamp first_seen = 0, last_seen = 0;
   std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
 
-  OpenInterval latency{0}, response{1}, relief{2}, irq{3};
+  // Latency and response always open at the same wakeup, and a new one cannot open before the
+  // response ends (the task must sleep first): they share one start-event copy.
+  OpenInterval latency{0, 0}, response{1, 0}, relief{2, 1}, irq{3, 2};
   // Derived irq: on-CPU time of the current activation, excluding preempted time.
-  OpenInterval derived{4};
+  OpenInterval derived{4, 3};
   Timestamp derived_segment_start = 0;
   std::int64_t derived_accum = 0;
   CpuListHook cpu_hook;  // in the in-flight list of linked_cpu while any interval is open
@@ -92,10 +94,12 @@ struct Task {
   std::array<std::optional<std::int64_t>, metric_count> slo{};
   std::array<MetricStats, metric_count> stats;
   MetricStats derived_irq;
-  std::array<Event, 5> start_events;  // indexed by OpenInterval::index
+  std::array<Event, 4> start_events;  // indexed by OpenInterval::start_slot
 
   bool in_flight() const noexcept { return open_intervals != 0; }
-  const Event& start_of(const OpenInterval& iv) const noexcept { return start_events[iv.index]; }
+  const Event& start_of(const OpenInterval& iv) const noexcept {
+    return start_events[iv.start_slot];
+  }
 };
 
 using CpuTaskList =
@@ -390,7 +394,7 @@ inline void Analyzer::open(Task& t, OpenInterval& iv, const Event& start, int ho
   t.open_intervals = static_cast<std::uint8_t>(t.open_intervals | (1u << iv.index));
   iv.start_ns = start.ts;
   iv.start_seq = seq_;
-  t.start_events[iv.index] = start;
+  if (&iv != &t.response) t.start_events[iv.start_slot] = start;  // response: latency's copy
   iv.cpus = cpu_bit(home_cpu);
   iv.home_cpu = home_cpu;
   // CPUs without events yet have counted nothing.
