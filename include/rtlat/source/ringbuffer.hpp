@@ -152,13 +152,19 @@ class SubBufferReader {
   std::size_t position() const noexcept { return pos_; }
 
   Status next(RingRecord& out) noexcept {
+    return order_.swap ? next_as<true>(out) : next_as<false>(out);
+  }
+  // The same with the byte order fixed at compile time (Swap: file order differs from the host's).
+  template <bool Swap>
+  Status next_as(RingRecord& out) noexcept {
+    const ByteOrder order{Swap};
     while (pos_ < end_) {
       if (end_ - pos_ < 4) return fail("record header past the commit size");
       const unsigned char* p = page_ + pos_;
-      const std::uint32_t head = order_.u32(p);
+      const std::uint32_t head = order.u32(p);
       unsigned type_len;
       std::uint32_t delta;
-      if (order_.swap != host_is_big_endian()) {  // file is big-endian
+      if (Swap != host_is_big_endian()) {  // file is big-endian
         type_len = head >> 27;
         delta = head & 0x07ffffffu;
       } else {
@@ -173,7 +179,7 @@ class SubBufferReader {
             return Status::end;
           }
           if (avail < 8) return fail("padding record truncated");
-          const std::uint32_t len = order_.u32(p + 4);
+          const std::uint32_t len = order.u32(p + 4);
           if (len > avail - 4) return fail("padding record past the commit size");
           ts_ += delta;  // as libtraceevent's kbuffer does for discarded records
           pos_ += 4 + static_cast<std::size_t>(len);
@@ -181,13 +187,13 @@ class SubBufferReader {
         }
         case type_time_extend: {
           if (avail < 8) return fail("time extend record truncated");
-          ts_ += (static_cast<std::uint64_t>(order_.u32(p + 4)) << 27) + delta;
+          ts_ += (static_cast<std::uint64_t>(order.u32(p + 4)) << 27) + delta;
           pos_ += 8;
           continue;
         }
         case type_time_stamp: {
           if (avail < 8) return fail("absolute timestamp record truncated");
-          std::uint64_t abs = (static_cast<std::uint64_t>(order_.u32(p + 4)) << 27) | delta;
+          std::uint64_t abs = (static_cast<std::uint64_t>(order.u32(p + 4)) << 27) | delta;
           // Newer kernels store only the low 59 bits; the top bits come from the running time.
           const std::uint64_t top = ts_ & ~((1ull << 59) - 1);
           if ((abs >> 59) == 0) abs |= top;
@@ -197,7 +203,7 @@ class SubBufferReader {
         }
         case 0: {
           if (avail < 8) return fail("record length truncated");
-          const std::uint32_t len = order_.u32(p + 4);
+          const std::uint32_t len = order.u32(p + 4);
           if (len < 4) return fail("record length too small");
           const std::size_t payload = (static_cast<std::size_t>(len) - 4 + 3) & ~std::size_t{3};
           if (payload > avail - 8) return fail("record past the commit size");

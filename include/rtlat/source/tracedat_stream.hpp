@@ -176,7 +176,7 @@ class CpuStream {
         }
       }
       RingRecord r;
-      const auto st = rb_.next(r);
+      const auto st = rb_.template next_as<Swap>(r);
       if (st == SubBufferReader::Status::end) {
         in_page_ = false;
         continue;
