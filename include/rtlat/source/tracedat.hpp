@@ -43,13 +43,13 @@ class TraceDatSource {
  public:
   explicit TraceDatSource(std::string path, TraceDatOptions opts = {})
       : file_(path), opts_(std::move(opts)) {
-    m_.path = path;
+    m_.path = std::move(path);
     parse();
   }
   // Also keeps the metadata as stored in `raw` (for rewriting tools).
   TraceDatSource(std::string path, TraceDatOptions opts, detail::RawTrace* raw)
       : file_(path), opts_(std::move(opts)) {
-    m_.path = path;
+    m_.path = std::move(path);
     m_.raw = raw;
     parse();
     m_.raw = nullptr;
@@ -733,7 +733,7 @@ class TraceDatSource {
       tep_event* ev = tep_get_event(tep, i);
       if (ev != nullptr && ev->id >= 0 && ev->id <= 0xffff) max_id = std::max(max_id, ev->id);
     }
-    m_.table.assign(static_cast<std::size_t>(max_id + 1), detail::EventDecoder{});
+    m_.table.assign(max_id < 0 ? 0 : static_cast<std::size_t>(max_id) + 1, detail::EventDecoder{});
     bool have_common = false;
     for (int i = 0; i < count; ++i) {
       tep_event* ev = tep_get_event(tep, i);

@@ -55,7 +55,8 @@ class TraceDatWriter {
     page_size_ = m.page_size;
     out_.clear();
     out_.append(reinterpret_cast<const char*>(tracedat_magic), 10);
-    out_ += opt_.version == 6 ? std::string("6", 2) : std::string("7", 2);
+    out_ += opt_.version == 6 ? '6' : '7';
+    out_.push_back('\0');
     out_.push_back(opt_.big_endian ? 1 : 0);
     out_.push_back(static_cast<char>(opt_.long4 ? 4 : m.long_size));
     put32(m.page_size);
@@ -282,8 +283,9 @@ class TraceDatWriter {
         }
         if (elem != 2 && elem != 4 && elem != 8) continue;
         for (unsigned i = 0; i < count; ++i) {
-          const unsigned char* p = rec + f->offset + i * elem;
-          char* o = out + f->offset + i * elem;
+          const std::size_t at = static_cast<std::size_t>(f->offset) + std::size_t{i} * elem;
+          const unsigned char* p = rec + at;
+          char* o = out + at;
           for (unsigned b = 0; b < elem; ++b) o[b] = static_cast<char>(p[elem - 1 - b]);
         }
       }
