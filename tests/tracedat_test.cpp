@@ -98,3 +98,81 @@ TEST(Formats, PrintFmtNamingAMissingFieldDoesNotCrash) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string format_sample(const char* name) {
+  return std::string(RTLAT_SOURCE_DIR) + "/data/format/" + name;
+}
+
+// Saved cmdlines ("2166 cyclictest" is in v6.dat's) arrive as task_info, all before the first
+// event; the file knows no tgids (trace-cmd 3.1 does not save them).
+TEST(Source, SavedCmdlinesComeFirst) {
+  struct Order {
+    std::vector<rtlat::TaskInfo> tasks;
+    std::size_t events = 0, tasks_after_events = 0;
+    void feed(const rtlat::Event&) { ++events; }
+    void task_info(const rtlat::TaskInfo& t) {
+      tasks.push_back(t);
+      if (events != 0) ++tasks_after_events;
+    }
+  } sink;
+  rtlat::TraceDatSource src(format_sample("v6.dat"));
+  src.read(sink);
+  EXPECT_EQ(sink.tasks_after_events, 0u);
+  EXPECT_GT(sink.events, 1000u);
+  bool found = false;
+  for (const auto& t : sink.tasks) {
+    EXPECT_EQ(t.tgid, -1);
+    if (t.pid == 2166) {
+      EXPECT_EQ(t.comm.view(), "cyclictest");
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(Source, InfoFromOptionsAndFormats) {
+  rtlat::TraceDatSource src(format_sample("v7.dat"));
+  EXPECT_EQ(src.info().format, "trace.dat v7");
+  EXPECT_EQ(src.info().cpus, 2);
+  EXPECT_EQ(src.info().arch, "x86_64");
+  EXPECT_EQ(src.info().syscall_events_recorded, std::optional<bool>(true));
+  EXPECT_EQ(src.info().irq_thread_events_recorded, std::optional<bool>(false));
+  EXPECT_EQ(src.clock(), "local");
+  EXPECT_EQ(src.buffer_names(), std::vector<std::string>{""});
+  // An instance buffer, picked by name.
+  rtlat::TraceDatOptions o;
+  o.buffer = "rtlat_fmt";
+  rtlat::TraceDatSource inst(format_sample("instance.dat"), o);
+  EXPECT_EQ(inst.buffer_names(), (std::vector<std::string>{"", "rtlat_fmt"}));
+  Collect c;
+  inst.read(c);
+  EXPECT_GT(c.events.size(), 100u);
+}
+
+// 6.x kernels mark preemption with 0x100 in sched_switch's print fmt; the samples say so.
+TEST(Source, PreemptFlagFromTheFile) {
+  rtlat::TraceDatSource src(format_sample("v6.dat"));
+  EXPECT_EQ(src.meta().prev_state.preempt_flag, 0x100u);
+  EXPECT_TRUE(src.meta().prev_state.from_format);
+  EXPECT_TRUE(src.meta().have_hrtimer_wakeup);
+  EXPECT_TRUE(src.notes().empty());
+}
+
+// TSC2NSEC (mult 3, shift 1) and OFFSET (1 s) apply to every timestamp: tsc2nsec.dat is v7.dat
+// with those options added.
+TEST(Source, Tsc2NsecAndOffset) {
+  Collect plain, scaled;
+  rtlat::TraceDatSource a(format_sample("v7.dat"));
+  a.read(plain);
+  rtlat::TraceDatSource b(format_sample("tsc2nsec.dat"));
+  b.read(scaled);
+  ASSERT_EQ(plain.events.size(), scaled.events.size());
+  for (std::size_t i = 0; i < plain.events.size(); ++i) {
+    const auto want = plain.events[i].ts * 3 / 2 + 1000000000;
+    ASSERT_EQ(scaled.events[i].ts, want) << i;
+  }
+}
+
+}  // namespace
