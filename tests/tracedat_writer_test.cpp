@@ -4,7 +4,7 @@
 // The same binary makes the samples in data/format (see data/format/README.md):
 //   RTLAT_REWRITE="IN.dat:OUT.dat:SPEC" tracedat_writer_test --gtest_also_run_disabled_tests
 //       --gtest_filter='*MakeSample*'
-// SPEC is a comma list of: v6 v7 none zstd zlib be long4 slim lostpages tsc spreadN.
+// SPEC is a comma list of: v6 v7 none zstd zlib be long4 slim lostpages pagesN tsc spreadN.
 #include <gtest/gtest.h>
 
 #include <rtlat/source/tracedat.hpp>
@@ -64,6 +64,10 @@ TraceDatWriteOptions parse_spec(const std::string& spec) {
       o.big_endian = true;
     else if (t == "long4")
       o.long4 = true;
+    else if (t.rfind("pages", 0) == 0)
+      o.keep_page = [n = std::stoul(t.substr(5))](int, std::size_t i, const unsigned char*) {
+        return i < n;
+      };
     else if (t.rfind("spread", 0) == 0)
       o.spread = static_cast<std::uint32_t>(std::stoul(t.substr(6)));
     else if (t == "slim")
