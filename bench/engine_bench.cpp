@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <rtlat/rtlat.hpp>
+#include <rtlat/source/text.hpp>
 
 #include <cmath>
 #include <cstdio>
@@ -134,6 +135,39 @@ void BM_EngineFeedWithCallbacks(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * events.size()));
 }
 BENCHMARK(BM_EngineFeedWithCallbacks)->Unit(benchmark::kMillisecond);
+
+// A real recording (cyclictest on this machine, data/cyclictest.txt) repeated end to end, each copy
+// shifted in time, to n events: the event order of a real trace, which a branch predictor meets.
+std::vector<rtlat::Event> replay_real(std::size_t n) {
+  struct Collect {
+    std::vector<rtlat::Event> ev;
+    void feed(const rtlat::Event& e) { ev.push_back(e); }
+  } c;
+  rtlat::TextSource src(RTLAT_SOURCE_DIR "/data/cyclictest.txt");
+  src.read(c);
+  std::vector<rtlat::Event> out;
+  out.reserve(n);
+  const rtlat::Timestamp span = c.ev.back().ts - c.ev.front().ts + 1'000'000;
+  for (rtlat::Timestamp shift = 0; out.size() < n; shift += span) {
+    for (rtlat::Event e : c.ev) {
+      e.ts += shift;
+      out.push_back(e);
+      if (out.size() == n) break;
+    }
+  }
+  return out;
+}
+
+void BM_EngineReplayRealTrace(benchmark::State& state) {
+  const auto events = replay_real(4'000'000);
+  for (auto _ : state) {
+    rtlat::Analyzer a;
+    for (const rtlat::Event& e : events) a.feed(e);
+    benchmark::DoNotOptimize(a.stats().events);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * events.size()));
+}
+BENCHMARK(BM_EngineReplayRealTrace)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
