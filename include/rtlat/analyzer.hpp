@@ -188,7 +188,8 @@ class Analyzer {
   void update_selection(Task& t);
   void relink(Task& t);
 
-  void observe_running(int cpu, Pid pid, Timestamp ts);
+  // `e` is the event that shows pid running on its CPU.
+  void observe_running(const Event& e, Pid pid);
   void on_switch(const Event& e);
   void on_wakeup(const Event& e);
   void on_exit(const Event& e);
@@ -231,7 +232,6 @@ class Analyzer {
   std::unordered_map<Pid, TaskInfo> hints_;  // saved cmdlines / tgids for tasks not seen yet
   std::uint64_t seq_ = 0;
   WindowScratch scratch_;
-  const Event* current_ = nullptr;  // the event being fed (the end event of completed samples)
   // Derived-irq samples dropped; they count as unobserved irq only if the irq metric is derived.
   std::uint64_t unobserved_derived_irq_ = 0;
   bool syscalls_seen_ = false;
@@ -251,14 +251,13 @@ inline void Analyzer::feed(const Event& e) {
   if (cs.last_ts == INT64_MIN) cs.first_ts = e.ts;
   cs.last_ts = e.ts;
   history_[e.cpu].push(e, ++seq_);
-  current_ = &e;
 
   if (e.kind == EventKind::lost_events) {
     on_lost(e);
     return;
   }
   if (e.common_pid >= 0) {
-    if (e.common_pid != cs.current) observe_running(e.cpu, e.common_pid, e.ts);
+    if (e.common_pid != cs.current) observe_running(e, e.common_pid);
     if (!is_window_kind(e.kind)) {
       if (Task* t = cpus_[e.cpu].task) ++t->own_events;
     }
@@ -445,7 +444,9 @@ inline void Analyzer::complete(Task& t, Metric m, OpenInterval& iv, const Event&
 
 // The event on `cpu` was issued by `pid`: if that is not who we believed ran there, switches
 // were not recorded (idle switch-ins omitted by some kernels, buffer overruns).
-inline void Analyzer::observe_running(int cpu, Pid pid, Timestamp ts) {
+inline void Analyzer::observe_running(const Event& e, Pid pid) {
+  const int cpu = e.cpu;
+  const Timestamp ts = e.ts;
   const Pid was = cpus_[static_cast<std::size_t>(cpu)].current;
   if (was == pid) return;
   if (was >= 0) {
@@ -483,7 +484,7 @@ inline void Analyzer::observe_running(int cpu, Pid pid, Timestamp ts) {
       // A switch-in was missed (another task was known to run here): open the activation anyway
       // so the voluntary sleep that ends it is counted as unobserved. At trace start (or after
       // lost events) nothing was missed that is not already counted.
-      if (!t.derived.active) open(t, t.derived, *current_, cpu);
+      if (!t.derived.active) open(t, t.derived, e, cpu);
     }
   }
   if (t.state != TaskState::dead) t.state = TaskState::running;
@@ -496,7 +497,7 @@ inline void Analyzer::on_switch(const Event& e) {
   const int cpu = e.cpu;
   const Pid prev = e.sw.prev_pid;
   const Pid next = e.sw.next_pid;
-  if (cpus_[static_cast<std::size_t>(cpu)].current != prev) observe_running(cpu, prev, e.ts);
+  if (cpus_[static_cast<std::size_t>(cpu)].current != prev) observe_running(e, prev);
 
   if (prev > 0) {
     // The CPU's current entry is prev's unless its comm changed or its pid was freed.
