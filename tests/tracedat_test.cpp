@@ -176,3 +176,56 @@ TEST(Source, Tsc2NsecAndOffset) {
 }
 
 }  // namespace
+
+namespace {
+
+const char* const wakeup_format =
+    "name: sched_wakeup\nID: 374\nformat:\n"
+    "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+    "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+    "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+    "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+    "\tfield:char comm[16];\toffset:8;\tsize:16;\tsigned:0;\n"
+    "\tfield:pid_t pid;\toffset:24;\tsize:4;\tsigned:1;\n"
+    "\tfield:__data_loc char[] name;\toffset:28;\tsize:4;\tsigned:0;\n"
+    "\tfield:void * function;\toffset:32;\tsize:8;\tsigned:0;\n\n"
+    "print fmt: \"comm=%s pid=%d\", REC->comm, REC->pid\n";
+
+TEST(Formats, PlausibleFormatAcceptsKernelShapes) {
+  EXPECT_TRUE(rtlat::detail::plausible_format(wakeup_format));
+}
+
+// Found by fuzzing: libtraceevent's field parser crashed on a declaration cut by a NUL byte.
+// Such formats never reach it; the event is then unknown and its records skipped.
+TEST(Formats, PlausibleFormatRejectsWhatCrashedLibtraceevent) {
+  using rtlat::detail::plausible_format;
+  std::string s = wakeup_format;
+  const std::string nul_inside =
+      s.substr(0, s.find("comm[16]") + 5) + std::string("D\0tracing", 9) + "\n";
+  EXPECT_FALSE(plausible_format(nul_inside));
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string t = s;
+    t.replace(t.find(from), from.size(), to);
+    return t;
+  };
+  EXPECT_FALSE(plausible_format(with("comm[16]", "comm[16")));
+  EXPECT_FALSE(plausible_format(with("comm[16]", "comm[[16]]")));
+  EXPECT_FALSE(plausible_format(with("offset:24;", "offset:x;")));
+  EXPECT_FALSE(plausible_format(with("ID: 374", "ID: 37a")));
+  EXPECT_FALSE(plausible_format(with("format:", "formal:")));
+  EXPECT_FALSE(plausible_format(with("size:4;\tsigned:1;", "size:4;\tsigned:1; junk")));
+  EXPECT_FALSE(plausible_format(with("print fmt:", "print fnt:")));
+  EXPECT_FALSE(plausible_format(with("pid_t pid", "pid_t (pid)")));
+  EXPECT_FALSE(plausible_format(""));
+
+  rtlat::detail::TraceDatMeta m;
+  m.tep.reset(tep_alloc());
+  rtlat::detail::parse_one_format(m, nul_inside, "sched");
+  EXPECT_EQ(m.format_failures, 1);
+  EXPECT_EQ(tep_find_event_by_name(m.tep.get(), "sched", "sched_wakeup"), nullptr);
+  rtlat::detail::parse_one_format(m, wakeup_format, "sched");
+  EXPECT_EQ(m.format_failures, 1);
+  EXPECT_NE(tep_find_event_by_name(m.tep.get(), "sched", "sched_wakeup"), nullptr);
+}
+
+}  // namespace

@@ -205,8 +205,93 @@ void parse_header_info(TraceDatMeta& m, C& c) {
   }
 }
 
+// Whether `text` (up to its print fmt) has the exact shape the kernel writes: "name: N", "ID: N",
+// "format:", then "\tfield:DECL;\toffset:N;\tsize:N;\tsigned:N;" lines. libtraceevent's field
+// parser dereferences NULL on some malformed declarations (found by fuzzing: a NUL byte inside
+// "char comm[...]"), so nothing else is handed to it.
+inline bool plausible_format(std::string_view text) {
+  auto ident = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  auto digits = [](std::string_view v) {
+    if (v.empty() || v.size() > 9) return false;
+    for (char c : v)
+      if (c < '0' || c > '9') return false;
+    return true;
+  };
+  auto take = [](std::string_view& v, std::string_view prefix) {
+    if (v.substr(0, prefix.size()) != prefix) return false;
+    v.remove_prefix(prefix.size());
+    return true;
+  };
+  auto number_until = [&](std::string_view& v, char end) {
+    const std::size_t at = v.find(end);
+    if (at == std::string_view::npos || !digits(v.substr(0, at))) return false;
+    v.remove_prefix(at + 1);
+    return true;
+  };
+  auto decl_ok = [&](std::string_view d) {
+    if (d.empty() || d.size() > 256 || !ident(d.back())) {
+      if (d.empty() || d.back() != ']') return false;
+    }
+    bool in_bracket = false;
+    for (char c : d) {
+      if (c == '[') {
+        if (in_bracket) return false;
+        in_bracket = true;
+      } else if (c == ']') {
+        if (!in_bracket) return false;
+        in_bracket = false;
+      } else if (!ident(c) && !(!in_bracket && (c == ' ' || c == '*'))) {
+        return false;
+      }
+    }
+    return !in_bracket;
+  };
+  int line_no = 0;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.substr(0, 10) == "print fmt:") return line_no >= 3;
+    for (char c : line)
+      if ((c < 0x20 || c > 0x7e) && c != '\t') return false;
+    switch (line_no++) {
+      case 0: {
+        if (!take(line, "name: ") || line.empty()) return false;
+        for (char c : line)
+          if (!ident(c)) return false;
+        continue;
+      }
+      case 1:
+        if (!take(line, "ID: ") || !digits(line)) return false;
+        continue;
+      case 2:
+        if (line != "format:") return false;
+        continue;
+      default:
+        break;
+    }
+    if (line.empty()) continue;
+    if (!take(line, "\tfield:")) return false;
+    const std::size_t semi = line.find(';');
+    if (semi == std::string_view::npos || !decl_ok(line.substr(0, semi))) return false;
+    line.remove_prefix(semi + 1);
+    if (!take(line, "\toffset:") || !number_until(line, ';')) return false;
+    if (!take(line, "\tsize:") || !number_until(line, ';')) return false;
+    if (!line.empty() && (!take(line, "\tsigned:") || !number_until(line, ';'))) return false;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (!line.empty()) return false;
+  }
+  return false;  // no print fmt line
+}
+
 inline void parse_one_format(TraceDatMeta& m, std::string_view text, const char* system) {
   const std::string_view raw = text;
+  if (!plausible_format(text)) {
+    ++m.format_failures;
+    return;
+  }
   // libtraceevent is given the fields only: its print fmt parser dereferences NULL on formats
   // whose arguments name a missing field (found by fuzzing), and nothing here prints events. The
   // one thing read from a print fmt, sched_switch's preemption flag, is parsed from the raw text.
