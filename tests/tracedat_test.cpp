@@ -4,6 +4,7 @@
 #include <rtlat/source/detect.hpp>
 #include <rtlat/source/tracedat.hpp>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -226,6 +227,31 @@ TEST(Formats, PlausibleFormatRejectsWhatCrashedLibtraceevent) {
   rtlat::detail::parse_one_format(m, wakeup_format, "sched");
   EXPECT_EQ(m.format_failures, 1);
   EXPECT_NE(tep_find_event_by_name(m.tep.get(), "sched", "sched_wakeup"), nullptr);
+}
+
+}  // namespace
+
+namespace {
+
+// String fields whose __data_loc points outside the record read as empty (found by fuzzing: the
+// empty result once reached memcpy with a null pointer).
+TEST(Fields, DataLocOutsideTheRecordIsEmpty) {
+  unsigned char rec[32 + 8] = {};
+  rtlat::detail::FieldRef f;
+  f.offset = 8;
+  f.size = 4;
+  f.kind = rtlat::detail::FieldRef::data_loc;
+  const std::uint32_t loc = (5u << 16) | 30u;  // 5 bytes at offset 30: past a 32-byte record
+  std::memcpy(rec + 8, &loc, 4);
+  const rtlat::detail::FieldReaderT<false> rd{};
+  rtlat::Comm c = rtlat::Comm::from("stale");
+  rd.comm(rec, 32, f, c);
+  EXPECT_TRUE(c.empty());
+  const std::uint32_t ok = (3u << 16) | 20u;
+  std::memcpy(rec + 8, &ok, 4);
+  std::memcpy(rec + 20, "ab\0", 3);
+  rd.comm(rec, 32, f, c);
+  EXPECT_EQ(c.view(), "ab");
 }
 
 }  // namespace

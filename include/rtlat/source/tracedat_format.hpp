@@ -126,7 +126,9 @@ struct FieldReaderT {
     }
     std::memset(out.data, 0, Comm::capacity);
     const std::string_view s = str(rec, rec_size, f);
-    std::memcpy(out.data, s.data(), s.size() < Comm::capacity - 1 ? s.size() : Comm::capacity - 1);
+    if (!s.empty())  // an absent string has no data pointer at all
+      std::memcpy(out.data, s.data(),
+                  s.size() < Comm::capacity - 1 ? s.size() : Comm::capacity - 1);
   }
 };
 
