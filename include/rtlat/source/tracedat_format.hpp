@@ -34,6 +34,7 @@ struct FieldRef {
   std::uint16_t size = 0;
   Kind kind = absent;
   bool is_signed = false;
+  std::uint8_t shift = 0;  // 64 - 8 * size: moves a number's bytes to the top of a word and back
 
   std::uint32_t end() const noexcept { return kind == absent ? 0u : std::uint32_t{offset} + size; }
 
@@ -53,6 +54,7 @@ struct FieldRef {
     if ((r.kind == data_loc || r.kind == rel_loc) && r.size != 4) r.kind = absent;
     if (r.kind == number && r.size != 1 && r.size != 2 && r.size != 4 && r.size != 8)
       r.kind = absent;
+    if (r.kind == number) r.shift = static_cast<std::uint8_t>(64 - 8 * r.size);
     return r;
   }
 };
@@ -67,24 +69,23 @@ template <bool Swap>
 struct FieldReaderT {
   ByteOrder order{Swap};
 
-  static RTLAT_HOT std::uint64_t top_aligned(const unsigned char* p, unsigned size) noexcept {
+  static RTLAT_HOT std::uint64_t top_aligned(const unsigned char* p, unsigned shift) noexcept {
     std::uint64_t v;
     std::memcpy(&v, p, 8);
     // Bring the field's bytes to the top of the word.
     if (host_is_big_endian()) v = bswap64(v);             // now as if read little endian
     if (Swap != host_is_big_endian()) return bswap64(v);  // file is big endian
-    return v << (64 - 8 * size);
+    return v << shift;
   }
   RTLAT_HOT std::int64_t num(const unsigned char* rec, const FieldRef& f) const noexcept {
     if (f.kind != FieldRef::number) return 0;
-    const std::uint64_t v = top_aligned(rec + f.offset, f.size);
-    const unsigned shift = 64 - 8u * f.size;
-    return f.is_signed ? static_cast<std::int64_t>(v) >> shift
-                       : static_cast<std::int64_t>(v >> shift);
+    const std::uint64_t v = top_aligned(rec + f.offset, f.shift);
+    return f.is_signed ? static_cast<std::int64_t>(v) >> f.shift
+                       : static_cast<std::int64_t>(v >> f.shift);
   }
   RTLAT_HOT std::uint64_t unum(const unsigned char* rec, const FieldRef& f) const noexcept {
     if (f.kind != FieldRef::number) return 0;
-    return top_aligned(rec + f.offset, f.size) >> (64 - 8u * f.size);
+    return top_aligned(rec + f.offset, f.shift) >> f.shift;
   }
   // A string field, cut at its NUL; empty when absent or out of the record.
   std::string_view str(const unsigned char* rec, std::uint32_t rec_size,
@@ -111,15 +112,15 @@ struct FieldReaderT {
       // char comm[16]: two words, cut at the first NUL with the classic zero-byte test.
       std::uint64_t w[2];
       std::memcpy(w, rec + f.offset, 16);
-      w[1] &= 0x00ffffffffffffffull;  // at most 15 characters
-      for (int i = 0; i < 2; ++i) {
-        const std::uint64_t z = (w[i] - 0x0101010101010101ull) & ~w[i] & 0x8080808080808080ull;
-        if (z != 0) {
-          const int keep = __builtin_ctzll(z) / 8;  // bytes before the NUL
-          w[i] &= keep == 0 ? 0 : (~0ull >> (64 - 8 * keep));
-          if (i == 0) w[1] = 0;
-          break;
-        }
+      w[1] &= 0x00ffffffffffffffull;  // at most 15 characters: byte 15 is always a NUL
+      // The lowest set bit of z marks the first zero byte (bit 8k+7 for byte k).
+      const std::uint64_t z0 = (w[0] - 0x0101010101010101ull) & ~w[0] & 0x8080808080808080ull;
+      if (z0 != 0) {
+        w[0] &= (1ull << (__builtin_ctzll(z0) & 56)) - 1;
+        w[1] = 0;
+      } else {
+        const std::uint64_t z1 = (w[1] - 0x0101010101010101ull) & ~w[1] & 0x8080808080808080ull;
+        w[1] &= (1ull << (__builtin_ctzll(z1) & 56)) - 1;
       }
       std::memcpy(out.data, w, 16);
       return;
