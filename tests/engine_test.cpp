@@ -271,6 +271,36 @@ TEST(Engine, LostEventsDropInFlightIntervalsOfThatCpu) {
   EXPECT_EQ(r.trace.unobserved_response, 1u);
 }
 
+TEST(Engine, LostEventsCountTasksNeverSeenAgain) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+  f.wake(10, 1, 200, 100, "A", 0);
+  f.lost(11, 0, 0);  // A's latency and response are void; A never appears again
+  const Results r = a.results();
+  EXPECT_EQ(r.trace.unobserved_latency, 1u);
+  EXPECT_EQ(r.trace.unobserved_response, 1u);
+  EXPECT_EQ(r.trace.lost_events, 0u);  // the marker did not say how many
+  EXPECT_EQ(r.trace.lost_event_markers, 1u);
+}
+
+TEST(Engine, LostEventsMakeATaskSleepingThereForgetItsLastSleep) {
+  Analyzer a;
+  Feed f(a);
+  f.nanosleep(0, 0, 100);
+  f.sw(1, 0, 100, "ctl", S, 0, "swapper/0");  // a timer sleep on CPU 0
+  f.lost(5, 0, 3);                            // it may have woken, run and slept again unseen
+  f.wake(1000, 1, 0, 100, "ctl", 0);
+  f.sw(1001, 0, 0, "swapper/0", R, 100, "ctl");  // latency 1
+  f.nanosleep(1050, 0, 100);
+  f.sw(1051, 0, 100, "ctl", S, 0, "swapper/0");  // no relief: its start was not a known timer wake
+  const Results r = a.results();
+  const TaskResult* t = find_task(r, 100);
+  EXPECT_EQ(M(t, Metric::latency).count, 1u);
+  EXPECT_EQ(M(t, Metric::relief).count, 0u);
+  EXPECT_EQ(r.trace.unobserved_relief, 0u);  // nothing was in flight
+}
+
 TEST(Engine, PidReuseMakesANewTask) {
   Analyzer a;
   Feed f(a);

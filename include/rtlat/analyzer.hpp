@@ -10,8 +10,6 @@
 // switch. No sample is ever built on an unseen start: such samples are counted as unobserved.
 #pragma once
 
-#include <boost/intrusive/list.hpp>
-
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -53,9 +51,6 @@ namespace detail {
 
 enum class TaskState : std::uint8_t { unknown, sleeping, runnable, running, dead };
 
-using CpuListHook =
-    boost::intrusive::list_member_hook<boost::intrusive::link_mode<boost::intrusive::safe_link>>;
-
 // Laid out hot first: what every event touches (state, flags, the open intervals) fits in a few
 // cache lines; statistics and the copies of interval start events come last.
 struct Task {
@@ -78,7 +73,7 @@ struct Task {
   bool derived_valid = false;
   std::uint8_t open_intervals = 0;  // bit OpenInterval::index set while it is active
   int cpu = -1;                     // running on / waiting on / last ran on
-  int linked_cpu = -1;
+  std::uint64_t cpu_epoch = 0;      // lost-event epoch of `cpu` when the task was last checked
   Timestamp first_seen = 0, last_seen = 0;
   std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
 
@@ -89,7 +84,6 @@ struct Task {
   OpenInterval derived{4, 3};
   Timestamp derived_segment_start = 0;
   std::int64_t derived_accum = 0;
-  CpuListHook cpu_hook;  // in the in-flight list of linked_cpu while any interval is open
 
   std::array<std::optional<std::int64_t>, metric_count> slo{};
   std::array<MetricStats, metric_count> stats;
@@ -101,10 +95,6 @@ struct Task {
     return start_events[iv.start_slot];
   }
 };
-
-using CpuTaskList =
-    boost::intrusive::list<Task, boost::intrusive::member_hook<Task, CpuListHook, &Task::cpu_hook>,
-                           boost::intrusive::constant_time_size<false>>;
 
 }  // namespace detail
 
@@ -122,9 +112,6 @@ class Analyzer {
   }
   Analyzer(const Analyzer&) = delete;
   Analyzer& operator=(const Analyzer&) = delete;
-  ~Analyzer() {
-    for (auto& l : cpu_lists_) l.clear();
-  }
 
   // CPUs numbered at or above this are rejected as corrupt input (Linux NR_CPUS is at most 8192).
   static constexpr std::size_t max_cpus = 8192;
@@ -157,8 +144,9 @@ class Analyzer {
   using TaskState = detail::TaskState;
 
   struct CpuState {
-    Pid current = -1;      // -1: unknown
-    Task* task = nullptr;  // the entry of `current`; null for idle and unknown
+    Pid current = -1;              // -1: unknown
+    std::uint64_t lost_epoch = 0;  // lost-event markers seen on this CPU
+    Task* task = nullptr;          // the entry of `current`; null for idle and unknown
     Timestamp first_ts = INT64_MIN, last_ts = INT64_MIN;  // INT64_MIN: no event yet
   };
 
@@ -169,7 +157,6 @@ class Analyzer {
     }
     cpus_.resize(cpu + 1);
     while (history_.size() <= cpu) history_.emplace_back(cfg_.history);
-    while (cpu_lists_.size() <= cpu) cpu_lists_.emplace_back();
   }
   void forget_current(int cpu) noexcept {
     cpus_[static_cast<std::size_t>(cpu)].current = -1;
@@ -180,13 +167,36 @@ class Analyzer {
     return cpu >= 0 && static_cast<std::size_t>(cpu) < max_cpus ? cpu : fallback;
   }
 
-  Task* find(Pid pid) noexcept { return pids_.find(pid); }
+  // The entry of pid, with any lost events on its CPU applied.
+  Task* find(Pid pid) {
+    Task* t = pids_.find(pid);
+    if (t != nullptr) check_lost(*t);
+    return t;
+  }
   Task& create(Pid pid, const Comm& comm, Timestamp ts);
   // The task a wakeup / fork / switch names: a new entry when the pid was freed or reused.
   Task& lookup(Pid pid, const Comm& comm, Timestamp ts, bool starts_life);
   void set_comm(Task& t, const Comm& comm);
   void update_selection(Task& t);
-  void relink(Task& t);
+  // Lost events on a CPU invalidate what is in flight for the tasks on it. Rather than finding
+  // them at the marker, each CPU counts its markers (an epoch) and a task compares the epoch of
+  // its CPU when it is next touched: O(1), no per-CPU task lists to maintain on every interval.
+  void set_cpu(Task& t, int cpu) {
+    ensure_cpu(static_cast<std::size_t>(cpu));
+    t.cpu = cpu;
+    t.cpu_epoch = cpus_[static_cast<std::size_t>(cpu)].lost_epoch;
+  }
+  bool lost_since_checked(const Task& t) const noexcept {
+    return t.cpu >= 0 && cpus_[static_cast<std::size_t>(t.cpu)].lost_epoch != t.cpu_epoch;
+  }
+  void check_lost(Task& t) {
+    if (!lost_since_checked(t)) return;
+    t.cpu_epoch = cpus_[static_cast<std::size_t>(t.cpu)].lost_epoch;
+    drop_all(t, true);
+    if (t.state != TaskState::dead) t.state = TaskState::unknown;
+    t.last_sleep_known = false;
+    t.timer_marker_pending = false;
+  }
 
   // `e` is the event that shows pid running on its CPU.
   void observe_running(const Event& e, Pid pid);
@@ -226,8 +236,7 @@ class Analyzer {
   TraceStats stats_;
   std::vector<CpuState> cpus_;
   std::vector<CpuHistory> history_;
-  std::deque<detail::CpuTaskList> cpu_lists_;  // deque: lists never move once linked
-  std::deque<Task> tasks_;                     // stable addresses: the CPU lists link them
+  std::deque<Task> tasks_;  // stable addresses: the CPU lists link them
   PidTable<Task> pids_;
   std::unordered_map<Pid, TaskInfo> hints_;  // saved cmdlines / tgids for tasks not seen yet
   std::uint64_t seq_ = 0;
@@ -340,7 +349,6 @@ inline detail::Task& Analyzer::lookup(Pid pid, const Comm& comm, Timestamp ts, b
   const bool reused = t->gone || (t->exited && (starts_life || (!comm.empty() && comm != t->comm)));
   if (reused) {
     drop_all(*t, false);
-    relink(*t);
     return create(pid, comm, ts);
   }
   t->last_seen = ts;
@@ -370,22 +378,6 @@ inline void Analyzer::update_selection(Task& t) {
   }
   if (!sel && !s.tgids.empty() && t.tgid < 0) t.provisional = sel = true;
   t.selected = sel;
-}
-
-// Keeps a task in the in-flight list of the CPU it is on/waiting on exactly while it has an open
-// interval, so lost events on a CPU find the intervals they invalidate in O(affected).
-inline void Analyzer::relink(Task& t) {
-  const int want = t.in_flight() ? t.cpu : -1;
-  if (want == t.linked_cpu) return;
-  if (t.linked_cpu >= 0) {
-    auto& from = cpu_lists_[static_cast<std::size_t>(t.linked_cpu)];
-    from.erase(from.iterator_to(t));
-  }
-  t.linked_cpu = want;
-  if (want >= 0) {
-    while (cpu_lists_.size() <= static_cast<std::size_t>(want)) cpu_lists_.emplace_back();
-    cpu_lists_[static_cast<std::size_t>(want)].push_back(t);
-  }
 }
 
 inline void Analyzer::open(Task& t, OpenInterval& iv, const Event& start, int home_cpu) {
@@ -488,9 +480,8 @@ inline void Analyzer::observe_running(const Event& e, Pid pid) {
     }
   }
   if (t.state != TaskState::dead) t.state = TaskState::running;
-  t.cpu = cpu;
+  set_cpu(t, cpu);
   add_cpu(t, cpu);
-  relink(t);
 }
 
 inline void Analyzer::on_switch(const Event& e) {
@@ -506,6 +497,7 @@ inline void Analyzer::on_switch(const Event& e) {
       cur = &lookup(prev, e.sw.prev_comm, e.ts, false);
     }
     Task& t = *cur;
+    check_lost(t);
     t.last_seen = e.ts;
     if (t.derived_running) {
       t.derived_accum += e.ts - t.derived_segment_start;
@@ -537,8 +529,7 @@ inline void Analyzer::on_switch(const Event& e) {
     } else if (t.state != TaskState::dead) {
       t.state = TaskState::runnable;  // preempted or yielded: still on the runqueue
     }
-    t.cpu = cpu;
-    relink(t);
+    set_cpu(t, cpu);
   }
 
   cpus_[static_cast<std::size_t>(cpu)].current = next;
@@ -570,8 +561,7 @@ inline void Analyzer::on_switch(const Event& e) {
       }
     }
     if (t.state != TaskState::dead) t.state = TaskState::running;
-    t.cpu = cpu;
-    relink(t);
+    set_cpu(t, cpu);
   }
 }
 
@@ -591,11 +581,10 @@ inline void Analyzer::on_wakeup(const Event& e) {
   }
   const int target = valid_cpu(e.wakeup.target_cpu, e.cpu);
   t.state = TaskState::runnable;
-  t.cpu = target;
+  set_cpu(t, target);
   open(t, t.latency, e, target);
   open(t, t.response, e, target);
   if (t.last_sleep_known && t.last_sleep_timer && !t.relief.active) open(t, t.relief, e, target);
-  relink(t);
 }
 
 inline void Analyzer::on_exit(const Event& e) {
@@ -605,7 +594,6 @@ inline void Analyzer::on_exit(const Event& e) {
   t->exited = true;
   t->state = TaskState::dead;
   t->last_seen = e.ts;
-  relink(*t);
 }
 
 inline void Analyzer::on_fork(const Event& e) {
@@ -618,7 +606,6 @@ inline void Analyzer::on_fork(const Event& e) {
     old->exited = true;
     old->gone = true;
     old->state = TaskState::dead;
-    relink(*old);
   }
   // A fork does not say whether the child is a thread, so its tgid stays unknown unless the
   // source knows it. It is not on a runqueue yet: sched_wakeup_new starts its latency.
@@ -647,39 +634,32 @@ inline void Analyzer::on_irq_thread(const Event& e) {
   } else if (t->irq.active) {
     complete(*t, Metric::irq, t->irq, e, e.ts - t->irq.start_ns, false);
   }
-  relink(*t);
 }
 
 inline void Analyzer::on_lost(const Event& e) {
   ++stats_.lost_event_markers;
   stats_.lost_events += e.lost.count;
   CpuState& cs = cpus_[e.cpu];  // nothing below resizes cpus_
-  if (cs.current > 0) {
-    if (Task* t = find(cs.current); t != nullptr && t->state == TaskState::running) {
-      t->state = TaskState::unknown;
-      t->last_sleep_known = false;
-      t->timer_marker_pending = false;
-    }
-  }
+  ++cs.lost_epoch;              // the tasks on this CPU find out when next touched (check_lost)
   cs.current = -1;
   cs.task = nullptr;
-  auto& list = cpu_lists_[e.cpu];
-  while (!list.empty()) {
-    Task& t = list.front();
-    list.pop_front();
-    t.linked_cpu = -1;
-    drop_all(t, true);
-    if (t.state != TaskState::dead) t.state = TaskState::unknown;
-    t.last_sleep_known = false;
-    t.timer_marker_pending = false;
-  }
 }
 
 inline TraceStats Analyzer::stats() const {
   // Extent and counts are derived here rather than kept per event: feed() stays lean.
   TraceStats s = stats_;
   s.events = seq_;
-  if (!irq_events_in_use()) s.unobserved_irq += unobserved_derived_irq_;
+  std::uint64_t derived_drops = unobserved_derived_irq_;
+  // Intervals that lost events invalidated but whose task was not touched since.
+  for (const Task& t : tasks_) {
+    if (!t.selected || !t.in_flight() || !lost_since_checked(t)) continue;
+    s.unobserved_latency += t.latency.active ? 1 : 0;
+    s.unobserved_response += t.response.active ? 1 : 0;
+    s.unobserved_relief += t.relief.active ? 1 : 0;
+    s.unobserved_irq += t.irq.active ? 1 : 0;
+    derived_drops += t.derived.active ? 1 : 0;
+  }
+  if (!irq_events_in_use()) s.unobserved_irq += derived_drops;
   bool any = false;
   for (std::size_t c = 0; c < cpus_.size(); ++c) {
     const CpuState& cs = cpus_[c];
