@@ -326,6 +326,23 @@ TEST(Engine, PidReuseMakesANewTask) {
   EXPECT_EQ(M(t2, Metric::latency).max_ns, 4000);
 }
 
+TEST(Engine, AnExecBeforeExitIsNotPidReuse) {
+  Analyzer a;
+  Feed f(a);
+  a.feed(Event::make_fork(us(0), 0, 3506, 3506, 12760, "bash"));
+  f.wake(1, 0, 3506, 12760, "bash", 0, EventKind::sched_wakeup_new);
+  f.sw(2, 0, 3506, "bash", S, 12760, "bash");  // latency 1
+  // It execs cat (no event says so) and exits: the exit and the last switch name it "cat".
+  a.feed(Event::make_exit(us(3), 0, 12760, 12760, "cat", 120));
+  f.sw(4, 0, 12760, "cat", X, 3506, "bash");
+  const Results r = a.results();
+  ASSERT_NE(find_task(r, 12760), nullptr);
+  EXPECT_EQ(find_task(r, 12760, 1), nullptr);  // one task, not two
+  EXPECT_EQ(find_task(r, 12760)->comm, "cat");
+  EXPECT_TRUE(find_task(r, 12760)->exited);
+  EXPECT_EQ(M(find_task(r, 12760), Metric::latency).max_ns, 1000);
+}
+
 TEST(Engine, WakeupOfARunningTaskStartsNothing) {
   Analyzer a;
   Feed f(a);

@@ -590,6 +590,9 @@ inline void Analyzer::on_wakeup(const Event& e) {
 inline void Analyzer::on_exit(const Event& e) {
   Task* t = find(e.wakeup.pid);
   if (t == nullptr || t->gone) return;
+  // The exit names the task as it ends, after any exec: learn it now, so that its final
+  // switch-out under that name is not taken for a new task reusing the pid.
+  if (!e.wakeup.comm.empty() && e.wakeup.comm != t->comm) set_comm(*t, e.wakeup.comm);
   drop_all(*t, false);  // the task ended: intervals in flight have no end to wait for
   t->exited = true;
   t->state = TaskState::dead;
