@@ -185,18 +185,21 @@ class ConstExpr {
     pos_ += tok.size();
     return true;
   }
+  // Takes the one-character operator c unless it is the first half of a doubled one ("|" of "||").
+  bool eat_single(char c) {
+    skip_ws();
+    if (pos_ >= s_.size() || s_[pos_] != c || (pos_ + 1 < s_.size() && s_[pos_ + 1] == c)) {
+      return false;
+    }
+    ++pos_;
+    return true;
+  }
   std::optional<std::uint64_t> parse_or() {
     auto v = parse_xor();
-    while (v) {
-      skip_ws();
-      if (pos_ < s_.size() && s_[pos_] == '|' && (pos_ + 1 >= s_.size() || s_[pos_ + 1] != '|')) {
-        ++pos_;
-        auto r = parse_xor();
-        if (!r) return std::nullopt;
-        *v |= *r;
-      } else {
-        break;
-      }
+    while (v && eat_single('|')) {
+      auto r = parse_xor();
+      if (!r) return std::nullopt;
+      *v |= *r;
     }
     return v;
   }
@@ -211,16 +214,10 @@ class ConstExpr {
   }
   std::optional<std::uint64_t> parse_and() {
     auto v = parse_shift();
-    while (v) {
-      skip_ws();
-      if (pos_ < s_.size() && s_[pos_] == '&' && (pos_ + 1 >= s_.size() || s_[pos_ + 1] != '&')) {
-        ++pos_;
-        auto r = parse_shift();
-        if (!r) return std::nullopt;
-        *v &= *r;
-      } else {
-        break;
-      }
+    while (v && eat_single('&')) {
+      auto r = parse_shift();
+      if (!r) return std::nullopt;
+      *v &= *r;
     }
     return v;
   }
