@@ -285,7 +285,9 @@ rtlat::Results read_tracedat(const std::string& path, const Options& o) {
   if (std::thread::hardware_concurrency() > 1) opts.threads = 1;
   rtlat::TraceDatSource src(path, opts);
   for (const std::string& note : src.notes()) std::cerr << "rtlat: note: " << note << '\n';
-  return analyze(src, o);
+  rtlat::Results r = analyze(src, o);
+  if (r.trace.events == 0) throw rtlat::InputError(path, "", "no trace events recorded");
+  return r;
 }
 
 // stdin redirected from a file (`rtlat report - < trace.dat`) can be probed without consuming
@@ -311,9 +313,16 @@ rtlat::Results run_source(const Options& o) {
   opts.arch = o.arch;
   rtlat::TextSource src(*o.trace, opts);
   rtlat::Results r = analyze(src, o);
-  if (src.info().events == 0 && src.info().skipped != 0)
-    std::cerr << "rtlat: note: no event of " << (*o.trace == "-" ? "stdin" : *o.trace)
-              << " was recognized (" << src.info().skipped << " lines skipped)\n";
+  // A report on nothing must not pass a CI gate: no event at all is an input error.
+  if (src.info().events == 0) {
+    throw rtlat::InputError(
+        *o.trace, "",
+        src.info().skipped == 0
+            ? "no trace events in the input"
+            : "no trace events recognized (" + std::to_string(src.info().skipped) +
+                  " lines skipped): expected trace-cmd report or tracefs trace text, or a "
+                  "trace.dat");
+  }
   return r;
 }
 

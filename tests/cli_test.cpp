@@ -536,4 +536,30 @@ TEST_F(Cli, InputErrorsNameTheFile) {
   expect_error(r, "rtlat: -: ");
 }
 
+// A report on nothing must not pass a CI gate: an input without any event is an error.
+TEST_F(Cli, InputWithoutEventsIsAnError) {
+  expect_error(run({"report", write("empty.txt", "")}), "no trace events in the input");
+  expect_error(run({"report", write("headers.txt", "cpus=2\n# tracer: nop\n")}),
+               "no trace events in the input");
+  expect_error(run({"report", "--fail-on-violation", "--slo", "latency=1us",
+                    write("junk.txt", "hello\nworld\n")}),
+               "no trace events recognized (2 lines skipped)");
+}
+
+// A pipe cannot be sniffed and seeked like a file: a trace.dat through one is named as such.
+TEST_F(Cli, TraceDatThroughAPipeIsNamedNotMisread) {
+  const fs::path err = dir_ / "pipe.err";
+  const std::string cmd = "cat " + quote(std::string(RTLAT_SOURCE_DIR) + "/data/healthy.dat") +
+                          " | " + quote(cli_) + " report - >/dev/null 2>" + quote(err.string());
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  const std::string msg = slurp(err);
+  EXPECT_NE(msg.find("rtlat: -: line 1: this is a trace.dat, not text"), std::string::npos) << msg;
+  // Redirected from the file, the same bytes are read as a trace.dat.
+  const CliRun r = run({"report", "--format", "csv", "-"}, RTLAT_SOURCE_DIR "/data/healthy.dat");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"rt-healthy\",latency,"), std::string::npos);
+}
+
 }  // namespace

@@ -112,6 +112,12 @@ class Parser {
   template <class Sink>
   void line(std::string_view s, Sink& sink) {
     ++line_no_;
+    if (line_no_ == 1 && s.substr(0, 10) == std::string_view("\x17\x08\x44tracing", 10)) {
+      // Only a pipe gets here (files are sniffed first): trace.dat needs seeking.
+      throw InputError("", "line 1",
+                       "this is a trace.dat, not text; give it as a file (a pipe cannot be read "
+                       "as trace.dat: use 'rtlat report FILE' or '- < FILE')");
+    }
     s = trim_right(s);
     if (s.empty()) return;
     LineHead h;
