@@ -101,7 +101,8 @@ struct Task {
 // Feed events in time order (per CPU); read results at any point.
 //
 // Memory: O(tasks + CPUs x Config::history); nothing is kept per event. After warm-up (all tasks
-// and CPUs seen) feed() allocates only when a sample becomes a task's new worst (its window).
+// and CPUs seen) feed() allocates only when a sample becomes a task's new worst (its window) or
+// falls outside the value range its histogram has stored so far.
 class Analyzer {
  public:
   using SampleCallback = std::function<void(const Sample&)>;
@@ -136,7 +137,7 @@ class Analyzer {
 
   // A snapshot of everything measured so far; the engine keeps running.
   Results results() const;
-  // The data-quality totals and trace extent so far. O(CPUs).
+  // The data-quality totals and trace extent so far. O(CPUs + tasks).
   TraceStats stats() const;
 
  private:
@@ -182,7 +183,7 @@ class Analyzer {
   // them at the marker, each CPU counts its markers (an epoch) and a task compares the epoch of
   // its CPU when it is next touched: O(1), no per-CPU task lists to maintain on every interval.
   void set_cpu(Task& t, int cpu) {
-    ensure_cpu(static_cast<std::size_t>(cpu));
+    if (static_cast<std::size_t>(cpu) >= cpus_.size()) ensure_cpu(static_cast<std::size_t>(cpu));
     t.cpu = cpu;
     t.cpu_epoch = cpus_[static_cast<std::size_t>(cpu)].lost_epoch;
   }
@@ -236,7 +237,7 @@ class Analyzer {
   TraceStats stats_;
   std::vector<CpuState> cpus_;
   std::vector<CpuHistory> history_;
-  std::deque<Task> tasks_;  // stable addresses: the CPU lists link them
+  std::deque<Task> tasks_;  // stable addresses: the pid table and CPU states point at entries
   PidTable<Task> pids_;
   std::unordered_map<Pid, TaskInfo> hints_;  // saved cmdlines / tgids for tasks not seen yet
   std::uint64_t seq_ = 0;
