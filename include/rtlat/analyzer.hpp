@@ -71,17 +71,16 @@ struct Task {
   bool last_sleep_timer = false;
   bool derived_running = false;
   bool derived_valid = false;
-  std::uint8_t open_intervals = 0;  // bit OpenInterval::index set while it is active
-  int cpu = -1;                     // running on / waiting on / last ran on
-  std::uint64_t cpu_epoch = 0;      // lost-event epoch of `cpu` when the task was last checked
+  int cpu = -1;                 // running on / waiting on / last ran on
+  std::uint64_t cpu_epoch = 0;  // lost-event epoch of `cpu` when the task was last checked
   Timestamp first_seen = 0, last_seen = 0;
   std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
 
   // Latency and response always open at the same wakeup, and a new one cannot open before the
   // response ends (the task must sleep first): they share one start-event copy.
-  OpenInterval latency{0, 0}, response{1, 0}, relief{2, 1}, irq{3, 2};
+  OpenInterval latency{0}, response{0}, relief{1}, irq{2};
   // Derived irq: on-CPU time of the current activation, excluding preempted time.
-  OpenInterval derived{4, 3};
+  OpenInterval derived{3};
   Timestamp derived_segment_start = 0;
   std::int64_t derived_accum = 0;
 
@@ -90,7 +89,9 @@ struct Task {
   MetricStats derived_irq;
   std::array<Event, 4> start_events;  // indexed by OpenInterval::start_slot
 
-  bool in_flight() const noexcept { return open_intervals != 0; }
+  bool in_flight() const noexcept {
+    return latency.active || response.active || relief.active || irq.active || derived.active;
+  }
   const Event& start_of(const OpenInterval& iv) const noexcept {
     return start_events[iv.start_slot];
   }
@@ -383,7 +384,6 @@ inline void Analyzer::update_selection(Task& t) {
 
 inline void Analyzer::open(Task& t, OpenInterval& iv, const Event& start, int home_cpu) {
   iv.active = true;
-  t.open_intervals = static_cast<std::uint8_t>(t.open_intervals | (1u << iv.index));
   iv.start_ns = start.ts;
   iv.start_seq = seq_;
   if (&iv != &t.response) t.start_events[iv.start_slot] = start;  // response: latency's copy
@@ -399,7 +399,6 @@ inline void Analyzer::open(Task& t, OpenInterval& iv, const Event& start, int ho
 inline void Analyzer::drop(Task& t, OpenInterval& iv, std::uint64_t& counter, bool count) {
   if (iv.active && count && t.selected) ++counter;
   iv.active = false;
-  t.open_intervals = static_cast<std::uint8_t>(t.open_intervals & ~(1u << iv.index));
 }
 
 inline void Analyzer::drop_all(Task& t, bool count) {
@@ -415,7 +414,6 @@ inline void Analyzer::drop_all(Task& t, bool count) {
 inline void Analyzer::complete(Task& t, Metric m, OpenInterval& iv, const Event& end,
                                std::int64_t value, bool derived) {
   iv.active = false;
-  t.open_intervals = static_cast<std::uint8_t>(t.open_intervals & ~(1u << iv.index));
   if (!t.selected) return;
   const auto mi = static_cast<std::size_t>(m);
   MetricStats& st = derived ? t.derived_irq : t.stats[mi];

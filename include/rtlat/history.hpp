@@ -112,8 +112,7 @@ constexpr CpuMask cpu_bit(int cpu) noexcept {
 
 // An interval in flight: where it started, and what is needed to cut its window later.
 struct OpenInterval {
-  explicit OpenInterval(std::uint8_t i = 0, std::uint8_t slot = 0) : index(i), start_slot(slot) {}
-  std::uint8_t index;       // which of its task's intervals (a bit in the task's open set)
+  explicit OpenInterval(std::uint8_t slot = 0) : start_slot(slot) {}
   std::uint8_t start_slot;  // where its task keeps the copy of its start event
   bool active = false;
   Timestamp start_ns = 0;
