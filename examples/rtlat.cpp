@@ -274,6 +274,16 @@ rtlat::Results analyze(Source& src, const Options& o) {
   }
   analyzer.set_cpus(src.info().cpus);  // text sources know the CPU count only at the end
   analyzer.add_skipped(src.info().skipped);
+  // A report on nothing must not pass a CI gate: no event at all is an input error.
+  if (src.info().events == 0) {
+    throw rtlat::InputError(
+        *o.trace, "",
+        src.info().skipped == 0
+            ? "no trace events in the input"
+            : "no trace events recognized (" + std::to_string(src.info().skipped) +
+                  " lines skipped): expected trace-cmd report or tracefs trace text, or a "
+                  "trace.dat");
+  }
   return analyzer.results();
 }
 
@@ -285,9 +295,7 @@ rtlat::Results read_tracedat(const std::string& path, const Options& o) {
   if (std::thread::hardware_concurrency() > 1) opts.threads = 1;
   rtlat::TraceDatSource src(path, opts);
   for (const std::string& note : src.notes()) std::cerr << "rtlat: note: " << note << '\n';
-  rtlat::Results r = analyze(src, o);
-  if (r.trace.events == 0) throw rtlat::InputError(path, "", "no trace events recorded");
-  return r;
+  return analyze(src, o);
 }
 
 // stdin redirected from a file (`rtlat report - < trace.dat`) can be probed without consuming
@@ -312,18 +320,7 @@ rtlat::Results run_source(const Options& o) {
   rtlat::TextOptions opts;
   opts.arch = o.arch;
   rtlat::TextSource src(*o.trace, opts);
-  rtlat::Results r = analyze(src, o);
-  // A report on nothing must not pass a CI gate: no event at all is an input error.
-  if (src.info().events == 0) {
-    throw rtlat::InputError(
-        *o.trace, "",
-        src.info().skipped == 0
-            ? "no trace events in the input"
-            : "no trace events recognized (" + std::to_string(src.info().skipped) +
-                  " lines skipped): expected trace-cmd report or tracefs trace text, or a "
-                  "trace.dat");
-  }
-  return r;
+  return analyze(src, o);
 }
 
 bool any_violation(const rtlat::Results& r) {
