@@ -83,12 +83,12 @@ double peak_rss_mb() {
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
-void rtlat_decode(benchmark::State& state, const std::string& path, unsigned threads) {
+void rtlat_decode(benchmark::State& state, const std::string& path, int decode_threads) {
   std::uint64_t events = 0;
   std::string format;
   for (auto _ : state) {
     rtlat::TraceDatOptions o;
-    o.threads = threads;
+    o.decode_threads = decode_threads;
     rtlat::TraceDatSource src(path, o);
     CountSink sink;
     src.read(sink);
@@ -134,11 +134,11 @@ const int registered = [] {
   for (const std::string& f : files()) {
     const std::string base = f.substr(f.find_last_of('/') + 1);
     benchmark::RegisterBenchmark(("rtlat_decode/1thread/" + base).c_str(),
-                                 [f](benchmark::State& s) { rtlat_decode(s, f, 1); })
+                                 [f](benchmark::State& s) { rtlat_decode(s, f, 0); })
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     benchmark::RegisterBenchmark(("rtlat_decode/auto/" + base).c_str(),
-                                 [f](benchmark::State& s) { rtlat_decode(s, f, 0); })
+                                 [f](benchmark::State& s) { rtlat_decode(s, f, -1); })
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     benchmark::RegisterBenchmark(("libtracecmd_iterate/" + base).c_str(),

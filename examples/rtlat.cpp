@@ -19,6 +19,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "rtlat/analyzer.hpp"
@@ -262,8 +263,12 @@ rtlat::Results analyze(Source& src, const Options& o) {
   analyzer.set_source(*o.trace);
   analyzer.set_cpus(src.info().cpus);
   try {
-    // Decoding and analysis take about half the time each: on two cores, overlap them.
-    if (std::thread::hardware_concurrency() > 1) {
+    // Decoding and analysis take about half the time each: on two cores, overlap them. A
+    // trace.dat does that itself (per-CPU decode workers, merged in place on this thread); text
+    // is decoded whole on a producer thread.
+    if constexpr (std::is_same_v<Source, rtlat::TraceDatSource>) {
+      src.read(analyzer);
+    } else if (std::thread::hardware_concurrency() > 1) {
       rtlat::read_pipelined(src, analyzer);
     } else {
       src.read(analyzer);
@@ -290,9 +295,7 @@ rtlat::Results analyze(Source& src, const Options& o) {
 rtlat::Results read_tracedat(const std::string& path, const Options& o) {
   rtlat::TraceDatOptions opts;
   if (o.buffer) opts.buffer = *o.buffer;
-  // The source runs on its own thread beside the engine (analyze()); its per-CPU decode workers
-  // would only compete with the two for the cores.
-  if (std::thread::hardware_concurrency() > 1) opts.threads = 1;
+  if (getenv("RTLAT_T")) opts.decode_threads = atoi(getenv("RTLAT_T"));
   rtlat::TraceDatSource src(path, opts);
   for (const std::string& note : src.notes()) std::cerr << "rtlat: note: " << note << '\n';
   return analyze(src, o);

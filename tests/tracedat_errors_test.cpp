@@ -293,7 +293,7 @@ TEST(Errors, CorruptPageInAWorkerThread) {
   const auto p = scratch("page-threads.dat");
   put(p, s);
   rtlat::TraceDatOptions o;
-  o.threads = 2;
+  o.decode_threads = 2;
   const auto e = expect_error(p, "worker", o);
   EXPECT_NE(e.where().find("cpu 1 data, page at offset 0x"), std::string::npos) << e.what();
 }

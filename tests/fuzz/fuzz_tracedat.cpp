@@ -11,7 +11,9 @@
 
 // libtraceevent 1.7 leaks small buffers when tep_parse_event meets a malformed format; that is
 // not this reader's memory.
-extern "C" const char* __lsan_default_suppressions() { return "leak:libtraceevent.so\n"; }
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libtraceevent.so\n";
+}
 
 namespace {
 
@@ -48,17 +50,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   try {
     rtlat::TraceDatOptions opts;
-    opts.threads = 1;
+    opts.decode_threads = 0;
     rtlat::TraceDatSource src(path, opts);
     CountingSink sink;
     src.read(sink);
-    // Every instance buffer too, multi-threaded merge on the last one.
+    // Every instance buffer too, a worker and the helping caller on the last one.
     const auto names = src.buffer_names();
     for (std::size_t i = 0; i < names.size(); ++i) {
       if (names[i].empty()) continue;
       rtlat::TraceDatOptions o;
       o.buffer = names[i];
-      o.threads = i + 1 == names.size() ? 2 : 1;
+      o.decode_threads = i + 1 == names.size() ? 1 : 0;
       rtlat::TraceDatSource inst(path, o);
       inst.read(sink);
     }

@@ -35,8 +35,11 @@ namespace rtlat {
 inline namespace v1 {
 
 struct TraceDatOptions {
-  std::string buffer;    // instance buffer name; empty = top buffer
-  unsigned threads = 0;  // 0 = auto (decode CPUs in worker threads when the data is large)
+  std::string buffer;  // instance buffer name; empty = top buffer
+  // Threads that decompress and decode the per-CPU data while the calling thread merges the CPUs
+  // and feeds the sink: -1 = auto (workers when the data is large and there are spare cores),
+  // 0 = everything on the calling thread, N = N workers.
+  int decode_threads = -1;
 };
 
 class TraceDatSource {
@@ -79,18 +82,11 @@ class TraceDatSource {
     std::vector<std::unique_ptr<detail::CpuStream>> streams;
     for (const auto& c : buf.cpus)
       if (c.size != 0) streams.push_back(std::make_unique<detail::CpuStream>(m_, file_, buf, c));
-    unsigned threads = opts_.threads;
-    if (threads == 0) {
-      std::uint64_t bytes = 0;
-      for (const auto& c : buf.cpus) bytes += c.size;
-      // Decoding (and decompressing) moves to one worker per core when there is enough data to
-      // pay for the threads; the calling thread merges and feeds the sink, sleeping while the
-      // workers are behind.
-      const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-      threads = (hw > 1 && bytes > (8u << 20)) ? hw : 1;
-    }
-    if (threads > 1)
-      merge_threaded(streams, std::min<std::size_t>(threads, streams.size()), sink);
+    std::size_t workers = opts_.decode_threads < 0 ? auto_workers(buf)
+                                                   : static_cast<std::size_t>(opts_.decode_threads);
+    workers = std::min(workers, streams.size());
+    if (workers > 0)
+      merge_threaded(streams, workers, sink);
     else
       merge(streams, sink);
     for (const auto& s : streams) info_.skipped += s->skipped();
@@ -99,6 +95,16 @@ class TraceDatSource {
  private:
   static constexpr std::size_t batch_events = 512;
   static constexpr std::size_t threaded_batch_events = 4096;  // 256 KB: one hand-off per 4096
+
+  // Worker threads pay off only when there is enough data. One core is left to the calling
+  // thread, which merges and feeds the sink, and decodes too whenever the workers fall behind.
+  std::size_t auto_workers(const detail::BufferRef& buf) const {
+    std::uint64_t bytes = 0;
+    for (const auto& c : buf.cpus) bytes += c.size;
+    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+    if (hw < 2 || bytes < (8u << 20)) return 0;
+    return hw - 1;
+  }
 
   template <class Sink>
   void send_cmdlines(Sink& sink) {
@@ -148,7 +154,10 @@ class TraceDatSource {
   }
 
   // Worker threads decode batches ahead into a small ring per stream; the calling thread merges
-  // and feeds the sink. Worker w serves streams w, w + W, ...
+  // and feeds the sink. Worker w serves streams w, w + W, ... When the stream the merge needs has
+  // no batch ready and no worker is filling it, the calling thread fills it itself instead of
+  // sleeping: with one worker fewer than cores, the cores stay busy whichever side is behind
+  // (decompression on one CPU's data, or the sink).
   struct Channel {
     static constexpr std::size_t slots = 4;
     std::mutex mu;
@@ -156,9 +165,37 @@ class TraceDatSource {
     std::vector<Event> batch[slots];
     std::size_t count[slots] = {};
     std::size_t head = 0, filled = 0;  // consumer reads slot `head`; `filled` slots are taken
+    std::size_t tail = 0;              // the next slot to fill
+    bool busy = false;                 // a thread is filling slot `tail`
     bool done = false;
     std::exception_ptr error;
   };
+
+  // Fills the slot at c.tail from stream s; called with c.busy set by the caller, lock not held.
+  // Returns with the lock taken again, the batch published (or the stream ended) and busy clear.
+  static void fill_slot(detail::CpuStream& s, Channel& c, std::unique_lock<std::mutex>& lk) {
+    const std::size_t slot = c.tail;
+    lk.unlock();
+    std::size_t got = 0;
+    std::exception_ptr err;
+    try {
+      got = s.fill(c.batch[slot].data(), threaded_batch_events);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    lk.lock();
+    c.busy = false;
+    if (err) {
+      c.error = err;
+      c.done = true;
+    } else if (got == 0) {
+      c.done = true;
+    } else {
+      c.count[slot] = got;
+      ++c.filled;
+      c.tail = (slot + 1) % Channel::slots;
+    }
+  }
 
   template <class Sink>
   void merge_threaded(std::vector<std::unique_ptr<detail::CpuStream>>& streams, std::size_t workers,
@@ -188,43 +225,29 @@ class TraceDatSource {
     } join{stop, wmu, wcv, pool};
     for (std::size_t w = 0; w < workers; ++w) {
       pool.emplace_back([&, w] {
-        std::vector<std::size_t> tail(n, 0);
         for (;;) {
           const std::uint64_t seen = freed.load();
           bool any_live = false, progressed = false;
+          // The stream with the fewest batches ready is the one the merge will wait for first.
+          std::size_t best = n, best_filled = Channel::slots;
           for (std::size_t i = w; i < n; i += workers) {
-            if (stop.load(std::memory_order_relaxed)) return;
             Channel& c = *ch[i];
-            {
-              std::lock_guard<std::mutex> lk(c.mu);
-              if (c.done) continue;
-              any_live = true;
-              if (c.filled == Channel::slots) continue;
+            std::lock_guard<std::mutex> lk(c.mu);
+            if (c.done) continue;
+            any_live = true;
+            if (!c.busy && c.filled < best_filled) best = i, best_filled = c.filled;
+          }
+          if (stop.load(std::memory_order_relaxed)) return;
+          if (best != n) {
+            Channel& c = *ch[best];
+            std::unique_lock<std::mutex> lk(c.mu);
+            if (!c.done && !c.busy && c.filled < Channel::slots) {
+              c.busy = true;
+              fill_slot(*streams[best], c, lk);
+              lk.unlock();
+              c.cv.notify_one();
+              progressed = true;
             }
-            // The slot at `tail` is free: only this worker writes it until it is published.
-            const std::size_t slot = tail[i];
-            std::size_t got = 0;
-            std::exception_ptr err;
-            try {
-              got = streams[i]->fill(c.batch[slot].data(), threaded_batch_events);
-            } catch (...) {
-              err = std::current_exception();
-            }
-            {
-              std::lock_guard<std::mutex> lk(c.mu);
-              if (err) {
-                c.error = err;
-                c.done = true;
-              } else if (got == 0) {
-                c.done = true;
-              } else {
-                c.count[slot] = got;
-                ++c.filled;
-                tail[i] = (slot + 1) % Channel::slots;
-              }
-            }
-            c.cv.notify_one();
-            progressed = true;
           }
           if (!any_live) return;
           if (!progressed) {
@@ -250,7 +273,29 @@ class TraceDatSource {
         { std::lock_guard<std::mutex> wl(wmu); }
         wcv.notify_all();
       }
-      c.cv.wait(lk, [&] { return c.filled > 0 || c.done; });
+      while (c.filled == 0 && !c.done) {
+        if (!c.busy) {
+          c.busy = true;
+          fill_slot(*streams[i], c, lk);
+          continue;
+        }
+        // A worker is filling it: fill another stream meanwhile, one that will be needed soon.
+        lk.unlock();
+        bool helped = false;
+        for (std::size_t j = 0; j < n && !helped; ++j) {
+          if (j == i) continue;
+          Channel& o = *ch[j];
+          std::unique_lock<std::mutex> ol(o.mu);
+          if (o.busy || o.done || o.filled + (holding[j] ? 1 : 0) >= Channel::slots) continue;
+          o.busy = true;
+          fill_slot(*streams[j], o, ol);
+          ol.unlock();
+          o.cv.notify_one();
+          helped = true;
+        }
+        lk.lock();
+        if (!helped && c.filled == 0 && !c.done && c.busy) c.cv.wait(lk);
+      }
       if (c.filled == 0) {
         if (c.error) std::rethrow_exception(c.error);
         return 0;

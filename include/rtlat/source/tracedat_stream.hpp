@@ -96,8 +96,7 @@ class PageSource {
         throw InputError(file_.path(), where_name() + ", " + hex_offset(pos_),
                          "chunk header past the end of the cpu data (" +
                              std::to_string(chunks_left_ + 1) + " chunks announced)");
-      unsigned char h[8];
-      file_.read_at(pos_, h, 8, where_name());
+      const unsigned char* h = take(pos_, 8);
       const std::uint32_t csize = order_.u32(h), usize = order_.u32(h + 4);
       pos_ += 8;
       if (csize > end_ - pos_)
@@ -111,11 +110,10 @@ class PageSource {
         throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_),
                          "uncompressed chunk size " + std::to_string(usize) +
                              " is not a multiple of the page size " + std::to_string(page_size_));
-      cbuf_.resize(csize);
-      file_.read_at(pos_, cbuf_.data(), csize, where_name());
+      const unsigned char* in = take(pos_, csize);
       pos_ += csize;
       buf_.resize(std::size_t{usize} + load_slack);
-      if (const char* err = dec_->run(cbuf_.data(), csize, buf_.data(), usize))
+      if (const char* err = dec_->run(in, csize, buf_.data(), usize))
         throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_),
                          std::string("bad compressed data: ") + err);
       buf_off_ = 0;
@@ -124,7 +122,23 @@ class PageSource {
     }
   }
 
+  // The n bytes of compressed data at file offset `off` (at or after the previous take): chunks
+  // are a few KB, so they are read ahead in blocks of cbuf_block rather than two reads a chunk.
+  const unsigned char* take(std::uint64_t off, std::uint32_t n) {
+    if (off < cbase_ || off - cbase_ > chave_ || n > chave_ - (off - cbase_)) {
+      const std::uint64_t left = end_ > off ? end_ - off : 0;
+      const std::uint64_t want =
+          std::max<std::uint64_t>(n, std::min<std::uint64_t>(left, cbuf_block));
+      cbuf_.resize(static_cast<std::size_t>(want));
+      file_.read_at(off, cbuf_.data(), static_cast<std::size_t>(want), where_name());
+      cbase_ = off;
+      chave_ = static_cast<std::size_t>(want);
+    }
+    return cbuf_.data() + (off - cbase_);
+  }
+
   static constexpr std::uint64_t pages_per_read = 64;
+  static constexpr std::uint64_t cbuf_block = 64u << 10;
   // Bytes after the last page, so field loads may read a whole 8-byte word (see FieldReaderT).
   static constexpr std::size_t load_slack = 8;
   ByteOrder order_;
@@ -137,6 +151,8 @@ class PageSource {
   std::uint32_t chunks_left_ = 0;
   std::uint64_t chunk_off_ = 0;
   std::vector<unsigned char> buf_, cbuf_;
+  std::uint64_t cbase_ = 0;  // file offset of cbuf_[0]
+  std::size_t chave_ = 0;    // valid bytes in cbuf_
   std::uint64_t buf_off_ = 0, page_off_ = 0;
   std::size_t cur_ = 0, have_ = 0;
 };
