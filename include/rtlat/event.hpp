@@ -118,7 +118,8 @@ struct OtherFields {
   Comm name;              // event name, truncated
 };
 
-struct Event {
+// Aligned to a cache line: batches, rings and copies never split an event across two lines.
+struct alignas(64) Event {
   Timestamp ts;
   Pid common_pid;
   std::uint16_t cpu;
