@@ -255,3 +255,33 @@ TEST(Fields, DataLocOutsideTheRecordIsEmpty) {
 }
 
 }  // namespace
+
+namespace {
+
+// char comm[16] fields: cut at the first NUL (old kernels leave the bytes of a longer earlier
+// name after it), at most 15 characters, zero-padded so that Comm compares by value.
+TEST(Fields, InlineCommIsCutAtTheFirstNul) {
+  rtlat::detail::FieldRef f;
+  f.offset = 4;
+  f.size = 16;
+  f.kind = rtlat::detail::FieldRef::inline_string;
+  const rtlat::detail::FieldReaderT<false> rd{};
+  auto read = [&](const char(&bytes)[17]) {
+    unsigned char rec[4 + 16 + 8] = {};
+    std::memcpy(rec + 4, bytes, 16);
+    rtlat::Comm c = rtlat::Comm::from("stale-stale-sta");
+    rd.comm(rec, 20, f, c);
+    return c;
+  };
+  const rtlat::Comm a = read("bash\0ng-switch!!");
+  EXPECT_EQ(a.view(), "bash");
+  EXPECT_EQ(a, rtlat::Comm::from("bash"));  // the garbage after the NUL is gone
+  EXPECT_EQ(read("\0tale-stale-stal").view(), "");
+  EXPECT_TRUE(read("\0tale-stale-stal").empty());
+  EXPECT_EQ(read("stress-ng-switch").view(), "stress-ng-switc");  // no NUL: 15 characters
+  EXPECT_EQ(read("ksoftirqd/1\0\0\0\0\0").view(), "ksoftirqd/1");
+  EXPECT_EQ(read("12345678\0abcdefg").view(), "12345678");  // NUL exactly at byte 8
+  EXPECT_EQ(read("1234567\0abcdefgh").view(), "1234567");
+}
+
+}  // namespace
