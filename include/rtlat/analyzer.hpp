@@ -189,7 +189,9 @@ class Analyzer {
     t.cpu_epoch = cpus_[static_cast<std::size_t>(cpu)].lost_epoch;
   }
   bool lost_since_checked(const Task& t) const noexcept {
-    return t.cpu >= 0 && cpus_[static_cast<std::size_t>(t.cpu)].lost_epoch != t.cpu_epoch;
+    // Most traces lose nothing: then no task's CPU needs looking at.
+    return stats_.lost_event_markers != 0 && t.cpu >= 0 &&
+           cpus_[static_cast<std::size_t>(t.cpu)].lost_epoch != t.cpu_epoch;
   }
   void check_lost(Task& t) {
     if (!lost_since_checked(t)) return;
