@@ -285,3 +285,80 @@ TEST(Fields, InlineCommIsCutAtTheFirstNul) {
 }
 
 }  // namespace
+
+namespace {
+
+// The kallsyms text arrives in pieces that cut lines anywhere; the symbol is found wherever the
+// cut falls, and only as a whole symbol name.
+TEST(Kallsyms, ScanFindsTheSymbolAcrossEveryCut) {
+  const std::string text =
+      "ffffffff81000000 T _stext\n"
+      "ffffffff8141e4a0 t hrtimer_wakeup_x\n"
+      "ffffffff8141e4b0 t hrtimer_wakeup\n"
+      "ffffffff8141e4c0 t after\n";
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    for (std::size_t cut2 = cut; cut2 <= text.size(); cut2 += 7) {
+      rtlat::detail::KallsymsScan scan("hrtimer_wakeup");
+      const std::string_view t(text);
+      bool found = scan.feed(t.substr(0, cut));
+      if (!found) found = scan.feed(t.substr(cut, cut2 - cut));
+      if (!found) found = scan.feed(t.substr(cut2));
+      scan.finish();
+      ASSERT_TRUE(scan.address().has_value()) << "cuts " << cut << ", " << cut2;
+      EXPECT_EQ(*scan.address(), 0xffffffff8141e4b0u) << "cuts " << cut << ", " << cut2;
+    }
+  }
+}
+
+TEST(Kallsyms, ScanStopsAtTheSymbolAndHandlesAnUnterminatedLastLine) {
+  rtlat::detail::KallsymsScan scan("hrtimer_wakeup");
+  EXPECT_FALSE(scan.feed("ffffffff81000000 T _stext\nffffffff8141e4b0 t hrtimer_wak"));
+  EXPECT_FALSE(scan.address().has_value());
+  EXPECT_FALSE(scan.feed("eup"));  // still no end of line: could go on ("hrtimer_wakeup2")
+  EXPECT_TRUE(scan.finish());      // the end of the text ends the line
+  EXPECT_EQ(*scan.address(), 0xffffffff8141e4b0u);
+
+  rtlat::detail::KallsymsScan stop("hrtimer_wakeup");
+  EXPECT_TRUE(stop.feed("ffffffff8141e4b0 t hrtimer_wakeup\n"));
+  EXPECT_TRUE(stop.feed("anything after is not looked at"));
+
+  rtlat::detail::KallsymsScan none("hrtimer_wakeup");
+  EXPECT_FALSE(none.feed("ffffffff8141e4b0 t hrtimer_wakeup2\nffffffff8141e4c0 t x\n"));
+  EXPECT_FALSE(none.finish());
+  EXPECT_FALSE(none.address().has_value());
+
+  // A line far longer than any kallsyms line (corrupt input) is dropped, not kept growing.
+  rtlat::detail::KallsymsScan lng("hrtimer_wakeup");
+  const std::string junk(1 << 20, 'x');
+  for (int i = 0; i < 8; ++i) EXPECT_FALSE(lng.feed(junk));
+  EXPECT_TRUE(lng.feed("\nffffffff8141e4b0 t hrtimer_wakeup\n"));
+}
+
+}  // namespace
+
+namespace {
+
+// The kallsyms section is read only as far as hrtimer_wakeup (in pieces, decompressed in pieces
+// in v7): the address must be the one a search of the whole text finds, in every recording.
+TEST(Kallsyms, PartialReadFindsWhatTheWholeTextHas) {
+  int checked = 0;
+  for (const char* name : {"misprio.dat", "healthy.dat", "format/v6.dat", "format/tiny.dat",
+                           "format/v7.dat", "format/v7-zlib.dat", "format/be32.dat"}) {
+    const std::string path = std::string(RTLAT_SOURCE_DIR) + "/data/" + name;
+    rtlat::TraceDatSource partial(path);
+    rtlat::detail::RawTrace raw;
+    rtlat::TraceDatSource whole(path, {}, &raw);
+    SCOPED_TRACE(name);
+    EXPECT_EQ(partial.meta().have_hrtimer_wakeup, whole.meta().have_hrtimer_wakeup);
+    EXPECT_EQ(partial.meta().hrtimer_wakeup, whole.meta().hrtimer_wakeup);
+    const auto a = rtlat::detail::kallsyms_lookup(raw.kallsyms, "hrtimer_wakeup");
+    EXPECT_EQ(partial.meta().have_hrtimer_wakeup, a.has_value() && *a != 0);
+    if (partial.meta().have_hrtimer_wakeup) {
+      EXPECT_EQ(partial.meta().hrtimer_wakeup, *a);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 4);  // the real recordings and the samples with a kallsyms
+}
+
+}  // namespace

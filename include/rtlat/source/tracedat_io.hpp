@@ -223,6 +223,51 @@ class Decompressor {
     return "data is not compressed";
   }
 
+  // Decompresses a whole block in pieces of at most `piece` bytes into `scratch`, handing each
+  // to sink(const unsigned char*, std::size_t), which returns true to stop early. Returns
+  // nullptr on success or an early stop, else a reason.
+  template <class Sink>
+  const char* run_pieces(const unsigned char* in, std::size_t in_size,
+                         std::vector<unsigned char>& scratch, Sink&& sink) {
+    constexpr std::size_t piece = 64u << 10;
+    scratch.resize(piece);
+    if (c_ == Compression::zstd) {
+      ZSTD_DCtx_reset(zctx_, ZSTD_reset_session_only);
+      ZSTD_inBuffer src{in, in_size, 0};
+      for (;;) {
+        ZSTD_outBuffer dst{scratch.data(), piece, 0};
+        const std::size_t r = ZSTD_decompressStream(zctx_, &dst, &src);
+        if (ZSTD_isError(r)) return ZSTD_getErrorName(r);
+        if (dst.pos != 0 && sink(scratch.data(), dst.pos)) return nullptr;
+        if (r == 0) return nullptr;  // the frame is complete
+        if (src.pos == src.size && dst.pos == 0) return "compressed data ends early";
+      }
+    }
+    if (c_ == Compression::zlib) {
+      if (in_size > 0xffffffffu) return "block too large";
+      z_stream z{};
+      if (inflateInit(&z) != Z_OK) return "zlib decompression failed";
+      struct End {
+        z_stream& z;
+        ~End() { inflateEnd(&z); }
+      } end{z};
+      z.next_in = const_cast<unsigned char*>(in);
+      z.avail_in = static_cast<uInt>(in_size);
+      for (;;) {
+        z.next_out = scratch.data();
+        z.avail_out = static_cast<uInt>(piece);
+        const int r = inflate(&z, Z_NO_FLUSH);
+        if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
+          return r == Z_DATA_ERROR ? "corrupt zlib data" : "zlib decompression failed";
+        const std::size_t got = piece - z.avail_out;
+        if (got != 0 && sink(scratch.data(), got)) return nullptr;
+        if (r == Z_STREAM_END) return nullptr;
+        if (got == 0) return "compressed data ends early";
+      }
+    }
+    return "data is not compressed";
+  }
+
  private:
   Compression c_;
   ZSTD_DCtx* zctx_ = nullptr;

@@ -3,6 +3,7 @@
 // per-CPU data locations of each buffer. Parsed once; the result drives the per-CPU decoders.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -340,6 +341,18 @@ void parse_event_formats(TraceDatMeta& m, C& c) {
   }
 }
 
+// The one kallsyms symbol rtlat needs: hrtimer_start of this function is a timer sleep.
+inline constexpr std::string_view kallsyms_symbol = "hrtimer_wakeup";
+inline constexpr std::uint32_t kallsyms_piece = 256u << 10;
+
+inline void set_hrtimer_wakeup(TraceDatMeta& m, KallsymsScan& scan) {
+  scan.finish();
+  if (auto a = scan.address(); a && *a != 0) {
+    m.have_hrtimer_wakeup = true;
+    m.hrtimer_wakeup = *a;
+  }
+}
+
 template <class C>
 void parse_kallsyms(TraceDatMeta& m, C& c) {
   const std::uint32_t n = c.u32("kallsyms size");
@@ -347,12 +360,23 @@ void parse_kallsyms(TraceDatMeta& m, C& c) {
     c.skip(n, "kallsyms");
     return;
   }
-  const auto text = c.bytes(n, "kallsyms");
-  if (m.raw != nullptr) m.raw->kallsyms = std::string(text);
-  if (auto a = kallsyms_lookup(text, "hrtimer_wakeup"); a && *a != 0) {
-    m.have_hrtimer_wakeup = true;
-    m.hrtimer_wakeup = *a;
+  if (m.raw != nullptr) {
+    m.raw->kallsyms = std::string(c.bytes(n, "kallsyms"));
+    KallsymsScan all(kallsyms_symbol);
+    all.feed(m.raw->kallsyms);
+    set_hrtimer_wakeup(m, all);
+    return;
   }
+  // Read in pieces and only as far as the symbol.
+  KallsymsScan scan(kallsyms_symbol);
+  std::uint32_t left = n;
+  while (left != 0) {
+    const std::uint32_t k = std::min<std::uint32_t>(left, kallsyms_piece);
+    left -= k;
+    if (scan.feed(c.bytes(k, "kallsyms"))) break;
+  }
+  c.skip(left, "kallsyms");
+  set_hrtimer_wakeup(m, scan);
 }
 
 template <class C>
