@@ -295,7 +295,6 @@ rtlat::Results analyze(Source& src, const Options& o) {
 rtlat::Results read_tracedat(const std::string& path, const Options& o) {
   rtlat::TraceDatOptions opts;
   if (o.buffer) opts.buffer = *o.buffer;
-  if (getenv("RTLAT_T")) opts.decode_threads = atoi(getenv("RTLAT_T"));
   rtlat::TraceDatSource src(path, opts);
   for (const std::string& note : src.notes()) std::cerr << "rtlat: note: " << note << '\n';
   return analyze(src, o);
