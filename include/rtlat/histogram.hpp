@@ -23,15 +23,8 @@ class Histogram {
   void add(std::int64_t value) {
     const std::uint64_t v = value < 0 ? 0 : static_cast<std::uint64_t>(value);
     const std::size_t b = bucket_of(v);
-    if (counts_.empty()) {
-      lo_ = b;
-      counts_.assign(1, 0);
-    } else if (b < lo_) {
-      counts_.insert(counts_.begin(), lo_ - b, 0);
-      lo_ = b;
-    } else if (b >= lo_ + counts_.size()) {
-      counts_.resize(b - lo_ + 1, 0);
-    }
+    // One unsigned compare covers empty, below and above the stored range (b < lo_ wraps).
+    if (b - lo_ >= counts_.size()) grow(b);
     ++counts_[b - lo_];
     ++total_;
   }
@@ -74,6 +67,18 @@ class Histogram {
   }
 
  private:
+  void grow(std::size_t b) {
+    if (counts_.empty()) {
+      lo_ = b;
+      counts_.assign(1, 0);
+    } else if (b < lo_) {
+      counts_.insert(counts_.begin(), lo_ - b, 0);
+      lo_ = b;
+    } else {
+      counts_.resize(b - lo_ + 1, 0);
+    }
+  }
+
   std::vector<std::uint32_t> counts_;
   std::size_t lo_ = 0;
   std::uint64_t total_ = 0;

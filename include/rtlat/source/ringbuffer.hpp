@@ -10,8 +10,8 @@
 // Why not libtraceevent's kbuffer: it hands out one record per call through an opaque handle,
 // with the byte order decided at run time on every read, and the fields are then looked up
 // separately. Walking the page here, with the byte order fixed at compile time, lets the trace.dat
-// reader turn each record straight into an rtlat::Event (bench/compare: 3.5-4x libtracecmd's
-// iteration on v6, which uses kbuffer) and keeps all bounds checks in one place.
+// reader turn each record straight into an rtlat::Event (bench/compare, one thread each: about
+// 4x libtracecmd's iteration on v6, which uses kbuffer) and keeps all bounds checks in one place.
 #pragma once
 
 #include <cstddef>
