@@ -68,6 +68,12 @@ inline bool has_samples(const TaskResult& t) noexcept {
 namespace detail {
 
 inline std::string printable(std::string_view s, std::size_t max_len = 32) {
+  s = s.substr(0, max_len);
+  if (std::all_of(s.begin(), s.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return c >= 0x20 && c < 0x7f;
+      }))
+    return std::string(s);  // the common case: one copy
   std::string out;
   out.reserve(std::min(s.size(), max_len));
   for (std::size_t i = 0; i < s.size() && out.size() < max_len; ++i) {
@@ -246,8 +252,11 @@ inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
   for (std::size_t i = 0; i < w.events.size(); ++i) {
     const Event& e = w.events[i];
     const Timestamp rel = e.ts - w.start_ns;
-    const double us = static_cast<double>(rel < 0 ? -rel : rel) / 1e3;
-    std::string head_line = fmt("    %c%10.3fus %3u ", rel < 0 ? '-' : '+', us, e.cpu);
+    // Microseconds with three decimals is exact nanoseconds: integer digits, no float printing.
+    const std::uint64_t a =
+        rel < 0 ? 0 - static_cast<std::uint64_t>(rel) : static_cast<std::uint64_t>(rel);
+    std::string head_line = fmt("    %c%6" PRIu64 ".%03uus %3u ", rel < 0 ? '-' : '+', a / 1000u,
+                                static_cast<unsigned>(a % 1000u), e.cpu);
     std::string task = tasks[i];
     task.resize(std::max(task.size(), task_w), ' ');
     std::string name = printable(event_display_name(e));
