@@ -173,7 +173,18 @@ TEST(Formats, ZlibSampleEqualsItsZstdTwin) {
     ASSERT_TRUE(same_event(a.events[i], b.events[i])) << i;
 }
 
+// be32.dat also checks the two record decoders against each other: its source is read with the
+// fixed offsets of a 64-bit little-endian kernel, be32.dat through the format's field table.
 TEST(Formats, Be32SampleEqualsItsSource) {
+  auto fixed = [](const char* file) {
+    const rtlat::TraceDatSource src(source_file(file).string());
+    int n = 0;
+    for (const auto& d : src.meta().table) n += d.std_layout ? 1 : 0;
+    return std::make_pair(src.meta().common_std, n);
+  };
+  // sched_switch, sched_wakeup, sched_wakeup_new and sched_waking take the fixed offsets.
+  EXPECT_EQ(fixed("v7-zstd.dat"), std::make_pair(true, 4));
+  EXPECT_EQ(fixed("be32.dat"), std::make_pair(false, 0));
   const Collect a = read_all(source_file("v7-zstd.dat").string());
   const Collect b = read_all(source_file("be32.dat").string());
   ASSERT_EQ(a.events.size(), b.events.size());

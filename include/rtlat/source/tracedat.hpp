@@ -844,6 +844,9 @@ class TraceDatSource {
       if (ev != nullptr && ev->id >= 0 && ev->id <= 0xffff) max_id = std::max(max_id, ev->id);
     }
     m_.table.assign(max_id < 0 ? 0 : static_cast<std::size_t>(max_id) + 1, detail::EventDecoder{});
+    // Fixed-offset decoding needs the file in host order, 64-bit, little-endian, and the common
+    // header where every kernel puts it (common_type u16 at 0, common_pid s32 at 4).
+    const bool std_host = !detail::host_is_big_endian() && !m_.order.swap && m_.long_size == 8;
     bool have_common = false;
     for (int i = 0; i < count; ++i) {
       tep_event* ev = tep_get_event(tep, i);
@@ -863,6 +866,9 @@ class TraceDatSource {
       } else if (pid.offset != m_.common_pid.offset || pid.size != m_.common_pid.size) {
         fail("event formats", "events disagree on where common_pid is");
       }
+      m_.common_std = std_host && m_.common_type.offset == 0 && m_.common_type.size == 2 &&
+                      m_.common_pid.offset == 4 && m_.common_pid.size == 4 &&
+                      m_.common_pid.is_signed;
       if (sys == "raw_syscalls" || sys == "syscalls") m_.syscall_events = true;
       if (sys == "irq" && name == "irq_threaded_handler_entry") m_.irq_thread_events = true;
 
@@ -871,6 +877,11 @@ class TraceDatSource {
       d.name = Comm::from(name);
       d.how = Decode::other;
       auto field = [&](const char* n) { return FieldRef::of(tep_find_field(ev, n)); };
+      // Numbers must also be signed where the fixed-offset decoder reads them as signed.
+      auto at = [](const FieldRef& f, std::uint8_t kind, std::uint16_t off, std::uint16_t size) {
+        return f.kind == kind && f.offset == off && f.size == size &&
+               (kind != FieldRef::number || size == 8 || f.is_signed);
+      };
       auto need = [&](std::initializer_list<FieldRef> fs) {
         for (const auto& f : fs)
           if (f.kind == FieldRef::absent) return false;
@@ -882,10 +893,18 @@ class TraceDatSource {
         d.f[6] = field("next_prio");
         if (need({d.f[0], d.f[1], d.f[2], d.f[3], d.f[4], d.f[5], d.f[6]}))
           d.how = Decode::sched_switch, d.kind = EventKind::sched_switch;
+        d.std_layout = std_host && at(d.f[0], FieldRef::inline_string, 8, 16) &&
+                       at(d.f[1], FieldRef::number, 24, 4) && at(d.f[2], FieldRef::number, 28, 4) &&
+                       at(d.f[3], FieldRef::number, 32, 8) &&
+                       at(d.f[4], FieldRef::inline_string, 40, 16) &&
+                       at(d.f[5], FieldRef::number, 56, 4) && at(d.f[6], FieldRef::number, 60, 4);
       } else if (sys == "sched" &&
                  (name == "sched_wakeup" || name == "sched_wakeup_new" || name == "sched_waking")) {
         d.f[0] = field("comm"), d.f[1] = field("pid"), d.f[2] = field("prio");
         d.f[3] = field("target_cpu");
+        d.std_layout = std_host && at(d.f[0], FieldRef::inline_string, 8, 16) &&
+                       at(d.f[1], FieldRef::number, 24, 4) && at(d.f[2], FieldRef::number, 28, 4) &&
+                       at(d.f[3], FieldRef::number, 32, 4);
         if (need({d.f[0], d.f[1], d.f[2]})) {
           d.how = Decode::wakeup;
           d.kind = name == "sched_wakeup"       ? EventKind::sched_wakeup

@@ -109,28 +109,23 @@ struct FieldReaderT {
     return std::string_view(
         s, nul == nullptr ? len : static_cast<std::size_t>(static_cast<const char*>(nul) - s));
   }
-  // The same string straight into a Comm (truncated to 15 characters, zero-padded).
-  RTLAT_HOT void comm(const unsigned char* rec, std::uint32_t rec_size, const FieldRef& f,
-                      Comm& out) const noexcept {
+  // A char[16] comm at p, cut at its first NUL (at most 15 characters), zero-padded.
+  static RTLAT_HOT void comm16(const unsigned char* p, Comm& out) noexcept {
 #if defined(__SSE2__)
-    if (f.kind == FieldRef::inline_string && f.size >= 16) {
-      // char comm[16], cut at the first NUL without a branch: the NUL bytes as a bit mask (byte 15
-      // always counts as one: at most 15 characters), and every byte before the first one kept.
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rec + f.offset));
-      const unsigned nul =
-          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))) |
-          0x8000u;
-      const __m128i len = _mm_set1_epi8(static_cast<char>(__builtin_ctz(nul)));
-      const __m128i index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out.data),
-                       _mm_and_si128(v, _mm_cmpgt_epi8(len, index)));
-      return;
-    }
-#endif
-    if (!host_is_big_endian() && f.kind == FieldRef::inline_string && f.size >= 16) {
-      // char comm[16]: two words, cut at the first NUL with the classic zero-byte test.
+    // Without a branch: the NUL bytes as a bit mask (byte 15 always counts as one), and every
+    // byte before the first one kept.
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const unsigned nul =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))) | 0x8000u;
+    const __m128i len = _mm_set1_epi8(static_cast<char>(__builtin_ctz(nul)));
+    const __m128i index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.data),
+                     _mm_and_si128(v, _mm_cmpgt_epi8(len, index)));
+#else
+    if (!host_is_big_endian()) {
+      // Two words, cut at the first NUL with the classic zero-byte test.
       std::uint64_t w[2];
-      std::memcpy(w, rec + f.offset, 16);
+      std::memcpy(w, p, 16);
       w[1] &= 0x00ffffffffffffffull;  // at most 15 characters: byte 15 is always a NUL
       // The lowest set bit of z marks the first zero byte (bit 8k+7 for byte k).
       const std::uint64_t z0 = (w[0] - 0x0101010101010101ull) & ~w[0] & 0x8080808080808080ull;
@@ -142,6 +137,19 @@ struct FieldReaderT {
         w[1] &= (1ull << (__builtin_ctzll(z1) & 56)) - 1;
       }
       std::memcpy(out.data, w, 16);
+      return;
+    }
+    std::size_t n = 0;
+    while (n < Comm::capacity - 1 && p[n] != 0) ++n;
+    std::memset(out.data, 0, Comm::capacity);
+    std::memcpy(out.data, p, n);
+#endif
+  }
+  // The same string straight into a Comm (truncated to 15 characters, zero-padded).
+  RTLAT_HOT void comm(const unsigned char* rec, std::uint32_t rec_size, const FieldRef& f,
+                      Comm& out) const noexcept {
+    if (f.kind == FieldRef::inline_string && f.size >= 16) {
+      comm16(rec + f.offset, out);
       return;
     }
     std::memset(out.data, 0, Comm::capacity);
@@ -172,6 +180,9 @@ enum class Decode : std::uint8_t {
 struct EventDecoder {
   Decode how = Decode::unknown;
   EventKind kind = EventKind::other;
+  // The fields sit where every 64-bit little-endian kernel since 4.x puts them (checked against
+  // the format once): decoded with fixed offsets instead of through f[].
+  bool std_layout = false;
   std::uint32_t min_size = 0;  // records shorter than this cannot hold the fields: skipped
   std::uint32_t id = 0;
   Comm name{};

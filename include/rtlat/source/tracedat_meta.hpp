@@ -149,6 +149,7 @@ struct TraceDatMeta {
   TepPtr tep;
   std::vector<EventDecoder> table;  // by event id
   FieldRef common_type, common_pid;
+  bool common_std = false;  // common_type u16 at 0, common_pid s32 at 4, host order
   std::uint32_t header_min = 0;
   PrevStateDecoder prev_state;
   bool have_hrtimer_wakeup = false;

@@ -229,7 +229,8 @@ class CpuStream {
       ++skipped_;
       return false;
     }
-    const std::uint64_t type = rd_.unum(d, m_.common_type);
+    const std::uint64_t type =
+        Swap || !m_.common_std ? rd_.unum(d, m_.common_type) : load<std::uint16_t>(d);
     if (type >= m_.table.size()) {
       ++skipped_;
       return false;
@@ -241,13 +242,16 @@ class CpuStream {
     }
     std::memset(static_cast<void*>(&e), 0, sizeof e);
     e.ts = convert(r.ts);
-    e.common_pid = static_cast<Pid>(rd_.num(d, m_.common_pid));
+    e.common_pid = Swap || !m_.common_std ? static_cast<Pid>(rd_.num(d, m_.common_pid))
+                                          : static_cast<Pid>(load<std::int32_t>(d + 4));
     e.cpu = cpu_;
     e.kind = t.kind;
     // The two hot cases come first as plain tests: their pattern (waking, wakeup, switch, ...)
     // is easier on the branch predictor than one indirect jump over every case.
-    if (t.how == Decode::sched_switch) return decode_switch(rd_, d, r.size, t, e);
-    if (t.how == Decode::wakeup) return decode_wakeup(rd_, d, r.size, t, e);
+    if (t.how == Decode::sched_switch)
+      return !Swap && t.std_layout ? decode_switch_std(d, e) : decode_switch(rd_, d, r.size, t, e);
+    if (t.how == Decode::wakeup)
+      return !Swap && t.std_layout ? decode_wakeup_std(d, e) : decode_wakeup(rd_, d, r.size, t, e);
     switch (t.how) {
       case Decode::sched_switch:
         return decode_switch(rd_, d, r.size, t, e);
@@ -298,6 +302,34 @@ class CpuStream {
     e.kind = EventKind::other;
     e.other.type_id = t.id;
     e.other.name = t.name;
+    return true;
+  }
+
+  template <class T>
+  static __attribute__((always_inline)) T load(const unsigned char* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  // The fixed layouts EventDecoder::std_layout vouches for (the record is long enough: min_size).
+  __attribute__((always_inline)) bool decode_switch_std(const unsigned char* d, Event& e) const {
+    const auto raw = load<std::uint32_t>(d + 32);  // the low half of the long, little-endian
+    e.prev_state = prev_states_.empty() ? m_.prev_state.decode(raw)
+                                        : prev_states_[raw & (prev_states_.size() - 1)];
+    e.sw.prev_pid = load<std::int32_t>(d + 24);
+    e.sw.next_pid = load<std::int32_t>(d + 56);
+    e.sw.prev_prio = static_cast<std::int16_t>(load<std::int32_t>(d + 28));
+    e.sw.next_prio = static_cast<std::int16_t>(load<std::int32_t>(d + 60));
+    e.sw.prev_state_raw = raw;
+    FieldReaderT<false>::comm16(d + 8, e.sw.prev_comm);
+    FieldReaderT<false>::comm16(d + 40, e.sw.next_comm);
+    return true;
+  }
+  static __attribute__((always_inline)) bool decode_wakeup_std(const unsigned char* d, Event& e) {
+    e.wakeup.pid = load<std::int32_t>(d + 24);
+    e.wakeup.prio = static_cast<std::int16_t>(load<std::int32_t>(d + 28));
+    e.wakeup.target_cpu = static_cast<std::int16_t>(load<std::int32_t>(d + 32));
+    FieldReaderT<false>::comm16(d + 8, e.wakeup.comm);
     return true;
   }
 
