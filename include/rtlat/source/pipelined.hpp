@@ -1,9 +1,10 @@
 // Reading a source on a second thread while the sink consumes on the calling thread.
 //
-// Decoding (trace.dat pages, text lines) and analysis each take about half the time of a report;
-// on two cores they overlap. The source runs whole on one producer thread and hands events over
-// in batches through a small ring, so the hand-off costs one lock per batch, and the sink (the
-// engine) sees exactly the sequence, task_info calls included, that a direct read() would give.
+// Parsing text and analysing it each take about half the time of a report; on two cores they
+// overlap. The source runs whole on one producer thread and hands events over in batches through
+// a small ring, so the hand-off costs one lock per batch, and the sink (the engine) sees exactly
+// the sequence, task_info calls included, that a direct read() would give. (TraceDatSource needs
+// none of this: its read() decodes on worker threads and feeds the sink without a copy.)
 #pragma once
 
 #include <condition_variable>
