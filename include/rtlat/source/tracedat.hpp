@@ -171,9 +171,11 @@ class TraceDatSource {
     std::exception_ptr error;
   };
 
-  // Fills the slot at c.tail from stream s; called with c.busy set by the caller, lock not held.
-  // Returns with the lock taken again, the batch published (or the stream ended) and busy clear.
+  // Fills the slot at c.tail from stream s; called with the lock held and c not busy. Marks c
+  // busy and drops the lock while decoding; returns with the lock taken again, the batch
+  // published (or the stream ended) and busy clear.
   static void fill_slot(detail::CpuStream& s, Channel& c, std::unique_lock<std::mutex>& lk) {
+    c.busy = true;
     const std::size_t slot = c.tail;
     lk.unlock();
     std::size_t got = 0;
@@ -242,7 +244,6 @@ class TraceDatSource {
             Channel& c = *ch[best];
             std::unique_lock<std::mutex> lk(c.mu);
             if (!c.done && !c.busy && c.filled < Channel::slots) {
-              c.busy = true;
               fill_slot(*streams[best], c, lk);
               lk.unlock();
               c.cv.notify_one();
@@ -275,7 +276,6 @@ class TraceDatSource {
       }
       while (c.filled == 0 && !c.done) {
         if (!c.busy) {
-          c.busy = true;
           fill_slot(*streams[i], c, lk);
           continue;
         }
@@ -287,7 +287,6 @@ class TraceDatSource {
           Channel& o = *ch[j];
           std::unique_lock<std::mutex> ol(o.mu);
           if (o.busy || o.done || o.filled + (holding[j] ? 1 : 0) >= Channel::slots) continue;
-          o.busy = true;
           fill_slot(*streams[j], o, ol);
           ol.unlock();
           o.cv.notify_one();
@@ -549,9 +548,8 @@ class TraceDatSource {
     file_.check_range(s.data_offset, s.size, "section " + name);
     return s;
   }
-  // Loads a whole metadata section into `store` (decompressing it when flagged).
-  void load_section(std::uint64_t off, std::uint16_t want_id, const std::string& name,
-                    std::vector<unsigned char>& store, bool& compressed, std::uint64_t& base) {
+  // The header of the section at `off`, checked to be section `want_id` of a sane size.
+  Section checked_section(std::uint64_t off, std::uint16_t want_id, const std::string& name) {
     const Section s = section_header(off, name);
     if (s.id != want_id)
       fail("section " + name + ", " + detail::hex_offset(off),
@@ -559,13 +557,12 @@ class TraceDatSource {
     if (s.size > detail::max_metadata_bytes)
       fail("section " + name + ", " + detail::hex_offset(off),
            "absurd section size " + std::to_string(s.size));
-    base = s.data_offset;
-    compressed = (s.flags & 1u) != 0;
-    if (!compressed) {
-      store.resize(static_cast<std::size_t>(s.size));
-      file_.read_at(s.data_offset, store.data(), store.size(), "section " + name);
-      return;
-    }
+    return s;
+  }
+  // The compressed block of a section flagged compressed, read into `cbuf`; returns the
+  // uncompressed size it announces.
+  std::uint32_t read_compressed(const Section& s, std::uint64_t off, const std::string& name,
+                                std::vector<unsigned char>& cbuf) {
     if (m_.compression == detail::Compression::none)
       fail("section " + name + ", " + detail::hex_offset(off),
            "section is flagged compressed but the file names no compression");
@@ -577,14 +574,30 @@ class TraceDatSource {
     if (csize > s.size - 8)
       fail("section " + name + ", " + detail::hex_offset(s.data_offset),
            "compressed size " + std::to_string(csize) + " larger than the section");
+    cbuf.resize(csize);
+    file_.read_at(s.data_offset + 8, cbuf.data(), csize, "section " + name);
+    return usize;
+  }
+
+  // Loads a whole metadata section into `store` (decompressing it when flagged).
+  void load_section(std::uint64_t off, std::uint16_t want_id, const std::string& name,
+                    std::vector<unsigned char>& store, bool& compressed, std::uint64_t& base) {
+    const Section s = checked_section(off, want_id, name);
+    base = s.data_offset;
+    compressed = (s.flags & 1u) != 0;
+    if (!compressed) {
+      store.resize(static_cast<std::size_t>(s.size));
+      file_.read_at(s.data_offset, store.data(), store.size(), "section " + name);
+      return;
+    }
+    std::vector<unsigned char> cbuf;
+    const std::uint32_t usize = read_compressed(s, off, name, cbuf);
     if (usize > detail::max_metadata_bytes)
       fail("section " + name + ", " + detail::hex_offset(s.data_offset),
            "absurd uncompressed size " + std::to_string(usize));
-    std::vector<unsigned char> cbuf(csize);
-    file_.read_at(s.data_offset + 8, cbuf.data(), csize, "section " + name);
     store.resize(usize);
     detail::Decompressor d(m_.compression);
-    if (const char* err = d.run(cbuf.data(), csize, store.data(), usize))
+    if (const char* err = d.run(cbuf.data(), cbuf.size(), store.data(), usize))
       fail("section " + name + ", " + detail::hex_offset(s.data_offset),
            std::string("bad compressed data: ") + err);
   }
@@ -593,13 +606,7 @@ class TraceDatSource {
   // need: a whole 5 MB kallsyms was a tenth of a large v7 report's wall time, spent before any
   // event could be decoded.
   void scan_kallsyms_section(std::uint64_t off, const std::string& name) {
-    const Section s = section_header(off, name);
-    const std::string at = "section " + name + ", " + detail::hex_offset(off);
-    if (s.id != detail::opt_kallsyms)
-      fail(at, "section id " + std::to_string(s.id) + ", expected " +
-                   std::to_string(detail::opt_kallsyms));
-    if (s.size > detail::max_metadata_bytes)
-      fail(at, "absurd section size " + std::to_string(s.size));
+    const Section s = checked_section(off, detail::opt_kallsyms, name);
     detail::KallsymsScan scan(detail::kallsyms_symbol);
     // The section holds a u32 text size, then the text.
     unsigned char size_bytes[4];
@@ -629,24 +636,16 @@ class TraceDatSource {
         if (take(buf.data(), k)) break;
       }
     } else {
-      if (m_.compression == detail::Compression::none)
-        fail(at, "section is flagged compressed but the file names no compression");
-      if (s.size < 8) fail(at, "compressed section too short");
-      unsigned char h[8];
-      file_.read_at(s.data_offset, h, 8, "section " + name);
-      const std::uint32_t csize = m_.order.u32(h);
-      if (csize > s.size - 8)
-        fail("section " + name + ", " + detail::hex_offset(s.data_offset),
-             "compressed size " + std::to_string(csize) + " larger than the section");
-      std::vector<unsigned char> cbuf(csize);
-      file_.read_at(s.data_offset + 8, cbuf.data(), csize, "section " + name);
+      std::vector<unsigned char> cbuf;
+      read_compressed(s, off, name, cbuf);
       detail::Decompressor d(m_.compression);
-      if (const char* err = d.run_pieces(cbuf.data(), csize, buf, take))
+      if (const char* err = d.run_pieces(cbuf.data(), cbuf.size(), buf, take))
         fail("section " + name + ", " + detail::hex_offset(s.data_offset),
              std::string("bad compressed data: ") + err);
     }
     if (!scan.finish() && (have < 4 || !done))
-      fail(at, "truncated: the kallsyms text ends before its recorded size");
+      fail("section " + name + ", " + detail::hex_offset(off),
+           "truncated: the kallsyms text ends before its recorded size");
     detail::set_hrtimer_wakeup(m_, scan);
   }
 
@@ -866,9 +865,6 @@ class TraceDatSource {
       } else if (pid.offset != m_.common_pid.offset || pid.size != m_.common_pid.size) {
         fail("event formats", "events disagree on where common_pid is");
       }
-      m_.common_std = std_host && m_.common_type.offset == 0 && m_.common_type.size == 2 &&
-                      m_.common_pid.offset == 4 && m_.common_pid.size == 4 &&
-                      m_.common_pid.is_signed;
       if (sys == "raw_syscalls" || sys == "syscalls") m_.syscall_events = true;
       if (sys == "irq" && name == "irq_threaded_handler_entry") m_.irq_thread_events = true;
 
@@ -951,6 +947,9 @@ class TraceDatSource {
       d.min_size = min;
       m_.table[static_cast<std::size_t>(ev->id)] = d;
     }
+    m_.common_std = std_host && have_common && m_.common_type.offset == 0 &&
+                    m_.common_type.size == 2 && m_.common_pid.offset == 4 &&
+                    m_.common_pid.size == 4 && m_.common_pid.is_signed;
 
     info_.name = m_.path;
     info_.format = "trace.dat v" + std::to_string(m_.version);

@@ -248,10 +248,8 @@ class CpuStream {
     e.kind = t.kind;
     // The two hot cases come first as plain tests: their pattern (waking, wakeup, switch, ...)
     // is easier on the branch predictor than one indirect jump over every case.
-    if (t.how == Decode::sched_switch)
-      return !Swap && t.std_layout ? decode_switch_std(d, e) : decode_switch(rd_, d, r.size, t, e);
-    if (t.how == Decode::wakeup)
-      return !Swap && t.std_layout ? decode_wakeup_std(d, e) : decode_wakeup(rd_, d, r.size, t, e);
+    if (t.how == Decode::sched_switch) return decode_switch(rd_, d, r.size, t, e);
+    if (t.how == Decode::wakeup) return decode_wakeup(rd_, d, r.size, t, e);
     switch (t.how) {
       case Decode::sched_switch:
         return decode_switch(rd_, d, r.size, t, e);
@@ -311,35 +309,31 @@ class CpuStream {
     std::memcpy(&v, p, sizeof v);
     return v;
   }
-  // The fixed layouts EventDecoder::std_layout vouches for (the record is long enough: min_size).
-  __attribute__((always_inline)) bool decode_switch_std(const unsigned char* d, Event& e) const {
-    const auto raw = load<std::uint32_t>(d + 32);  // the low half of the long, little-endian
-    e.prev_state = prev_states_.empty() ? m_.prev_state.decode(raw)
-                                        : prev_states_[raw & (prev_states_.size() - 1)];
-    e.sw.prev_pid = load<std::int32_t>(d + 24);
-    e.sw.next_pid = load<std::int32_t>(d + 56);
-    e.sw.prev_prio = static_cast<std::int16_t>(load<std::int32_t>(d + 28));
-    e.sw.next_prio = static_cast<std::int16_t>(load<std::int32_t>(d + 60));
-    e.sw.prev_state_raw = raw;
-    FieldReaderT<false>::comm16(d + 8, e.sw.prev_comm);
-    FieldReaderT<false>::comm16(d + 40, e.sw.next_comm);
-    return true;
-  }
-  static __attribute__((always_inline)) bool decode_wakeup_std(const unsigned char* d, Event& e) {
-    e.wakeup.pid = load<std::int32_t>(d + 24);
-    e.wakeup.prio = static_cast<std::int16_t>(load<std::int32_t>(d + 28));
-    e.wakeup.target_cpu = static_cast<std::int16_t>(load<std::int32_t>(d + 32));
-    FieldReaderT<false>::comm16(d + 8, e.wakeup.comm);
-    return true;
+  PrevState prev_state_of(std::uint32_t raw) const noexcept {
+    return prev_states_.empty() ? m_.prev_state.decode(raw)
+                                : prev_states_[raw & (prev_states_.size() - 1)];
   }
 
+  // Records whose layout EventDecoder::std_layout vouches for are read at fixed offsets (the
+  // record is long enough: min_size); the others through the field table.
   template <bool Swap>
   __attribute__((always_inline)) bool decode_switch(const FieldReaderT<Swap>& rd_,
                                                     const unsigned char* d, std::uint32_t size,
                                                     const EventDecoder& t, Event& e) const {
+    if (!Swap && t.std_layout) {
+      const auto raw = load<std::uint32_t>(d + 32);  // the low half of the long, little-endian
+      e.prev_state = prev_state_of(raw);
+      e.sw.prev_pid = load<std::int32_t>(d + 24);
+      e.sw.next_pid = load<std::int32_t>(d + 56);
+      e.sw.prev_prio = static_cast<std::int16_t>(load<std::int32_t>(d + 28));
+      e.sw.next_prio = static_cast<std::int16_t>(load<std::int32_t>(d + 60));
+      e.sw.prev_state_raw = raw;
+      FieldReaderT<false>::comm16(d + 8, e.sw.prev_comm);
+      FieldReaderT<false>::comm16(d + 40, e.sw.next_comm);
+      return true;
+    }
     const auto raw = static_cast<std::uint32_t>(rd_.unum(d, t.f[3]));
-    e.prev_state = prev_states_.empty() ? m_.prev_state.decode(raw)
-                                        : prev_states_[raw & (prev_states_.size() - 1)];
+    e.prev_state = prev_state_of(raw);
     e.sw.prev_pid = static_cast<Pid>(rd_.num(d, t.f[1]));
     e.sw.next_pid = static_cast<Pid>(rd_.num(d, t.f[5]));
     e.sw.prev_prio = static_cast<std::int16_t>(rd_.num(d, t.f[2]));
@@ -355,6 +349,13 @@ class CpuStream {
                                                            const unsigned char* d,
                                                            std::uint32_t size,
                                                            const EventDecoder& t, Event& e) {
+    if (!Swap && t.std_layout) {
+      e.wakeup.pid = load<std::int32_t>(d + 24);
+      e.wakeup.prio = static_cast<std::int16_t>(load<std::int32_t>(d + 28));
+      e.wakeup.target_cpu = static_cast<std::int16_t>(load<std::int32_t>(d + 32));
+      FieldReaderT<false>::comm16(d + 8, e.wakeup.comm);
+      return true;
+    }
     e.wakeup.pid = static_cast<Pid>(rd_.num(d, t.f[1]));
     e.wakeup.prio = static_cast<std::int16_t>(rd_.num(d, t.f[2]));
     e.wakeup.target_cpu = t.f[3].kind == FieldRef::absent
