@@ -115,9 +115,6 @@ class Analyzer {
   Analyzer(const Analyzer&) = delete;
   Analyzer& operator=(const Analyzer&) = delete;
 
-  // CPUs numbered at or above this are rejected as corrupt input (Linux NR_CPUS is at most 8192).
-  static constexpr std::size_t max_cpus = 8192;
-
   // Called for every completed sample / every sample over its SLO bound, in stream order, for
   // selected tasks only.
   void on_sample(SampleCallback cb) { on_sample_ = std::move(cb); }

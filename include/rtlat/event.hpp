@@ -15,6 +15,10 @@ inline namespace v1 {
 using Timestamp = std::int64_t;  // nanoseconds, trace clock
 using Pid = std::int32_t;
 
+// CPU numbers at or above this are corrupt input, in every source and in the engine: no Linux
+// kernel supports more (NR_CPUS is at most 8192), and Event::cpu must hold every valid one.
+inline constexpr std::size_t max_cpus = 8192;
+
 // A task or event name, stored inline like the kernel's TASK_COMM_LEN buffer: comm strings never
 // cost an allocation. Longer names (irq handler names, generic event names) are truncated to 15.
 struct Comm {

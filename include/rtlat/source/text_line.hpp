@@ -19,9 +19,6 @@ inline namespace v1 {
 namespace detail {
 namespace text {
 
-// More CPUs than any kernel supports (NR_CPUS <= 8192): larger numbers are garbage, not a CPU.
-inline constexpr std::uint32_t max_cpus = 8192;
-
 struct LineHead {
   std::string_view comm;  // task column; "<...>" when the tracer did not know it
   Pid pid = 0;

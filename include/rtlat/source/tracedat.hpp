@@ -475,7 +475,7 @@ class TraceDatSource {
     detail::parse_cmdlines(m_, c);
     c.set_section("cpu count");
     const std::uint32_t cpus = c.u32("cpu count");
-    if (cpus > 65536) c.fail("absurd cpu count " + std::to_string(cpus));
+    if (cpus > max_cpus) c.fail("absurd cpu count " + std::to_string(cpus));
     m_.cpus = static_cast<int>(cpus);
     c.set_section("options");
     auto tag = std::string(c.bytes(10, "section tag"));
@@ -751,7 +751,7 @@ class TraceDatSource {
     if (b.page_size < 64 || b.page_size > (1u << 24))
       cur.fail("absurd buffer page size " + std::to_string(b.page_size));
     const std::uint32_t n = cur.u32("buffer cpu count");
-    if (n > 65536) cur.fail("absurd buffer cpu count " + std::to_string(n));
+    if (n > max_cpus) cur.fail("absurd buffer cpu count " + std::to_string(n));
     const std::string what = "buffer \"" + b.name + "\"";
     const Section s = section_header(off, what);
     if (s.id != detail::opt_buffer)
@@ -766,7 +766,7 @@ class TraceDatSource {
     for (std::uint32_t i = 0; i < n; ++i) {
       detail::CpuDataRef r;
       const std::uint32_t id = cur.u32("cpu id");
-      if (id > 65535) cur.fail("absurd cpu id " + std::to_string(id));
+      if (id >= max_cpus) cur.fail("absurd cpu id " + std::to_string(id));
       r.cpu = static_cast<int>(id);
       if (!ids.insert(r.cpu).second) cur.fail("cpu " + std::to_string(id) + " listed twice");
       r.offset = cur.u64("cpu data offset");

@@ -441,7 +441,7 @@ inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_v
       if (data.size() < 4) fail("CPUCOUNT option shorter than 4 bytes");
       {
         const std::uint32_t n = m.order.u32(reinterpret_cast<const unsigned char*>(data.data()));
-        if (n > 65536) fail("absurd CPU count " + std::to_string(n));
+        if (n > max_cpus) fail("absurd CPU count " + std::to_string(n));
         if (static_cast<int>(n) > m.cpus) m.cpus = static_cast<int>(n);
       }
       break;
