@@ -257,6 +257,7 @@ TEST_F(Cli, JsonFollowsTheSchema) {
         "\"unobserved_irq\": 0",
         "\"lost_event_markers\": 0",
         "\"skipped\": 0",
+        "\"out_of_order\": 0",
         "\"tasks\": [",
         "{\"pid\": 3000, \"tgid\": null, \"comm\": \"bash\"",  // JSON lists every task
         "{\"pid\": 2000, \"tgid\": null, \"comm\": \"worker\"",

@@ -598,3 +598,91 @@ TEST(Engine, OutOfRangeCpuIsAnInputError) {
 }
 
 }  // namespace
+
+// The hostile-input sweep: text read in file order fed a sched_wakeup on CPU 1 stamped 250
+// before the switch-in it caused on CPU 0, stamped 100, and the engine reported latency
+// 100 - 250 = -150us. Now the switch-in, older than the wakeup already fed, is dropped and
+// counted; CPU 0 counts as having lost events, so A's latency (waiting on CPU 0) is unobserved.
+TEST(Engine, SwitchInOlderThanItsWakeupIsNeverANegativeSample) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+  f.wake(250, 1, 200, 100, "A", 0);
+  f.sw(100, 0, 0, "swapper/0", R, 100, "A");
+  const Results r = a.results();
+  EXPECT_EQ(r.trace.out_of_order, 1u);
+  EXPECT_EQ(r.trace.unobserved_latency, 1u);
+  const TaskResult* t = find_task(r, 100);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::latency).count, 0u);
+  EXPECT_TRUE(f.samples.empty());
+}
+
+// Events fed out of time order across CPUs: the wakeup at 150 arrives after the switch-in at
+// 200 on CPU 0. The wakeup (older than 200, already fed) is dropped and counted, and CPU 1,
+// where it was issued, counts as having lost events. A's switch-in at 200 had no wakeup: no
+// latency sample. The later in-order cycle (wakeup 500, switch-in 520) is measured: 20us.
+TEST(Engine, EventOlderThanOneAlreadyFedIsDroppedAndCounted) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 0, 100, "A", S, 0, "swapper/0");
+  f.run(10, 1, 300);                          // B runs on CPU 1
+  f.sw(200, 0, 0, "swapper/0", R, 100, "A");  // A in: no wakeup seen
+  f.wake(150, 1, 300, 100, "A", 0);           // older than 200: dropped
+  f.sw(300, 0, 100, "A", S, 0, "swapper/0");  // A sleeps
+  f.wake(500, 1, 300, 100, "A", 0);
+  f.sw(520, 0, 0, "swapper/0", R, 100, "A");  // latency 20
+  const Results r = a.results();
+  EXPECT_EQ(r.trace.out_of_order, 1u);
+  EXPECT_EQ(r.trace.events, 6u);  // the dropped event is not analysed
+  EXPECT_EQ(r.trace.lost_event_markers, 0u);
+  const TaskResult* t = find_task(r, 100);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::latency).count, 1u);
+  EXPECT_EQ(M(t, Metric::latency).max_ns, 20000);
+  for (const Sample& s : f.samples) EXPECT_GE(s.value_ns, 0);
+}
+
+// A dropped event invalidates what is in flight on its CPU, like lost events: B woke on CPU 1
+// at 10 (latency open, waiting on CPU 1); an out-of-order event on CPU 1 means CPU 1's picture
+// is incomplete, so B's latency is unobserved, not measured at its switch-in at 50.
+TEST(Engine, OutOfOrderEventDropsWhatIsInFlightOnItsCpu) {
+  Analyzer a;
+  Feed f(a);
+  f.sw(0, 1, 300, "B", S, 0, "swapper/1");
+  f.wake(10, 0, 100, 300, "B", 1);  // B waits on CPU 1
+  f.run(40, 0, 100);
+  f.run(30, 1, 0);                           // older than 40: dropped, CPU 1 lost track
+  f.sw(50, 1, 0, "swapper/1", R, 300, "B");  // would have been latency 40
+  f.sw(60, 1, 300, "B", S, 0, "swapper/1");  // response dropped too (B unknown after the loss)
+  const Results r = a.results();
+  EXPECT_EQ(r.trace.out_of_order, 1u);
+  const TaskResult* t = find_task(r, 300);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(M(t, Metric::latency).count, 0u);
+  EXPECT_EQ(M(t, Metric::response).count, 0u);
+  EXPECT_EQ(r.trace.unobserved_latency, 1u);
+  EXPECT_EQ(r.trace.unobserved_response, 1u);
+}
+
+// Going backwards on one CPU is still corrupt input, not reordering.
+TEST(Engine, TimeGoingBackwardsOnOneCpuThrows) {
+  Analyzer a;
+  Feed f(a);
+  f.run(100, 0, 5);
+  EXPECT_THROW(f.run(50, 0, 5), InputError);
+}
+
+// A lost-event marker placed at its CPU's last event (as text sources do at the end of input)
+// is older than another CPU's newest event, but it is taken: it measures nothing.
+TEST(Engine, LateLostMarkerIsTakenNotDropped) {
+  Analyzer a;
+  Feed f(a);
+  f.run(10, 0, 5);
+  f.run(100, 1, 6);
+  f.lost(10, 0, 7);
+  const Results r = a.results();
+  EXPECT_EQ(r.trace.out_of_order, 0u);
+  EXPECT_EQ(r.trace.lost_events, 7u);
+  EXPECT_EQ(r.trace.lost_event_markers, 1u);
+}

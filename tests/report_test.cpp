@@ -303,6 +303,7 @@ Results sample_results() {
   r.trace.unobserved_irq = 6;
   r.trace.lost_event_markers = 7;
   r.trace.skipped = 8;
+  r.trace.out_of_order = 9;
 
   TaskResult cyc = task(1234, 1230, "cyclictest");
   cyc[Metric::latency] = metric(1000, 2100, 12345, 4500.25, 4000, 6000, 9000, 12000);
@@ -328,10 +329,11 @@ TEST(JsonReport, TraceKeysAndValues) {
   const Json j = parse_json(os.str());
   EXPECT_EQ(j.keys(), (std::set<std::string>{"trace", "tasks"}));
   const Json& t = j["trace"];
-  EXPECT_EQ(t.keys(), (std::set<std::string>{
-                          "source", "events", "cpus", "start_ns", "end_ns", "lost_events",
-                          "implicit_switches", "unobserved_latency", "unobserved_response",
-                          "unobserved_relief", "unobserved_irq", "lost_event_markers", "skipped"}));
+  EXPECT_EQ(t.keys(),
+            (std::set<std::string>{"source", "events", "cpus", "start_ns", "end_ns", "lost_events",
+                                   "implicit_switches", "unobserved_latency", "unobserved_response",
+                                   "unobserved_relief", "unobserved_irq", "lost_event_markers",
+                                   "skipped", "out_of_order"}));
   EXPECT_EQ(t["source"].str, "traces/demo.txt");
   EXPECT_EQ(t["events"].i(), 123456);
   EXPECT_EQ(t["cpus"].i(), 4);
@@ -345,6 +347,7 @@ TEST(JsonReport, TraceKeysAndValues) {
   EXPECT_EQ(t["unobserved_irq"].i(), 6);
   EXPECT_EQ(t["lost_event_markers"].i(), 7);
   EXPECT_EQ(t["skipped"].i(), 8);
+  EXPECT_EQ(t["out_of_order"].i(), 9);
 }
 
 TEST(JsonReport, TaskMetricsAndWorstWindow) {
@@ -461,7 +464,8 @@ TEST(JsonReport, ExactOutputForAnEmptyTrace) {
       "{\"trace\": {\"source\": \"-\", \"events\": 0, \"cpus\": 0, \"start_ns\": 0, "
       "\"end_ns\": 0,\n  \"lost_events\": 0, \"implicit_switches\": 0, "
       "\"unobserved_latency\": 0,\n  \"unobserved_response\": 0, \"unobserved_relief\": 0, "
-      "\"unobserved_irq\": 0, \"lost_event_markers\": 0, \"skipped\": 0},\n \"tasks\": []}\n");
+      "\"unobserved_irq\": 0, \"lost_event_markers\": 0, \"skipped\": 0, \"out_of_order\": 0},\n "
+      "\"tasks\": []}\n");
 }
 
 std::string json_str(std::string_view s) {
@@ -677,10 +681,13 @@ TEST(TextReport, MetricLinesWorstWindowAndElidedLine) {
   EXPECT_NE(out.find("rtlat report: traces/demo.txt\n"), std::string::npos) << out;
   EXPECT_NE(out.find("123456 events, 4 cpus, 2.500s (5.000000 .. 7.500000 s)"), std::string::npos)
       << out;
-  EXPECT_NE(out.find("17 lost events (7 markers), 5 implicit switches, 8 skipped"),
+  EXPECT_NE(out.find("17 lost events (7 markers), 5 implicit switches, 9 out of order, 8 skipped"),
             std::string::npos)
       << out;
   EXPECT_NE(out.find("unobserved samples: latency 2, response 3, relief 4, irq 6"),
+            std::string::npos);
+  EXPECT_NE(out.find("  note: events older than ones already read were dropped, not measured: "
+                     "input not in time order\n"),
             std::string::npos);
   EXPECT_NE(out.find("note: switch-ins were not recorded"), std::string::npos);
   // The per-metric lines: latency with its SLO and violations, irq marked derived.
@@ -722,6 +729,7 @@ TEST(TextReport, NoUnobservedNoteWhenEverythingWasSeen) {
   Results r = sample_results();
   r.trace.unobserved_latency = 0;
   r.trace.unobserved_response = r.trace.unobserved_relief = r.trace.unobserved_irq = 0;
+  r.trace.out_of_order = 0;
   const std::string out = text_of(r);
   EXPECT_EQ(out.find("note:"), std::string::npos);
   EXPECT_NE(out.find("unobserved samples: latency 0, response 0, relief 0, irq 0"),

@@ -99,7 +99,9 @@ struct Task {
 
 }  // namespace detail
 
-// Feed events in time order (per CPU); read results at any point.
+// Feed events in time order; read results at any point. An event older than one already fed
+// (necessarily from another CPU) is dropped, counted in TraceStats::out_of_order and treated as a
+// loss on its CPU; time going backwards on one CPU throws InputError.
 //
 // Memory: O(tasks + CPUs x Config::history); nothing is kept per event. After warm-up (all tasks
 // and CPUs seen) feed() allocates only when a sample becomes a task's new worst (its window) or
@@ -187,7 +189,7 @@ class Analyzer {
   }
   bool lost_since_checked(const Task& t) const noexcept {
     // Most traces lose nothing: then no task's CPU needs looking at.
-    return stats_.lost_event_markers != 0 && t.cpu >= 0 &&
+    return any_loss_ && t.cpu >= 0 &&
            cpus_[static_cast<std::size_t>(t.cpu)].lost_epoch != t.cpu_epoch;
   }
   void check_lost(Task& t) {
@@ -208,10 +210,30 @@ class Analyzer {
   void on_timer_marker(const Event& e);
   void on_irq_thread(const Event& e);
   void on_lost(const Event& e);
+  // What the engine did not see on a CPU invalidates what is in flight there.
+  void lose_track(CpuState& cs) noexcept {
+    any_loss_ = true;
+    ++cs.lost_epoch;  // the tasks on this CPU find out when next touched (check_lost)
+    cs.current = -1;
+    cs.task = nullptr;
+  }
 
   void open(Task& t, OpenInterval& iv, const Event& start, int home_cpu);
   void drop(Task& t, OpenInterval& iv, std::uint64_t& unobserved_counter, bool count);
   void drop_all(Task& t, bool count);
+  std::uint64_t& unobserved_counter(Metric m) noexcept {
+    switch (m) {
+      case Metric::latency:
+        return stats_.unobserved_latency;
+      case Metric::response:
+        return stats_.unobserved_response;
+      case Metric::relief:
+        return stats_.unobserved_relief;
+      case Metric::irq:
+        break;
+    }
+    return stats_.unobserved_irq;
+  }
   void complete(Task& t, Metric m, OpenInterval& iv, const Event& end, std::int64_t value,
                 bool derived);
   void add_cpu(Task& t, int cpu) noexcept {
@@ -246,6 +268,8 @@ class Analyzer {
   std::uint64_t unobserved_derived_irq_ = 0;
   bool syscalls_seen_ = false;
   bool irq_events_seen_ = false;
+  bool any_loss_ = false;            // a lost-event marker or an out-of-order event was seen
+  Timestamp newest_ts_ = INT64_MIN;  // the latest timestamp analysed, over all CPUs
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -253,11 +277,28 @@ class Analyzer {
 inline void Analyzer::feed(const Event& e) {
   if (e.cpu >= cpus_.size()) ensure_cpu(e.cpu);
   CpuState& cs = cpus_[e.cpu];  // feed() resizes nothing below until the last use of cs
-  if (e.ts < cs.last_ts) {
-    throw InputError("", "cpu " + std::to_string(e.cpu) + " at " + std::to_string(e.ts) + " ns",
-                     "time went backwards (previous event on this CPU at " +
-                         std::to_string(cs.last_ts) + " ns)");
+  if (e.ts < newest_ts_) {
+    if (e.ts < cs.last_ts) {
+      throw InputError("", "cpu " + std::to_string(e.cpu) + " at " + std::to_string(e.ts) + " ns",
+                       "time went backwards (previous event on this CPU at " +
+                           std::to_string(cs.last_ts) + " ns)");
+    }
+    if (e.kind == EventKind::lost_events) {
+      // A marker measures nothing, and sources can place it only roughly (at its CPU's next or
+      // last event): it is taken, stamped when the engine learns of it, so that windows stay
+      // in time order.
+      Event late = e;
+      late.ts = newest_ts_;
+      feed(late);
+      return;
+    }
+    // Another CPU is already past this event: any interval it would end or start could come out
+    // negative or longer than it was. It is dropped, and its CPU counts as having lost events.
+    ++stats_.out_of_order;
+    lose_track(cs);
+    return;
   }
+  if (e.ts > newest_ts_) newest_ts_ = e.ts;
   if (cs.last_ts == INT64_MIN) cs.first_ts = e.ts;
   cs.last_ts = e.ts;
   history_[e.cpu].push(e, ++seq_);
@@ -414,6 +455,12 @@ inline void Analyzer::complete(Task& t, Metric m, OpenInterval& iv, const Event&
                                std::int64_t value, bool derived) {
   iv.active = false;
   if (!t.selected) return;
+  if (value < 0 || end.ts < iv.start_ns) {
+    // Events arrive in time order (feed() drops the rest), so this cannot happen; should it
+    // ever, a duration that did not happen is never reported.
+    ++(derived ? unobserved_derived_irq_ : unobserved_counter(m));
+    return;
+  }
   const auto mi = static_cast<std::size_t>(m);
   MetricStats& st = derived ? t.derived_irq : t.stats[mi];
   const std::optional<std::int64_t>& bound = t.slo[mi];
@@ -640,10 +687,7 @@ inline void Analyzer::on_irq_thread(const Event& e) {
 inline void Analyzer::on_lost(const Event& e) {
   ++stats_.lost_event_markers;
   stats_.lost_events += e.lost.count;
-  CpuState& cs = cpus_[e.cpu];  // nothing below resizes cpus_
-  ++cs.lost_epoch;              // the tasks on this CPU find out when next touched (check_lost)
-  cs.current = -1;
-  cs.task = nullptr;
+  lose_track(cpus_[e.cpu]);
 }
 
 inline TraceStats Analyzer::stats() const {

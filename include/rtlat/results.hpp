@@ -92,6 +92,9 @@ struct TraceStats {
   std::uint64_t unobserved_relief = 0;
   std::uint64_t unobserved_irq = 0;
   std::uint64_t skipped = 0;  // input the source skipped (unknown lines / events)
+  // Events older than one already analysed (on any CPU): dropped, and treated as a loss on
+  // their CPU, since measuring across them could give a negative or made-up duration.
+  std::uint64_t out_of_order = 0;
 };
 
 struct Results {

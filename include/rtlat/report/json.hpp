@@ -3,7 +3,7 @@
 //   {"trace": {"source": str, "events": int, "cpus": int, "start_ns": int, "end_ns": int,
 //              "lost_events": int, "implicit_switches": int, "unobserved_latency": int,
 //              "unobserved_response": int, "unobserved_relief": int, "unobserved_irq": int,
-//              "lost_event_markers": int, "skipped": int},
+//              "lost_event_markers": int, "skipped": int, "out_of_order": int},
 //    "tasks": [{"pid": int, "tgid": int|null, "comm": str,
 //      "metrics": {"latency"|"response"|"relief"|"irq": {
 //         "count": int, "min_ns": int|null, "max_ns": int|null, "mean_ns": num|null,
@@ -13,7 +13,7 @@
 //                          "events": [{"ts_ns": int, "cpu": int, "pid": int, "event": str,
 //                                      "fields": {...}}]}}}}]}
 //
-// The five trace keys after "unobserved_latency" are additive to the schema. All four
+// The six trace keys after "unobserved_latency" are additive to the schema. All four
 // metric keys are always present. An event's "pid" is its common_pid; "fields" depend on the
 // event (see event_fields.hpp). Strings are valid UTF-8: invalid bytes (a comm truncated inside
 // a multi-byte character) become U+FFFD, control characters are escaped.
@@ -244,7 +244,7 @@ inline void write_json(std::ostream& os, const Results& r) {
      << ", \"unobserved_relief\": " << t.unobserved_relief
      << ", \"unobserved_irq\": " << t.unobserved_irq
      << ", \"lost_event_markers\": " << t.lost_event_markers << ", \"skipped\": " << t.skipped
-     << "},\n \"tasks\": [";
+     << ", \"out_of_order\": " << t.out_of_order << "},\n \"tasks\": [";
   for (std::size_t i = 0; i < r.tasks.size(); ++i) {
     os << (i == 0 ? "\n  " : ",\n  ");
     detail::json_task(os, r.tasks[i]);

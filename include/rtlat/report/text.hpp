@@ -312,10 +312,11 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
       os, "  ",
       fmt("%" PRIu64 " events, %d cpu%s, %s (%s .. %s s)", s.events, s.cpus, s.cpus == 1 ? "" : "s",
           format_duration(dur).c_str(), seconds(s.start_ns).c_str(), seconds(s.end_ns).c_str()));
-  wrapped_line(os, "  ",
-               fmt("%" PRIu64 " lost events (%" PRIu64 " markers), %" PRIu64
-                   " implicit switches, %" PRIu64 " skipped",
-                   s.lost_events, s.lost_event_markers, s.implicit_switches, s.skipped));
+  wrapped_line(
+      os, "  ",
+      fmt("%" PRIu64 " lost events (%" PRIu64 " markers), %" PRIu64 " implicit switches, %" PRIu64
+          " out of order, %" PRIu64 " skipped",
+          s.lost_events, s.lost_event_markers, s.implicit_switches, s.out_of_order, s.skipped));
   os << fmt("  unobserved samples: latency %" PRIu64 ", response %" PRIu64 ", relief %" PRIu64
             ", irq %" PRIu64 "\n",
             s.unobserved_latency, s.unobserved_response, s.unobserved_relief, s.unobserved_irq);
@@ -324,6 +325,9 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
           "guessed\n";
   if (s.unobserved_response + s.unobserved_relief + s.unobserved_irq != 0)
     os << "  note: intervals cut by lost events or lost task state were dropped, not guessed\n";
+  if (s.out_of_order != 0)
+    os << "  note: events older than ones already read were dropped, not measured: input not "
+          "in time order\n";
 }
 
 }  // namespace detail
