@@ -4,17 +4,20 @@
 //
 // Exit status: 0 success, 2 usage or input error (one line on stderr), 3 an SLO bound was
 // violated and --fail-on-violation was given, 1 anything unexpected.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <optional>
-#include <regex>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -22,7 +25,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "cli/output.hpp"
 #include "rtlat/analyzer.hpp"
+#include "rtlat/comm_regex.hpp"
 #include "rtlat/config.hpp"
 #include "rtlat/duration.hpp"
 #include "rtlat/error.hpp"
@@ -60,7 +65,7 @@ TRACE: a trace.dat, a text trace (trace-cmd report, tracefs trace), or '-' for s
 selection (default: every task; several criteria select the union):
   -p, --pid PID[,PID...]       tasks with these pids
       --tgid TGID[,TGID...]    tasks of these thread groups (when the trace knows tgids)
-      --comm REGEX             tasks whose comm matches REGEX (ECMAScript, searched)
+      --comm REGEX             tasks whose comm matches REGEX (RE2 syntax, searched)
 
 measurement:
       --slo [PID:]METRIC=DURATION
@@ -80,6 +85,13 @@ output:
 
 exit status: 0 ok, 2 usage or input error, 3 SLO violated (with --fail-on-violation)
 )";
+
+// Messages are one line even when a file name or reason holds a line break.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
 
 // A usage error: exit 2 with one line on stderr.
 struct UsageError {
@@ -155,6 +167,12 @@ void parse_slo(std::string_view s, rtlat::Config& cfg) {
 
 Options parse_report_args(const std::vector<std::string_view>& args, bool& help) {
   Options o;
+  // Options that take one value: given twice is a mistake, not "the last one wins".
+  static const std::set<std::string> single = {
+      "--comm",   "--window", "--top",    "--wakeup-event",
+      "--buffer", "--format", "--output", "--fail-on-violation",
+      "--arch"};
+  std::set<std::string> given;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (a == "--") {
@@ -192,6 +210,11 @@ Options parse_report_args(const std::vector<std::string_view>& args, bool& help)
     const auto flag = [&] {
       if (inline_value) throw UsageError{name + " takes no value"};
     };
+    if (const std::string canon = name == "-o" ? "--output" : name;
+        single.count(canon) != 0 && !given.insert(canon).second) {
+      throw UsageError{canon + " given twice" +
+                       (canon == "--comm" ? " (join the patterns with '|')" : "")};
+    }
 
     if (name == "-p" || name == "--pid") {
       for (rtlat::Pid p : parse_pid_list(name, value())) o.config.selection.pids.push_back(p);
@@ -202,11 +225,10 @@ Options parse_report_args(const std::vector<std::string_view>& args, bool& help)
     } else if (name == "--comm") {
       const std::string re(value());
       try {
-        std::regex check(re);
-      } catch (const std::regex_error& e) {
+        o.config.selection.comm = rtlat::comm_regex(re);
+      } catch (const std::invalid_argument& e) {
         throw UsageError{"--comm '" + re + "': bad regular expression: " + e.what()};
       }
-      o.config.selection.comm_regex = re;
       o.explicit_selection = true;
     } else if (name == "--slo") {
       parse_slo(value(), o.config);
@@ -261,8 +283,8 @@ rtlat::Results analyze(Source& src, const Options& o) {
   cfg.irq_thread_events_recorded = src.info().irq_thread_events_recorded;
   rtlat::Analyzer analyzer(std::move(cfg));
   analyzer.set_source(*o.trace);
-  analyzer.set_cpus(src.info().cpus);
   try {
+    analyzer.set_cpus(src.info().cpus);
     // Decoding and analysis take about half the time each: on two cores, overlap them. A
     // trace.dat does that itself (per-CPU decode workers, merged in place on this thread); text
     // is decoded whole on a producer thread.
@@ -273,11 +295,12 @@ rtlat::Results analyze(Source& src, const Options& o) {
     } else {
       src.read(analyzer);
     }
+    analyzer.set_cpus(src.info().cpus);  // text sources know the CPU count only at the end
   } catch (const rtlat::InputError& e) {
+    // The engine does not know which file fed it.
     if (e.file().empty()) throw e.in_file(*o.trace);
     throw;
   }
-  analyzer.set_cpus(src.info().cpus);  // text sources know the CPU count only at the end
   analyzer.add_skipped(src.info().skipped);
   // A report on nothing must not pass a CI gate: no event at all is an input error.
   if (src.info().events == 0) {
@@ -292,11 +315,12 @@ rtlat::Results analyze(Source& src, const Options& o) {
   return analyzer.results();
 }
 
-rtlat::Results read_tracedat(const std::string& path, const Options& o) {
+rtlat::Results read_tracedat(const std::string& path, const std::string& name, const Options& o) {
   rtlat::TraceDatOptions opts;
   if (o.buffer) opts.buffer = *o.buffer;
   rtlat::TraceDatSource src(path, opts);
-  for (const std::string& note : src.notes()) std::cerr << "rtlat: note: " << note << '\n';
+  for (const std::string& note : src.notes())
+    std::cerr << "rtlat: " << one_line(name) << ": note: " << one_line(note) << '\n';
   return analyze(src, o);
 }
 
@@ -310,12 +334,12 @@ bool stdin_is_tracedat_file() {
 rtlat::Results run_source(const Options& o) {
   if (*o.trace == "-" && stdin_is_tracedat_file()) {
     try {
-      return read_tracedat("/dev/stdin", o);
+      return read_tracedat("/dev/stdin", "-", o);
     } catch (const rtlat::InputError& e) {
       throw e.in_file("-");
     }
   }
-  if (*o.trace != "-" && rtlat::is_tracedat(*o.trace)) return read_tracedat(*o.trace, o);
+  if (*o.trace != "-" && rtlat::is_tracedat(*o.trace)) return read_tracedat(*o.trace, *o.trace, o);
   if (o.buffer)
     throw UsageError{"--buffer applies to trace.dat input only; '" + *o.trace +
                      "' is not a trace.dat"};
@@ -323,6 +347,19 @@ rtlat::Results run_source(const Options& o) {
   opts.arch = o.arch;
   rtlat::TextSource src(*o.trace, opts);
   return analyze(src, o);
+}
+
+// `-o` naming the trace (any spelling, a symlink, a hard link, or the file stdin comes from)
+// would replace the recording with its report.
+void refuse_overwriting_input(const Options& o) {
+  const std::optional<rtlat_cli::FileId> out = rtlat_cli::file_id(*o.output);
+  if (!out) return;
+  const std::optional<rtlat_cli::FileId> in =
+      *o.trace == "-" ? rtlat_cli::stdin_file_id() : rtlat_cli::file_id(*o.trace);
+  if (in && *in == *out)
+    throw UsageError{"--output '" + *o.output + "' is the input trace" +
+                     (*o.trace == "-" ? " (stdin)" : " '" + *o.trace + "'") +
+                     "; refusing to overwrite it"};
 }
 
 bool any_violation(const rtlat::Results& r) {
@@ -356,23 +393,19 @@ int report(const std::vector<std::string_view>& args) {
     std::cout << report_help;
     return 0;
   }
+  const bool to_file = o.output && *o.output != "-";
+  if (to_file) refuse_overwriting_input(o);
   rtlat::Results results = run_source(o);
   const bool violated = any_violation(results);  // over every selected task, before --top
   if (o.top) rtlat::keep_top_by_latency(results, *o.top);
 
-  // Written to memory first: an output file is only created once the report exists.
+  // Written to memory first: an output file is only replaced once the whole report exists.
   std::ostringstream out;
   write_report(out, results, o);
-  if (o.output && *o.output != "-") {
-    std::ofstream f(*o.output, std::ios::binary | std::ios::trunc);
-    if (!f) throw UsageError{*o.output + ": cannot open for writing: " + std::strerror(errno)};
-    f << out.str();
-    f.close();
-    if (!f) throw UsageError{*o.output + ": write failed: " + std::strerror(errno)};
-  } else {
-    std::cout << out.str() << std::flush;
-    if (!std::cout) throw UsageError{"writing the report to stdout failed"};
-  }
+  if (to_file)
+    rtlat_cli::write_file(*o.output, out.str());
+  else
+    rtlat_cli::write_stdout(out.str());
   return o.fail_on_violation && violated ? 3 : 0;
 }
 
@@ -392,20 +425,19 @@ int run(int argc, char** argv) {
   throw UsageError{"unknown command '" + std::string(cmd) + "' (try 'rtlat --help')"};
 }
 
-// Messages are one line even when a file name or reason holds a line break.
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Over a file size limit, a write should fail with EFBIG and be reported, not kill the process
+  // half-way through writing.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return run(argc, argv);
   } catch (const UsageError& e) {
     std::cerr << "rtlat: " << one_line(e.message) << '\n';
+    return 2;
+  } catch (const rtlat_cli::OutputError& e) {
+    std::cerr << "rtlat: " << one_line(e.what()) << '\n';
     return 2;
   } catch (const rtlat::InputError& e) {
     std::cerr << "rtlat: " << one_line(e.what()) << '\n';

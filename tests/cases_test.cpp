@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <rtlat/analyzer.hpp>
+#include <rtlat/comm_regex.hpp>
 #include <rtlat/source/text.hpp>
 #include <rtlat/source/tracedat.hpp>
 
@@ -56,7 +57,7 @@ Analysis analyze(Source& src, const std::string& name, rtlat::Config cfg) {
 // `rtlat report --comm REGEX` does, counts only what happened under those names.
 rtlat::Config select_comms(const char* regex) {
   rtlat::Config cfg;
-  cfg.selection.comm_regex = regex;
+  cfg.selection.comm = rtlat::comm_regex(regex);
   return cfg;
 }
 

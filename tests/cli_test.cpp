@@ -1,9 +1,11 @@
 // The rtlat CLI end to end: small text traces written to a temp dir, run through the built
 // binary (RTLAT_CLI), checking exit codes, messages, selection, SLOs, formats and outputs.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -561,6 +563,165 @@ TEST_F(Cli, TraceDatThroughAPipeIsNamedNotMisread) {
   const CliRun r = run({"report", "--format", "csv", "-"}, RTLAT_SOURCE_DIR "/data/healthy.dat");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("\"rt-healthy\",latency,"), std::string::npos);
+}
+
+// ---- hardening: outputs, options, patterns
+// ---------------------------------------------------------
+
+// `-o` naming the input destroyed the trace (exit 0): every spelling of the same file, a
+// symlink, a hard link, and the file stdin is redirected from are refused, the trace untouched.
+TEST_F(Cli, OutputThatIsTheInputIsRefused) {
+  const std::string before = slurp(trace_);
+  const fs::path link = dir_ / "link.txt", hard = dir_ / "hard.txt";
+  fs::create_symlink(trace_, link);
+  fs::create_hard_link(trace_, hard);
+  const std::string dot = (dir_ / "." / "two_tasks.txt").string();
+  const std::string slashes = dir_.string() + "//two_tasks.txt";
+  for (const std::string& out : {trace_, dot, slashes, link.string(), hard.string()}) {
+    const CliRun r = run({"report", trace_, "-o", out});
+    expect_error(r, "is the input trace");
+    EXPECT_NE(r.err.find(out), std::string::npos) << r.err;
+    EXPECT_EQ(slurp(trace_), before) << "the trace was changed through " << out;
+  }
+  // The symlink as the input, the file as the output.
+  expect_error(run({"report", link.string(), "-o", trace_}), "is the input trace");
+  // stdin redirected from the file.
+  const CliRun r = run({"report", "-", "-o", trace_}, trace_);
+  expect_error(r, "is the input trace (stdin)");
+  EXPECT_EQ(slurp(trace_), before);
+  EXPECT_TRUE(fs::is_symlink(link));
+}
+
+// The report reaches its file through a temporary one renamed into place: a failed run leaves
+// the old report as it was, and nothing else behind.
+TEST_F(Cli, OutputFileIsReplacedOnlyByACompleteReport) {
+  const fs::path out = dir_ / "out" / "report.txt";
+  fs::create_directories(out.parent_path());
+  std::ofstream(out) << "old report\n";
+  fs::permissions(out, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  CliRun r = run({"report", "-o", out.string(), (dir_ / "missing.txt").string()});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(slurp(out), "old report\n");
+  r = run({"report", "-o", out.string(), "--format", "csv", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(slurp(out).rfind("pid,tgid,comm,metric,", 0), 0u);
+  // The replaced file keeps its mode; no temporary file is left in the folder.
+  EXPECT_EQ(fs::status(out).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(out.parent_path()))
+    names.push_back(e.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"report.txt"});
+  // Through a symlink, the link stays and its target gets the report.
+  const fs::path via = dir_ / "out" / "latest";
+  fs::create_symlink("report.txt", via);
+  r = run({"report", "-o", via.string(), "--format", "json", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(via));
+  EXPECT_EQ(slurp(out).rfind("{\"trace\": ", 0), 0u);
+  // Devices are written in place.
+  EXPECT_EQ(run({"report", "-o", "/dev/null", trace_}).rc, 0);
+
+  // A write that fails half-way (here: over a 1 KiB file size limit) leaves the old report, and
+  // no temporary file, behind.
+  std::ofstream(out) << "old report\n";
+  const fs::path err = dir_ / "fsize.err";
+  const std::string cmd = "ulimit -f 1; " + quote(cli_) + " report -o " + quote(out.string()) +
+                          " --format json " + quote(trace_) + " 2>" + quote(err.string());
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal";
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_EQ(slurp(err), "rtlat: " + out.string() + ": write failed: File too large\n");
+  EXPECT_EQ(slurp(out), "old report\n");
+  names.clear();
+  for (const auto& e : fs::directory_iterator(out.parent_path()))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"latest", "report.txt"}));
+}
+
+TEST_F(Cli, StdoutWriteFailureGivesTheReason) {
+  const fs::path err = dir_ / "full.err";
+  const std::string cmd =
+      quote(cli_) + " report " + quote(trace_) + " >/dev/full 2>" + quote(err.string());
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  EXPECT_EQ(slurp(err), "rtlat: writing the report to stdout failed: No space left on device\n");
+}
+
+// "The last one wins" hid mistakes: options that take one value refuse a second.
+TEST_F(Cli, SingleValueOptionsGivenTwiceAreUsageErrors) {
+  const std::string out = (dir_ / "a.txt").string();
+  expect_error(run({"report", "-o", out, "--output", out, trace_}), "--output given twice");
+  expect_error(run({"report", "--format", "json", "--format=csv", trace_}), "--format given twice");
+  expect_error(run({"report", "--window", "4", "--window", "8", trace_}), "--window given twice");
+  expect_error(run({"report", "--top", "1", "--top", "2", trace_}), "--top given twice");
+  expect_error(run({"report", "--comm", "a", "--comm", "b", trace_}),
+               "--comm given twice (join the patterns with '|')");
+  EXPECT_FALSE(fs::exists(out));
+  // Repeatable ones stay repeatable.
+  EXPECT_EQ(run({"report", "-p", "1234", "-p", "2000", "--slo", "latency=1ms", "--slo",
+                 "response=1ms", trace_})
+                .rc,
+            0);
+}
+
+// std::regex backtracked: '((a*)*)*b' against a 15-character comm ran for seconds (and more
+// nesting for minutes). RE2 is linear in the comm: the report finishes at once, selecting
+// nothing, and a real pattern still selects.
+TEST_F(Cli, CommPatternsCannotBacktrack) {
+  const std::string t = write("aaa.txt",
+                              "cpus=1\n"
+                              "  aaaaaaaaaaaaaaa-5 [000] 1.000000: sched_switch: aaaaaaaaaaaaaaa:5 "
+                              "[120] S ==> swapper/0:0 [120]\n");
+  const fs::path err = dir_ / "re.err";
+  for (const char* re : {"((a*)*)*b", "(a*)*b", "(((a+)+)+)+b", "(a|aa)*c"}) {
+    const std::string cmd = "timeout 20 " + quote(cli_) + " report --format csv --comm " +
+                            quote(re) + " " + quote(t) + " >/dev/null 2>" + quote(err.string());
+    const int status = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << re << " (124: timed out) " << slurp(err);
+  }
+  CliRun r = run({"report", "--format", "csv", "--comm", "^a{15}$", t});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(csv_rows_of(r.out, "5,").size(), 4u);
+  r = run({"report", "--comm", "(a)\\1", t});
+  expect_error(r, "--comm '(a)\\1': bad regular expression: ");
+  EXPECT_EQ(r.err.find("_GLIBCXX"), std::string::npos) << r.err;
+}
+
+// A trace.dat through a FIFO was probed (consuming its first bytes) and then read as a file of
+// size 0. It gets the message a pipe on stdin gets.
+TEST_F(Cli, TraceDatThroughAFifoIsNamedAsAPipe) {
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const fs::path err = dir_ / "fifo.err";
+  const std::string cmd = "(cat " + quote(std::string(RTLAT_SOURCE_DIR) + "/data/format/tiny.dat") +
+                          " >" + quote(fifo.string()) + " &) ; timeout 20 " + quote(cli_) +
+                          " report " + quote(fifo.string()) + " >/dev/null 2>" +
+                          quote(err.string());
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  const std::string msg = slurp(err);
+  EXPECT_NE(msg.find("rtlat: " + fifo.string() + ": line 1: this is a trace.dat, not text"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(msg.find("file size"), std::string::npos) << msg;
+}
+
+// Notes name the file they are about.
+TEST_F(Cli, NotesNameTheFile) {
+  std::string dat = slurp(fs::path(RTLAT_SOURCE_DIR) / "data/format/tiny-v6.dat");
+  const std::size_t at = dat.find("format:", dat.find("name: sched_wakeup\n"));
+  ASSERT_NE(at, std::string::npos);
+  dat.replace(at, 7, "fxrmat:");  // libtraceevent cannot parse this one format
+  const std::string path = write("badformat.dat", dat);
+  const CliRun r = run({"report", path});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err.rfind("rtlat: " + path + ": note: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("could not be parsed"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -545,7 +545,7 @@ TEST(Engine, WindowCountsTheTasksOwnEventsAndSkipsOthers) {
 TEST(Engine, SelectionByPidCommAndTgid) {
   Config c;
   c.selection.pids = {100};
-  c.selection.comm_regex = "^cyclic";
+  c.selection.comm = [](std::string_view comm) { return comm.substr(0, 6) == "cyclic"; };
   c.selection.tgids = {900};
   Analyzer a(c);
   Feed f(a);

@@ -14,7 +14,6 @@
 #include <deque>
 #include <functional>
 #include <optional>
-#include <regex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -111,7 +110,6 @@ class Analyzer {
   using SampleCallback = std::function<void(const Sample&)>;
 
   explicit Analyzer(Config config = {}) : cfg_(std::move(config)) {
-    if (cfg_.selection.comm_regex) comm_re_.emplace(*cfg_.selection.comm_regex);
     if (cfg_.window < 2) cfg_.window = 2;
   }
   Analyzer(const Analyzer&) = delete;
@@ -254,7 +252,6 @@ class Analyzer {
   }
 
   Config cfg_;
-  std::optional<std::regex> comm_re_;
   SampleCallback on_sample_, on_violation_;
   TraceStats stats_;
   std::vector<CpuState> cpus_;
@@ -401,7 +398,7 @@ inline detail::Task& Analyzer::lookup(Pid pid, const Comm& comm, Timestamp ts, b
 inline void Analyzer::set_comm(Task& t, const Comm& comm) {
   t.comm = comm;
   t.irq_thread = t.comm.view().substr(0, 4) == "irq/";
-  if (comm_re_) update_selection(t);
+  if (cfg_.selection.comm) update_selection(t);
 }
 
 inline void Analyzer::update_selection(Task& t) {
@@ -414,10 +411,7 @@ inline void Analyzer::update_selection(Task& t) {
   bool sel = false;
   for (Pid p : s.pids) sel = sel || p == t.pid;
   for (Pid g : s.tgids) sel = sel || (t.tgid >= 0 && g == t.tgid);
-  if (!sel && comm_re_) {
-    const std::string_view v = t.comm.view();
-    sel = std::regex_search(v.begin(), v.end(), *comm_re_);
-  }
+  if (!sel && s.comm) sel = s.comm(t.comm.view());
   if (!sel && !s.tgids.empty() && t.tgid < 0) t.provisional = sel = true;
   t.selected = sel;
 }

@@ -4,8 +4,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rtlat/event.hpp"
@@ -16,12 +18,17 @@ inline namespace v1 {
 
 enum class WakeupEvent : std::uint8_t { wakeup, waking };
 
-// Which tasks get results. Empty lists / no regex select everything; several criteria are ORed.
+// Selects tasks by comm. The engine calls it when a task's comm becomes known or changes, never
+// per event. <rtlat/comm_regex.hpp> makes one from a regular expression.
+using CommPredicate = std::function<bool(std::string_view comm)>;
+
+// Which tasks get results. Empty lists and no predicate select everything; several criteria
+// are ORed.
 struct Selection {
   std::vector<Pid> pids;
   std::vector<Pid> tgids;
-  std::optional<std::string> comm_regex;  // ECMAScript, matched against the whole comm (search)
-  bool all() const { return pids.empty() && tgids.empty() && !comm_regex; }
+  CommPredicate comm;
+  bool all() const { return pids.empty() && tgids.empty() && !comm; }
 };
 
 struct SloOverride {

@@ -2,6 +2,8 @@
 // taken for text (trace-cmd report output or the tracefs `trace` file).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,9 +14,13 @@
 namespace rtlat {
 inline namespace v1 {
 
-// True when `path` starts with the trace.dat magic "\x17\x08\x44tracing". Throws InputError when
-// the file cannot be opened. A file shorter than the magic is not a trace.dat.
+// True when `path` is a regular file starting with the trace.dat magic "\x17\x08\x44tracing".
+// Throws InputError when it cannot be opened. A file shorter than the magic is not a trace.dat.
+// Anything but a regular file (a FIFO, a device) is not probed, since reading it would consume
+// the bytes the text reader needs; the text reader recognises the magic and says so.
 inline bool is_tracedat(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return false;
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) throw InputError(path, "", std::string("cannot open: ") + std::strerror(errno));
   unsigned char buf[10];
