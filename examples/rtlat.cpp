@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -25,6 +26,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "rtlat/analyzer.hpp"
 #include "rtlat/comm_regex.hpp"
@@ -45,6 +47,18 @@
 #endif
 
 namespace {
+
+using rtlat_cli::add_arch;
+using rtlat_cli::add_measurement;
+using rtlat_cli::add_output;
+using rtlat_cli::add_selection;
+using rtlat_cli::Format;
+using rtlat_cli::MeasureOptions;
+using rtlat_cli::OptionTable;
+using rtlat_cli::OutputOptions;
+using rtlat_cli::SelectionOptions;
+using rtlat_cli::usage_error_of;
+using rtlat_cli::UsageError;
 
 constexpr std::string_view main_help =
     R"(rtlat - real-time latency metrics per task from Linux ftrace traces
@@ -93,13 +107,6 @@ std::string one_line(std::string s) {
   return s;
 }
 
-// A usage error: exit 2 with one line on stderr.
-struct UsageError {
-  std::string message;
-};
-
-enum class Format { text, json, csv };
-
 struct Options {
   std::optional<std::string> trace;
   rtlat::Config config;
@@ -112,170 +119,69 @@ struct Options {
   std::string arch;
 };
 
-template <class Int>
-Int parse_int(std::string_view opt, std::string_view s, Int min) {
-  Int v{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty() || v < min)
-    throw UsageError{std::string(opt) + ": '" + std::string(s) + "' is not " +
-                     (min > 0 ? "a positive integer" : "a non-negative integer")};
-  return v;
-}
+// Asked for --help: print it and stop parsing, as soon as it is seen.
+struct HelpRequested {};
 
-std::vector<rtlat::Pid> parse_pid_list(std::string_view opt, std::string_view s) {
-  std::vector<rtlat::Pid> out;
-  std::size_t pos = 0;
-  for (;;) {
-    const std::size_t comma = s.find(',', pos);
-    out.push_back(parse_int<rtlat::Pid>(opt, s.substr(pos, comma - pos), 0));
-    if (comma == std::string_view::npos) return out;
-    pos = comma + 1;
+// `args` split at the first "--": after it, everything is a TRACE (or, for live, the command).
+struct DashSplit {
+  std::vector<std::string> before, after;
+  bool dashes = false;
+};
+DashSplit split_at_dashes(const std::vector<std::string>& args) {
+  DashSplit d;
+  const auto it = std::find(args.begin(), args.end(), "--");
+  d.before.assign(args.begin(), it);
+  if (it != args.end()) {
+    d.dashes = true;
+    d.after.assign(it + 1, args.end());
   }
+  return d;
 }
 
-// "[PID:]METRIC=DURATION"
-void parse_slo(std::string_view s, rtlat::Config& cfg) {
-  const auto fail = [&](const std::string& why) {
-    return UsageError{"--slo '" + std::string(s) + "': " + why};
-  };
-  const std::size_t eq = s.find('=');
-  if (eq == std::string_view::npos) throw fail("expected [PID:]METRIC=DURATION");
-  std::string_view lhs = s.substr(0, eq);
-  const std::string_view dur = s.substr(eq + 1);
-  std::optional<rtlat::Pid> pid;
-  if (const std::size_t colon = lhs.find(':'); colon != std::string_view::npos) {
-    const std::string_view p = lhs.substr(0, colon);
-    rtlat::Pid v{};
-    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
-    if (p.empty() || ec != std::errc() || end != p.data() + p.size() || v < 0)
-      throw fail("'" + std::string(p) + "' is not a pid");
-    pid = v;
-    lhs = lhs.substr(colon + 1);
+// Parses `rtlat report` arguments; false when --help was asked for.
+bool parse_report_args(const std::vector<std::string>& all, Options& o) {
+  DashSplit split = split_at_dashes(all);
+  std::vector<std::string>& args = split.before;
+  CLI::App app("rtlat report");
+  app.set_help_flag();
+  app.allow_extras();
+  app.add_flag("-h,--help", [](std::int64_t) { throw HelpRequested{}; })->trigger_on_parse();
+  OptionTable table(app);
+  SelectionOptions sel;
+  MeasureOptions measure;
+  OutputOptions out;
+  add_selection(table, sel);
+  add_measurement(table, measure);
+  table.value({"--buffer"}, "--buffer", true,
+              [&o](const std::string&, const std::string& v) { o.buffer = v; });
+  add_arch(table, o.arch);
+  add_output(table, out);
+  std::vector<std::string> traces;
+  app.add_option("TRACE", traces)->expected(0, -1);
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
+  try {
+    app.parse(args);
+  } catch (const HelpRequested&) {
+    return false;
+  } catch (const CLI::ParseError& e) {
+    throw usage_error_of(e, "report");
   }
-  rtlat::Metric metric{};
-  if (!rtlat::parse_metric(lhs, metric))
-    throw fail("unknown metric '" + std::string(lhs) + "' (latency|response|relief|irq)");
-  const std::optional<std::int64_t> ns = rtlat::parse_duration(dur);
-  if (!ns)
-    throw fail("bad duration '" + std::string(dur) + "' (a number and a unit: 2000ns, 50us, " +
-               "1.5ms, 2s)");
-  if (pid)
-    cfg.slo_overrides.push_back({*pid, metric, *ns});
-  else
-    cfg.slo[static_cast<std::size_t>(metric)] = *ns;
+  for (const std::string& x : app.remaining())
+    throw UsageError{"unknown option '" + x + "' (see 'rtlat report --help')"};
+  traces.insert(traces.end(), split.after.begin(), split.after.end());
+  if (traces.empty()) throw UsageError{"no TRACE given (see 'rtlat report --help')"};
+  if (traces.size() > 1) throw UsageError{"more than one TRACE given ('" + traces[1] + "')"};
+  o.trace = traces.front();
+  o.config = std::move(measure.config);
+  o.config.selection = std::move(sel.selection);
+  o.explicit_selection = sel.given;
+  o.top = out.top;
+  o.format = out.format;
+  o.output = out.output;
+  o.fail_on_violation = out.fail_on_violation;
+  return true;
 }
 
-Options parse_report_args(const std::vector<std::string_view>& args, bool& help) {
-  Options o;
-  // Options that take one value: given twice is a mistake, not "the last one wins".
-  static const std::set<std::string> single = {
-      "--comm",   "--window", "--top",    "--wakeup-event",
-      "--buffer", "--format", "--output", "--fail-on-violation",
-      "--arch"};
-  std::set<std::string> given;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    if (a == "--") {
-      for (++i; i < args.size(); ++i) {
-        if (o.trace) throw UsageError{"more than one TRACE given ('" + std::string(args[i]) + "')"};
-        o.trace = std::string(args[i]);
-      }
-      break;
-    }
-    if (a.size() < 2 || a[0] != '-') {  // TRACE, or "-" for stdin
-      if (o.trace) throw UsageError{"more than one TRACE given ('" + std::string(a) + "')"};
-      o.trace = std::string(a);
-      continue;
-    }
-    if (a == "-h" || a == "--help") {
-      help = true;
-      return o;
-    }
-    // --name=value, --name value, -p value, -pvalue
-    std::string name;
-    std::optional<std::string_view> inline_value;
-    if (a.substr(0, 2) == "--") {
-      const std::size_t eq = a.find('=');
-      name = std::string(a.substr(0, eq));
-      if (eq != std::string_view::npos) inline_value = a.substr(eq + 1);
-    } else {
-      name = std::string(a.substr(0, 2));
-      if (a.size() > 2) inline_value = a.substr(2);
-    }
-    const auto value = [&]() -> std::string_view {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= args.size()) throw UsageError{name + " needs a value"};
-      return args[++i];
-    };
-    const auto flag = [&] {
-      if (inline_value) throw UsageError{name + " takes no value"};
-    };
-    if (const std::string canon = name == "-o" ? "--output" : name;
-        single.count(canon) != 0 && !given.insert(canon).second) {
-      throw UsageError{canon + " given twice" +
-                       (canon == "--comm" ? " (join the patterns with '|')" : "")};
-    }
-
-    if (name == "-p" || name == "--pid") {
-      for (rtlat::Pid p : parse_pid_list(name, value())) o.config.selection.pids.push_back(p);
-      o.explicit_selection = true;
-    } else if (name == "--tgid") {
-      for (rtlat::Pid p : parse_pid_list(name, value())) o.config.selection.tgids.push_back(p);
-      o.explicit_selection = true;
-    } else if (name == "--comm") {
-      const std::string re(value());
-      try {
-        o.config.selection.comm = rtlat::comm_regex(re);
-      } catch (const std::invalid_argument& e) {
-        throw UsageError{"--comm '" + re + "': bad regular expression: " + e.what()};
-      }
-      o.explicit_selection = true;
-    } else if (name == "--slo") {
-      parse_slo(value(), o.config);
-    } else if (name == "--window") {
-      o.config.window = parse_int<std::size_t>(name, value(), 1);
-    } else if (name == "--top") {
-      o.top = parse_int<std::size_t>(name, value(), 1);
-    } else if (name == "--wakeup-event") {
-      const std::string_view v = value();
-      if (v == "wakeup")
-        o.config.wakeup_event = rtlat::WakeupEvent::wakeup;
-      else if (v == "waking")
-        o.config.wakeup_event = rtlat::WakeupEvent::waking;
-      else
-        throw UsageError{"--wakeup-event: '" + std::string(v) + "' (wakeup|waking)"};
-    } else if (name == "--buffer") {
-      o.buffer = std::string(value());
-    } else if (name == "--format") {
-      const std::string_view v = value();
-      if (v == "text")
-        o.format = Format::text;
-      else if (v == "json")
-        o.format = Format::json;
-      else if (v == "csv")
-        o.format = Format::csv;
-      else
-        throw UsageError{"--format: '" + std::string(v) + "' (text|json|csv)"};
-    } else if (name == "-o" || name == "--output") {
-      o.output = std::string(value());
-      if (o.output->empty()) throw UsageError{name + " needs a file name"};
-    } else if (name == "--fail-on-violation") {
-      flag();
-      o.fail_on_violation = true;
-    } else if (name == "--arch") {
-      o.arch = std::string(value());
-      rtlat::TimerSleepSyscalls probe;
-      if (!rtlat::timer_sleep_syscalls_for(o.arch, probe))
-        throw UsageError{"--arch: unknown architecture '" + o.arch + "'"};
-    } else {
-      throw UsageError{"unknown option '" + std::string(a) + "' (see 'rtlat report --help')"};
-    }
-  }
-  if (!o.trace) throw UsageError{"no TRACE given (see 'rtlat report --help')"};
-  return o;
-}
-
-// Configures the engine for what the source knows, streams the source through it.
 template <class Source>
 rtlat::Results analyze(Source& src, const Options& o) {
   rtlat::Config cfg = o.config;
@@ -386,10 +292,9 @@ void write_report(std::ostream& os, const rtlat::Results& r, const Options& o) {
   }
 }
 
-int report(const std::vector<std::string_view>& args) {
-  bool help = false;
-  const Options o = parse_report_args(args, help);
-  if (help) {
+int report(const std::vector<std::string>& args) {
+  Options o;
+  if (!parse_report_args(args, o)) {
     std::cout << report_help;
     return 0;
   }
@@ -410,19 +315,47 @@ int report(const std::vector<std::string_view>& args) {
 }
 
 int run(int argc, char** argv) {
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  if (args.empty()) throw UsageError{"no command (try 'rtlat --help')"};
-  const std::string_view cmd = args.front();
-  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+  const std::vector<std::string> all(argv + 1, argv + argc);
+  if (all.empty()) throw UsageError{"no command (try 'rtlat --help')"};
+  CLI::App app("rtlat");
+  app.set_help_flag();
+  bool help = false, version = false;
+  app.add_flag("-h,--help", help);
+  app.add_flag("-V,--version", version);
+  CLI::App* report_cmd = app.add_subcommand("report");
+  CLI::App* help_cmd = app.add_subcommand("help");
+  // A subcommand's arguments are its own: they are parsed by its option table, not here.
+  for (CLI::App* sub : {report_cmd, help_cmd}) {
+    sub->prefix_command();
+    sub->set_help_flag();
+  }
+  // What follows "--" belongs to the subcommand, whatever it looks like.
+  const DashSplit split = split_at_dashes(all);
+  std::vector<std::string> args(split.before.rbegin(), split.before.rend());
+  try {
+    app.parse(args);
+  } catch (const CLI::ExtrasError&) {
+    throw UsageError{"unknown command '" + all.front() + "' (try 'rtlat --help')"};
+  } catch (const CLI::ParseError& e) {
+    throw usage_error_of(e, "");
+  }
+  if (report_cmd->parsed()) {
+    std::vector<std::string> sub = report_cmd->remaining();
+    if (split.dashes) {
+      sub.emplace_back("--");
+      sub.insert(sub.end(), split.after.begin(), split.after.end());
+    }
+    return report(sub);
+  }
+  if (help || help_cmd->parsed()) {
     std::cout << main_help;
     return 0;
   }
-  if (cmd == "--version" || cmd == "-V") {
+  if (version) {
     std::cout << "rtlat " RTLAT_VERSION "\n";
     return 0;
   }
-  if (cmd == "report") return report({args.begin() + 1, args.end()});
-  throw UsageError{"unknown command '" + std::string(cmd) + "' (try 'rtlat --help')"};
+  throw UsageError{"unknown command '" + all.front() + "' (try 'rtlat --help')"};
 }
 
 }  // namespace
