@@ -93,7 +93,7 @@ measurement:
 
 output:
       --format text|json|csv   report format (default text)
-      --top N                  only the N tasks with the highest worst latency
+      --top N                  only the N tasks with the highest worst value (any metric)
   -o, --output FILE            write the report to FILE instead of stdout ('-': stdout)
       --fail-on-violation      exit 3 when any SLO bound was violated
 
@@ -302,7 +302,7 @@ int report(const std::vector<std::string>& args) {
   if (to_file) refuse_overwriting_input(o);
   rtlat::Results results = run_source(o);
   const bool violated = any_violation(results);  // over every selected task, before --top
-  if (o.top) rtlat::keep_top_by_latency(results, *o.top);
+  if (o.top) rtlat::keep_top(results, *o.top);
 
   // Written to memory first: an output file is only replaced once the whole report exists.
   std::ostringstream out;

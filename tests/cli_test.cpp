@@ -724,4 +724,37 @@ TEST_F(Cli, NotesNameTheFile) {
   EXPECT_NE(r.err.find("could not be parsed"), std::string::npos) << r.err;
 }
 
+// A trace that recorded only sched_switch (trace-cmd record -e sched_switch, common on Pi
+// boards): irq/31-eth0 is switched in at 10, 110 and 210 and sleeps (S) 20, 30 and 25us later.
+// The first activation began before the trace (its sleep was not seen), so derived irq has two
+// samples, 30 and 25us. No wakeups and no timer markers: the report says what they prevented,
+// one line each, and --top still ranks the IRQ thread first.
+TEST_F(Cli, SwitchOnlyTraceSaysWhatIsMissing) {
+  const std::string t = write("switch_only.txt", R"(cpus=1
+          <idle>-0     [000]     1.000010000: sched_switch: swapper/0:0 [120] R ==> irq/31-eth0:80 [49]
+     irq/31-eth0-80    [000]     1.000030000: sched_switch: irq/31-eth0:80 [49] S ==> bash:500 [120]
+            bash-500   [000]     1.000110000: sched_switch: bash:500 [120] R+ ==> irq/31-eth0:80 [49]
+     irq/31-eth0-80    [000]     1.000140000: sched_switch: irq/31-eth0:80 [49] S ==> bash:500 [120]
+            bash-500   [000]     1.000210000: sched_switch: bash:500 [120] R+ ==> irq/31-eth0:80 [49]
+     irq/31-eth0-80    [000]     1.000235000: sched_switch: irq/31-eth0:80 [49] S ==> swapper/0:0 [120]
+)");
+  CliRun r = run({"report", "--top", "3", t});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("  note: no wakeup events, so no latency or response; record: trace-cmd "
+                       "record -e sched\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  note: no timer-sleep markers, so no relief; record: trace-cmd record "
+                       "-e raw_syscalls:sys_enter\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("no sched_switch events"), std::string::npos);
+  EXPECT_NE(r.out.find("=== irq/31-eth0  pid 80"), std::string::npos) << r.out;
+  r = run({"report", "--top", "1", "--format", "csv", t});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(csv_rows_of(r.out, "80,")[3],
+            "80,,\"irq/31-eth0\",irq,2,25000,30000,27500,25000,"
+            "30000,30000,30000,true,,0");
+}
+
 }  // namespace

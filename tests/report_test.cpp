@@ -827,24 +827,47 @@ TEST(CsvReport, OneRowPerTaskAndMetric) {
 // ---- --top
 // ----------------------------------------------------------------------------------------
 
-TEST(TopTasks, KeepsTheNWorstLatencies) {
+TEST(TopTasks, KeepsTheNWorstValuesOfAnyMetric) {
   Results r;
   r.tasks.push_back(task(1, 1, "none"));
   r.tasks.push_back(with_latency_max(2, "small", 100));
   r.tasks.push_back(with_latency_max(3, "big", 900));
   r.tasks.push_back(with_latency_max(4, "medium", 500));
   Results two = r;
-  rtlat::keep_top_by_latency(two, 2);
+  rtlat::keep_top(two, 2);
   ASSERT_EQ(two.tasks.size(), 2u);
   EXPECT_EQ(two.tasks[0].pid, 3);
   EXPECT_EQ(two.tasks[1].pid, 4);
   Results many = r;
-  rtlat::keep_top_by_latency(many, 10);
+  rtlat::keep_top(many, 10);
   ASSERT_EQ(many.tasks.size(), 4u);
-  EXPECT_EQ(many.tasks[3].pid, 1);  // no latency sample: last
+  EXPECT_EQ(many.tasks[3].pid, 1);  // no sample: last
   Results zero = r;
-  rtlat::keep_top_by_latency(zero, 0);
+  rtlat::keep_top(zero, 0);
   EXPECT_TRUE(zero.tasks.empty());
+}
+
+// A Pi trace that recorded only sched_switch has no latency anywhere; `--top 3` printed nothing
+// although an IRQ thread had 175 derived irq samples. Tasks with samples rank first, by their
+// worst value in any metric.
+TEST(TopTasks, RanksByAnyMetricWithSampledTasksFirst) {
+  Results r;
+  r.tasks.push_back(task(10, 10, "idle-ish"));
+  r.tasks.push_back(task(11, 11, "bash"));
+  TaskResult irq = task(12, 12, "irq/31-eth0");
+  irq[Metric::irq].count = 175;
+  irq[Metric::irq].max_ns = 40'000;
+  irq[Metric::irq].derived = true;
+  r.tasks.push_back(irq);
+  TaskResult resp = with_latency_max(13, "ctl", 5'000);
+  resp[Metric::response].count = 1;
+  resp[Metric::response].max_ns = 90'000;  // its worst value: response, above irq/31's 40us
+  r.tasks.push_back(resp);
+  rtlat::keep_top(r, 3);
+  ASSERT_EQ(r.tasks.size(), 3u);
+  EXPECT_EQ(r.tasks[0].pid, 13);
+  EXPECT_EQ(r.tasks[1].pid, 12);
+  EXPECT_EQ(r.tasks[2].pid, 10);  // without samples: after, by pid
 }
 
 }  // namespace

@@ -267,6 +267,10 @@ class Analyzer {
   bool irq_events_seen_ = false;
   bool any_loss_ = false;            // a lost-event marker or an out-of-order event was seen
   Timestamp newest_ts_ = INT64_MIN;  // the latest timestamp analysed, over all CPUs
+  std::uint32_t kinds_seen_ = 0;     // bit per EventKind analysed
+  bool saw(EventKind k) const noexcept {
+    return (kinds_seen_ & (std::uint32_t{1} << static_cast<unsigned>(k))) != 0;
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +300,7 @@ inline void Analyzer::feed(const Event& e) {
     return;
   }
   if (e.ts > newest_ts_) newest_ts_ = e.ts;
+  kinds_seen_ |= std::uint32_t{1} << static_cast<unsigned>(e.kind);
   if (cs.last_ts == INT64_MIN) cs.first_ts = e.ts;
   cs.last_ts = e.ts;
   history_[e.cpu].push(e, ++seq_);
@@ -699,6 +704,12 @@ inline TraceStats Analyzer::stats() const {
     derived_drops += t.derived.active ? 1 : 0;
   }
   if (!irq_events_in_use()) s.unobserved_irq += derived_drops;
+  s.missing.sched_switch = !saw(EventKind::sched_switch);
+  s.missing.wakeups = !saw(EventKind::sched_wakeup_new) &&
+                      !saw(cfg_.wakeup_event == WakeupEvent::waking ? EventKind::sched_waking
+                                                                    : EventKind::sched_wakeup);
+  s.missing.timer_markers = !saw(EventKind::timer_sleep) && !saw(EventKind::syscall) &&
+                            cfg_.syscall_events_recorded != true;
   bool any = false;
   for (std::size_t c = 0; c < cpus_.size(); ++c) {
     const CpuState& cs = cpus_[c];

@@ -77,6 +77,15 @@ struct TaskResult {
   MetricResult& operator[](Metric m) { return metrics[static_cast<std::size_t>(m)]; }
 };
 
+// Metrics a trace could not give for want of events: none of the events a metric needs was
+// recorded, so its missing samples say nothing about the system.
+struct MissingEvents {
+  bool sched_switch = false;  // nothing can be measured
+  bool wakeups = false;       // sched_wakeup / sched_waking (the configured one): latency, response
+  bool timer_markers = false;  // no syscall or hrtimer timer-sleep marker: relief
+  bool any() const noexcept { return sched_switch || wakeups || timer_markers; }
+};
+
 // Data-quality totals: what the engine could not observe, so no sample was built on it.
 struct TraceStats {
   std::string source;
@@ -95,6 +104,7 @@ struct TraceStats {
   // Events older than one already analysed (on any CPU): dropped, and treated as a loss on
   // their CPU, since measuring across them could give a negative or made-up duration.
   std::uint64_t out_of_order = 0;
+  MissingEvents missing;  // only meaningful once events were analysed
 };
 
 struct Results {

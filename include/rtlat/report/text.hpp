@@ -22,6 +22,7 @@
 
 #include "rtlat/duration.hpp"
 #include "rtlat/report/event_fields.hpp"
+#include "rtlat/report/ranking.hpp"
 #include "rtlat/results.hpp"
 
 namespace rtlat {
@@ -33,37 +34,6 @@ struct TextReportOptions {
   // Show tasks that have no sample in any metric (the user selected them by pid / tgid / comm).
   bool show_tasks_without_samples = false;
 };
-
-// The report order: worst latency first; tasks without a latency sample last; ties by pid.
-// Returns indices into `tasks`.
-inline std::vector<std::size_t> order_by_worst_latency(const std::vector<TaskResult>& tasks) {
-  std::vector<std::size_t> idx(tasks.size());
-  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-    const std::optional<std::int64_t>& ma = tasks[a][Metric::latency].max_ns;
-    const std::optional<std::int64_t>& mb = tasks[b][Metric::latency].max_ns;
-    if (ma.has_value() != mb.has_value()) return ma.has_value();
-    if (ma && *ma != *mb) return *ma > *mb;
-    return tasks[a].pid < tasks[b].pid;
-  });
-  return idx;
-}
-
-// `--top N`: keeps the N tasks with the highest worst latency, in that order (all reports).
-inline void keep_top_by_latency(Results& r, std::size_t n) {
-  const std::vector<std::size_t> order = order_by_worst_latency(r.tasks);
-  std::vector<TaskResult> kept;
-  kept.reserve(std::min(n, order.size()));
-  for (std::size_t i = 0; i < order.size() && i < n; ++i)
-    kept.push_back(std::move(r.tasks[order[i]]));
-  r.tasks = std::move(kept);
-}
-
-inline bool has_samples(const TaskResult& t) noexcept {
-  for (const MetricResult& m : t.metrics)
-    if (m.count != 0) return true;
-  return false;
-}
 
 namespace detail {
 
@@ -303,6 +273,21 @@ inline void write_task(std::ostream& os, const TaskResult& t, CommLookup& names)
   }
 }
 
+// One line per metric the trace cannot give, with the recording that would.
+inline void write_missing(std::ostream& os, const MissingEvents& m) {
+  if (m.sched_switch) {
+    os << "  note: no sched_switch events, so nothing can be measured; record: trace-cmd record "
+          "-e sched\n";
+    return;
+  }
+  if (m.wakeups)
+    os << "  note: no wakeup events, so no latency or response; record: trace-cmd record -e "
+          "sched\n";
+  if (m.timer_markers)
+    os << "  note: no timer-sleep markers, so no relief; record: trace-cmd record -e "
+          "raw_syscalls:sys_enter\n";
+}
+
 inline void write_summary(std::ostream& os, const TraceStats& s) {
   std::string source = printable(s.source, 512);
   if (source.size() > 80) source = "..." + source.substr(source.size() - 77);
@@ -325,6 +310,7 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
           "guessed\n";
   if (s.unobserved_response + s.unobserved_relief + s.unobserved_irq != 0)
     os << "  note: intervals cut by lost events or lost task state were dropped, not guessed\n";
+  if (s.events != 0) write_missing(os, s.missing);
   if (s.out_of_order != 0)
     os << "  note: events older than ones already read were dropped, not measured: input not "
           "in time order\n";

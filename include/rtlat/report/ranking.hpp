@@ -1,0 +1,68 @@
+// Which tasks a report shows first: the text report's order, and what `--top N` keeps.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+// True when the task has a sample in any metric.
+inline bool has_samples(const TaskResult& t) noexcept {
+  for (const MetricResult& m : t.metrics)
+    if (m.count != 0) return true;
+  return false;
+}
+
+// The largest sample of any metric; nullopt without samples.
+inline std::optional<std::int64_t> worst_value(const TaskResult& t) noexcept {
+  std::optional<std::int64_t> w;
+  for (const MetricResult& m : t.metrics)
+    if (m.max_ns && (!w || *m.max_ns > *w)) w = m.max_ns;
+  return w;
+}
+
+// The text report's order: worst latency first; tasks without a latency sample last; ties by
+// pid. Returns indices into `tasks`. Complexity: O(n log n).
+inline std::vector<std::size_t> order_by_worst_latency(const std::vector<TaskResult>& tasks) {
+  std::vector<std::size_t> idx(tasks.size());
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+    const std::optional<std::int64_t>& ma = tasks[a][Metric::latency].max_ns;
+    const std::optional<std::int64_t>& mb = tasks[b][Metric::latency].max_ns;
+    if (ma.has_value() != mb.has_value()) return ma.has_value();
+    if (ma && *ma != *mb) return *ma > *mb;
+    return tasks[a].pid < tasks[b].pid;
+  });
+  return idx;
+}
+
+// `--top N`: keeps the N tasks whose worst value in any metric is highest, in that order (all
+// reports). Tasks with samples always come before tasks without, so a trace that has no
+// latency at all (only sched_switch recorded) still shows the IRQ threads with irq samples.
+// Ties by pid. Complexity: O(n log n).
+inline void keep_top(Results& r, std::size_t n) {
+  std::vector<std::pair<std::optional<std::int64_t>, std::size_t>> rank;
+  rank.reserve(r.tasks.size());
+  for (std::size_t i = 0; i < r.tasks.size(); ++i) rank.emplace_back(worst_value(r.tasks[i]), i);
+  std::stable_sort(rank.begin(), rank.end(), [&](const auto& a, const auto& b) {
+    if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
+    if (a.first && *a.first != *b.first) return *a.first > *b.first;
+    return r.tasks[a.second].pid < r.tasks[b.second].pid;
+  });
+  std::vector<TaskResult> kept;
+  kept.reserve(std::min(n, rank.size()));
+  for (std::size_t i = 0; i < rank.size() && i < n; ++i)
+    kept.push_back(std::move(r.tasks[rank[i].second]));
+  r.tasks = std::move(kept);
+}
+
+}  // namespace v1
+}  // namespace rtlat
