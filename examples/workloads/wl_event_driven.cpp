@@ -12,13 +12,7 @@
 using namespace workload;
 
 int main(int argc, char** argv) {
-  const Options opt = parse_options(argc, argv, 2.0);
-  prepare_main(opt.cpu);
-  Work work;
-  work.calibrate();
-  const ns_t t0 = start_time();
-  const ns_t end = t0 + duration_ns(opt);
-  Filler filler(opt, end);
+  const Run run(parse_options(argc, argv, 2.0));
 
   sem_t event;
   sem_init(&event, 0, 0);
@@ -27,20 +21,20 @@ int main(int argc, char** argv) {
   Lateness handler_late, source_late;
 
   std::thread handler([&] {
-    become_rt("ev-handler", 80, opt.cpu);
+    become_rt("ev-handler", 80, run.opt.cpu);
     for (;;) {
       while (sem_wait(&event) != 0) {
       }
       if (done) break;
       handler_late.add(now_ns() - posted.load());  // lateness from the moment the event came
-      work.run(1 * ms);
+      run.work.run(1 * ms);
     }
   });
   std::thread source([&] {
-    become_rt("ev-source", 70, opt.cpu);
-    Period p(t0, 5 * ms);
-    while (p.wait(end, source_late)) {
-      work.run(20 * us);
+    become_rt("ev-source", 70, run.opt.cpu);
+    Period p(run.t0, 5 * ms);
+    while (p.wait(run.end, source_late)) {
+      run.work.run(20 * us);
       posted = now_ns();
       sem_post(&event);
       p.skip_missed(source_late);
@@ -50,6 +44,6 @@ int main(int argc, char** argv) {
   });
   source.join();
   handler.join();
-  std::printf("wl_event_driven: cpu %d, %s; %s\n", opt.cpu,
+  std::printf("wl_event_driven: cpu %d, %s; %s\n", run.opt.cpu,
               handler_late.summary("ev-handler").c_str(), source_late.summary("ev-source").c_str());
 }

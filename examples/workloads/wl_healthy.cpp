@@ -8,23 +8,17 @@
 using namespace workload;
 
 int main(int argc, char** argv) {
-  const Options opt = parse_options(argc, argv, 2.0);
-  prepare_main(opt.cpu);
-  Work work;
-  work.calibrate();
-  const ns_t t0 = start_time();
-  const ns_t end = t0 + duration_ns(opt);
-  Filler filler(opt, end);
+  const Run run(parse_options(argc, argv, 2.0));
 
   Lateness late;
   std::thread loop([&] {
-    become_rt("rt-healthy", 80, opt.cpu);
-    Period p(t0, 1 * ms);
-    while (p.wait(end, late)) {
-      work.run(100 * us);
+    become_rt("rt-healthy", 80, run.opt.cpu);
+    Period p(run.t0, 1 * ms);
+    while (p.wait(run.end, late)) {
+      run.work.run(100 * us);
       p.skip_missed(late);
     }
   });
   loop.join();
-  std::printf("wl_healthy: cpu %d, %s\n", opt.cpu, late.summary("rt-healthy").c_str());
+  std::printf("wl_healthy: cpu %d, %s\n", run.opt.cpu, late.summary("rt-healthy").c_str());
 }

@@ -13,13 +13,7 @@
 using namespace workload;
 
 int main(int argc, char** argv) {
-  const Options opt = parse_options(argc, argv, 2.0);
-  prepare_main(opt.cpu);
-  Work work;
-  work.calibrate();
-  const ns_t t0 = start_time();
-  const ns_t end = t0 + duration_ns(opt);
-  Filler filler(opt, end);
+  const Run run(parse_options(argc, argv, 2.0));
 
   sem_t request, reply;
   sem_init(&request, 0, 0);
@@ -29,23 +23,23 @@ int main(int argc, char** argv) {
   ns_t worst_block = 0;
 
   std::thread loop([&] {
-    become_rt("ctl-loop", 80, opt.cpu);
-    Period p(t0, 5 * ms);
-    while (p.wait(end, loop_late)) {
-      work.run(1 * ms);
+    become_rt("ctl-loop", 80, run.opt.cpu);
+    Period p(run.t0, 5 * ms);
+    while (p.wait(run.end, loop_late)) {
+      run.work.run(1 * ms);
       const ns_t t = now_ns();
       sem_post(&request);
       while (sem_wait(&reply) != 0) {
       }
       worst_block = std::max(worst_block, now_ns() - t);
-      work.run(50 * us);
+      run.work.run(50 * us);
       p.skip_missed(loop_late);
     }
     done = true;
     sem_post(&request);
   });
   std::thread worker([&] {
-    become_rt("io-worker", 70, opt.cpu);
+    become_rt("io-worker", 70, run.opt.cpu);
     for (;;) {
       while (sem_wait(&request) != 0) {
       }
@@ -56,6 +50,6 @@ int main(int argc, char** argv) {
   });
   loop.join();
   worker.join();
-  std::printf("wl_hidden_block: cpu %d, %s; worst wait for io-worker %.1fus\n", opt.cpu,
+  std::printf("wl_hidden_block: cpu %d, %s; worst wait for io-worker %.1fus\n", run.opt.cpu,
               loop_late.summary("ctl-loop").c_str(), static_cast<double>(worst_block) / 1e3);
 }

@@ -10,34 +10,28 @@
 using namespace workload;
 
 int main(int argc, char** argv) {
-  const Options opt = parse_options(argc, argv, 2.0);
-  prepare_main(opt.cpu);
-  Work work;
-  work.calibrate();
-  const ns_t t0 = start_time();
-  const ns_t end = t0 + duration_ns(opt);
-  Filler filler(opt, end);
+  const Run run(parse_options(argc, argv, 2.0));
 
   Lateness loop_late, hog_late;
   std::thread loop([&] {
-    become_rt("ctl-loop", 80, opt.cpu);
-    Period p(t0, 2 * ms);
-    while (p.wait(end, loop_late)) {
-      work.run(200 * us);
+    become_rt("ctl-loop", 80, run.opt.cpu);
+    Period p(run.t0, 2 * ms);
+    while (p.wait(run.end, loop_late)) {
+      run.work.run(200 * us);
       p.skip_missed(loop_late);
     }
   });
   std::thread hog([&] {
-    become_rt("bg-hog", 90, opt.cpu);
+    become_rt("bg-hog", 90, run.opt.cpu);
     // Phase 1.1 ms: each burst covers the loop's wakeup at +2 ms, so it waits ~2.1 ms.
-    Period p(t0 + 1100 * us, 20 * ms);
-    while (p.wait(end, hog_late)) {
-      work.run(3 * ms);
+    Period p(run.t0 + 1100 * us, 20 * ms);
+    while (p.wait(run.end, hog_late)) {
+      run.work.run(3 * ms);
       p.skip_missed(hog_late);
     }
   });
   loop.join();
   hog.join();
-  std::printf("wl_misprio: cpu %d, %s; %s\n", opt.cpu, loop_late.summary("ctl-loop").c_str(),
+  std::printf("wl_misprio: cpu %d, %s; %s\n", run.opt.cpu, loop_late.summary("ctl-loop").c_str(),
               hog_late.summary("bg-hog").c_str());
 }

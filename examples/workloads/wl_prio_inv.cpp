@@ -14,17 +14,11 @@
 using namespace workload;
 
 int main(int argc, char** argv) {
-  const Options opt = parse_options(argc, argv, 2.0, /*allow_pi=*/true);
-  prepare_main(opt.cpu);
-  Work work;
-  work.calibrate();
-  const ns_t t0 = start_time();
-  const ns_t end = t0 + duration_ns(opt);
-  Filler filler(opt, end);
+  const Run run(parse_options(argc, argv, 2.0, /*allow_pi=*/true));
 
   pthread_mutexattr_t ma;
   pthread_mutexattr_init(&ma);
-  if (opt.pi) {
+  if (run.opt.pi) {
     if (int rc = pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT); rc != 0)
       die("pthread_mutexattr_setprotocol", rc);
   }
@@ -34,39 +28,39 @@ int main(int argc, char** argv) {
   ns_t worst_high_cycle = 0;
 
   std::thread low([&] {
-    become_rt("inv-low", 30, opt.cpu);
-    Period p(t0, 10 * ms);
-    while (p.wait(end, low_late)) {
+    become_rt("inv-low", 30, run.opt.cpu);
+    Period p(run.t0, 10 * ms);
+    while (p.wait(run.end, low_late)) {
       pthread_mutex_lock(&mutex);
-      work.run(1 * ms);
+      run.work.run(1 * ms);
       pthread_mutex_unlock(&mutex);
       p.skip_missed(low_late);
     }
   });
   std::thread high([&] {
-    become_rt("inv-high", 90, opt.cpu);
-    Period p(t0 + 300 * us, 5 * ms);
-    while (p.wait(end, high_late)) {
+    become_rt("inv-high", 90, run.opt.cpu);
+    Period p(run.t0 + 300 * us, 5 * ms);
+    while (p.wait(run.end, high_late)) {
       pthread_mutex_lock(&mutex);
-      work.run(100 * us);
+      run.work.run(100 * us);
       pthread_mutex_unlock(&mutex);
       worst_high_cycle = std::max(worst_high_cycle, now_ns() - p.due());
       p.skip_missed(high_late);
     }
   });
   std::thread mid([&] {
-    become_rt("inv-mid", 60, opt.cpu);
-    Period p(t0 + 500 * us, 10 * ms);
-    while (p.wait(end, mid_late)) {
-      work.run(3500 * us);
+    become_rt("inv-mid", 60, run.opt.cpu);
+    Period p(run.t0 + 500 * us, 10 * ms);
+    while (p.wait(run.end, mid_late)) {
+      run.work.run(3500 * us);
       p.skip_missed(mid_late);
     }
   });
   low.join();
   high.join();
   mid.join();
-  std::printf("wl_prio_inv: cpu %d, %s mutex; %s, worst cycle %.1fus; %s; %s\n", opt.cpu,
-              opt.pi ? "PI" : "plain", high_late.summary("inv-high").c_str(),
+  std::printf("wl_prio_inv: cpu %d, %s mutex; %s, worst cycle %.1fus; %s; %s\n", run.opt.cpu,
+              run.opt.pi ? "PI" : "plain", high_late.summary("inv-high").c_str(),
               static_cast<double>(worst_high_cycle) / 1e3, mid_late.summary("inv-mid").c_str(),
               low_late.summary("inv-low").c_str());
 }

@@ -19,28 +19,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wl_throttle: kernel.sched_rt_runtime_us must be >= 0 (RT throttling)\n");
     return 1;
   }
-  prepare_main(opt.cpu);
-  Work work;
-  work.calibrate();
-  const ns_t t0 = start_time();
-  const ns_t end = t0 + duration_ns(opt);
-  Filler filler(opt, end);
+  const Run run(opt);
 
   Lateness periodic_late;
   std::thread hog([&] {
-    become_rt("rt-hog", 1, opt.cpu);
-    spin_until(end);
+    become_rt("rt-hog", 1, run.opt.cpu);
+    spin_until(run.end);
   });
   std::thread periodic([&] {
-    become_rt("rt-periodic", 50, opt.cpu);
-    Period p(t0, 10 * ms);
-    while (p.wait(end, periodic_late)) {
-      work.run(100 * us);
+    become_rt("rt-periodic", 50, run.opt.cpu);
+    Period p(run.t0, 10 * ms);
+    while (p.wait(run.end, periodic_late)) {
+      run.work.run(100 * us);
       p.skip_missed(periodic_late);
     }
   });
   hog.join();
   periodic.join();
-  std::printf("wl_throttle: cpu %d, sched_rt_runtime_us=%ld; %s\n", opt.cpu, runtime,
+  std::printf("wl_throttle: cpu %d, sched_rt_runtime_us=%ld; %s\n", run.opt.cpu, runtime,
               periodic_late.summary("rt-periodic").c_str());
 }

@@ -240,4 +240,26 @@ inline ns_t duration_ns(const Options& o) {
   return static_cast<ns_t>(o.seconds * 1e9);
 }
 
+// What every workload's main starts with: its options, the main thread off the workload CPU,
+// the work calibrated, the shared start and end times, and the filler (when asked for) running
+// until the end and joined when the Run goes.
+struct Run {
+  explicit Run(const Options& o)
+      : opt(o), work(calibrated(o)), t0(start_time()), end(t0 + duration_ns(o)), filler(o, end) {}
+
+  const Options opt;
+  const Work work;
+  const ns_t t0;
+  const ns_t end;
+
+ private:
+  static Work calibrated(const Options& o) {
+    prepare_main(o.cpu);
+    Work w;
+    w.calibrate();
+    return w;
+  }
+  Filler filler;
+};
+
 }  // namespace workload
