@@ -125,7 +125,7 @@ void BM_EngineFeedWithCallbacks(benchmark::State& state) {
   const auto events = make_stream(4'000'000, 4, 300, 1.1);
   for (auto _ : state) {
     rtlat::Config c;
-    c.slo[0] = 100'000;
+    c.slo(rtlat::Metric::latency) = std::chrono::microseconds(100);
     rtlat::Analyzer a(c);
     std::uint64_t samples = 0;
     a.on_sample([&](const rtlat::Sample&) { ++samples; });

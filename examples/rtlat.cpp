@@ -22,13 +22,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "cli/options.hpp"
 #include "cli/output.hpp"
-#include "rtlat/analyzer.hpp"
+#include "rtlat/analyze.hpp"
 #include "rtlat/comm_regex.hpp"
 #include "rtlat/config.hpp"
 #include "rtlat/duration.hpp"
@@ -36,11 +34,7 @@
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/json.hpp"
 #include "rtlat/report/text.hpp"
-#include "rtlat/source/detect.hpp"
-#include "rtlat/source/pipelined.hpp"
 #include "rtlat/source/syscalls.hpp"
-#include "rtlat/source/text.hpp"
-#include "rtlat/source/tracedat.hpp"
 
 #ifndef RTLAT_VERSION
 #define RTLAT_VERSION "0.1.0"
@@ -182,77 +176,17 @@ bool parse_report_args(const std::vector<std::string>& all, Options& o) {
   return true;
 }
 
-template <class Source>
-rtlat::Results analyze(Source& src, const Options& o) {
-  rtlat::Config cfg = o.config;
-  cfg.syscall_events_recorded = src.info().syscall_events_recorded;
-  cfg.irq_thread_events_recorded = src.info().irq_thread_events_recorded;
-  rtlat::Analyzer analyzer(std::move(cfg));
-  analyzer.set_source(*o.trace);
-  try {
-    analyzer.set_cpus(src.info().cpus);
-    // Decoding and analysis take about half the time each: on two cores, overlap them. A
-    // trace.dat does that itself (per-CPU decode workers, merged in place on this thread); text
-    // is decoded whole on a producer thread.
-    if constexpr (std::is_same_v<Source, rtlat::TraceDatSource>) {
-      src.read(analyzer);
-    } else if (std::thread::hardware_concurrency() > 1) {
-      rtlat::read_pipelined(src, analyzer);
-    } else {
-      src.read(analyzer);
-    }
-    analyzer.set_cpus(src.info().cpus);  // text sources know the CPU count only at the end
-  } catch (const rtlat::InputError& e) {
-    // The engine does not know which file fed it.
-    if (e.file().empty()) throw e.in_file(*o.trace);
-    throw;
-  }
-  analyzer.add_skipped(src.info().skipped);
-  // A report on nothing must not pass a CI gate: no event at all is an input error.
-  if (src.info().events == 0) {
-    throw rtlat::InputError(
-        *o.trace, "",
-        src.info().skipped == 0
-            ? "no trace events in the input"
-            : "no trace events recognized (" + std::to_string(src.info().skipped) +
-                  " lines skipped): expected trace-cmd report or tracefs trace text, or a "
-                  "trace.dat");
-  }
-  return analyzer.results();
-}
-
-rtlat::Results read_tracedat(const std::string& path, const std::string& name, const Options& o) {
-  rtlat::TraceDatOptions opts;
-  if (o.buffer) opts.buffer = *o.buffer;
-  rtlat::TraceDatSource src(path, opts);
-  for (const std::string& note : src.notes())
-    std::cerr << "rtlat: " << one_line(name) << ": note: " << one_line(note) << '\n';
-  return analyze(src, o);
-}
-
-// stdin redirected from a file (`rtlat report - < trace.dat`) can be probed without consuming
-// it; a pipe cannot, and is read as text.
-bool stdin_is_tracedat_file() {
-  struct stat st {};
-  return ::fstat(0, &st) == 0 && S_ISREG(st.st_mode) && rtlat::is_tracedat("/dev/stdin");
-}
-
 rtlat::Results run_source(const Options& o) {
-  if (*o.trace == "-" && stdin_is_tracedat_file()) {
-    try {
-      return read_tracedat("/dev/stdin", "-", o);
-    } catch (const rtlat::InputError& e) {
-      throw e.in_file("-");
-    }
-  }
-  if (*o.trace != "-" && rtlat::is_tracedat(*o.trace)) return read_tracedat(*o.trace, *o.trace, o);
-  if (o.buffer)
+  rtlat::OpenOptions opts;
+  if (o.buffer) opts.buffer = *o.buffer;
+  opts.arch = o.arch;
+  rtlat::FileSource src = rtlat::open(*o.trace, opts);
+  if (o.buffer && !src.is_tracedat())
     throw UsageError{"--buffer applies to trace.dat input only; '" + *o.trace +
                      "' is not a trace.dat"};
-  rtlat::TextOptions opts;
-  opts.arch = o.arch;
-  rtlat::TextSource src(*o.trace, opts);
-  return analyze(src, o);
+  for (const std::string& note : src.notes())
+    std::cerr << "rtlat: " << one_line(*o.trace) << ": note: " << one_line(note) << '\n';
+  return rtlat::analyze(src, o.config);
 }
 
 // `-o` naming the trace (any spelling, a symlink, a hard link, or the file stdin comes from)

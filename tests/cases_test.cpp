@@ -9,7 +9,7 @@
 // each assertion.
 #include <gtest/gtest.h>
 
-#include <rtlat/analyzer.hpp>
+#include <rtlat/analyze.hpp>
 #include <rtlat/comm_regex.hpp>
 #include <rtlat/source/text.hpp>
 #include <rtlat/source/tracedat.hpp>
@@ -37,16 +37,10 @@ struct Analysis {
 };
 
 template <class Source>
-Analysis analyze(Source& src, const std::string& name, rtlat::Config cfg) {
-  cfg.syscall_events_recorded = src.info().syscall_events_recorded;
-  cfg.irq_thread_events_recorded = src.info().irq_thread_events_recorded;
-  rtlat::Analyzer a(std::move(cfg));
-  a.set_source(name);
+Analysis analyze_with_samples(Source& src, rtlat::Config cfg) {
   Analysis r;
-  a.on_sample([&r](const rtlat::Sample& s) { r.samples.push_back(s); });
-  src.read(a);
-  a.set_cpus(src.info().cpus);
-  r.results = a.results();
+  cfg.on_sample = [&r](const rtlat::Sample& s) { r.samples.push_back(s); };
+  r.results = rtlat::analyze(src, std::move(cfg));
   return r;
 }
 
@@ -63,12 +57,12 @@ rtlat::Config select_comms(const char* regex) {
 
 Analysis analyze_dat(std::string_view name, rtlat::Config cfg) {
   rtlat::TraceDatSource src(data_path(name));
-  return analyze(src, std::string(name), std::move(cfg));
+  return analyze_with_samples(src, std::move(cfg));
 }
 
 Analysis analyze_text(std::string_view name, rtlat::Config cfg) {
   rtlat::TextSource src(data_path(name));
-  return analyze(src, std::string(name), std::move(cfg));
+  return analyze_with_samples(src, std::move(cfg));
 }
 
 // The one task with this comm; nullptr when there is none or more than one.
@@ -291,7 +285,7 @@ TEST(Cases, RtThrottlingStallsThePeriodicTask) {
 
 TEST(Cases, DemoTraceShowsTheViolation) {
   rtlat::Config cfg;
-  cfg.slo[static_cast<std::size_t>(Metric::latency)] = 500 * us;
+  cfg.slo(Metric::latency) = std::chrono::microseconds(500);
   const Analysis r = analyze_text("demo.txt", cfg);
   const rtlat::TaskResult* loop = find(r, "ctl-loop");
   const rtlat::TaskResult* hog = find(r, "bg-hog");

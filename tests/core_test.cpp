@@ -1,14 +1,19 @@
 // The small core pieces: durations, prev_state decoding, the histogram, the pid table.
 #include <gtest/gtest.h>
 
+#include <rtlat/detail/engine/histogram.hpp>
+#include <rtlat/detail/engine/metric_stats.hpp>
+#include <rtlat/detail/engine/pid_table.hpp>
 #include <rtlat/rtlat.hpp>
-#include <rtlat/task_table.hpp>
 
 #include <algorithm>
 #include <random>
 #include <vector>
 
 using namespace rtlat;
+using rtlat::detail::Histogram;
+using rtlat::detail::MetricStats;
+using rtlat::detail::PidTable;
 
 TEST(Duration, ParsesEveryUnitExactly) {
   EXPECT_EQ(parse_duration("2000ns"), 2000);

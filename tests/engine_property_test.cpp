@@ -25,6 +25,7 @@ TEST(EngineProperty, InvariantsHoldOnRandomSequences) {
     const rtlat::test::Violations bad = rtlat::test::check_engine(sc);
     ASSERT_TRUE(bad.empty()) << "run " << run << ": " << bad.front();
     rtlat::Analyzer a(sc.config);
+    a.set_source(sc.source);
     try {
       for (const rtlat::Event& e : sc.events) a.feed(e);
     } catch (const rtlat::InputError&) {

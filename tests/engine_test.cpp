@@ -362,8 +362,8 @@ TEST(Engine, WakeupOfARunningTaskStartsNothing) {
 
 TEST(Engine, SloViolationIsStrictlyOverTheBound) {
   Config c;
-  c.slo[static_cast<std::size_t>(Metric::latency)] = 2000;
-  c.slo_overrides.push_back({101, Metric::latency, 5000});
+  c.slo(Metric::latency) = std::chrono::nanoseconds(2000);
+  c.slo(101, Metric::latency) = std::chrono::nanoseconds(5000);
   Analyzer a(c);
   Feed f(a);
   std::vector<Sample> violations;
@@ -447,9 +447,10 @@ TEST(Engine, HrtimerMarkersCountUntilTheFirstSyscallMarker) {
 }
 
 TEST(Engine, HrtimerMarkersIgnoredWhenTheSourceRecordedSyscalls) {
-  Config c;
-  c.syscall_events_recorded = true;
-  Analyzer a(c);
+  Analyzer a;
+  SourceInfo info;
+  info.syscall_events_recorded = true;
+  a.set_source(info);
   Feed f(a);
   f.nanosleep(0, 0, 100);
   f.sw(1, 0, 100, "ctl", S, 0, "swapper/0");

@@ -93,16 +93,15 @@ Analysis analyze(const std::string& path, std::vector<rtlat::Pid> pids = {}) {
   rtlat::TraceDatSource src(path);
   rtlat::Config cfg;
   cfg.selection.pids = std::move(pids);
-  cfg.syscall_events_recorded = src.info().syscall_events_recorded;
-  cfg.irq_thread_events_recorded = src.info().irq_thread_events_recorded;
   rtlat::Analyzer engine(cfg);
+  engine.set_source(src.info());
   Analysis a;
   engine.on_sample([&a](const rtlat::Sample& s) {
     if (s.metric == rtlat::Metric::latency) a.latency[s.pid].push_back(s);
   });
   Tap tap{engine, {}};
   src.read(tap);
-  engine.set_cpus(src.info().cpus);
+  engine.set_source(src.info());
   a.results = engine.results();
   a.wakeup_new = std::move(tap.wakeup_new);
   return a;

@@ -33,10 +33,10 @@ std::string quote(const std::string& s) {
 
 template <class Source>
 rtlat::Results analyze(Source& src, const rtlat::SourceInfo& known) {
-  rtlat::Config cfg;
-  cfg.syscall_events_recorded = known.syscall_events_recorded;
-  cfg.irq_thread_events_recorded = known.irq_thread_events_recorded;
-  rtlat::Analyzer a(cfg);
+  rtlat::Analyzer a;
+  rtlat::SourceInfo facts = known;  // what the trace.dat recorded decides the rules for both
+  facts.name.clear();
+  a.set_source(facts);
   src.read(a);
   return a.results();
 }

@@ -350,9 +350,9 @@ INSTANTIATE_TEST_SUITE_P(Traces, PrevStateGenerations,
 
 Config slo_config() {
   Config c;
-  c.slo[static_cast<std::size_t>(Metric::latency)] = 50000;
-  c.slo[static_cast<std::size_t>(Metric::response)] = 100000;
-  c.slo_overrides.push_back({1300, Metric::latency, 60000});
+  c.slo(Metric::latency) = std::chrono::microseconds(50);
+  c.slo(Metric::response) = std::chrono::microseconds(100);
+  c.slo(1300, Metric::latency) = std::chrono::microseconds(60);
   return c;
 }
 

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -100,10 +101,11 @@ inline void parse_slo(std::string_view s, rtlat::Config& cfg) {
   if (!ns)
     throw fail("bad duration '" + std::string(dur) + "' (a number and a unit: 2000ns, 50us, " +
                "1.5ms, 2s)");
+  const std::chrono::nanoseconds bound(*ns);
   if (pid)
-    cfg.slo_overrides.push_back({*pid, metric, *ns});
+    cfg.slo(*pid, metric) = bound;
   else
-    cfg.slo[static_cast<std::size_t>(metric)] = *ns;
+    cfg.slo(metric) = bound;
 }
 
 // Registers options on one CLI11 (sub)command and remembers which single-value options were

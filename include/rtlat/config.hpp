@@ -1,13 +1,16 @@
-// How the engine is asked to measure: wakeup event, selection, SLO bounds, window sizes.
+/// @file
+/// How the engine is asked to measure: wakeup event, selection, SLO bounds, window sizes, and
+/// whom to tell about samples as they complete.
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rtlat/event.hpp"
@@ -16,41 +19,71 @@
 namespace rtlat {
 inline namespace v1 {
 
-enum class WakeupEvent : std::uint8_t { wakeup, waking };
+/// The event that starts latency and response.
+enum class WakeupEvent : std::uint8_t {
+  wakeup,  ///< sched_wakeup: the task was put on a runqueue
+  waking,  ///< sched_waking: the wakeup was issued (earlier, on the waker's CPU)
+};
 
-// Selects tasks by comm. The engine calls it when a task's comm becomes known or changes, never
-// per event. <rtlat/comm_regex.hpp> makes one from a regular expression.
+/// Selects tasks by comm. The engine calls it when a task's comm becomes known or changes, never
+/// per event. `<rtlat/comm_regex.hpp>` makes one from a regular expression.
 using CommPredicate = std::function<bool(std::string_view comm)>;
 
-// Which tasks get results. Empty lists and no predicate select everything; several criteria
-// are ORed.
+/// Which tasks get results. Empty lists and no predicate select everything; several criteria
+/// are ORed. Unselected tasks are still tracked (they drive the state machines and windows) but
+/// get no samples, callbacks or unobserved counts.
 struct Selection {
-  std::vector<Pid> pids;
-  std::vector<Pid> tgids;
-  CommPredicate comm;
-  bool all() const { return pids.empty() && tgids.empty() && !comm; }
+  std::vector<Pid> pids;   ///< tasks with these pids
+  std::vector<Pid> tgids;  ///< tasks of these thread groups (when the source knows tgids)
+  CommPredicate comm;      ///< tasks whose comm it accepts
+  /// True when nothing narrows the selection.
+  bool all() const noexcept { return pids.empty() && tgids.empty() && !comm; }
 };
 
-struct SloOverride {
-  Pid pid;
-  Metric metric;
-  std::int64_t bound_ns;
-};
+/// Called for a completed sample of a selected task, inside Analyzer::feed().
+using SampleCallback = std::function<void(const Sample&)>;
 
+/// An SLO bound: a sample violates it when its value is greater (not equal).
+using Bound = std::optional<std::chrono::nanoseconds>;
+
+/// Everything the engine is asked to do. Plain values: copy it, change it, build another engine.
+///
+///     rtlat::Config cfg;
+///     cfg.slo(rtlat::Metric::latency) = 50us;        // every task
+///     cfg.slo(1234, rtlat::Metric::response) = 1ms;  // pid 1234 only
+///     cfg.on_violation = [](const rtlat::Sample& s) { ... };
 struct Config {
   WakeupEvent wakeup_event = WakeupEvent::wakeup;
   Selection selection;
-  std::array<std::optional<std::int64_t>, metric_count> slo{};  // default bound per metric
-  std::vector<SloOverride> slo_overrides;                       // per-pid bounds win
-  std::size_t window = 64;     // at most this many events in a worst-case window
-  std::size_t history = 1024;  // per-CPU history ring (events), bounds window capture memory
-  // Whether the source recorded syscall events (trace.dat knows from its event formats). When
-  // true, hrtimer_start(hrtimer_wakeup) markers are ignored; when false they always count; when
-  // unknown (text input) they count until the first syscall event appears.
-  std::optional<bool> syscall_events_recorded;
-  // Whether the source recorded irq_threaded_handler_* events. When false the irq metric is
-  // derived from scheduler events; unknown: derived until the first such event appears.
-  std::optional<bool> irq_thread_events_recorded;
+  std::size_t window = 64;      ///< at most this many events per worst-case window (at least 2)
+  std::size_t history = 1024;   ///< per-CPU history ring (events): bounds window capture memory
+  SampleCallback on_sample;     ///< every completed sample of a selected task
+  SampleCallback on_violation;  ///< every sample over its bound
+
+  /// The default bound of metric `m`, for every task. Complexity: O(1).
+  Bound& slo(Metric m) noexcept { return slo_[static_cast<std::size_t>(m)]; }
+  const Bound& slo(Metric m) const noexcept { return slo_[static_cast<std::size_t>(m)]; }
+
+  /// The bound of metric `m` for pid `pid` only (every task entry with that pid, pid reuse
+  /// included); it wins over the default. Complexity: O(pids with their own bound).
+  Bound& slo(Pid pid, Metric m) {
+    for (auto& [key, bound] : per_pid_)
+      if (key.first == pid && key.second == m) return bound;
+    return per_pid_.emplace_back(std::make_pair(pid, m), Bound{}).second;
+  }
+
+  /// The bound that applies to `pid` in nanoseconds: its own, else the default; nullopt when
+  /// neither is set. Complexity: O(pids with their own bound).
+  std::optional<std::int64_t> slo_ns(Pid pid, Metric m) const {
+    for (const auto& [key, bound] : per_pid_)
+      if (key.first == pid && key.second == m && bound) return bound->count();
+    if (const Bound& b = slo(m)) return b->count();
+    return std::nullopt;
+  }
+
+ private:
+  std::array<Bound, metric_count> slo_{};
+  std::vector<std::pair<std::pair<Pid, Metric>, Bound>> per_pid_;
 };
 
 }  // namespace v1

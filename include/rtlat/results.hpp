@@ -107,6 +107,21 @@ struct TraceStats {
   MissingEvents missing;  // only meaningful once events were analysed
 };
 
+// One completed measurement, handed to callbacks while the trace streams.
+struct Sample {
+  Pid pid;
+  Pid tgid;  // -1 when unknown
+  Comm comm;
+  Metric metric;
+  bool derived;  // irq derived from scheduler events
+  Timestamp start_ns;
+  Timestamp end_ns;
+  std::int64_t value_ns;
+  int cpu;                             // CPU of the end event
+  std::optional<std::int64_t> slo_ns;  // the bound that applies to this task and metric
+  bool violation;                      // value_ns > *slo_ns
+};
+
 struct Results {
   TraceStats trace;
   std::vector<TaskResult> tasks;  // engine order: first seen first

@@ -11,6 +11,7 @@
 #include <rtlat/rtlat.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -41,6 +42,7 @@ class ByteReader {
 // jump back across CPUs (out of order) and rarely on one CPU (an input error).
 struct Scenario {
   Config config;
+  SourceInfo source;  // what the source recorded
   std::vector<Event> events;
 };
 
@@ -50,16 +52,16 @@ inline Scenario make_scenario(const std::uint8_t* data, std::size_t size) {
   Config& c = sc.config;
   const std::uint8_t flags = in.u8();
   c.wakeup_event = (flags & 1) != 0 ? WakeupEvent::waking : WakeupEvent::wakeup;
-  if ((flags & 2) != 0) c.syscall_events_recorded = (flags & 4) != 0;
-  if ((flags & 8) != 0) c.irq_thread_events_recorded = (flags & 16) != 0;
+  if ((flags & 2) != 0) sc.source.syscall_events_recorded = (flags & 4) != 0;
+  if ((flags & 8) != 0) sc.source.irq_thread_events_recorded = (flags & 16) != 0;
   if ((flags & 32) != 0) c.selection.pids = {1, 3};
   c.window = 2 + in.u8() % 24;
   c.history = 16 + in.u8() % 64;
   for (Metric m : all_metrics) {
     const std::uint8_t b = in.u8();
-    if ((b & 1) != 0) c.slo[static_cast<std::size_t>(m)] = (b >> 1) * 16;
+    if ((b & 1) != 0) c.slo(m) = std::chrono::nanoseconds((b >> 1) * 16);
   }
-  if ((flags & 64) != 0) c.slo_overrides.push_back({2, Metric::latency, 40});
+  if ((flags & 64) != 0) c.slo(2, Metric::latency) = std::chrono::nanoseconds(40);
 
   static const char* const comms[] = {"ctl", "irq/9-eth0", "hog", "irq/5-x", "w"};
   constexpr int cpus = 4;
@@ -160,6 +162,7 @@ inline Violations check_engine(const Scenario& sc) {
   Violations bad;
   auto fail = [&](std::string what) { bad.push_back(std::move(what)); };
   Analyzer a(sc.config);
+  a.set_source(sc.source);
   // Per pid and metric (pids are reused, so several entries may share one): what callbacks saw.
   std::map<std::pair<Pid, Metric>, detail::Seen> seen;
   a.on_sample([&](const Sample& s) {

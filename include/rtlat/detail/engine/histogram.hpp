@@ -13,6 +13,7 @@
 
 namespace rtlat {
 inline namespace v1 {
+namespace detail {
 
 class Histogram {
  public:
@@ -84,5 +85,6 @@ class Histogram {
   std::uint64_t total_ = 0;
 };
 
+}  // namespace detail
 }  // namespace v1
 }  // namespace rtlat

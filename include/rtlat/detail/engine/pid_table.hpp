@@ -11,6 +11,7 @@
 
 namespace rtlat {
 inline namespace v1 {
+namespace detail {
 
 template <class T>
 class PidTable {
@@ -37,5 +38,6 @@ class PidTable {
   std::vector<std::unique_ptr<Page>> pages_;
 };
 
+}  // namespace detail
 }  // namespace v1
 }  // namespace rtlat

@@ -21,6 +21,7 @@
 
 namespace rtlat {
 inline namespace v1 {
+namespace detail {
 
 // Scheduler and IRQ events: on a CPU where a task waited or ran they explain its timing, whoever
 // issued them.
@@ -224,5 +225,6 @@ inline WorstWindow cut_window(const std::vector<CpuHistory>& history, const Open
   return w;
 }
 
+}  // namespace detail
 }  // namespace v1
 }  // namespace rtlat

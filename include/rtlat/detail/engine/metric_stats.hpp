@@ -8,11 +8,12 @@
 #include <limits>
 #include <optional>
 
-#include "rtlat/histogram.hpp"
+#include "rtlat/detail/engine/histogram.hpp"
 #include "rtlat/results.hpp"
 
 namespace rtlat {
 inline namespace v1 {
+namespace detail {
 
 class MetricStats {
  public:
@@ -73,5 +74,6 @@ class MetricStats {
   std::optional<WorstWindow> worst_;
 };
 
+}  // namespace detail
 }  // namespace v1
 }  // namespace rtlat

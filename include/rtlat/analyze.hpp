@@ -1,0 +1,194 @@
+/// @file
+/// The one call most embedders need: open a trace (trace.dat, text or stdin, detected by
+/// content) and analyse it. Target rtlat::tracedat.
+///
+///     rtlat::Config cfg;
+///     cfg.slo(rtlat::Metric::latency) = 50us;
+///     rtlat::FileSource src = rtlat::open("trace.dat");
+///     rtlat::Results r = rtlat::analyze(src, cfg);
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "rtlat/analyzer.hpp"
+#include "rtlat/config.hpp"
+#include "rtlat/error.hpp"
+#include "rtlat/results.hpp"
+#include "rtlat/source/detect.hpp"
+#include "rtlat/source/pipelined.hpp"
+#include "rtlat/source/source_info.hpp"
+#include "rtlat/source/text.hpp"
+#include "rtlat/source/tracedat.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+
+/// How rtlat::open() reads what it finds.
+struct OpenOptions {
+  std::string buffer;  ///< trace.dat: the instance buffer to read ("" = the top one)
+  std::string arch;    ///< text: syscall numbering ("" = this machine's); trace.dat says its own
+  int decode_threads = -1;  ///< trace.dat: decode workers (-1 auto, 0 none, N workers)
+};
+
+/// A trace.dat or a text trace, whichever rtlat::open() found: a source (see source_info.hpp
+/// for the Source concept) like TraceDatSource and TextSource, which it holds.
+///
+/// Thread safety: none; one thread reads it.
+class FileSource {
+ public:
+  /// Effects: opens `path` ("-" = stdin) as rtlat::open() does. Throws: InputError naming the
+  /// file for anything wrong with it (cannot open, corrupt trace.dat headers).
+  explicit FileSource(const std::string& path, const OpenOptions& opts = {}) : name_(path) {
+    const bool stdin_file = path == "-" && stdin_is_regular_file();
+    if (path == "-" ? stdin_file && rtlat::is_tracedat("/dev/stdin") : rtlat::is_tracedat(path)) {
+      TraceDatOptions o;
+      o.buffer = opts.buffer;
+      o.decode_threads = opts.decode_threads;
+      named([&] { src_.emplace<TraceDatSource>(path == "-" ? "/dev/stdin" : path, o); });
+    } else {
+      TextOptions o;
+      o.arch = opts.arch;
+      src_.emplace<TextSource>(path, o);
+    }
+    refresh();
+  }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  /// What the source knows (name as given, "-" for stdin); counts are those of the last read.
+  const SourceInfo& info() const noexcept { return info_; }
+  /// True for a trace.dat.
+  bool is_tracedat() const noexcept { return std::holds_alternative<TraceDatSource>(src_); }
+  /// Remarks that are not errors (a trace.dat's fallbacks and unparsable formats).
+  const std::vector<std::string>& notes() const noexcept {
+    static const std::vector<std::string> none;
+    return is_tracedat() ? std::get<TraceDatSource>(src_).notes() : none;
+  }
+
+  /// Effects: streams every event into `sink` on the calling thread (sink.hpp). Throws:
+  /// InputError naming the file; events before the error were delivered.
+  template <class Sink>
+  void read(Sink& sink) {
+    named([&] { std::visit([&](auto& s) { read_into(s, sink); }, src_); });
+    refresh();
+  }
+
+  /// Effects: as read(), but a text trace is parsed on a second thread while `sink` runs on
+  /// this one (a trace.dat decodes on spare cores by itself). The sink sees the same sequence.
+  template <class Sink>
+  void read_parallel(Sink& sink) {
+    named([&] {
+      std::visit(
+          [&](auto& s) {
+            using S = std::decay_t<decltype(s)>;
+            if constexpr (std::is_same_v<S, TextSource>) {
+              if (std::thread::hardware_concurrency() > 1) return read_pipelined(s, sink);
+            }
+            read_into(s, sink);
+          },
+          src_);
+    });
+    refresh();
+  }
+
+ private:
+  template <class S, class Sink>
+  static void read_into(S& s, Sink& sink) {
+    if constexpr (!std::is_same_v<S, std::monostate>) s.read(sink);
+  }
+  static bool stdin_is_regular_file() {
+    struct stat st {};
+    return ::fstat(0, &st) == 0 && S_ISREG(st.st_mode);
+  }
+  // A trace.dat on stdin is read as /dev/stdin, but the user named it "-".
+  template <class F>
+  void named(F&& f) {
+    try {
+      f();
+    } catch (const InputError& e) {
+      if (e.file() == "/dev/stdin" && name_ == "-") throw e.in_file("-");
+      throw;
+    }
+  }
+  void refresh() {
+    std::visit(
+        [&](const auto& s) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(s)>, std::monostate>)
+            info_ = s.info();
+        },
+        src_);
+    info_.name = name_;
+  }
+
+  std::string name_;
+  std::variant<std::monostate, TextSource, TraceDatSource> src_;
+  SourceInfo info_;
+};
+
+/// Effects: opens a trace for reading: a file starting with the trace.dat magic is a trace.dat,
+/// anything else (a FIFO, a device, "-" from a pipe) is text; stdin redirected from a regular
+/// file is probed like a file. Throws: InputError naming the file.
+inline FileSource open(const std::string& path, const OpenOptions& opts = {}) {
+  return FileSource(path, opts);
+}
+
+namespace detail {
+template <class Source, class Sink>
+void read_source(Source& src, Sink& sink) {
+  if constexpr (std::is_same_v<Source, FileSource>) {
+    src.read_parallel(sink);
+  } else if constexpr (std::is_same_v<Source, TextSource>) {
+    if (std::thread::hardware_concurrency() > 1)
+      read_pipelined(src, sink);
+    else
+      src.read(sink);
+  } else {
+    src.read(sink);
+  }
+}
+}  // namespace detail
+
+/// Effects: streams `src` (any source: info() and read(sink)) through `engine`: tells it what
+/// the source knows before and after reading, reads (text on a second thread when there is a
+/// spare core), and returns its results. An input without a single event is an error, so a
+/// report on nothing never passes a CI gate. Throws: InputError naming the file (the engine's
+/// errors too); whatever a callback throws.
+template <class Source>
+Results analyze(Source& src, Analyzer& engine) {
+  try {
+    engine.set_source(src.info());
+    detail::read_source(src, engine);
+    engine.set_source(src.info());
+  } catch (const InputError& e) {
+    if (e.file().empty()) throw e.in_file(src.info().name);  // the engine does not know the file
+    throw;
+  }
+  const SourceInfo& info = src.info();
+  if (info.events == 0) {
+    throw InputError(info.name, "",
+                     info.skipped == 0
+                         ? "no trace events in the input"
+                         : "no trace events recognized (" + std::to_string(info.skipped) +
+                               " lines skipped): expected trace-cmd report or tracefs trace "
+                               "text, or a trace.dat");
+  }
+  return engine.results();
+}
+
+/// Effects: as analyze(src, engine) with an engine built from `config` (its callbacks run
+/// while the source is read).
+template <class Source>
+Results analyze(Source& src, Config config) {
+  Analyzer engine(std::move(config));
+  return analyze(src, engine);
+}
+
+}  // namespace v1
+}  // namespace rtlat

@@ -1,0 +1,150 @@
+// The engine's second job, CPU state: the order events arrive in, each CPU's bounded history,
+// the task the engine believes runs on each CPU, and what each CPU may have missed. Lost events
+// (and events dropped for arriving out of order) bump their CPU's epoch; a task compares the
+// epoch of its CPU when it is next touched, so a loss costs nothing per event and needs no
+// per-CPU task lists. Nothing here knows the metric rules.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rtlat/detail/engine/history.hpp"
+#include "rtlat/detail/engine/task.hpp"
+#include "rtlat/error.hpp"
+#include "rtlat/event.hpp"
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+
+struct CpuState {
+  Pid current = -1;              // -1: unknown
+  std::uint64_t lost_epoch = 0;  // losses seen on this CPU
+  Task* task = nullptr;          // the entry of `current`; null for idle and unknown
+  Timestamp first_ts = INT64_MIN, last_ts = INT64_MIN;  // INT64_MIN: no event yet
+};
+
+class CpuStates {
+ public:
+  explicit CpuStates(std::size_t history) : history_capacity_(history) {}
+
+  // Makes room for `cpu`; throws InputError (without a file: the caller knows it) at or beyond
+  // max_cpus.
+  void ensure(std::size_t cpu) {
+    if (cpu < cpus_.size()) return;
+    if (cpu >= max_cpus)
+      throw InputError("", "cpu " + std::to_string(cpu), "CPU number out of range");
+    cpus_.resize(cpu + 1);
+    while (history_.size() <= cpu) history_.emplace_back(history_capacity_);
+  }
+  std::size_t size() const noexcept { return cpus_.size(); }
+  CpuState& operator[](std::size_t cpu) noexcept { return cpus_[cpu]; }
+  const CpuState& operator[](std::size_t cpu) const noexcept { return cpus_[cpu]; }
+
+  enum class Admit : std::uint8_t { in_order, out_of_order };
+
+  // Takes e into its CPU's history, unless it is older than an event already taken: then it is
+  // dropped and counted, and its CPU counts as having lost events, since intervals measured
+  // across it could come out negative or longer than they were. A lost-event marker measures
+  // nothing and sources can place it only roughly (at its CPU's next or last event): a late one
+  // is taken, stamped when it arrives, so windows stay in time order. Throws InputError when
+  // time goes backwards on one CPU. e.cpu must be ensure()d.
+  Admit admit(const Event& e) {
+    CpuState& cs = cpus_[e.cpu];
+    if (e.ts < newest_ts_) {
+      if (e.ts < cs.last_ts) {
+        throw InputError("", "cpu " + std::to_string(e.cpu) + " at " + std::to_string(e.ts) + " ns",
+                         "time went backwards (previous event on this CPU at " +
+                             std::to_string(cs.last_ts) + " ns)");
+      }
+      if (e.kind != EventKind::lost_events) {
+        ++out_of_order_;
+        lose_track(e.cpu);
+        return Admit::out_of_order;
+      }
+      Event late = e;
+      late.ts = newest_ts_;
+      take(late, cs);
+      return Admit::in_order;
+    }
+    take(e, cs);
+    return Admit::in_order;
+  }
+
+  // Events taken so far; the sequence number of the newest.
+  std::uint64_t seq() const noexcept { return seq_; }
+  std::uint64_t out_of_order() const noexcept { return out_of_order_; }
+  bool saw(EventKind k) const noexcept {
+    return (kinds_seen_ & (std::uint32_t{1} << static_cast<unsigned>(k))) != 0;
+  }
+  const std::vector<CpuHistory>& history() const noexcept { return history_; }
+
+  // What happened on `cpu` was not all seen: its current task and in-flight intervals there are
+  // no longer known.
+  void lose_track(std::size_t cpu) noexcept {
+    any_loss_ = true;
+    ++cpus_[cpu].lost_epoch;
+    forget_current(cpu);
+  }
+  void forget_current(std::size_t cpu) noexcept {
+    cpus_[cpu].current = -1;
+    cpus_[cpu].task = nullptr;
+  }
+
+  // Where t runs, waits or last ran; t is up to date with that CPU's losses from now on.
+  void set_cpu(Task& t, int cpu) {
+    if (static_cast<std::size_t>(cpu) >= cpus_.size()) ensure(static_cast<std::size_t>(cpu));
+    t.cpu = cpu;
+    t.cpu_epoch = cpus_[static_cast<std::size_t>(cpu)].lost_epoch;
+  }
+  // Whether t's CPU lost events since t was last checked.
+  bool lost_since_checked(const Task& t) const noexcept {
+    // Most traces lose nothing: then no task's CPU needs looking at.
+    return any_loss_ && t.cpu >= 0 &&
+           cpus_[static_cast<std::size_t>(t.cpu)].lost_epoch != t.cpu_epoch;
+  }
+  // Checks t against its CPU's losses: true (once per loss) when it must forget what was in
+  // flight.
+  bool acknowledge_loss(Task& t) noexcept {
+    if (!lost_since_checked(t)) return false;
+    t.cpu_epoch = cpus_[static_cast<std::size_t>(t.cpu)].lost_epoch;
+    return true;
+  }
+
+  // The trace's extent and CPU count, from the CPUs that saw events.
+  void extent(TraceStats& s) const noexcept {
+    bool any = false;
+    for (std::size_t c = 0; c < cpus_.size(); ++c) {
+      const CpuState& cs = cpus_[c];
+      if (cs.last_ts == INT64_MIN) continue;
+      if (!any || cs.first_ts < s.start_ns) s.start_ns = cs.first_ts;
+      if (!any || cs.last_ts > s.end_ns) s.end_ns = cs.last_ts;
+      if (static_cast<int>(c) + 1 > s.cpus) s.cpus = static_cast<int>(c) + 1;
+      any = true;
+    }
+  }
+
+ private:
+  void take(const Event& e, CpuState& cs) {
+    if (e.ts > newest_ts_) newest_ts_ = e.ts;
+    kinds_seen_ |= std::uint32_t{1} << static_cast<unsigned>(e.kind);
+    if (cs.last_ts == INT64_MIN) cs.first_ts = e.ts;
+    cs.last_ts = e.ts;
+    history_[e.cpu].push(e, ++seq_);
+  }
+
+  std::size_t history_capacity_;
+  std::vector<CpuState> cpus_;
+  std::vector<CpuHistory> history_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t out_of_order_ = 0;
+  Timestamp newest_ts_ = INT64_MIN;  // the latest timestamp taken, over all CPUs
+  std::uint32_t kinds_seen_ = 0;     // bit per EventKind taken
+  bool any_loss_ = false;            // a lost-event marker or an out-of-order event was seen
+};
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat

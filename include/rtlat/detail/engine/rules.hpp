@@ -1,0 +1,446 @@
+// The engine's third job, the metric rules (README "Metric definitions" has the full text):
+//   latency  = wakeup of a sleeping/unknown task -> its next recorded switch-in
+//   response = that wakeup -> its first voluntary switch-out (preemptions do not end it)
+//   relief   = a wakeup after a timer sleep -> the next voluntary switch-out that is a timer sleep
+//   irq      = irq_threaded_handler_entry -> exit of an irq/ thread (or, without those events,
+//              its on-CPU time per activation, marked derived)
+// and the data-quality rules: every event's common_pid tells who runs on its CPU, a mismatch is
+// an implicit switch, and no sample is ever built on an unseen start (such samples are counted
+// as unobserved).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "rtlat/config.hpp"
+#include "rtlat/detail/engine/cpus.hpp"
+#include "rtlat/detail/engine/history.hpp"
+#include "rtlat/detail/engine/task.hpp"
+#include "rtlat/detail/engine/tasks.hpp"
+#include "rtlat/event.hpp"
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+
+// Facts the source knows about its whole input, which decide two rules.
+struct RecordedEvents {
+  // Syscall events recorded: hrtimer_start(hrtimer_wakeup) markers are then ignored; unknown
+  // (text input): they count until the first syscall event appears.
+  std::optional<bool> syscalls;
+  // irq_threaded_handler_* recorded: otherwise irq is derived from scheduler events; unknown:
+  // derived until the first such event appears.
+  std::optional<bool> irq_threads;
+};
+
+class MetricRules {
+ public:
+  MetricRules(const Config& cfg, TaskStore& tasks, CpuStates& cpus)
+      : cfg_(cfg), tasks_(tasks), cpus_(cpus) {}
+
+  RecordedEvents recorded;
+  TraceStats counts;  // implicit switches, unobserved samples, lost events
+  // Derived-irq samples dropped; they count as unobserved irq only if the irq metric is derived.
+  std::uint64_t unobserved_derived_irq = 0;
+
+  bool irq_events_in_use() const noexcept {
+    if (recorded.irq_threads) return *recorded.irq_threads;
+    return irq_events_seen_;
+  }
+
+  // `e` (taken by CpuStates) on its CPU. A common_pid that is not the CPU's current task is an
+  // implicit switch.
+  void event(const Event& e) {
+    if (e.kind == EventKind::lost_events) {
+      ++counts.lost_event_markers;
+      counts.lost_events += e.lost.count;
+      cpus_.lose_track(e.cpu);
+      return;
+    }
+    if (e.common_pid >= 0) {
+      if (e.common_pid != cpus_[e.cpu].current) observe_running(e, e.common_pid);
+      if (!is_window_kind(e.kind)) {
+        if (Task* t = cpus_[e.cpu].task) ++t->own_events;
+      }
+    }
+    switch (e.kind) {
+      case EventKind::sched_switch:
+        on_switch(e);
+        break;
+      case EventKind::sched_wakeup:
+        if (cfg_.wakeup_event == WakeupEvent::wakeup) on_wakeup(e);
+        break;
+      case EventKind::sched_waking:
+        if (cfg_.wakeup_event == WakeupEvent::waking) on_wakeup(e);
+        break;
+      case EventKind::sched_wakeup_new:
+        on_wakeup(e);
+        break;
+      case EventKind::process_exit:
+        on_exit(e);
+        break;
+      case EventKind::process_fork:
+        on_fork(e);
+        break;
+      case EventKind::timer_sleep:
+        on_timer_marker(e);
+        break;
+      case EventKind::syscall:
+        syscalls_seen_ = true;
+        break;
+      case EventKind::irq_thread_entry:
+      case EventKind::irq_thread_exit:
+        on_irq_thread(e);
+        break;
+      default:
+        break;
+    }
+  }
+
+ private:
+  using Task = detail::Task;
+
+  // The entry of pid, with any lost events on its CPU applied.
+  Task* find(Pid pid) {
+    Task* t = tasks_.find(pid);
+    if (t != nullptr) check_lost(*t);
+    return t;
+  }
+  // The task a wakeup / fork / switch names: a new entry when the pid was freed or reused.
+  Task& lookup(Pid pid, const Comm& comm, Timestamp ts, bool starts_life) {
+    Task* t = find(pid);
+    if (t == nullptr) return tasks_.create(pid, comm, ts);
+    if (TaskStore::reused(*t, comm, starts_life)) {
+      drop_all(*t, false);
+      return tasks_.create(pid, comm, ts);
+    }
+    t->last_seen = ts;
+    if (!comm.empty() && comm != t->comm) tasks_.set_comm(*t, comm);
+    return *t;
+  }
+  // Lost events on t's CPU invalidate what it had in flight and what the engine knew of it.
+  void check_lost(Task& t) {
+    if (!cpus_.acknowledge_loss(t)) return;
+    drop_all(t, true);
+    if (t.state != TaskState::dead) t.state = TaskState::unknown;
+    t.last_sleep_known = false;
+    t.timer_marker_pending = false;
+  }
+  // A wakeup's target CPU as a place to wait: out-of-range values fall back to the waker's CPU.
+  static int valid_cpu(int cpu, int fallback) noexcept {
+    return cpu >= 0 && static_cast<std::size_t>(cpu) < max_cpus ? cpu : fallback;
+  }
+  bool hrtimer_markers_count() const noexcept {
+    if (recorded.syscalls) return !*recorded.syscalls;
+    return !syscalls_seen_;
+  }
+  void add_cpu(Task& t, int cpu) noexcept {
+    const CpuMask b = cpu_bit(cpu);
+    t.latency.cpus |= b;
+    t.response.cpus |= b;
+    t.relief.cpus |= b;
+    t.irq.cpus |= b;
+    t.derived.cpus |= b;
+  }
+  // t was seen running on `cpu`; if it still counted as running elsewhere, its switch-out
+  // there was lost.
+  void leave_other_cpu(Task& t, int cpu, Pid pid) noexcept {
+    if (t.state == TaskState::running && t.cpu != cpu && t.cpu >= 0 &&
+        static_cast<std::size_t>(t.cpu) < cpus_.size() &&
+        cpus_[static_cast<std::size_t>(t.cpu)].current == pid) {
+      cpus_.forget_current(static_cast<std::size_t>(t.cpu));
+    }
+  }
+
+  std::uint64_t& unobserved(Metric m) noexcept {
+    switch (m) {
+      case Metric::latency:
+        return counts.unobserved_latency;
+      case Metric::response:
+        return counts.unobserved_response;
+      case Metric::relief:
+        return counts.unobserved_relief;
+      case Metric::irq:
+        break;
+    }
+    return counts.unobserved_irq;
+  }
+
+  void open(Task& t, OpenInterval& iv, const Event& start, int home_cpu) {
+    iv.active = true;
+    iv.start_ns = start.ts;
+    iv.start_seq = cpus_.seq();
+    if (&iv != &t.response) t.start_events[iv.start_slot] = start;  // response: latency's copy
+    iv.cpus = cpu_bit(home_cpu);
+    iv.home_cpu = home_cpu;
+    // CPUs without events yet have counted nothing.
+    const auto& history = cpus_.history();
+    iv.home_window = home_cpu >= 0 && static_cast<std::size_t>(home_cpu) < history.size()
+                         ? history[static_cast<std::size_t>(home_cpu)].window_total()
+                         : 0;
+    iv.own_at_open = t.own_events;
+  }
+  void drop(Task& t, OpenInterval& iv, std::uint64_t& counter, bool count) noexcept {
+    if (iv.active && count && t.selected) ++counter;
+    iv.active = false;
+  }
+  void drop_all(Task& t, bool count) noexcept {
+    drop(t, t.latency, counts.unobserved_latency, count);
+    drop(t, t.response, counts.unobserved_response, count);
+    drop(t, t.relief, counts.unobserved_relief, count);
+    drop(t, t.irq, counts.unobserved_irq, count);
+    drop(t, t.derived, unobserved_derived_irq, count);
+    t.derived_running = false;
+    t.derived_valid = false;
+  }
+  void complete(Task& t, Metric m, OpenInterval& iv, const Event& end, std::int64_t value,
+                bool derived);
+
+  void observe_running(const Event& e, Pid pid);
+  void on_switch(const Event& e);
+  void on_wakeup(const Event& e);
+  void on_exit(const Event& e);
+  void on_fork(const Event& e);
+  void on_timer_marker(const Event& e);
+  void on_irq_thread(const Event& e);
+
+  const Config& cfg_;
+  TaskStore& tasks_;
+  CpuStates& cpus_;
+  WindowScratch scratch_;
+  bool syscalls_seen_ = false;
+  bool irq_events_seen_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+inline void MetricRules::complete(Task& t, Metric m, OpenInterval& iv, const Event& end,
+                                  std::int64_t value, bool derived) {
+  iv.active = false;
+  if (!t.selected) return;
+  if (value < 0 || end.ts < iv.start_ns) {
+    // Events arrive in time order (CpuStates drops the rest), so this cannot happen; should it
+    // ever, a duration that did not happen is never reported.
+    ++(derived ? unobserved_derived_irq : unobserved(m));
+    return;
+  }
+  const auto mi = static_cast<std::size_t>(m);
+  MetricStats& st = derived ? t.derived_irq : t.stats[mi];
+  const std::optional<std::int64_t>& bound = t.slo[mi];
+  if (st.add(value, bound)) {
+    st.set_worst(cut_window(cpus_.history(), iv, t.start_of(iv), end, t.pid, t.own_events,
+                            cfg_.window, scratch_));
+  }
+  if (derived && irq_events_in_use()) return;  // real irq events exist: derived ones are moot
+  if (t.provisional) return;                   // not known to be selected yet
+  const bool violation = bound && value > *bound;
+  if (cfg_.on_sample || (violation && cfg_.on_violation)) {
+    const Sample s{t.pid,  t.tgid, t.comm,  m,     derived,  iv.start_ns,
+                   end.ts, value,  end.cpu, bound, violation};
+    if (cfg_.on_sample) cfg_.on_sample(s);
+    if (violation && cfg_.on_violation) cfg_.on_violation(s);
+  }
+}
+
+// The event on its CPU was issued by `pid`: if that is not who we believed ran there, switches
+// were not recorded (idle switch-ins omitted by some kernels, buffer overruns).
+inline void MetricRules::observe_running(const Event& e, Pid pid) {
+  const int cpu = e.cpu;
+  const auto c = static_cast<std::size_t>(cpu);
+  const Pid was = cpus_[c].current;
+  if (was == pid) return;
+  if (was >= 0) {
+    ++counts.implicit_switches;
+    if (was > 0) {
+      if (Task* old = find(was);
+          old != nullptr && old->state == TaskState::running && old->cpu == cpu) {
+        // It left the CPU unseen: we no longer know whether it slept or was preempted.
+        old->state = TaskState::unknown;
+        old->last_sleep_known = false;
+        old->derived_valid = false;
+        old->derived_running = false;
+      }
+    }
+  }
+  cpus_[c].current = pid;
+  cpus_[c].task = nullptr;
+  if (pid == 0) return;
+  Task& t = lookup(pid, Comm{}, e.ts, false);
+  cpus_[c].task = &t;
+  if (t.state == TaskState::runnable && t.latency.active) {
+    // Running, but its switch-in was not recorded: the latency end is unknown.
+    drop(t, t.latency, counts.unobserved_latency, true);
+  }
+  leave_other_cpu(t, cpu, pid);
+  if (t.state != TaskState::running) {
+    // An activation whose switch-in we did not see cannot give a derived irq sample.
+    t.derived_valid = false;
+    t.derived_running = false;
+    if (t.irq_thread && t.state != TaskState::dead && was >= 0) {
+      // A switch-in was missed (another task was known to run here): open the activation anyway
+      // so the voluntary sleep that ends it is counted as unobserved. At trace start (or after
+      // lost events) nothing was missed that is not already counted.
+      if (!t.derived.active) open(t, t.derived, e, cpu);
+    }
+  }
+  if (t.state != TaskState::dead) t.state = TaskState::running;
+  cpus_.set_cpu(t, cpu);
+  add_cpu(t, cpu);
+}
+
+inline void MetricRules::on_switch(const Event& e) {
+  const int cpu = e.cpu;
+  const auto c = static_cast<std::size_t>(cpu);
+  const Pid prev = e.sw.prev_pid;
+  const Pid next = e.sw.next_pid;
+  if (cpus_[c].current != prev) observe_running(e, prev);
+
+  if (prev > 0) {
+    // The CPU's current entry is prev's unless its comm changed or its pid was freed.
+    Task* cur = cpus_[c].task;
+    if (cur == nullptr || cur->gone || cur->comm != e.sw.prev_comm) {
+      cur = &lookup(prev, e.sw.prev_comm, e.ts, false);
+    }
+    Task& t = *cur;
+    check_lost(t);
+    t.last_seen = e.ts;
+    if (t.derived_running) {
+      t.derived_accum += e.ts - t.derived_segment_start;
+      t.derived_running = false;
+    }
+    if (is_voluntary_sleep(e.prev_state)) {
+      const bool timer = t.timer_marker_pending;
+      t.timer_marker_pending = false;
+      if (t.response.active)
+        complete(t, Metric::response, t.response, e, e.ts - t.response.start_ns, false);
+      if (t.relief.active && timer)
+        complete(t, Metric::relief, t.relief, e, e.ts - t.relief.start_ns, false);
+      if (t.derived.active) {
+        if (t.derived_valid) {
+          complete(t, Metric::irq, t.derived, e, t.derived_accum, true);
+        } else {
+          drop(t, t.derived, unobserved_derived_irq, true);
+        }
+      }
+      t.derived_valid = false;
+      t.last_sleep_known = true;
+      t.last_sleep_timer = timer;
+      if (t.state != TaskState::dead) t.state = TaskState::sleeping;
+    } else if (e.prev_state == PrevState::dead) {
+      drop_all(t, false);
+      t.exited = true;
+      t.gone = true;
+      t.state = TaskState::dead;
+    } else if (t.state != TaskState::dead) {
+      t.state = TaskState::runnable;  // preempted or yielded: still on the runqueue
+    }
+    cpus_.set_cpu(t, cpu);
+  }
+
+  cpus_[c].current = next;
+  cpus_[c].task = nullptr;
+  if (next > 0) {
+    Task& t = lookup(next, e.sw.next_comm, e.ts, false);
+    cpus_[c].task = &t;
+    // A new activation starts at a recorded switch-in after a wakeup (or after a recorded sleep
+    // whose wakeup was missed); a switch-in after a preemption resumes the current one.
+    const bool activation = t.latency.active || t.state == TaskState::sleeping;
+    leave_other_cpu(t, cpu, next);
+    add_cpu(t, cpu);
+    if (t.latency.active)
+      complete(t, Metric::latency, t.latency, e, e.ts - t.latency.start_ns, false);
+    if (t.irq_thread) {
+      if (t.derived.active && t.derived_valid) {
+        t.derived_running = true;  // resumes after a preemption
+        t.derived_segment_start = e.ts;
+      } else if (!t.derived.active && activation) {
+        open(t, t.derived, e, cpu);  // a new activation starts at a recorded switch-in
+        t.derived_valid = true;
+        t.derived_running = true;
+        t.derived_accum = 0;
+        t.derived_segment_start = e.ts;
+      }
+    }
+    if (t.state != TaskState::dead) t.state = TaskState::running;
+    cpus_.set_cpu(t, cpu);
+  }
+}
+
+inline void MetricRules::on_wakeup(const Event& e) {
+  const Pid pid = e.wakeup.pid;
+  if (pid <= 0) return;
+  Task& t = lookup(pid, e.wakeup.comm, e.ts, e.kind == EventKind::sched_wakeup_new);
+  if (t.state == TaskState::running || t.state == TaskState::runnable ||
+      t.state == TaskState::dead) {
+    return;  // already on a runqueue (or dying): this wakeup starts nothing
+  }
+  if (t.state == TaskState::unknown) {
+    // We lost track of it (unseen switch-out, lost events): whatever was in flight ended unseen.
+    drop(t, t.response, counts.unobserved_response, true);
+    drop(t, t.relief, counts.unobserved_relief, true);
+    drop(t, t.derived, unobserved_derived_irq, true);
+  }
+  const int target = valid_cpu(e.wakeup.target_cpu, e.cpu);
+  t.state = TaskState::runnable;
+  cpus_.set_cpu(t, target);
+  open(t, t.latency, e, target);
+  open(t, t.response, e, target);
+  if (t.last_sleep_known && t.last_sleep_timer && !t.relief.active) open(t, t.relief, e, target);
+}
+
+inline void MetricRules::on_exit(const Event& e) {
+  Task* t = find(e.wakeup.pid);
+  if (t == nullptr || t->gone) return;
+  // The exit names the task as it ends, after any exec: learn it now, so that its final
+  // switch-out under that name is not taken for a new task reusing the pid.
+  if (!e.wakeup.comm.empty() && e.wakeup.comm != t->comm) tasks_.set_comm(*t, e.wakeup.comm);
+  drop_all(*t, false);  // the task ended: intervals in flight have no end to wait for
+  t->exited = true;
+  t->state = TaskState::dead;
+  t->last_seen = e.ts;
+}
+
+inline void MetricRules::on_fork(const Event& e) {
+  const Pid child = e.fork.child_pid;
+  if (child <= 0) return;
+  Task* old = find(child);
+  if (old != nullptr && !old->gone) {
+    // The pid is being handed out again, so whatever we had under it is over.
+    drop_all(*old, false);
+    old->exited = true;
+    old->gone = true;
+    old->state = TaskState::dead;
+  }
+  // A fork does not say whether the child is a thread, so its tgid stays unknown unless the
+  // source knows it. It is not on a runqueue yet: sched_wakeup_new starts its latency.
+  Task& t = tasks_.create(child, e.fork.child_comm, e.ts);
+  t.state = TaskState::sleeping;
+}
+
+inline void MetricRules::on_timer_marker(const Event& e) {
+  if (e.timer.source == TimerSleepSource::syscall) {
+    syscalls_seen_ = true;
+  } else if (!hrtimer_markers_count()) {
+    return;
+  }
+  if (e.common_pid <= 0) return;
+  if (Task* t = find(e.common_pid)) t->timer_marker_pending = true;
+}
+
+inline void MetricRules::on_irq_thread(const Event& e) {
+  irq_events_seen_ = true;
+  if (e.common_pid <= 0) return;
+  Task* t = find(e.common_pid);
+  if (t == nullptr || !t->irq_thread) return;
+  if (e.kind == EventKind::irq_thread_entry) {
+    drop(*t, t->irq, counts.unobserved_irq, true);  // an entry without its exit
+    open(*t, t->irq, e, e.cpu);
+  } else if (t->irq.active) {
+    complete(*t, Metric::irq, t->irq, e, e.ts - t->irq.start_ns, false);
+  }
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat

@@ -1,0 +1,68 @@
+// One task entry: what the engine believes about a task (its state and where it is), the
+// intervals it has in flight, and its statistics. A pid reused by a new task gets a new entry.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "rtlat/detail/engine/history.hpp"
+#include "rtlat/detail/engine/metric_stats.hpp"
+#include "rtlat/event.hpp"
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+
+enum class TaskState : std::uint8_t { unknown, sleeping, runnable, running, dead };
+
+// Laid out hot first: what every event touches (state, flags, the open intervals) fits in a few
+// cache lines; statistics and the copies of interval start events come last.
+struct Task {
+  Pid pid = 0;
+  Pid tgid = -1;
+  Comm comm{};
+  TaskState state = TaskState::unknown;
+  bool selected = true;
+  // Measured only because its tgid is not known yet and --tgid may select it once it is
+  // (a text trace's tgid column can first show it after its first samples).
+  bool provisional = false;
+  bool irq_thread = false;  // comm starts with "irq/"
+  bool exited = false;      // sched_process_exit seen
+  bool gone = false;        // exited and switched out for the last time: the pid is free
+  // Relief bookkeeping: was the last voluntary sleep (seen) a timer sleep?
+  bool timer_marker_pending = false;
+  bool last_sleep_known = false;
+  bool last_sleep_timer = false;
+  bool derived_running = false;
+  bool derived_valid = false;
+  int cpu = -1;                 // running on / waiting on / last ran on
+  std::uint64_t cpu_epoch = 0;  // lost-event epoch of `cpu` when the task was last checked
+  Timestamp first_seen = 0, last_seen = 0;
+  std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
+
+  // Latency and response always open at the same wakeup, and a new one cannot open before the
+  // response ends (the task must sleep first): they share one start-event copy.
+  OpenInterval latency{0}, response{0}, relief{1}, irq{2};
+  // Derived irq: on-CPU time of the current activation, excluding preempted time.
+  OpenInterval derived{3};
+  Timestamp derived_segment_start = 0;
+  std::int64_t derived_accum = 0;
+
+  std::array<std::optional<std::int64_t>, metric_count> slo{};
+  std::array<MetricStats, metric_count> stats;
+  MetricStats derived_irq;
+  std::array<Event, 4> start_events;  // indexed by OpenInterval::start_slot
+
+  bool in_flight() const noexcept {
+    return latency.active || response.active || relief.active || irq.active || derived.active;
+  }
+  const Event& start_of(const OpenInterval& iv) const noexcept {
+    return start_events[iv.start_slot];
+  }
+};
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat
