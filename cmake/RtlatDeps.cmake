@@ -1,8 +1,26 @@
-# Third-party libraries, all from Debian packages (scripts/setup installs them).
+# Third-party libraries, all from Debian packages (scripts/setup installs them). The core needs
+# none; a target is defined only when its libraries are found, and what the tree builds beyond
+# the core (CLI, tests, benchmarks) requires them.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
-pkg_check_modules(traceevent REQUIRED IMPORTED_TARGET libtraceevent)
-pkg_check_modules(tracefs REQUIRED IMPORTED_TARGET libtracefs)
-pkg_check_modules(zstd REQUIRED IMPORTED_TARGET libzstd)
-pkg_check_modules(zlib REQUIRED IMPORTED_TARGET zlib)
-pkg_check_modules(re2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(traceevent IMPORTED_TARGET libtraceevent)
+pkg_check_modules(zstd IMPORTED_TARGET libzstd)
+pkg_check_modules(zlib IMPORTED_TARGET zlib)
+pkg_check_modules(re2 IMPORTED_TARGET re2)
+if(traceevent_FOUND AND zstd_FOUND AND zlib_FOUND)
+  set(RTLAT_HAVE_TRACEDAT_DEPS ON)
+else()
+  set(RTLAT_HAVE_TRACEDAT_DEPS OFF)
+  message(STATUS "rtlat: libtraceevent, libzstd or zlib missing: no rtlat::tracedat")
+endif()
+if(re2_FOUND)
+  set(RTLAT_HAVE_RE2 ON)
+else()
+  set(RTLAT_HAVE_RE2 OFF)
+  message(STATUS "rtlat: RE2 missing: no rtlat::regex")
+endif()
+if((RTLAT_BUILD_EXAMPLES OR RTLAT_BUILD_TESTS OR RTLAT_BUILD_BENCH)
+   AND NOT (RTLAT_HAVE_TRACEDAT_DEPS AND RTLAT_HAVE_RE2))
+  message(FATAL_ERROR "rtlat: the CLI, tests and benchmarks need libtraceevent, libzstd, zlib and "
+                      "RE2 (scripts/setup installs them)")
+endif()

@@ -34,11 +34,9 @@
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/json.hpp"
 #include "rtlat/report/text.hpp"
+#include "rtlat/version.hpp"
 #include "rtlat/source/syscalls.hpp"
 
-#ifndef RTLAT_VERSION
-#define RTLAT_VERSION "0.1.0"
-#endif
 
 namespace {
 
@@ -286,7 +284,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (version) {
-    std::cout << "rtlat " RTLAT_VERSION "\n";
+    std::cout << "rtlat " << rtlat::version << '\n';
     return 0;
   }
   throw UsageError{"unknown command '" + all.front() + "' (try 'rtlat --help')"};

@@ -17,10 +17,7 @@
 #include <variant>
 #include <vector>
 
-#include "rtlat/analyzer.hpp"
-#include "rtlat/config.hpp"
-#include "rtlat/error.hpp"
-#include "rtlat/results.hpp"
+#include "rtlat/rtlat.hpp"
 #include "rtlat/source/detect.hpp"
 #include "rtlat/source/pipelined.hpp"
 #include "rtlat/source/source_info.hpp"

@@ -1,0 +1,39 @@
+# cmake --install: the headers (with the generated version.hpp), a CMake package
+# (find_package(rtlat CONFIG) with rtlat::rtlat, rtlat::tracedat, rtlat::regex), pkg-config files
+# and the rtlat CLI (examples/CMakeLists.txt).
+include(CMakePackageConfigHelpers)
+set(RTLAT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/rtlat)
+
+install(DIRECTORY include/rtlat DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_BINARY_DIR}/include/rtlat/version.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/rtlat)
+
+# One export set per target, so that a core-only consumer needs none of the libraries the
+# others link: the package config loads each one only when its libraries are found.
+install(TARGETS rtlat EXPORT rtlat-core)
+install(EXPORT rtlat-core NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
+        FILE rtlat-core-targets.cmake)
+if(TARGET rtlat_tracedat)
+  install(TARGETS rtlat_tracedat EXPORT rtlat-tracedat)
+  install(EXPORT rtlat-tracedat NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
+          FILE rtlat-tracedat-targets.cmake)
+endif()
+if(TARGET rtlat_regex)
+  install(TARGETS rtlat_regex EXPORT rtlat-regex)
+  install(EXPORT rtlat-regex NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
+          FILE rtlat-regex-targets.cmake)
+endif()
+
+configure_package_config_file(cmake/rtlatConfig.cmake.in
+                              ${PROJECT_BINARY_DIR}/rtlatConfig.cmake
+                              INSTALL_DESTINATION ${RTLAT_CMAKE_DIR})
+# Header-only: one package serves every architecture.
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/rtlatConfigVersion.cmake
+                                 COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
+install(FILES ${PROJECT_BINARY_DIR}/rtlatConfig.cmake ${PROJECT_BINARY_DIR}/rtlatConfigVersion.cmake
+        DESTINATION ${RTLAT_CMAKE_DIR})
+
+foreach(pc rtlat rtlat-tracedat)
+  configure_file(cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endforeach()
