@@ -110,13 +110,10 @@ inline TraceStats Analyzer::stats() const {
   }
   if (!rules_.irq_events_in_use()) s.unobserved_irq += derived_drops;
   cpus_.extent(s);
-  s.missing.sched_switch = !cpus_.saw(EventKind::sched_switch);
-  s.missing.wakeups =
-      !cpus_.saw(EventKind::sched_wakeup_new) &&
-      !cpus_.saw(cfg_.wakeup_event == WakeupEvent::waking ? EventKind::sched_waking
-                                                          : EventKind::sched_wakeup);
-  s.missing.timer_markers = !cpus_.saw(EventKind::timer_sleep) && !cpus_.saw(EventKind::syscall) &&
-                            rules_.recorded.syscalls != true;
+  s.missing.sched_switch = !rules_.seen.sched_switch;
+  s.missing.wakeups = !rules_.seen.wakeup;
+  s.missing.timer_markers =
+      !rules_.seen.timer_marker && !rules_.seen.syscall && rules_.recorded.syscalls != true;
   return s;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/history.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/error.hpp"
@@ -51,7 +52,7 @@ class CpuStates {
   // nothing and sources can place it only roughly (at its CPU's next or last event): a late one
   // is taken, stamped when it arrives, so windows stay in time order. Throws InputError when
   // time goes backwards on one CPU. e.cpu must be ensure()d.
-  Admit admit(const Event& e) {
+  RTLAT_ALWAYS_INLINE Admit admit(const Event& e) {
     CpuState& cs = cpus_[e.cpu];
     if (e.ts < newest_ts_) {
       if (e.ts < cs.last_ts) {
@@ -64,9 +65,7 @@ class CpuStates {
         lose_track(e.cpu);
         return Admit::out_of_order;
       }
-      Event late = e;
-      late.ts = newest_ts_;
-      take(late, cs);
+      take_late(e, cs);
       return Admit::in_order;
     }
     take(e, cs);
@@ -76,9 +75,6 @@ class CpuStates {
   // Events taken so far; the sequence number of the newest.
   std::uint64_t seq() const noexcept { return seq_; }
   std::uint64_t out_of_order() const noexcept { return out_of_order_; }
-  bool saw(EventKind k) const noexcept {
-    return (kinds_seen_ & (std::uint32_t{1} << static_cast<unsigned>(k))) != 0;
-  }
   const std::vector<CpuHistory>& history() const noexcept { return history_; }
 
   // What happened on `cpu` was not all seen: its current task and in-flight intervals there are
@@ -127,12 +123,23 @@ class CpuStates {
   }
 
  private:
-  void take(const Event& e, CpuState& cs) {
+  RTLAT_ALWAYS_INLINE void take(const Event& e, CpuState& cs) {
     if (e.ts > newest_ts_) newest_ts_ = e.ts;
-    kinds_seen_ |= std::uint32_t{1} << static_cast<unsigned>(e.kind);
     if (cs.last_ts == INT64_MIN) cs.first_ts = e.ts;
     cs.last_ts = e.ts;
     history_[e.cpu].push(e, ++seq_);
+  }
+
+  // Out of line: a stamped copy of the event on the hot path's stack costs every event a
+  // realigned frame.
+#if defined(__GNUC__)
+  __attribute__((noinline))
+#endif
+  void
+  take_late(const Event& e, CpuState& cs) {
+    Event late = e;
+    late.ts = newest_ts_;
+    take(late, cs);
   }
 
   std::size_t history_capacity_;
@@ -141,7 +148,6 @@ class CpuStates {
   std::uint64_t seq_ = 0;
   std::uint64_t out_of_order_ = 0;
   Timestamp newest_ts_ = INT64_MIN;  // the latest timestamp taken, over all CPUs
-  std::uint32_t kinds_seen_ = 0;     // bit per EventKind taken
   bool any_loss_ = false;            // a lost-event marker or an out-of-order event was seen
 };
 

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
 
@@ -51,7 +52,7 @@ class CpuHistory {
     mask_ = cap - 1;
   }
 
-  void push(const Event& e, std::uint64_t seq) {
+  RTLAT_ALWAYS_INLINE void push(const Event& e, std::uint64_t seq) {
     if (events_.empty()) {
       events_.resize(mask_ + 1);
       slots_.resize(mask_ + 1);

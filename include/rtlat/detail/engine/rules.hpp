@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "rtlat/config.hpp"
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/cpus.hpp"
 #include "rtlat/detail/engine/history.hpp"
 #include "rtlat/detail/engine/task.hpp"
@@ -43,6 +44,13 @@ class MetricRules {
   TraceStats counts;  // implicit switches, unobserved samples, lost events
   // Derived-irq samples dropped; they count as unobserved irq only if the irq metric is derived.
   std::uint64_t unobserved_derived_irq = 0;
+  // Which of the events the metrics need were analysed (TraceStats::missing).
+  struct Seen {
+    bool sched_switch = false;
+    bool wakeup = false;  // the configured wakeup event, or sched_wakeup_new
+    bool timer_marker = false;
+    bool syscall = false;  // a syscall event: syscalls were traced
+  } seen;
 
   bool irq_events_in_use() const noexcept {
     if (recorded.irq_threads) return *recorded.irq_threads;
@@ -51,7 +59,7 @@ class MetricRules {
 
   // `e` (taken by CpuStates) on its CPU. A common_pid that is not the CPU's current task is an
   // implicit switch.
-  void event(const Event& e) {
+  RTLAT_ALWAYS_INLINE void event(const Event& e) {
     if (e.kind == EventKind::lost_events) {
       ++counts.lost_event_markers;
       counts.lost_events += e.lost.count;
@@ -66,15 +74,23 @@ class MetricRules {
     }
     switch (e.kind) {
       case EventKind::sched_switch:
+        seen.sched_switch = true;
         on_switch(e);
         break;
       case EventKind::sched_wakeup:
-        if (cfg_.wakeup_event == WakeupEvent::wakeup) on_wakeup(e);
+        if (cfg_.wakeup_event == WakeupEvent::wakeup) {
+          seen.wakeup = true;
+          on_wakeup(e);
+        }
         break;
       case EventKind::sched_waking:
-        if (cfg_.wakeup_event == WakeupEvent::waking) on_wakeup(e);
+        if (cfg_.wakeup_event == WakeupEvent::waking) {
+          seen.wakeup = true;
+          on_wakeup(e);
+        }
         break;
       case EventKind::sched_wakeup_new:
+        seen.wakeup = true;
         on_wakeup(e);
         break;
       case EventKind::process_exit:
@@ -84,10 +100,11 @@ class MetricRules {
         on_fork(e);
         break;
       case EventKind::timer_sleep:
+        seen.timer_marker = true;
         on_timer_marker(e);
         break;
       case EventKind::syscall:
-        syscalls_seen_ = true;
+        seen.syscall = true;
         break;
       case EventKind::irq_thread_entry:
       case EventKind::irq_thread_exit:
@@ -133,7 +150,7 @@ class MetricRules {
   }
   bool hrtimer_markers_count() const noexcept {
     if (recorded.syscalls) return !*recorded.syscalls;
-    return !syscalls_seen_;
+    return !seen.syscall;
   }
   void add_cpu(Task& t, int cpu) noexcept {
     const CpuMask b = cpu_bit(cpu);
@@ -209,7 +226,6 @@ class MetricRules {
   TaskStore& tasks_;
   CpuStates& cpus_;
   WindowScratch scratch_;
-  bool syscalls_seen_ = false;
   bool irq_events_seen_ = false;
 };
 
@@ -420,7 +436,7 @@ inline void MetricRules::on_fork(const Event& e) {
 
 inline void MetricRules::on_timer_marker(const Event& e) {
   if (e.timer.source == TimerSleepSource::syscall) {
-    syscalls_seen_ = true;
+    seen.syscall = true;
   } else if (!hrtimer_markers_count()) {
     return;
   }
