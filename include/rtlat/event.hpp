@@ -57,10 +57,13 @@ enum class EventKind : std::uint8_t {
   irq_thread_exit,   // irq:irq_threaded_handler_exit
   irq_entry,         // irq:irq_handler_entry (hard IRQ)
   irq_exit,          // irq:irq_handler_exit
+  softirq_entry,     // irq:softirq_entry
+  softirq_exit,      // irq:softirq_exit
+  migrate,           // sched:sched_migrate_task: a task moved to another CPU's runqueue
   lost_events,       // the source lost events on this CPU just before this point
   other,             // any other event: only its common_pid and CPU matter to the engine
 };
-inline constexpr int event_kind_count = 14;
+inline constexpr int event_kind_count = 17;
 
 // What a sched_switch's prev_state means, decided by the source from the event's own format
 // (kernels differ in the bit that marks preemption: 0x100 on 4.14+/6.x, 0x800 or 0x80 before).
@@ -114,6 +117,16 @@ struct IrqFields {  // irq_entry/exit and irq_thread_entry/exit
   std::int32_t ret;  // exit only: 1 handled, 0 unhandled
   Comm name;         // entry only; empty when the event does not carry it
 };
+struct SoftirqFields {  // softirq_entry/exit
+  std::uint32_t vec;    // HI, TIMER, NET_TX, NET_RX, BLOCK, IRQ_POLL, TASKLET, SCHED, HRTIMER, RCU
+};
+struct MigrateFields {
+  Pid pid;
+  std::int16_t prio;
+  std::int16_t orig_cpu;
+  std::int16_t dest_cpu;
+  Comm comm;
+};
 struct LostFields {
   std::uint64_t count;  // 0 when the source only knows that something was lost
 };
@@ -136,6 +149,8 @@ struct alignas(64) Event {
     TimerSleepFields timer;
     SyscallFields sys;
     IrqFields irq;
+    SoftirqFields softirq;
+    MigrateFields migrate;
     LostFields lost;
     OtherFields other;
   };
@@ -199,6 +214,23 @@ struct alignas(64) Event {
     e.irq.name = Comm::from(name);
     return e;
   }
+  // kind: softirq_entry or softirq_exit.
+  static Event make_softirq(EventKind kind, Timestamp ts, std::uint16_t cpu, Pid common_pid,
+                            std::uint32_t vec) noexcept {
+    Event e = head(ts, cpu, common_pid, kind);
+    e.softirq.vec = vec;
+    return e;
+  }
+  static Event make_migrate(Timestamp ts, std::uint16_t cpu, Pid common_pid, Pid pid,
+                            std::string_view comm, int prio, int orig_cpu, int dest_cpu) noexcept {
+    Event e = head(ts, cpu, common_pid, EventKind::migrate);
+    e.migrate.pid = pid;
+    e.migrate.prio = static_cast<std::int16_t>(prio);
+    e.migrate.orig_cpu = static_cast<std::int16_t>(orig_cpu);
+    e.migrate.dest_cpu = static_cast<std::int16_t>(dest_cpu);
+    e.migrate.comm = Comm::from(comm);
+    return e;
+  }
   static Event make_lost(Timestamp ts, std::uint16_t cpu, std::uint64_t count) noexcept {
     Event e = head(ts, cpu, -1, EventKind::lost_events);
     e.lost.count = count;
@@ -254,6 +286,12 @@ constexpr std::string_view event_kind_name(EventKind k) noexcept {
       return "irq_handler_entry";
     case EventKind::irq_exit:
       return "irq_handler_exit";
+    case EventKind::softirq_entry:
+      return "softirq_entry";
+    case EventKind::softirq_exit:
+      return "softirq_exit";
+    case EventKind::migrate:
+      return "sched_migrate_task";
     case EventKind::lost_events:
       return "lost_events";
     case EventKind::other:

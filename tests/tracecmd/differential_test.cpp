@@ -191,6 +191,17 @@ void expect_same(const rtlat::Event& a, const rtlat::Event& b, const std::string
     case K::syscall:
       ASSERT_EQ(a.sys.nr, b.sys.nr) << ctx;
       break;
+    case K::softirq_entry:
+    case K::softirq_exit:
+      ASSERT_EQ(a.softirq.vec, b.softirq.vec) << ctx;
+      break;
+    case K::migrate:
+      ASSERT_EQ(a.migrate.pid, b.migrate.pid) << ctx;
+      ASSERT_EQ(a.migrate.prio, b.migrate.prio) << ctx;
+      ASSERT_EQ(a.migrate.orig_cpu, b.migrate.orig_cpu) << ctx;
+      ASSERT_EQ(a.migrate.dest_cpu, b.migrate.dest_cpu) << ctx;
+      ASSERT_EQ(a.migrate.comm.view(), b.migrate.comm.view()) << ctx;
+      break;
     case K::irq_entry:
     case K::irq_thread_entry:
       ASSERT_EQ(a.irq.irq, b.irq.irq) << ctx;

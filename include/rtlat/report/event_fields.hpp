@@ -167,6 +167,17 @@ inline FieldList event_fields(const Event& e) noexcept {
       f.add(EventField::of_int("irq", e.irq.irq));
       f.add(EventField::of_int("ret", e.irq.ret));
       break;
+    case EventKind::softirq_entry:
+    case EventKind::softirq_exit:
+      f.add(EventField::of_int("vec", e.softirq.vec));
+      break;
+    case EventKind::migrate:
+      f.add(EventField::of_str("comm", e.migrate.comm.view()));
+      f.add(EventField::of_int("pid", e.migrate.pid));
+      f.add(EventField::of_int("prio", e.migrate.prio));
+      f.add(EventField::of_int("orig_cpu", e.migrate.orig_cpu));
+      f.add(EventField::of_int("dest_cpu", e.migrate.dest_cpu));
+      break;
     case EventKind::lost_events:
       // Counts beyond int64 do not occur; clamp rather than wrap to a negative number.
       f.add(EventField::of_int("count", e.lost.count > static_cast<std::uint64_t>(INT64_MAX)
