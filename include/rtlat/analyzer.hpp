@@ -34,7 +34,10 @@ class Analyzer {
  public:
   /// Effects: an engine that measures as `config` says. Throws: nothing but std::bad_alloc.
   explicit Analyzer(Config config = {})
-      : cfg_(std::move(config)), cpus_(cfg_.history), tasks_(cfg_), rules_(cfg_, tasks_, cpus_) {
+      : cfg_(std::move(config)),
+        cpus_(cfg_.history, cfg_.explain == Config::Explain::none ? 0 : cfg_.sched_history),
+        tasks_(cfg_),
+        rules_(cfg_, tasks_, cpus_) {
     if (cfg_.window < 2) cfg_.window = 2;
   }
   Analyzer(const Analyzer&) = delete;

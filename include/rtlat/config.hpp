@@ -55,8 +55,18 @@ using Bound = std::optional<std::chrono::nanoseconds>;
 struct Config {
   WakeupEvent wakeup_event = WakeupEvent::wakeup;
   Selection selection;
-  std::size_t window = 64;      ///< at most this many events per worst-case window (at least 2)
-  std::size_t history = 1024;   ///< per-CPU history ring (events): bounds window capture memory
+  std::size_t window = 64;     ///< at most this many events per worst-case window (at least 2)
+  std::size_t history = 1024;  ///< per-CPU history ring (events): bounds window capture memory
+  /// Per-CPU scheduler records kept for breakdowns (24 bytes each): how far back a breakdown
+  /// and the RT-throttling check can see.
+  std::size_t sched_history = 8192;
+  /// Breakdowns and verdicts: for each task's worst sample (`worst`), and also for every SLO
+  /// violation (`all`, counted per verdict), or none.
+  enum class Explain : std::uint8_t { none, worst, all } explain = Explain::worst;
+  /// The RT-throttling pattern looks for RT tasks running about this long ...
+  std::chrono::microseconds sched_rt_runtime{950000};
+  /// ... in this period (the kernel's sched_rt_runtime_us / sched_rt_period_us).
+  std::chrono::microseconds sched_rt_period{1000000};
   SampleCallback on_sample;     ///< every completed sample of a selected task
   SampleCallback on_violation;  ///< every sample over its bound
 

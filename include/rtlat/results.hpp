@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rtlat/breakdown.hpp"
 #include "rtlat/event.hpp"
 
 namespace rtlat {
@@ -50,7 +51,9 @@ struct WorstWindow {
   Timestamp end_ns = 0;
   int cpu = -1;  // the CPU of the end event
   std::uint64_t elided = 0;
-  std::vector<Event> events;  // time-ordered
+  std::vector<Event> events;           // time-ordered
+  std::optional<Breakdown> breakdown;  // where the whole interval went (Config::explain)
+  std::optional<Verdict> verdict;      // the cause that explains most of it
 };
 
 struct MetricResult {
@@ -62,6 +65,7 @@ struct MetricResult {
   std::optional<std::int64_t> slo_ns;
   std::uint64_t violations = 0;
   std::optional<WorstWindow> worst;
+  std::vector<VerdictCount> verdicts;  // per verdict and culprit, most first (Explain::all)
 };
 
 struct TaskResult {

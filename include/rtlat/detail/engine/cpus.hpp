@@ -11,6 +11,7 @@
 
 #include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/history.hpp"
+#include "rtlat/detail/engine/sched_ring.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/error.hpp"
 #include "rtlat/event.hpp"
@@ -29,7 +30,8 @@ struct CpuState {
 
 class CpuStates {
  public:
-  explicit CpuStates(std::size_t history) : history_capacity_(history) {}
+  CpuStates(std::size_t history, std::size_t sched_history)
+      : history_capacity_(history), sched_capacity_(sched_history) {}
 
   // Makes room for `cpu`; throws InputError (without a file: the caller knows it) at or beyond
   // max_cpus.
@@ -39,6 +41,7 @@ class CpuStates {
       throw InputError("", "cpu " + std::to_string(cpu), "CPU number out of range");
     cpus_.resize(cpu + 1);
     while (history_.size() <= cpu) history_.emplace_back(history_capacity_);
+    while (sched_.size() <= cpu) sched_.emplace_back(sched_capacity_);
   }
   std::size_t size() const noexcept { return cpus_.size(); }
   CpuState& operator[](std::size_t cpu) noexcept { return cpus_[cpu]; }
@@ -76,6 +79,9 @@ class CpuStates {
   std::uint64_t seq() const noexcept { return seq_; }
   std::uint64_t out_of_order() const noexcept { return out_of_order_; }
   const std::vector<CpuHistory>& history() const noexcept { return history_; }
+  // The scheduler records of each CPU, for breakdowns.
+  const std::vector<SchedRing>& sched() const noexcept { return sched_; }
+  void record(std::size_t cpu, const SchedRecord& r) { sched_[cpu].push(r); }
 
   // What happened on `cpu` was not all seen: its current task and in-flight intervals there are
   // no longer known.
@@ -143,8 +149,10 @@ class CpuStates {
   }
 
   std::size_t history_capacity_;
+  std::size_t sched_capacity_;
   std::vector<CpuState> cpus_;
   std::vector<CpuHistory> history_;
+  std::vector<SchedRing> sched_;
   std::uint64_t seq_ = 0;
   std::uint64_t out_of_order_ = 0;
   Timestamp newest_ts_ = INT64_MIN;  // the latest timestamp taken, over all CPUs

@@ -37,6 +37,17 @@ class MetricStats {
   std::int64_t max() const noexcept { return max_; }
   std::uint64_t violations() const noexcept { return violations_; }
   void set_worst(WorstWindow w) { worst_ = std::move(w); }
+  // Counts a violation's verdict under its kind and culprit.
+  void count_verdict(const Verdict& v) {
+    for (VerdictCount& c : verdicts_) {
+      if (c.kind == v.kind && c.culprit.has_value() == v.culprit.has_value() &&
+          (!c.culprit || c.culprit->pid == v.culprit->pid)) {
+        ++c.count;
+        return;
+      }
+    }
+    verdicts_.push_back({v.kind, v.culprit, 1});
+  }
 
   MetricResult result(const std::optional<std::int64_t>& bound, bool derived) const {
     MetricResult r;
@@ -60,6 +71,10 @@ class MetricStats {
       r.p99_ns = pct(0.99);
       r.p999_ns = pct(0.999);
       r.worst = worst_;
+      r.verdicts = verdicts_;
+      std::stable_sort(
+          r.verdicts.begin(), r.verdicts.end(),
+          [](const VerdictCount& a, const VerdictCount& b) { return a.count > b.count; });
     }
     return r;
   }
@@ -72,6 +87,7 @@ class MetricStats {
   std::uint64_t violations_ = 0;
   Histogram hist_;
   std::optional<WorstWindow> worst_;
+  std::vector<VerdictCount> verdicts_;
 };
 
 }  // namespace detail

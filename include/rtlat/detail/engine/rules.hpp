@@ -14,10 +14,12 @@
 
 #include "rtlat/config.hpp"
 #include "rtlat/detail/always_inline.hpp"
+#include "rtlat/detail/engine/attribution.hpp"
 #include "rtlat/detail/engine/cpus.hpp"
 #include "rtlat/detail/engine/history.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/detail/engine/tasks.hpp"
+#include "rtlat/detail/engine/verdict.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
 
@@ -64,6 +66,7 @@ class MetricRules {
       ++counts.lost_event_markers;
       counts.lost_events += e.lost.count;
       cpus_.lose_track(e.cpu);
+      record(e, SchedRecord::lost);
       return;
     }
     if (e.common_pid >= 0) {
@@ -75,23 +78,42 @@ class MetricRules {
     switch (e.kind) {
       case EventKind::sched_switch:
         seen.sched_switch = true;
+        record_switch(e);
         on_switch(e);
         break;
       case EventKind::sched_wakeup:
         if (cfg_.wakeup_event == WakeupEvent::wakeup) {
           seen.wakeup = true;
+          record_wakeup(e);
           on_wakeup(e);
         }
         break;
       case EventKind::sched_waking:
         if (cfg_.wakeup_event == WakeupEvent::waking) {
           seen.wakeup = true;
+          record_wakeup(e);
           on_wakeup(e);
         }
         break;
       case EventKind::sched_wakeup_new:
         seen.wakeup = true;
+        record_wakeup(e);
         on_wakeup(e);
+        break;
+      case EventKind::migrate:
+        record(e, SchedRecord::migrated, e.migrate.pid, 0, e.migrate.prio, e.migrate.dest_cpu);
+        break;
+      case EventKind::irq_entry:
+        record(e, SchedRecord::irq_entry);
+        break;
+      case EventKind::irq_exit:
+        record(e, SchedRecord::irq_exit);
+        break;
+      case EventKind::softirq_entry:
+        record(e, SchedRecord::softirq_entry);
+        break;
+      case EventKind::softirq_exit:
+        record(e, SchedRecord::softirq_exit);
         break;
       case EventKind::process_exit:
         on_exit(e);
@@ -117,6 +139,40 @@ class MetricRules {
 
  private:
   using Task = detail::Task;
+
+  // Scheduler records for breakdowns (sched_ring.hpp).
+  void record(const Event& e, SchedRecord::Type type, Pid a = 0, Pid b = 0, int a_prio = 0,
+              int cpu2 = -1, int b_prio = 0) {
+    if (cfg_.explain == Config::Explain::none) return;
+    SchedRecord r;
+    r.ts = e.ts;
+    r.a = a;
+    r.b = b;
+    r.a_prio = static_cast<std::int16_t>(a_prio);
+    r.b_prio = static_cast<std::int16_t>(b_prio);
+    r.type = type;
+    r.prev_class = SchedRecord::slept;
+    r.cpu2 = static_cast<std::int16_t>(cpu2);
+    cpus_.record(e.cpu, r);
+  }
+  void record_switch(const Event& e) {
+    if (cfg_.explain == Config::Explain::none) return;
+    SchedRecord r;
+    r.ts = e.ts;
+    r.a = e.sw.prev_pid;
+    r.b = e.sw.next_pid;
+    r.a_prio = e.sw.prev_prio;
+    r.b_prio = e.sw.next_prio;
+    r.type = SchedRecord::switched;
+    r.prev_class = is_voluntary_sleep(e.prev_state)  ? SchedRecord::slept
+                   : e.prev_state == PrevState::dead ? SchedRecord::died
+                                                     : SchedRecord::preempted;
+    r.cpu2 = -1;
+    cpus_.record(e.cpu, r);
+  }
+  void record_wakeup(const Event& e) {
+    record(e, SchedRecord::woken, e.wakeup.pid, e.common_pid, e.wakeup.prio, e.wakeup.target_cpu);
+  }
 
   // The entry of pid, with any lost events on its CPU applied.
   Task* find(Pid pid) {
@@ -214,6 +270,36 @@ class MetricRules {
   void complete(Task& t, Metric m, OpenInterval& iv, const Event& end, std::int64_t value,
                 bool derived);
 
+  // Where the interval of t's sample (started by t.start_of(iv), ended by `end`) went.
+  Breakdown explain(const Task& t, Metric m, const OpenInterval& iv, const Event& end,
+                    bool derived) const {
+    const Event& start = t.start_of(iv);
+    Subject s;
+    if (m == Metric::irq || derived) {
+      s = {Subject::running, start.cpu, 0};
+    } else {
+      s = {Subject::runnable, iv.home_cpu >= 0 ? iv.home_cpu : start.cpu, 0};
+    }
+    return breakdown(cpus_.sched(), tasks_, t.pid, s, iv.start_ns, end.ts);
+  }
+  // The verdict on t's sample; its priority is the one its start event gave (a wakeup names
+  // it), since a task may change class after.
+  Verdict decide_for(const Task& t, const OpenInterval& iv, const Breakdown& b) const {
+    const Event& start = t.start_of(iv);
+    const bool woken = start.kind == EventKind::sched_wakeup ||
+                       start.kind == EventKind::sched_waking ||
+                       start.kind == EventKind::sched_wakeup_new;
+    VerdictInputs in;
+    in.rings = &cpus_.sched();
+    in.pid = t.pid;
+    in.comm = t.comm;
+    in.prio = woken ? start.wakeup.prio : t.prio;
+    in.rt_runtime_ns = std::chrono::nanoseconds(cfg_.sched_rt_runtime).count();
+    in.rt_period_ns = std::chrono::nanoseconds(cfg_.sched_rt_period).count();
+    in.start = iv.start_ns;
+    return decide(b, in);
+  }
+
   void observe_running(const Event& e, Pid pid);
   void on_switch(const Event& e);
   void on_wakeup(const Event& e);
@@ -244,13 +330,21 @@ inline void MetricRules::complete(Task& t, Metric m, OpenInterval& iv, const Eve
   const auto mi = static_cast<std::size_t>(m);
   MetricStats& st = derived ? t.derived_irq : t.stats[mi];
   const std::optional<std::int64_t>& bound = t.slo[mi];
+  const bool violation = bound && value > *bound;
   if (st.add(value, bound)) {
-    st.set_worst(cut_window(cpus_.history(), iv, t.start_of(iv), end, t.pid, t.own_events,
-                            cfg_.window, scratch_));
+    WorstWindow w = cut_window(cpus_.history(), iv, t.start_of(iv), end, t.pid, t.own_events,
+                               cfg_.window, scratch_);
+    if (cfg_.explain != Config::Explain::none) {
+      w.breakdown = explain(t, m, iv, end, derived);
+      w.verdict = decide_for(t, iv, *w.breakdown);
+      if (violation && cfg_.explain == Config::Explain::all) st.count_verdict(*w.verdict);
+    }
+    st.set_worst(std::move(w));
+  } else if (violation && cfg_.explain == Config::Explain::all) {
+    st.count_verdict(decide_for(t, iv, explain(t, m, iv, end, derived)));
   }
   if (derived && irq_events_in_use()) return;  // real irq events exist: derived ones are moot
   if (t.provisional) return;                   // not known to be selected yet
-  const bool violation = bound && value > *bound;
   if (cfg_.on_sample || (violation && cfg_.on_violation)) {
     const Sample s{t.pid,  t.tgid, t.comm,  m,     derived,  iv.start_ns,
                    end.ts, value,  end.cpu, bound, violation};
@@ -281,6 +375,10 @@ inline void MetricRules::observe_running(const Event& e, Pid pid) {
   }
   cpus_[c].current = pid;
   cpus_[c].task = nullptr;
+  if (cfg_.explain != Config::Explain::none) {
+    const Task* seen_task = pid > 0 ? tasks_.find(pid) : nullptr;
+    record(e, SchedRecord::implicit, was, pid, 0, -1, seen_task != nullptr ? seen_task->prio : 120);
+  }
   if (pid == 0) return;
   Task& t = lookup(pid, Comm{}, e.ts, false);
   cpus_[c].task = &t;
@@ -321,6 +419,7 @@ inline void MetricRules::on_switch(const Event& e) {
     Task& t = *cur;
     check_lost(t);
     t.last_seen = e.ts;
+    t.prio = e.sw.prev_prio;
     if (t.derived_running) {
       t.derived_accum += e.ts - t.derived_segment_start;
       t.derived_running = false;
@@ -359,6 +458,7 @@ inline void MetricRules::on_switch(const Event& e) {
   if (next > 0) {
     Task& t = lookup(next, e.sw.next_comm, e.ts, false);
     cpus_[c].task = &t;
+    t.prio = e.sw.next_prio;
     // A new activation starts at a recorded switch-in after a wakeup (or after a recorded sleep
     // whose wakeup was missed); a switch-in after a preemption resumes the current one.
     const bool activation = t.latency.active || t.state == TaskState::sleeping;
@@ -387,6 +487,7 @@ inline void MetricRules::on_wakeup(const Event& e) {
   const Pid pid = e.wakeup.pid;
   if (pid <= 0) return;
   Task& t = lookup(pid, e.wakeup.comm, e.ts, e.kind == EventKind::sched_wakeup_new);
+  t.prio = e.wakeup.prio;
   if (t.state == TaskState::running || t.state == TaskState::runnable ||
       t.state == TaskState::dead) {
     return;  // already on a runqueue (or dying): this wakeup starts nothing

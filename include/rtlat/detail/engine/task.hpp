@@ -37,6 +37,7 @@ struct Task {
   bool last_sleep_timer = false;
   bool derived_running = false;
   bool derived_valid = false;
+  std::int16_t prio = 120;      // its kernel prio, as last seen
   int cpu = -1;                 // running on / waiting on / last ran on
   std::uint64_t cpu_epoch = 0;  // lost-event epoch of `cpu` when the task was last checked
   Timestamp first_seen = 0, last_seen = 0;

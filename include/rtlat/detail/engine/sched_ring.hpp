@@ -1,0 +1,91 @@
+// A compact per-CPU history of what ran, for breakdowns: switches, wakeups, migrations, IRQ
+// and softirq entries and exits, losses. 24 bytes a record instead of a whole 64-byte Event, and
+// scheduler records only, so the same memory reaches much further back than the event history
+// that windows are cut from: a breakdown covers the whole interval of a long sample, and the
+// RT-throttling check the second before it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rtlat/event.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+
+struct SchedRecord {
+  enum Type : std::uint8_t {
+    switched,   // a: prev pid, b: next pid, a_prio / b_prio, prev_class
+    woken,      // a: the woken pid, b: the waker (common_pid), a_prio, cpu2: target CPU
+    migrated,   // a: the pid, a_prio, cpu2: destination CPU
+    irq_entry,  // hard IRQ; a: irq number
+    irq_exit,
+    softirq_entry,  // a: vector
+    softirq_exit,
+    lost,      // what ran from here on is unknown until the next switch
+    implicit,  // b: the task seen running (the switch into it was not recorded)
+  };
+  enum PrevClass : std::uint8_t { slept, preempted, died };
+
+  Timestamp ts;
+  Pid a;
+  Pid b;
+  std::int16_t a_prio;
+  std::int16_t b_prio;
+  Type type;
+  PrevClass prev_class;
+  std::int16_t cpu2;
+};
+static_assert(sizeof(SchedRecord) == 24);
+
+// A ring of SchedRecords; storage is allocated at the first push.
+class SchedRing {
+ public:
+  explicit SchedRing(std::size_t capacity) {
+    std::size_t cap = 16;
+    while (cap < capacity) cap <<= 1;
+    mask_ = cap - 1;
+  }
+
+  void push(const SchedRecord& r) {
+    if (records_.empty()) records_.resize(mask_ + 1);
+    records_[static_cast<std::size_t>(head_) & mask_] = r;
+    ++head_;
+  }
+
+  // Positions (monotonic) of the retained records: [oldest(), head()).
+  std::uint64_t head() const noexcept { return head_; }
+  std::uint64_t oldest() const noexcept {
+    return head_ - std::min<std::uint64_t>(head_, records_.size());
+  }
+  const SchedRecord& at(std::uint64_t pos) const noexcept {
+    return records_[static_cast<std::size_t>(pos) & mask_];
+  }
+  // The first retained position with ts > t (head() if none): O(log capacity).
+  std::uint64_t upper_bound(Timestamp t) const noexcept {
+    std::uint64_t lo = oldest(), hi = head_;
+    while (lo < hi) {
+      const std::uint64_t mid = lo + (hi - lo) / 2;
+      if (at(mid).ts <= t)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo;
+  }
+  // True when the ring may have dropped records older than t.
+  bool forgot_before(Timestamp t) const noexcept {
+    return oldest() != 0 && (head_ == oldest() || at(oldest()).ts > t);
+  }
+  std::size_t bytes() const noexcept { return records_.capacity() * sizeof(SchedRecord); }
+
+ private:
+  std::vector<SchedRecord> records_;
+  std::size_t mask_ = 0;
+  std::uint64_t head_ = 0;
+};
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat
