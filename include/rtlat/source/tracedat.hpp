@@ -616,8 +616,8 @@ class TraceDatSource {
       for (const auto& c : b.cpus)
         if (c.size != 0)
           rs.push_back({c.offset, c.offset + c.size + (b.compressed ? 4 : 0), &b, c.cpu});
-    std::sort(rs.begin(), rs.end(),
-              [](const Range& x, const Range& y) { return x.begin < y.begin; });
+    std::stable_sort(rs.begin(), rs.end(),
+                     [](const Range& x, const Range& y) { return x.begin < y.begin; });
     auto name = [](const Range& r) {
       return (r.buf->name.empty() ? std::string() : "buffer \"" + r.buf->name + "\" ") + "cpu " +
              std::to_string(r.cpu) + " data";
@@ -716,7 +716,10 @@ class TraceDatSource {
     if (b.usize > limit)
       fail(where, "absurd uncompressed size: " + detail::over_limit("section", b.usize, limit));
     count_loaded(b.usize, where);
+    // Address space for the announced size, so that growing never copies; its pages become
+    // resident only as output is written into them.
     store.clear();
+    store.reserve(b.usize);
     bool longer = false;
     detail::Decompressor d(m_.compression);
     const char* err = d.stream(file_, s.data_offset + 8, b.csize, "section " + name,

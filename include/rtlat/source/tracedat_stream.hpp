@@ -73,6 +73,26 @@ class DecodeContext {
   Compression kind_ = Compression::none;
 };
 
+// Bytes that are not zero-filled when allocated: a page becomes resident only once data is
+// written into it, so a chunk size a file claims costs address space, not memory, until the
+// decompressor really produces that much.
+class ByteBuffer {
+ public:
+  unsigned char* data() noexcept { return p_.get(); }
+  const unsigned char* data() const noexcept { return p_.get(); }
+  std::size_t capacity() const noexcept { return cap_; }
+  // Replaces the contents with n indeterminate bytes.
+  void reset(std::size_t n) {
+    p_.reset();
+    p_.reset(new unsigned char[n]);
+    cap_ = n;
+  }
+
+ private:
+  std::unique_ptr<unsigned char[]> p_;
+  std::size_t cap_ = 0;
+};
+
 // Yields the pages of one CPU in file order.
 class PageSource {
  public:
@@ -132,25 +152,19 @@ class PageSource {
     throw InputError(file_.path(), where_name() + ", chunk at " + hex_offset(chunk_off_), why);
   }
 
-  // Sizes `v` to n bytes, taking what it grows by from the budget.
-  void grow(std::vector<unsigned char>& v, std::size_t& held, std::size_t n, const char* what,
-            std::uint64_t at) {
-    if (n > held) {
-      if (!budget_->take(n - held))
+  // Makes room for n bytes in `v`, taking what it grows by from the budget.
+  void grow(ByteBuffer& v, std::size_t n, const char* what, std::uint64_t at) {
+    if (n > v.capacity()) {
+      if (!budget_->take(n - v.capacity()))
         throw InputError(file_.path(), where_name() + ", " + hex_offset(at),
-                         std::string(what) + " of " + std::to_string(n) +
-                             " bytes: the buffers of the " + std::to_string(cpus_) +
-                             " CPUs with data would exceed the reader's limit of " +
+                         std::string("a ") + what + " of " + std::to_string(n) +
+                             " bytes would take the buffers of the " + std::to_string(cpus_) +
+                             " CPUs with data past the reader's limit of " +
                              byte_count(budget_->limit()) + " (" + std::to_string(budget_->used()) +
                              " bytes in use)");
-      held_ += n - held;
-      held = n;
-      if (n > v.capacity()) {
-        std::vector<unsigned char>().swap(v);  // the old contents are not needed
-        v.reserve(n);
-      }
+      held_ += n - v.capacity();
+      v.reset(n);  // the old contents are not needed
     }
-    v.resize(n);
   }
 
   bool refill(DecodeContext& ctx) {
@@ -164,8 +178,9 @@ class PageSource {
                          "data ends with a partial page (" + std::to_string(left) + " bytes)");
       std::uint64_t n = std::min<std::uint64_t>(left, std::uint64_t{page_size_} * pages_per_read_);
       n -= n % page_size_;
-      grow(buf_, buf_held_, static_cast<std::size_t>(n) + load_slack, "page buffer", pos_);
+      grow(buf_, static_cast<std::size_t>(n) + load_slack, "page buffer", pos_);
       file_.read_at(pos_, buf_.data(), static_cast<std::size_t>(n), where_name());
+      std::memset(buf_.data() + n, 0, load_slack);
       buf_off_ = pos_;
       pos_ += n;
       have_ = static_cast<std::size_t>(n);
@@ -199,9 +214,10 @@ class PageSource {
                    " is not a multiple of the page size " + std::to_string(page_size_));
       const unsigned char* in = take(pos_, csize);
       pos_ += csize;
-      grow(buf_, buf_held_, std::size_t{usize} + load_slack, "decompressed chunk", chunk_off_);
+      grow(buf_, std::size_t{usize} + load_slack, "decompressed chunk", chunk_off_);
       if (const char* err = ctx.decompressor(comp_).run(in, csize, buf_.data(), usize))
         chunk_fail(std::string("bad compressed data: ") + err);
+      std::memset(buf_.data() + usize, 0, load_slack);
       buf_off_ = 0;
       have_ = usize;
       if (have_ != 0) return true;
@@ -216,7 +232,7 @@ class PageSource {
       // With no read-ahead to spare, a chunk's data is read with the next chunk's header.
       const std::uint64_t want =
           std::min<std::uint64_t>(left, std::max<std::uint64_t>(std::uint64_t{n} + 8, cbuf_block_));
-      grow(cbuf_, cbuf_held_, static_cast<std::size_t>(want), "compressed read-ahead", off);
+      grow(cbuf_, static_cast<std::size_t>(want), "compressed read-ahead", off);
       file_.read_at(off, cbuf_.data(), static_cast<std::size_t>(want), where_name());
       cbase_ = off;
       chave_ = static_cast<std::size_t>(want);
@@ -242,10 +258,10 @@ class PageSource {
   std::uint64_t pos_ = 0, end_ = 0;
   std::uint32_t chunks_left_ = 0;
   std::uint64_t chunk_off_ = 0;
-  std::vector<unsigned char> buf_, cbuf_;
-  std::size_t buf_held_ = 0, cbuf_held_ = 0, held_ = 0;  // bytes taken from the budget
-  std::uint64_t cbase_ = 0;                              // file offset of cbuf_[0]
-  std::size_t chave_ = 0;                                // valid bytes in cbuf_
+  ByteBuffer buf_, cbuf_;
+  std::size_t held_ = 0;     // bytes taken from the budget
+  std::uint64_t cbase_ = 0;  // file offset of cbuf_[0]
+  std::size_t chave_ = 0;    // valid bytes in cbuf_
   std::uint64_t buf_off_ = 0, page_off_ = 0;
   std::size_t cur_ = 0, have_ = 0;
 };
