@@ -496,7 +496,7 @@ class TraceDatSource {
     c.order = m_.order;
     m_.page_size = c.u32("page size");
     if (m_.page_size < 64 || m_.page_size > (1u << 24))
-      c.fail("absurd page size " + std::to_string(m_.page_size));
+      c.fail_at(c.pos() - 4, "absurd page size " + std::to_string(m_.page_size));
     tep_set_file_bigendian(m_.tep.get(), big ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
     tep_set_local_bigendian(m_.tep.get(),
                             detail::host_is_big_endian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
@@ -525,8 +525,9 @@ class TraceDatSource {
     c.set_section("saved cmdlines");
     detail::parse_cmdlines(m_, c);
     c.set_section("cpu count");
+    const std::uint64_t cpus_at = c.pos();
     const std::uint32_t cpus = c.u32("cpu count");
-    if (cpus > max_cpus) c.fail(detail::too_many_cpus("cpu count", cpus));
+    if (cpus > max_cpus) c.fail_at(cpus_at, detail::too_many_cpus("cpu count", cpus));
     m_.cpus = static_cast<int>(cpus);
     c.set_section("options");
     auto tag = std::string(c.bytes(10, "section tag"));
@@ -794,8 +795,8 @@ class TraceDatSource {
   void with_section(const Section& s, const std::string& name, std::uint64_t limit, F&& f) {
     std::vector<unsigned char> store;
     load_section(s, name, limit, store);
-    detail::Cursor cur(&file_.path(), name, store.data(), store.size(), m_.order,
-                       s.compressed() ? 0 : s.data_offset, s.compressed());
+    detail::Cursor cur(&file_.path(), name, store.data(), store.size(), m_.order, s.data_offset,
+                       s.compressed() ? "the decompressed section" : nullptr);
     f(cur);
   }
   template <class F>
@@ -836,8 +837,10 @@ class TraceDatSource {
       if ((after != chain.end() && after->first < end) ||
           (after != chain.begin() && std::prev(after)->second > next)) {
         const auto hit = after != chain.end() && after->first < end ? after : std::prev(after);
-        fail(where, "options sections form a loop (this one overlaps the one at " +
-                        detail::hex(hit->first) + ")");
+        fail(where, hit->first == next ? "options sections form a loop (back to this one)"
+                                       : "options sections form a loop (this one overlaps the one "
+                                         "at " +
+                                             detail::hex(hit->first) + ")");
       }
       chain.emplace(next, end);
       std::uint64_t following = 0;
@@ -903,7 +906,7 @@ class TraceDatSource {
   detail::BufferRef parse_v7_buffer(const std::string& data, bool latency) {
     detail::Cursor cur(&file_.path(), "options (BUFFER option)",
                        reinterpret_cast<const unsigned char*>(data.data()), data.size(), m_.order,
-                       0, true);
+                       0, "the option");
     detail::BufferRef b;
     b.latency = latency;
     const std::uint64_t off = cur.u64("buffer section offset");
@@ -912,11 +915,12 @@ class TraceDatSource {
     b.clock = detail::bounded_string(cur.cstr("buffer clock"), "buffer clock",
                                      [&](const std::string& r) { cur.fail(r); });
     if (latency) return b;
+    const std::size_t page_at = cur.pos();
     b.page_size = cur.u32("buffer page size");
     if (b.page_size < 64 || b.page_size > (1u << 24))
-      cur.fail("absurd buffer page size " + std::to_string(b.page_size));
+      cur.fail_at(page_at, "absurd buffer page size " + std::to_string(b.page_size));
     const std::uint32_t n = cur.u32("buffer cpu count");
-    if (n > max_cpus) cur.fail(detail::too_many_cpus("buffer cpu count", n));
+    if (n > max_cpus) cur.fail_at(page_at + 4, detail::too_many_cpus("buffer cpu count", n));
     count_cpu_entries(n, off);
     const std::string what = "buffer \"" + b.name + "\"";
     const Section s = section_header(off, what);
@@ -932,7 +936,7 @@ class TraceDatSource {
     for (std::uint32_t i = 0; i < n; ++i) {
       detail::CpuDataRef r;
       const std::uint32_t id = cur.u32("cpu id");
-      if (id >= max_cpus) cur.fail(detail::too_many_cpus("cpu id", id));
+      if (id >= max_cpus) cur.fail_at(cur.pos() - 4, detail::too_many_cpus("cpu id", id));
       r.cpu = static_cast<int>(id);
       if (!ids.insert(r.cpu).second) cur.fail("cpu " + std::to_string(id) + " listed twice");
       r.offset = cur.u64("cpu data offset");

@@ -151,32 +151,34 @@ class File {
   std::uint64_t size_ = 0;
 };
 
-// A bounds-checked reader over bytes held in memory (a metadata section). `base` is the file
-// offset of the first byte, for messages; 0 with `compressed` set means offsets are within the
-// decompressed section.
+// A bounds-checked reader over bytes held in memory (a metadata section). Messages give a
+// place as the file offset `base` + position, or, when `unit` is set (the bytes are not the
+// file's: a decompressed section, one option), as "byte N of <unit>".
 class Cursor {
  public:
   Cursor(const std::string* file, std::string section, const unsigned char* data, std::size_t size,
-         ByteOrder order, std::uint64_t base, bool compressed = false)
+         ByteOrder order, std::uint64_t base, const char* unit = nullptr)
       : file_(file),
         section_(std::move(section)),
         p_(data),
         size_(size),
         order_(order),
         base_(base),
-        compressed_(compressed) {}
+        unit_(unit) {}
 
   std::size_t pos() const noexcept { return pos_; }
   std::size_t remaining() const noexcept { return size_ - pos_; }
   bool at_end() const noexcept { return pos_ >= size_; }
   const unsigned char* here() const noexcept { return p_ + pos_; }
 
-  [[noreturn]] void fail(const std::string& reason) const {
+  [[noreturn]] void fail(const std::string& reason) const { fail_at(pos_, reason); }
+  // The same for the value that starts at `at` (a position taken before reading it).
+  [[noreturn]] void fail_at(std::size_t at, const std::string& reason) const {
     std::string where = "section " + section_ + ", ";
-    if (compressed_)
-      where += "byte " + std::to_string(pos_) + " of the decompressed section";
+    if (unit_ != nullptr)
+      where += "byte " + std::to_string(at) + " of " + unit_;
     else
-      where += hex_offset(base_ + pos_);
+      where += hex_offset(base_ + at);
     throw InputError(*file_, where, reason);
   }
   void need(std::uint64_t n, const char* what) const {
@@ -235,7 +237,7 @@ class Cursor {
   std::size_t pos_ = 0;
   ByteOrder order_;
   std::uint64_t base_;
-  bool compressed_;
+  const char* unit_;
 };
 
 enum class Compression { none, zstd, zlib };

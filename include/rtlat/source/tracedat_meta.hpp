@@ -87,8 +87,10 @@ class FileCursor {
     pos_ += len + 1;
     return {reinterpret_cast<const char*>(p), len};
   }
-  [[noreturn]] void fail(const std::string& reason) const {
-    throw InputError(f_.path(), "section " + section_ + ", " + hex_offset(pos_), reason);
+  [[noreturn]] void fail(const std::string& reason) const { fail_at(pos_, reason); }
+  // The same for the value that starts at `at` (a position taken before reading it).
+  [[noreturn]] void fail_at(std::uint64_t at, const std::string& reason) const {
+    throw InputError(f_.path(), "section " + section_ + ", " + hex_offset(at), reason);
   }
 
   ByteOrder order;

@@ -175,7 +175,8 @@ class PageSource {
       const std::uint64_t left = end_ - pos_;
       if (left < page_size_)
         throw InputError(file_.path(), where_name() + ", " + hex_offset(pos_),
-                         "data ends with a partial page (" + std::to_string(left) + " bytes)");
+                         "data ends with a partial page (" + std::to_string(left) + " bytes of " +
+                             std::to_string(page_size_) + ")");
       std::uint64_t n = std::min<std::uint64_t>(left, std::uint64_t{page_size_} * pages_per_read_);
       n -= n % page_size_;
       grow(buf_, static_cast<std::size_t>(n) + load_slack, "page buffer", pos_);
@@ -193,7 +194,7 @@ class PageSource {
       if (pos_ > end_ || end_ - pos_ < 8)
         throw InputError(file_.path(), where_name() + ", " + hex_offset(pos_),
                          "chunk header past the end of the cpu data (" +
-                             std::to_string(chunks_left_ + 1) + " chunks announced, " +
+                             std::to_string(chunks_left_ + 1) + " more chunks announced, " +
                              std::to_string(pos_ > end_ ? 0 : end_ - pos_) + " bytes left)");
       const unsigned char* h = take(pos_, 8);
       const std::uint32_t csize = order_.u32(h), usize = order_.u32(h + 4);
