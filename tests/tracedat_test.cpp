@@ -4,6 +4,7 @@
 #include <rtlat/source/detect.hpp>
 #include <rtlat/source/tracedat.hpp>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -359,6 +360,29 @@ TEST(Kallsyms, PartialReadFindsWhatTheWholeTextHas) {
     }
   }
   EXPECT_GE(checked, 4);  // the real recordings and the samples with a kallsyms
+}
+
+}  // namespace
+
+namespace {
+
+// Found by review: the lookup searched back to the line start for every occurrence of the name,
+// so one long line holding it many times took quadratic time (a 1 MiB line: minutes).
+TEST(Kallsyms, LookupIsLinearOnHostileLines) {
+  std::string line = "x";
+  while (line.size() < (1u << 20)) line += " hrtimer_wakeup";
+  const std::string hex(1u << 16, 'f');  // an "address" far longer than 16 digits
+  const std::string text = line + "\n" + hex + " hrtimer_wakeup hrtimer_wakeup\n" +
+                           "ffffffff8113c1f0 t hrtimer_wakeup\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto a = rtlat::detail::kallsyms_lookup(text, "hrtimer_wakeup");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(*a, 0xffffffff8113c1f0ull);
+  EXPECT_FALSE(
+      rtlat::detail::kallsyms_lookup(line + "\n" + hex + " hrtimer_wakeup\n", "hrtimer_wakeup")
+          .has_value());
+  EXPECT_LT(s, 2.0);
 }
 
 }  // namespace
