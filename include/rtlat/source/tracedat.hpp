@@ -506,6 +506,7 @@ class TraceDatSource {
       parse_v6(c);
     else
       parse_v7(c);
+    meta_dec_.reset();
     finish();
   }
 
@@ -685,6 +686,12 @@ class TraceDatSource {
     return b;
   }
 
+  // One decompression context for every metadata section of the file.
+  detail::Decompressor& meta_decompressor() {
+    if (!meta_dec_) meta_dec_ = std::make_unique<detail::Decompressor>(m_.compression);
+    return *meta_dec_;
+  }
+
   // Bounds the metadata decompressed and held in all, whatever chain of sections the file has.
   void count_loaded(std::uint64_t n, const std::string& where) {
     if (m_.raw != nullptr) return;
@@ -722,7 +729,7 @@ class TraceDatSource {
     store.clear();
     store.reserve(b.usize);
     bool longer = false;
-    detail::Decompressor d(m_.compression);
+    detail::Decompressor& d = meta_decompressor();
     const char* err = d.stream(file_, s.data_offset + 8, b.csize, "section " + name,
                                section_window_log, [&](const unsigned char* p, std::size_t n) {
                                  if (n > b.usize - store.size()) return longer = true;
@@ -776,7 +783,7 @@ class TraceDatSource {
       }
     } else {
       const Block b = compressed_block(s, name);
-      detail::Decompressor d(m_.compression);
+      detail::Decompressor& d = meta_decompressor();
       if (const char* err = d.stream(file_, s.data_offset + 8, b.csize, "section " + name,
                                      section_window_log, take))
         fail("section " + name + ", " + detail::hex_offset(s.data_offset),
@@ -1154,6 +1161,7 @@ class TraceDatSource {
   TraceDatOptions opts_;
   detail::TraceDatMeta m_;
   std::uint64_t cpu_entries_ = 0;  // per-CPU data entries of all buffers (max_cpu_entries)
+  std::unique_ptr<detail::Decompressor> meta_dec_;  // while parsing
   const detail::BufferRef* selected_ = nullptr;
   SourceInfo info_;
 };

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -84,6 +85,26 @@ inline constexpr std::uint64_t max_raw_bytes = 256 * mib;
 // smallest block (4 bytes of RLE) holding the largest (128 KiB).
 inline constexpr std::uint64_t max_expansion_zlib = 1032;
 inline constexpr std::uint64_t max_expansion_zstd = 32768;
+
+// Bytes that are not zero-filled when allocated: a page becomes resident only once data is
+// written into it, so a chunk size a file claims costs address space, not memory, until the
+// decompressor really produces that much.
+class ByteBuffer {
+ public:
+  unsigned char* data() noexcept { return p_.get(); }
+  const unsigned char* data() const noexcept { return p_.get(); }
+  std::size_t capacity() const noexcept { return cap_; }
+  // Replaces the contents with n indeterminate bytes.
+  void reset(std::size_t n) {
+    p_.reset();
+    p_.reset(new unsigned char[n]);
+    cap_ = n;
+  }
+
+ private:
+  std::unique_ptr<unsigned char[]> p_;
+  std::size_t cap_ = 0;
+};
 
 class File {
  public:
@@ -306,25 +327,30 @@ class Decompressor {
   template <class Sink>
   const char* stream(const File& f, std::uint64_t off, std::uint64_t in_size, std::string_view what,
                      unsigned window_log, Sink&& sink) {
+    // Buffers kept from one block to the next, never bigger than the data needs.
     constexpr std::size_t piece = 64u << 10;
-    std::vector<unsigned char> in(piece), out(piece);
+    const auto in_piece = static_cast<std::size_t>(std::min<std::uint64_t>(piece, in_size));
+    if (in_.capacity() < in_piece) in_.reset(std::max<std::size_t>(in_piece, 4096));
+    if (out_.capacity() < piece) out_.reset(piece);
+    unsigned char* in = in_.data();
+    unsigned char* out = out_.data();
     std::uint64_t read = 0;
     auto more = [&]() -> std::size_t {
-      const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(piece, in_size - read));
-      f.read_at(off + read, in.data(), k, what);
+      const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(in_piece, in_size - read));
+      f.read_at(off + read, in, k, what);
       read += k;
       return k;
     };
     if (c_ == Compression::zstd) {
       ZSTD_DCtx_reset(zctx_, ZSTD_reset_session_and_parameters);
       ZSTD_DCtx_setParameter(zctx_, ZSTD_d_windowLogMax, static_cast<int>(window_log));
-      ZSTD_inBuffer src{in.data(), 0, 0};
+      ZSTD_inBuffer src{in, 0, 0};
       for (;;) {
-        if (src.pos == src.size && read < in_size) src = ZSTD_inBuffer{in.data(), more(), 0};
-        ZSTD_outBuffer dst{out.data(), piece, 0};
+        if (src.pos == src.size && read < in_size) src = ZSTD_inBuffer{in, more(), 0};
+        ZSTD_outBuffer dst{out, piece, 0};
         const std::size_t r = ZSTD_decompressStream(zctx_, &dst, &src);
         if (ZSTD_isError(r)) return ZSTD_getErrorName(r);
-        if (dst.pos != 0 && sink(out.data(), dst.pos)) return nullptr;
+        if (dst.pos != 0 && sink(out, dst.pos)) return nullptr;
         if (r == 0) return nullptr;  // the frame is complete
         if (src.pos == src.size && read == in_size && dst.pos == 0) return ends_early;
       }
@@ -338,16 +364,16 @@ class Decompressor {
       } end{z};
       for (;;) {
         if (z.avail_in == 0 && read < in_size) {
-          z.next_in = in.data();
+          z.next_in = in;
           z.avail_in = static_cast<uInt>(more());
         }
-        z.next_out = out.data();
+        z.next_out = out;
         z.avail_out = static_cast<uInt>(piece);
         const int r = inflate(&z, Z_NO_FLUSH);
         if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
           return r == Z_DATA_ERROR ? "corrupt zlib data" : "zlib decompression failed";
         const std::size_t got = piece - z.avail_out;
-        if (got != 0 && sink(out.data(), got)) return nullptr;
+        if (got != 0 && sink(out, got)) return nullptr;
         if (r == Z_STREAM_END) return nullptr;
         if (got == 0 && z.avail_in == 0 && read == in_size) return ends_early;
       }
@@ -362,6 +388,7 @@ class Decompressor {
  private:
   Compression c_;
   ZSTD_DCtx* zctx_ = nullptr;
+  ByteBuffer in_, out_;  // stream()'s
 };
 
 }  // namespace detail

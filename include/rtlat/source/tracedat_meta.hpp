@@ -61,10 +61,11 @@ class FileCursor {
     f_.check_range(pos_, n, where(what));
     if (n <= block)
       return {reinterpret_cast<const char*>(take(n, what)), static_cast<std::size_t>(n)};
-    buf_.resize(static_cast<std::size_t>(n));
-    f_.read_at(pos_, buf_.data(), buf_.size(), where(what));
+    const auto k = static_cast<std::size_t>(n);
+    if (buf_.capacity() < k) buf_.reset(k);
+    f_.read_at(pos_, buf_.data(), k, where(what));
     pos_ += n;
-    return {reinterpret_cast<const char*>(buf_.data()), buf_.size()};
+    return {reinterpret_cast<const char*>(buf_.data()), k};
   }
   void skip(std::uint64_t n, const char* what) {
     f_.check_range(pos_, n, where(what));
@@ -100,13 +101,16 @@ class FileCursor {
   static constexpr std::size_t max_string = 4096;
 
   std::string where(const char* what) const { return "section " + section_ + " (" + what + ")"; }
-  // The n <= block bytes at pos_, which then moves past them.
+  // The n <= block bytes at pos_, which then moves past them. The read-ahead starts small (a
+  // v7 section header is 16 bytes) and doubles while the reads go on (a v6 header is a stream).
   const unsigned char* take(std::uint64_t n, const char* what) {
     if (pos_ > f_.size() || n > f_.size() - pos_)
       throw InputError(f_.path(), where(what) + ", " + hex_offset(pos_), f_.truncation(pos_, n));
     if (pos_ < base_ || pos_ - base_ > have_ || n > have_ - (pos_ - base_)) {
-      const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(block, f_.size() - pos_));
-      ahead_.resize(block);
+      ahead_size_ = std::min(ahead_size_ * 2, block);
+      const auto k = static_cast<std::size_t>(
+          std::min<std::uint64_t>(std::max<std::uint64_t>(ahead_size_, n), f_.size() - pos_));
+      if (ahead_.capacity() < k) ahead_.reset(std::max<std::size_t>(k, ahead_size_));
       f_.read_at(pos_, ahead_.data(), k, where(what));
       base_ = pos_;
       have_ = k;
@@ -119,7 +123,8 @@ class FileCursor {
   const File& f_;
   std::uint64_t pos_;
   std::string section_ = "header";
-  std::vector<unsigned char> buf_, ahead_;
+  ByteBuffer buf_, ahead_;
+  std::size_t ahead_size_ = 256;
   std::uint64_t base_ = 0;  // file offset of ahead_[0]
   std::size_t have_ = 0;    // valid bytes in ahead_
 };

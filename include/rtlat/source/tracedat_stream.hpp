@@ -73,26 +73,6 @@ class DecodeContext {
   Compression kind_ = Compression::none;
 };
 
-// Bytes that are not zero-filled when allocated: a page becomes resident only once data is
-// written into it, so a chunk size a file claims costs address space, not memory, until the
-// decompressor really produces that much.
-class ByteBuffer {
- public:
-  unsigned char* data() noexcept { return p_.get(); }
-  const unsigned char* data() const noexcept { return p_.get(); }
-  std::size_t capacity() const noexcept { return cap_; }
-  // Replaces the contents with n indeterminate bytes.
-  void reset(std::size_t n) {
-    p_.reset();
-    p_.reset(new unsigned char[n]);
-    cap_ = n;
-  }
-
- private:
-  std::unique_ptr<unsigned char[]> p_;
-  std::size_t cap_ = 0;
-};
-
 // Yields the pages of one CPU in file order.
 class PageSource {
  public:
