@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -383,6 +384,38 @@ TEST(Kallsyms, LookupIsLinearOnHostileLines) {
       rtlat::detail::kallsyms_lookup(line + "\n" + hex + " hrtimer_wakeup\n", "hrtimer_wakeup")
           .has_value());
   EXPECT_LT(s, 2.0);
+}
+
+}  // namespace
+
+namespace {
+
+// Found by review: DATE (microseconds) and OFFSET (nanoseconds) were added to the timestamp
+// offset in signed arithmetic, which overflowed (undefined behaviour) on large numbers.
+TEST(Options, TimestampOffsetsThatDoNotFitAreErrors) {
+  rtlat::detail::TraceDatMeta m;
+  std::string failed;
+  const std::function<void(const std::string&)> fail = [&](const std::string& r) {
+    failed = r;
+    throw rtlat::InputError("f", "options", r);
+  };
+  using rtlat::detail::apply_common_option;
+  apply_common_option(m, rtlat::detail::opt_offset, std::string("1000000000\0", 11), fail);
+  apply_common_option(m, rtlat::detail::opt_date, "0x10", fail);
+  EXPECT_EQ(m.ts_offset, 1000000000 + 16000);
+  EXPECT_THROW(apply_common_option(m, rtlat::detail::opt_date, "0x7fffffffffffffff", fail),
+               rtlat::InputError);
+  EXPECT_EQ(failed,
+            "DATE option \"0x7fffffffffffffff\": the timestamp offset does not fit in 64 bits");
+  EXPECT_THROW(apply_common_option(m, rtlat::detail::opt_offset, "9223372036854775000", fail),
+               rtlat::InputError);
+  EXPECT_EQ(failed,
+            "OFFSET option \"9223372036854775000\": the timestamp offset does not fit in 64 bits");
+  EXPECT_THROW(apply_common_option(m, rtlat::detail::opt_offset, "99999999999999999999", fail),
+               rtlat::InputError);
+  EXPECT_EQ(m.ts_offset, 1000000000 + 16000);  // unchanged by the failures
+  apply_common_option(m, rtlat::detail::opt_offset, "-1000016000", fail);
+  EXPECT_EQ(m.ts_offset, 0);
 }
 
 }  // namespace

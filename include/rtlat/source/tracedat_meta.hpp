@@ -4,7 +4,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -532,6 +534,21 @@ std::string bounded_string(std::string_view s, const char* what, Fail&& fail) {
   return std::string(s);
 }
 
+// Adds a DATE or OFFSET option's number (times `unit` nanoseconds) to the timestamp offset. A
+// number, or a sum, that does not fit in 64 bits is an error, not a wrapped offset.
+template <class Fail>
+void add_ts_offset(TraceDatMeta& m, const std::string& text, long long unit, const char* name,
+                   Fail&& fail) {
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), nullptr, 0);
+  long long ns = 0, sum = 0;
+  if (errno == ERANGE || __builtin_mul_overflow(v, unit, &ns) ||
+      __builtin_add_overflow(static_cast<long long>(m.ts_offset), ns, &sum))
+    fail(std::string(name) + " option \"" + text.substr(0, 32) +
+         "\": the timestamp offset does not fit in 64 bits");
+  m.ts_offset = sum;
+}
+
 // Options common to both versions; the rest are handled by the version-specific parsers.
 inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_view data,
                                 const std::function<void(const std::string&)>& fail) {
@@ -541,17 +558,13 @@ inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_v
       data.size() > max_option_bytes)
     fail(over_limit("option " + std::to_string(id), data.size(), max_option_bytes));
   switch (id) {
-    case opt_date: {
+    case opt_date:
       // Microseconds between trace time and wall time, as "0x..." text (trace-cmd -d/--date).
-      const std::string s = option_string(data);
-      m.ts_offset += std::strtoll(s.c_str(), nullptr, 0) * 1000;
+      add_ts_offset(m, option_string(data), 1000, "DATE", fail);
       break;
-    }
-    case opt_offset: {
-      const std::string s = option_string(data);
-      m.ts_offset += std::strtoll(s.c_str(), nullptr, 0);
+    case opt_offset:
+      add_ts_offset(m, option_string(data), 1, "OFFSET", fail);
       break;
-    }
     case opt_traceclock: {
       // "[local] global counter ...": the selected clock is in brackets.
       const std::string s = option_string(data);
