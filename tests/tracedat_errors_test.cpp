@@ -356,6 +356,19 @@ TEST(Messages, TruncationSaysWhatWasLeftWhere) {
       << e2.what();
 }
 
+// A kallsyms the file cannot hold is reported for the whole text, not for the first piece read
+// (the example in README's errors section).
+TEST(Messages, TruncatedKallsymsNamesItsSize) {
+  const fs::path rec = fs::path(RTLAT_SOURCE_DIR) / "data" / "misprio.dat";
+  const auto p = scratch("truncated.dat");
+  put(p, slurp(rec).substr(0, 100000));
+  const auto e = expect_error(p, "misprio.dat cut at 100000");
+  EXPECT_EQ(e.where(), "section kallsyms (kallsyms), offset 0x4d67");
+  EXPECT_EQ(e.reason(),
+            "extends past the end of the file: 5413828 bytes at offset 0x4d67, 80185 left (file "
+            "size 100000)");
+}
+
 // Inside a v7 section the cursor says what it needed and what the section had left.
 TEST(Messages, TruncationInsideASection) {
   std::string s = slurp(sample("v7.dat"));

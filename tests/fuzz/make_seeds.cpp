@@ -7,7 +7,8 @@
 //          two ftrace formats, eight saved cmdlines: small complete files
 //   meta:  the same without any CPU data, for the metadata parser
 //   page:  the first four pages of every CPU of every buffer, decompressed, each after the byte
-//          that picks the matching layout of fuzz_tracedat_page (page_layouts.hpp)
+//          that picks the matching layout of fuzz_tracedat_page (page_layouts.hpp), one input
+//          per page and one with the four in a row
 //
 // Made at build time (tests/fuzz/CMakeLists.txt) so that no binary seed is committed.
 #include <rtlat/source/tracedat.hpp>
@@ -62,13 +63,17 @@ void cut_pages(const fs::path& in, const fs::path& dir) {
     for (const auto& c : b.cpus) {
       if (c.size == 0) continue;
       PageSource ps(src.file(), b, c, m.compression, m.order);
+      const std::string name = in.stem().string() + (b.name.empty() ? "" : "-" + b.name) + "-cpu" +
+                               std::to_string(c.cpu);
+      std::string all(1, layout);
       for (int i = 0; i < 4; ++i) {
         const unsigned char* p = ps.next();
         if (p == nullptr) break;
-        const std::string name = in.stem().string() + (b.name.empty() ? "" : "-" + b.name) +
-                                 "-cpu" + std::to_string(c.cpu) + "-page" + std::to_string(i);
-        put(dir / name, layout + std::string(reinterpret_cast<const char*>(p), b.page_size));
+        const std::string page(reinterpret_cast<const char*>(p), b.page_size);
+        put(dir / (name + "-page" + std::to_string(i)), layout + page);
+        all += page;
       }
+      put(dir / (name + "-pages"), all);  // the target decodes up to four pages in a row
     }
   }
 }

@@ -70,9 +70,11 @@ class FileCursor {
     return {reinterpret_cast<const char*>(buf_.data()), k};
   }
   void skip(std::uint64_t n, const char* what) {
-    f_.check_range(pos_, n, where(what));
+    need(n, what);
     pos_ += n;
   }
+  // Checks that n bytes follow, without reading them.
+  void need(std::uint64_t n, const char* what) const { f_.check_range(pos_, n, where(what)); }
   // A NUL-terminated string of at most max_string bytes.
   std::string_view cstr(const char* what) {
     const std::uint64_t left = pos_ < f_.size() ? f_.size() - pos_ : 0;
@@ -460,7 +462,9 @@ void parse_kallsyms(TraceDatMeta& m, C& c) {
     set_hrtimer_wakeup(m, all);
     return;
   }
-  // Read in pieces and only as far as the symbol.
+  // Read in pieces and only as far as the symbol; a text the file cannot hold is an error
+  // about the text, not about its first piece.
+  c.need(n, "kallsyms");
   KallsymsScan scan(kallsyms_symbol);
   std::uint32_t left = n;
   while (left != 0) {
