@@ -231,6 +231,18 @@ TEST(Errors, AbsurdChunkSize) {
   put(p, s3);
   const auto e3 = expect_error(p, "chunk not page aligned");
   EXPECT_NE(e3.reason().find("not a multiple of the page size"), std::string::npos) << e3.what();
+  // More compressed bytes than zstd writes for what the chunk says it holds.
+  for (const char* name : {"v7-zstd.dat", "v7-zlib.dat"}) {
+    auto [off4, s4] = first_chunk(name);
+    std::uint32_t csize;
+    std::memcpy(&csize, &s4[off4 + 4], 4);
+    patch32(s4, off4 + 8, 0);
+    put(p, s4);
+    const auto e4 = expect_error(p, "chunk of 0 bytes");
+    EXPECT_EQ(e4.reason(), "absurd chunk size (" + std::to_string(csize) +
+                               " compressed, 0 uncompressed: more than " +
+                               std::string(name).substr(3, 4) + " writes for 0 bytes)");
+  }
 }
 
 TEST(Errors, BadCompressedData) {
@@ -257,6 +269,19 @@ TEST(Errors, BadCompressedSection) {
   const auto e = expect_error(p, "section");
   EXPECT_NE(e.where().find("section header info"), std::string::npos) << e.what();
   EXPECT_NE(e.reason().find("bad compressed data"), std::string::npos) << e.what();
+}
+
+TEST(Errors, CompressedSectionLargerThanItsContent) {
+  std::string s = slurp(sample("v7-zstd.dat"));
+  const std::size_t hdr = s.find('\0', s.find('\0', 18) + 1) + 1 + 8;
+  ASSERT_EQ(static_cast<unsigned char>(s[hdr]), 16u);
+  patch32(s, hdr + 20, 1);  // the header info's uncompressed size; 254 bytes compressed
+  const auto p = scratch("section-bound.dat");
+  put(p, s);
+  const auto e = expect_error(p, "section bound");
+  EXPECT_NE(e.where().find("section header info, offset 0x"), std::string::npos) << e.what();
+  EXPECT_EQ(e.reason(),
+            "compressed size 254: more than zstd writes for the 1 bytes announced uncompressed");
 }
 
 TEST(Errors, CorruptPages) {

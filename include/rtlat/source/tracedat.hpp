@@ -683,6 +683,11 @@ class TraceDatSource {
            "absurd uncompressed size " + std::to_string(b.usize) + ": more than " +
                detail::compression_name(m_.compression) + " can expand " + std::to_string(b.csize) +
                " bytes to");
+    if (b.csize > detail::max_compressed(m_.compression, b.usize))
+      fail("section " + name + ", " + detail::hex_offset(s.data_offset),
+           "compressed size " + std::to_string(b.csize) + ": more than " +
+               detail::compression_name(m_.compression) + " writes for the " +
+               std::to_string(b.usize) + " bytes announced uncompressed");
     return b;
   }
 

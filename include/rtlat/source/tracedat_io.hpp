@@ -279,6 +279,14 @@ inline std::uint64_t max_expansion(Compression c) noexcept {
   return c == Compression::zlib ? max_expansion_zlib : max_expansion_zstd;
 }
 
+// The most compressed bytes the compressor writes for n bytes (incompressible data grows a
+// little): anything larger is not a block trace-cmd wrote.
+inline std::uint64_t max_compressed(Compression c, std::uint64_t n) noexcept {
+  if (c == Compression::zlib)
+    return ::compressBound(static_cast<uLong>(std::min<std::uint64_t>(n, 0xffffffffu)));
+  return ZSTD_compressBound(static_cast<std::size_t>(n));
+}
+
 // Decompresses blocks: a data chunk in one call, a metadata section streamed from the file.
 // Keeps its context so that per-chunk use does not allocate.
 class Decompressor {

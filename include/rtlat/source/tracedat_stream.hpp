@@ -190,6 +190,10 @@ class PageSource {
         chunk_fail("absurd chunk size (" + std::to_string(csize) + " compressed, " +
                    std::to_string(usize) + " uncompressed: more than " + compression_name(comp_) +
                    " can expand " + std::to_string(csize) + " bytes to)");
+      if (csize > max_compressed(comp_, usize))
+        chunk_fail("absurd chunk size (" + std::to_string(csize) + " compressed, " +
+                   std::to_string(usize) + " uncompressed: more than " + compression_name(comp_) +
+                   " writes for " + std::to_string(usize) + " bytes)");
       if (usize % page_size_ != 0)
         chunk_fail("uncompressed chunk size " + std::to_string(usize) +
                    " is not a multiple of the page size " + std::to_string(page_size_));
