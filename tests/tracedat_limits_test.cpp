@@ -23,10 +23,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The address space the reader may use. Reading any file in data/ takes 8-10 MiB without
-// workers and 18-26 MiB with two (their stacks count): several times that, and far below the
-// 256 MiB one hostile size field used to buy.
-constexpr unsigned as_limit_mib = 96;
+// The address space the reader may use. Reading a file in data/ takes at most 10 MiB of it
+// without workers and 31 MiB with two (their stacks count; a worker's malloc arena, a 64 MiB
+// reservation, cannot fit, so glibc gives it the main one); the hostile files here take at most
+// 25 MiB. 64 MiB leaves twice that, and is a quarter of what one size field used to buy.
+constexpr unsigned as_limit_mib = 64;
 constexpr long rss_limit_kib = 64 * 1024;
 
 struct Outcome {

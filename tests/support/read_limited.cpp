@@ -91,7 +91,7 @@ int read_file(int argc, char** argv) {
     std::printf("%llu events%s\n", static_cast<unsigned long long>(c.events), peaks().c_str());
     return 0;
   } catch (const rtlat::InputError& e) {
-    std::printf("%s\n", e.what());
+    std::printf("%s\n%s\n", e.what(), peaks().c_str());
     return 2;
   } catch (const std::bad_alloc&) {
     std::printf("bad_alloc%s\n", peaks().c_str());
