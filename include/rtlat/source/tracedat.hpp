@@ -670,7 +670,9 @@ class TraceDatSource {
     const std::string where = "section " + name + ", " + detail::hex_offset(s.offset);
     if (m_.compression == detail::Compression::none)
       fail(where, "section is flagged compressed but the file names no compression");
-    if (s.size < 8) fail(where, "compressed section too short");
+    if (s.size < 8)
+      fail(where, "compressed section of " + std::to_string(s.size) +
+                      " bytes, too short for its two sizes (8 bytes)");
     unsigned char h[8];
     file_.read_at(s.data_offset, h, 8, "section " + name);
     Block b{m_.order.u32(h), m_.order.u32(h + 4)};
