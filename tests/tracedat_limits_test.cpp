@@ -292,11 +292,11 @@ TEST(Limits, BigChunksOnManyCpus) {
 std::string with_buffer(
     const std::string& v7, std::uint32_t ncpus,
     const std::function<void(std::uint32_t, std::uint64_t&, std::uint64_t&)>& cpu,
-    const std::string& data, std::uint64_t hole, std::string& tail) {
+    const std::string& data, std::uint64_t hole, std::string& tail, bool compressed = false) {
   std::string head = v7;
   const std::uint64_t section = head.size();
   add16(head, 3);
-  add16(head, 0);
+  add16(head, compressed ? 1 : 0);
   add32(head, 0);
   add64(head, data.size() + hole);
   const std::uint64_t base = head.size();
@@ -367,6 +367,48 @@ TEST(Limits, FiveHundredCpusRead) {
     EXPECT_EQ(r.out.substr(0, r.out.find(' ')), std::to_string(expected)) << r.out;
     EXPECT_LT(r.maxrss_kib, rss_limit_kib) << r.out;
   }
+}
+
+// 300 CPUs of zstd data, each twelve chunks of trace-cmd's size (10 pages): a large machine's
+// recording, which the budget must hold (the compressed read-ahead used to be allowed half of it,
+// which left too little for the decompressed chunks).
+TEST(Limits, ThreeHundredCompressedCpusRead) {
+  const std::string v7 = slurp(sample("v7-zstd.dat"));
+  std::string pages;
+  {
+    rtlat::TraceDatSource src(sample("v7.dat").string());
+    const auto& c = src.meta().buffers.at(0).cpus.at(0);
+    pages = slurp(sample("v7.dat")).substr(c.offset, 10 * 4096);
+  }
+  const std::string frame = zstd(pages);
+  std::string one;
+  add32(one, 12);
+  for (int i = 0; i < 12; ++i) {
+    add32(one, static_cast<std::uint32_t>(frame.size()));
+    add32(one, static_cast<std::uint32_t>(pages.size()));
+    one += frame;
+  }
+  std::string data;
+  for (int i = 0; i < 300; ++i) data += one;
+  std::string tail;
+  const std::uint64_t size = one.size() - 4;  // trace-cmd leaves the chunk count out
+  const std::string head = with_buffer(
+      v7, 300,
+      [&](std::uint32_t i, std::uint64_t& off, std::uint64_t& sz) {
+        off = i * one.size();
+        sz = size;
+      },
+      data, 0, tail, true);
+  const auto p = scratch("cpus300-zstd.dat");
+  put(p, head + tail);
+  const std::uint64_t expected = count_events(p);
+  EXPECT_GT(expected, 300000u);
+  const Outcome r = read_limited(p);
+  std::printf("  cpus300-zstd.dat: exit %d, peak RSS %ld KiB, %.2f s\n", r.status, r.maxrss_kib,
+              r.seconds);
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.substr(0, r.out.find(' ')), std::to_string(expected)) << r.out;
+  EXPECT_LT(r.maxrss_kib, 40 * 1024) << r.out;
 }
 
 // 8000 CPUs with one (empty) page each: more than one read may hold.

@@ -88,10 +88,13 @@ class PageSource {
         comp_(comp),
         budget_(budget != nullptr ? budget : &own_budget_),
         cpus_(std::max<std::size_t>(cpus, 1)) {
-    // Read ahead while the CPUs' share of the budget allows it, down to a page (or a chunk).
-    const std::uint64_t share = budget_->limit() / 2 / cpus_;
-    pages_per_read_ = std::clamp<std::uint64_t>(share / page_size_, 1, max_pages_per_read);
-    cbuf_block_ = std::min<std::uint64_t>(share, max_cbuf_block);
+    // Read ahead while this CPU's share of the budget allows it, down to a page (or a chunk's
+    // compressed bytes). Uncompressed pages are read into the read-ahead itself, which may take
+    // half the budget; compressed read-ahead takes an eighth, the decompressed chunks need the
+    // rest.
+    const std::uint64_t share = budget_->limit() / cpus_;
+    pages_per_read_ = std::clamp<std::uint64_t>(share / 2 / page_size_, 1, max_pages_per_read);
+    cbuf_block_ = std::min<std::uint64_t>(share / 8, max_cbuf_block);
     pos_ = cpu.offset;
     end_ = cpu.offset + cpu.size;
     if (compressed_ && cpu.size != 0) {
