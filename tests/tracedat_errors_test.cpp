@@ -167,7 +167,9 @@ TEST(Errors, AbsurdHeaderPageSize) {
   put(p, s);
   const auto e = expect_error(p, "header_page size");
   EXPECT_NE(e.where().find("section header info"), std::string::npos) << e.what();
-  EXPECT_NE(e.reason().find("absurd size"), std::string::npos) << e.what();
+  EXPECT_NE(e.reason().find("header_page of 1099511627775 bytes: more than the reader's limit"),
+            std::string::npos)
+      << e.what();
 }
 
 TEST(Errors, AbsurdPageSize) {
@@ -229,6 +231,18 @@ TEST(Errors, AbsurdChunkSize) {
   put(p, s3);
   const auto e3 = expect_error(p, "chunk not page aligned");
   EXPECT_NE(e3.reason().find("not a multiple of the page size"), std::string::npos) << e3.what();
+  // More compressed bytes than zstd writes for what the chunk says it holds.
+  for (const char* name : {"v7-zstd.dat", "v7-zlib.dat"}) {
+    auto [off4, s4] = first_chunk(name);
+    std::uint32_t csize;
+    std::memcpy(&csize, &s4[off4 + 4], 4);
+    patch32(s4, off4 + 8, 0);
+    put(p, s4);
+    const auto e4 = expect_error(p, "chunk of 0 bytes");
+    EXPECT_EQ(e4.reason(), "absurd chunk size (" + std::to_string(csize) +
+                               " compressed, 0 uncompressed: more than " +
+                               std::string(name).substr(3, 4) + " writes for 0 bytes)");
+  }
 }
 
 TEST(Errors, BadCompressedData) {
@@ -255,6 +269,19 @@ TEST(Errors, BadCompressedSection) {
   const auto e = expect_error(p, "section");
   EXPECT_NE(e.where().find("section header info"), std::string::npos) << e.what();
   EXPECT_NE(e.reason().find("bad compressed data"), std::string::npos) << e.what();
+}
+
+TEST(Errors, CompressedSectionLargerThanItsContent) {
+  std::string s = slurp(sample("v7-zstd.dat"));
+  const std::size_t hdr = s.find('\0', s.find('\0', 18) + 1) + 1 + 8;
+  ASSERT_EQ(static_cast<unsigned char>(s[hdr]), 16u);
+  patch32(s, hdr + 20, 1);  // the header info's uncompressed size; 254 bytes compressed
+  const auto p = scratch("section-bound.dat");
+  put(p, s);
+  const auto e = expect_error(p, "section bound");
+  EXPECT_NE(e.where().find("section header info, offset 0x"), std::string::npos) << e.what();
+  EXPECT_EQ(e.reason(),
+            "compressed size 254: more than zstd writes for the 1 bytes announced uncompressed");
 }
 
 TEST(Errors, CorruptPages) {
@@ -327,6 +354,205 @@ TEST(Errors, OptionsLoop) {
   put(p, s);
   const auto e = expect_error(p, "loop");
   EXPECT_NE(e.reason().find("loop"), std::string::npos) << e.what();
+}
+
+}  // namespace
+
+namespace {
+
+// A read that runs out of file says how much it needed, where, and how much was left.
+TEST(Messages, TruncationSaysWhatWasLeftWhere) {
+  const std::string whole = slurp(sample("v6.dat"));
+  const std::size_t first_option = whole.find(std::string("options  \0", 10)) + 10;
+  const auto p = scratch("cut-option.dat");
+  put(p, whole.substr(0, first_option));
+  const auto e = expect_error(p, "cut before an option id");
+  char at[32];
+  std::snprintf(at, sizeof at, "0x%zx", first_option);
+  EXPECT_EQ(e.where(), std::string("section options (option id), offset ") + at);
+  EXPECT_EQ(e.reason(), std::string("truncated: needs 2 bytes at offset ") + at +
+                            ", 0 left (file size " + std::to_string(first_option) + ")");
+  // Cut one byte into the 10-byte options tag.
+  put(p, whole.substr(0, first_option - 9));
+  const auto e2 = expect_error(p, "cut inside the options tag");
+  EXPECT_NE(e2.reason().find("bytes at offset 0x"), std::string::npos) << e2.what();
+  EXPECT_NE(e2.reason().find(" left (file size " + std::to_string(first_option - 9) + ")"),
+            std::string::npos)
+      << e2.what();
+}
+
+// A kallsyms the file cannot hold is reported for the whole text, not for the first piece read
+// (the example in README's errors section).
+TEST(Messages, TruncatedKallsymsNamesItsSize) {
+  const fs::path rec = fs::path(RTLAT_SOURCE_DIR) / "data" / "misprio.dat";
+  const auto p = scratch("truncated.dat");
+  put(p, slurp(rec).substr(0, 100000));
+  const auto e = expect_error(p, "misprio.dat cut at 100000");
+  EXPECT_EQ(e.where(), "section kallsyms (kallsyms), offset 0x4d67");
+  EXPECT_EQ(e.reason(),
+            "extends past the end of the file: 5413828 bytes at offset 0x4d67, 80185 left (file "
+            "size 100000)");
+}
+
+// Inside a v7 section the cursor says what it needed and what the section had left.
+TEST(Messages, TruncationInsideASection) {
+  std::string s = slurp(sample("v7.dat"));
+  const std::size_t hdr = s.find('\0', s.find('\0', 18) + 1) + 1 + 8;  // the header info section
+  ASSERT_EQ(static_cast<unsigned char>(s[hdr]), 16u);
+  patch64(s, hdr + 16 + 12, 1000);  // header_page size, the section holds 451 bytes
+  const auto p = scratch("section-cut.dat");
+  put(p, s);
+  const auto e = expect_error(p, "header_page past its section");
+  EXPECT_NE(e.where().find("section header info, offset 0x"), std::string::npos) << e.what();
+  EXPECT_EQ(e.reason(),
+            "truncated: header_page needs 1000 bytes, 431 left in the section (section size 451)");
+}
+
+// Formats that cannot be parsed are named, each with the reason, the first four of them.
+TEST(Messages, UnparsedFormatsAreNamedWithTheReason) {
+  const std::string whole = slurp(sample("v6.dat"));
+  {
+    std::string s = whole;
+    const std::size_t at = s.find("name: sched_wakeup\n");
+    ASSERT_NE(at, std::string::npos);
+    s.replace(s.find("\nformat:\n", at), 9, "\nformaX:\n");
+    const auto p = scratch("format-one.dat");
+    put(p, s);
+    rtlat::TraceDatSource src(p.string());
+    ASSERT_EQ(src.notes().size(), 1u);
+    EXPECT_EQ(src.notes()[0],
+              "1 event format could not be parsed; their events are skipped: "
+              "sched:sched_wakeup (line 3 is not \"format:\")");
+    struct Wakeups {
+      std::uint64_t n = 0;
+      void feed(const rtlat::Event& e) { n += e.kind == rtlat::EventKind::sched_wakeup; }
+    } c;
+    src.read(c);
+    EXPECT_EQ(c.n, 0u);
+    EXPECT_GT(src.info().skipped, 0u);
+  }
+  {
+    // Every format broken, in different ways: four named, the rest counted.
+    std::string s = whole;
+    for (std::size_t at = 0; (at = s.find("\nformat:\n", at)) != std::string::npos;)
+      s.replace(at, 9, "\nformaX:\n");
+    s.replace(s.find("name: sched_switch\nID: "), 23, "name: sched switch\nID: ");
+    const auto p = scratch("format-all.dat");
+    put(p, s);
+    rtlat::TraceDatSource src(p.string());
+    ASSERT_GE(src.notes().size(), 1u);
+    EXPECT_EQ(src.notes()[0],
+              "28 event formats could not be parsed; their events are skipped: "
+              "ftrace:wakeup (line 3 is not \"format:\"), ftrace:user_stack (line 3 is not "
+              "\"format:\"), ftrace:timerlat (line 3 is not \"format:\"), ftrace:raw_data (line 3 "
+              "is not \"format:\") and 24 more");
+  }
+  {
+    // The name as far as the format text gives one.
+    rtlat::detail::TraceDatMeta m;
+    m.tep.reset(tep_alloc());
+    rtlat::detail::parse_one_format(m, "name: x y\nID: 1\nformat:\n", "sys");
+    rtlat::detail::parse_one_format(m, std::string("\0\0\0", 3), "sys");
+    ASSERT_EQ(m.failed_formats.size(), 2u);
+    EXPECT_EQ(m.failed_formats[0], "sys:? (line 1 is not \"name: NAME\")");
+    EXPECT_EQ(m.failed_formats[1], "sys:? (line 1 holds a control or non-ASCII byte)");
+  }
+}
+
+// CPU ids and counts at or above rtlat::max_cpus are errors where they are read, in every path.
+TEST(Messages, CpuBeyondTheLimit) {
+  {
+    std::string s = slurp(sample("v6.dat"));
+    const std::size_t opts = s.find(std::string("options  \0", 10));
+    patch32(s, opts - 4, 8193);  // the v6 cpu count
+    const auto p = scratch("v6-cpus.dat");
+    put(p, s);
+    const auto e = expect_error(p, "v6 cpu count");
+    char at[32];
+    std::snprintf(at, sizeof at, "0x%zx", opts - 4);
+    EXPECT_EQ(e.where(), std::string("section cpu count, offset ") + at);
+    EXPECT_EQ(e.reason(),
+              "cpu count 8193: more than the 8192 CPUs rtlat handles (rtlat::max_cpus)");
+  }
+  // v7.dat: its one options section, uncompressed, holds CPUCOUNT and the BUFFER option.
+  const std::string v7 = slurp(sample("v7.dat"));
+  std::size_t cpucount = 0, buffer = 0;
+  {
+    std::uint64_t at;
+    std::memcpy(&at, &v7[v7.find('\0', v7.find('\0', 18) + 1) + 1], 8);
+    std::uint64_t size;
+    std::memcpy(&size, &v7[at + 8], 8);
+    for (std::size_t o = at + 16; o < at + 16 + size;) {
+      std::uint16_t id;
+      std::uint32_t n;
+      std::memcpy(&id, &v7[o], 2);
+      std::memcpy(&n, &v7[o + 2], 4);
+      if (id == 8) cpucount = o + 6;
+      if (id == 3) buffer = o + 6;
+      o += 6 + n;
+    }
+  }
+  ASSERT_NE(cpucount, 0u);
+  ASSERT_NE(buffer, 0u);
+  {
+    std::string s = v7;
+    patch32(s, cpucount, 9000);
+    const auto p = scratch("v7-cpucount.dat");
+    put(p, s);
+    const auto e = expect_error(p, "CPUCOUNT");
+    EXPECT_NE(e.where().find("section options"), std::string::npos) << e.what();
+    EXPECT_EQ(e.reason(),
+              "CPUCOUNT option: cpu count 9000: more than the 8192 CPUs rtlat handles "
+              "(rtlat::max_cpus)");
+  }
+  // BUFFER option: offset, name "", clock, page size, cpu count, then (id, offset, size).
+  const std::size_t count = buffer + 8 + v7.substr(buffer + 8).find('\0') + 1;
+  const std::size_t cpus = count + v7.substr(count).find('\0') + 1 + 4;
+  {
+    std::string s = v7;
+    patch32(s, cpus, 8193);
+    const auto p = scratch("v7-buffer-cpus.dat");
+    put(p, s);
+    const auto e = expect_error(p, "buffer cpu count");
+    EXPECT_EQ(e.where(), "section options (BUFFER option), byte " + std::to_string(cpus - buffer) +
+                             " of the option");
+    EXPECT_EQ(e.reason(),
+              "buffer cpu count 8193: more than the 8192 CPUs rtlat handles (rtlat::max_cpus)");
+  }
+  {
+    std::string s = v7;
+    patch32(s, cpus + 4, 8192);  // the first cpu id
+    const auto p = scratch("v7-cpu-id.dat");
+    put(p, s);
+    const auto e = expect_error(p, "cpu id");
+    EXPECT_EQ(e.where(), "section options (BUFFER option), byte " +
+                             std::to_string(cpus + 4 - buffer) + " of the option");
+    EXPECT_EQ(e.reason(), "cpu id 8192: at or above the 8192 CPUs rtlat handles (rtlat::max_cpus)");
+  }
+}
+
+// The number of formats is bounded (libtraceevent inserts each into a sorted array): 16385 tiny
+// ftrace formats in a v6 file.
+TEST(Limits, TooManyFormats) {
+  const std::string whole = slurp(sample("v6.dat"));
+  const std::size_t he = whole.find("header_event");
+  ASSERT_NE(he, std::string::npos);
+  std::uint64_t he_size;
+  std::memcpy(&he_size, &whole[he + 13], 8);
+  const std::size_t formats = he + 13 + 8 + he_size;  // the ftrace format count
+  std::string s = whole.substr(0, formats);
+  const std::uint32_t n = rtlat::detail::max_formats + 1;
+  s.append(reinterpret_cast<const char*>(&n), 4);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const std::uint64_t one = 1;
+    s.append(reinterpret_cast<const char*>(&one), 8);
+    s += 'x';
+  }
+  const auto p = scratch("formats.dat");
+  put(p, s);
+  const auto e = expect_error(p, "formats");
+  EXPECT_NE(e.where().find("section ftrace formats, offset 0x"), std::string::npos) << e.what();
+  EXPECT_EQ(e.reason(), "more than 16384 event formats: the reader's limit");
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <rtlat/source/detect.hpp>
 #include <rtlat/source/tracedat.hpp>
 
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -359,6 +361,61 @@ TEST(Kallsyms, PartialReadFindsWhatTheWholeTextHas) {
     }
   }
   EXPECT_GE(checked, 4);  // the real recordings and the samples with a kallsyms
+}
+
+}  // namespace
+
+namespace {
+
+// Found by review: the lookup searched back to the line start for every occurrence of the name,
+// so one long line holding it many times took quadratic time (a 1 MiB line: minutes).
+TEST(Kallsyms, LookupIsLinearOnHostileLines) {
+  std::string line = "x";
+  while (line.size() < (1u << 20)) line += " hrtimer_wakeup";
+  const std::string hex(1u << 16, 'f');  // an "address" far longer than 16 digits
+  const std::string text = line + "\n" + hex + " hrtimer_wakeup hrtimer_wakeup\n" +
+                           "ffffffff8113c1f0 t hrtimer_wakeup\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto a = rtlat::detail::kallsyms_lookup(text, "hrtimer_wakeup");
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(*a, 0xffffffff8113c1f0ull);
+  EXPECT_FALSE(
+      rtlat::detail::kallsyms_lookup(line + "\n" + hex + " hrtimer_wakeup\n", "hrtimer_wakeup")
+          .has_value());
+  EXPECT_LT(s, 2.0);
+}
+
+}  // namespace
+
+namespace {
+
+// Found by review: DATE (microseconds) and OFFSET (nanoseconds) were added to the timestamp
+// offset in signed arithmetic, which overflowed (undefined behaviour) on large numbers.
+TEST(Options, TimestampOffsetsThatDoNotFitAreErrors) {
+  rtlat::detail::TraceDatMeta m;
+  std::string failed;
+  const std::function<void(const std::string&)> fail = [&](const std::string& r) {
+    failed = r;
+    throw rtlat::InputError("f", "options", r);
+  };
+  using rtlat::detail::apply_common_option;
+  apply_common_option(m, rtlat::detail::opt_offset, std::string("1000000000\0", 11), fail);
+  apply_common_option(m, rtlat::detail::opt_date, "0x10", fail);
+  EXPECT_EQ(m.ts_offset, 1000000000 + 16000);
+  EXPECT_THROW(apply_common_option(m, rtlat::detail::opt_date, "0x7fffffffffffffff", fail),
+               rtlat::InputError);
+  EXPECT_EQ(failed,
+            "DATE option \"0x7fffffffffffffff\": the timestamp offset does not fit in 64 bits");
+  EXPECT_THROW(apply_common_option(m, rtlat::detail::opt_offset, "9223372036854775000", fail),
+               rtlat::InputError);
+  EXPECT_EQ(failed,
+            "OFFSET option \"9223372036854775000\": the timestamp offset does not fit in 64 bits");
+  EXPECT_THROW(apply_common_option(m, rtlat::detail::opt_offset, "99999999999999999999", fail),
+               rtlat::InputError);
+  EXPECT_EQ(m.ts_offset, 1000000000 + 16000);  // unchanged by the failures
+  apply_common_option(m, rtlat::detail::opt_offset, "-1000016000", fail);
+  EXPECT_EQ(m.ts_offset, 0);
 }
 
 }  // namespace

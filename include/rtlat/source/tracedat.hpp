@@ -14,6 +14,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -79,22 +81,64 @@ class TraceDatSource {
                   "TraceDatSource::read needs a sink with `void feed(const rtlat::Event&)`");
     send_cmdlines(sink);
     const detail::BufferRef& buf = *selected_;
-    std::vector<std::unique_ptr<detail::CpuStream>> streams;
-    for (const auto& c : buf.cpus)
-      if (c.size != 0) streams.push_back(std::make_unique<detail::CpuStream>(m_, file_, buf, c));
+    std::size_t live = 0;
+    for (const auto& c : buf.cpus) live += c.size != 0 ? 1 : 0;
+    // Every buffer of this read comes out of one budget, whatever the CPU count and the sizes
+    // the file claims: the event batches are sized to fit it first, the data buffers grow in it.
+    detail::ReadBudget budget;
     std::size_t workers = opts_.decode_threads < 0 ? auto_workers(buf)
                                                    : static_cast<std::size_t>(opts_.decode_threads);
-    workers = std::min(workers, streams.size());
+    workers = std::min({workers, live, max_workers});
+    std::size_t batch = 0;
+    if (workers > 0) {
+      batch = batch_for(live, Channel::slots, threaded_batch_events, min_threaded_batch);
+      if (batch == 0) workers = 0;  // too many CPUs to decode ahead: one batch each
+    }
+    if (workers == 0) batch = batch_for(live, 1, batch_events, min_batch);
+    if (batch == 0 && live != 0) budget_fail(buf, live, "an event batch for each CPU");
+    const std::uint64_t batch_bytes =
+        std::uint64_t{live} * batch * sizeof(Event) * (workers > 0 ? Channel::slots : 1);
+    if (!budget.take(batch_bytes)) budget_fail(buf, live, "an event batch for each CPU");
+    if (!buf.compressed &&
+        std::uint64_t{live} * (buf.page_size + 8) > budget.limit() - budget.used())
+      budget_fail(buf, live, "a page for each CPU");
+    std::vector<std::unique_ptr<detail::CpuStream>> streams;
+    for (const auto& c : buf.cpus)
+      if (c.size != 0)
+        streams.push_back(std::make_unique<detail::CpuStream>(m_, file_, buf, c, &budget, live));
     if (workers > 0)
-      merge_threaded(streams, workers, sink);
+      merge_threaded(streams, workers, batch, sink);
     else
-      merge(streams, sink);
+      merge(streams, batch, sink);
     for (const auto& s : streams) info_.skipped += s->skipped();
   }
 
  private:
   static constexpr std::size_t batch_events = 512;
   static constexpr std::size_t threaded_batch_events = 4096;  // 256 KB: one hand-off per 4096
+  static constexpr std::size_t min_batch = 16, min_threaded_batch = 256;
+  static constexpr std::size_t max_workers = 64;
+  // The part of the read budget the event batches may take; the data buffers get the rest.
+  static constexpr std::uint64_t batch_budget = detail::read_budget_bytes / 4;
+
+  // The largest batch up to `most` events that lets `streams` x `slots` batches fit in
+  // batch_budget, or 0 when not even `least` does. The merge gives the same sequence whatever
+  // the batch size, so many CPUs only cost more hand-offs.
+  static std::size_t batch_for(std::size_t streams, std::size_t slots, std::size_t most,
+                               std::size_t least) {
+    if (streams == 0) return most;
+    const std::uint64_t fit = batch_budget / (std::uint64_t{streams} * slots * sizeof(Event));
+    return fit < least ? 0 : static_cast<std::size_t>(std::min<std::uint64_t>(fit, most));
+  }
+
+  [[noreturn]] void budget_fail(const detail::BufferRef& buf, std::size_t live,
+                                const char* what) const {
+    fail(buf.name.empty() ? std::string("cpu data") : "buffer \"" + buf.name + "\" cpu data",
+         std::to_string(live) + " CPUs with data: " + what +
+             " would exceed the reader's limit of " +
+             detail::byte_count(detail::read_budget_bytes) + " (page size " +
+             std::to_string(buf.page_size) + ")");
+  }
 
   // Worker threads pay off only when there is enough data. One core is left to the calling
   // thread, which merges and feeds the sink, and decodes too whenever the workers fall behind.
@@ -143,13 +187,15 @@ class TraceDatSource {
   }
 
   template <class Sink>
-  void merge(std::vector<std::unique_ptr<detail::CpuStream>>& streams, Sink& sink) {
+  void merge(std::vector<std::unique_ptr<detail::CpuStream>>& streams, std::size_t batch,
+             Sink& sink) {
     const std::size_t n = streams.size();
-    std::vector<std::vector<Event>> batches(n, std::vector<Event>(batch_events));
+    std::vector<std::vector<Event>> batches(n, std::vector<Event>(batch));
     std::vector<const Event*> view(n);
     for (std::size_t i = 0; i < n; ++i) view[i] = batches[i].data();
+    detail::DecodeContext ctx;
     merge_views(
-        n, view, [&](std::size_t i) { return streams[i]->fill(batches[i].data(), batch_events); },
+        n, view, [&](std::size_t i) { return streams[i]->fill(batches[i].data(), batch, ctx); },
         sink);
   }
 
@@ -174,14 +220,15 @@ class TraceDatSource {
   // Fills the slot at c.tail from stream s; called with the lock held and c not busy. Marks c
   // busy and drops the lock while decoding; returns with the lock taken again, the batch
   // published (or the stream ended) and busy clear.
-  static void fill_slot(detail::CpuStream& s, Channel& c, std::unique_lock<std::mutex>& lk) {
+  static void fill_slot(detail::CpuStream& s, Channel& c, std::unique_lock<std::mutex>& lk,
+                        detail::DecodeContext& ctx) {
     c.busy = true;
     const std::size_t slot = c.tail;
     lk.unlock();
     std::size_t got = 0;
     std::exception_ptr err;
     try {
-      got = s.fill(c.batch[slot].data(), threaded_batch_events);
+      got = s.fill(c.batch[slot].data(), c.batch[slot].size(), ctx);
     } catch (...) {
       err = std::current_exception();
     }
@@ -201,13 +248,16 @@ class TraceDatSource {
 
   template <class Sink>
   void merge_threaded(std::vector<std::unique_ptr<detail::CpuStream>>& streams, std::size_t workers,
-                      Sink& sink) {
+                      std::size_t batch, Sink& sink) {
     const std::size_t n = streams.size();
     std::vector<std::unique_ptr<Channel>> ch(n);
     for (auto& c : ch) {
       c = std::make_unique<Channel>();
-      for (auto& b : c->batch) b.resize(threaded_batch_events);
+      for (auto& b : c->batch) b.resize(batch);
     }
+    // One decompression context per thread; the last one is the calling thread's.
+    std::vector<detail::DecodeContext> ctx(workers + 1);
+    detail::DecodeContext& own = ctx.back();
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> freed{0};  // bumped whenever the consumer frees a slot
     std::mutex wmu;
@@ -227,6 +277,7 @@ class TraceDatSource {
     } join{stop, wmu, wcv, pool};
     for (std::size_t w = 0; w < workers; ++w) {
       pool.emplace_back([&, w] {
+        detail::DecodeContext& mine = ctx[w];
         for (;;) {
           const std::uint64_t seen = freed.load();
           bool any_live = false, progressed = false;
@@ -244,7 +295,7 @@ class TraceDatSource {
             Channel& c = *ch[best];
             std::unique_lock<std::mutex> lk(c.mu);
             if (!c.done && !c.busy && c.filled < Channel::slots) {
-              fill_slot(*streams[best], c, lk);
+              fill_slot(*streams[best], c, lk, mine);
               lk.unlock();
               c.cv.notify_one();
               progressed = true;
@@ -276,7 +327,7 @@ class TraceDatSource {
       }
       while (c.filled == 0 && !c.done) {
         if (!c.busy) {
-          fill_slot(*streams[i], c, lk);
+          fill_slot(*streams[i], c, lk, own);
           continue;
         }
         // A worker is filling it: fill another stream meanwhile, one that will be needed soon.
@@ -287,7 +338,7 @@ class TraceDatSource {
           Channel& o = *ch[j];
           std::unique_lock<std::mutex> ol(o.mu);
           if (o.busy || o.done || o.filled + (holding[j] ? 1 : 0) >= Channel::slots) continue;
-          fill_slot(*streams[j], o, ol);
+          fill_slot(*streams[j], o, ol, own);
           ol.unlock();
           o.cv.notify_one();
           helped = true;
@@ -445,7 +496,7 @@ class TraceDatSource {
     c.order = m_.order;
     m_.page_size = c.u32("page size");
     if (m_.page_size < 64 || m_.page_size > (1u << 24))
-      c.fail("absurd page size " + std::to_string(m_.page_size));
+      c.fail_at(c.pos() - 4, "absurd page size " + std::to_string(m_.page_size));
     tep_set_file_bigendian(m_.tep.get(), big ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
     tep_set_local_bigendian(m_.tep.get(),
                             detail::host_is_big_endian() ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
@@ -455,6 +506,7 @@ class TraceDatSource {
       parse_v6(c);
     else
       parse_v7(c);
+    meta_dec_.reset();
     finish();
   }
 
@@ -474,8 +526,9 @@ class TraceDatSource {
     c.set_section("saved cmdlines");
     detail::parse_cmdlines(m_, c);
     c.set_section("cpu count");
+    const std::uint64_t cpus_at = c.pos();
     const std::uint32_t cpus = c.u32("cpu count");
-    if (cpus > max_cpus) c.fail("absurd cpu count " + std::to_string(cpus));
+    if (cpus > max_cpus) c.fail_at(cpus_at, detail::too_many_cpus("cpu count", cpus));
     m_.cpus = static_cast<int>(cpus);
     c.set_section("options");
     auto tag = std::string(c.bytes(10, "section tag"));
@@ -486,9 +539,19 @@ class TraceDatSource {
         const std::uint16_t id = c.u16("option id");
         if (id == detail::opt_done) break;
         const std::uint32_t size = c.u32("option size");
-        const std::string data(c.bytes(size, "option data"));
+        // Options nothing here reads (CPUSTAT, ...) are skipped, however large.
+        if (m_.raw == nullptr && !detail::option_used(id)) {
+          c.skip(size, "option data");
+          continue;
+        }
+        const std::string data(
+            c.bytes(size, "option data",
+                    m_.raw != nullptr ? detail::max_section_bytes : detail::max_option_bytes));
         if (id == detail::opt_buffer) {
           if (data.size() < 9) c.fail("BUFFER option shorter than 9 bytes");
+          if (instances.size() + 1 >= detail::max_buffers)
+            c.fail("more than " + std::to_string(detail::max_buffers) +
+                   " buffers: the reader's limit");
           const std::uint64_t off =
               m_.order.u64(reinterpret_cast<const unsigned char*>(data.data()));
           instances.emplace_back(detail::option_string(std::string_view(data).substr(8)), off);
@@ -520,6 +583,7 @@ class TraceDatSource {
   }
 
   void read_v6_cpus(detail::FileCursor& c, detail::BufferRef& b, std::uint32_t cpus) {
+    count_cpu_entries(cpus, c.pos());
     for (std::uint32_t i = 0; i < cpus; ++i) {
       detail::CpuDataRef r;
       r.cpu = static_cast<int>(i);
@@ -530,16 +594,55 @@ class TraceDatSource {
     }
   }
 
+  // Per-CPU data entries of all buffers together are bounded: each costs memory whether or not
+  // its CPU has data.
+  void count_cpu_entries(std::uint64_t n, std::uint64_t at) {
+    cpu_entries_ += n;
+    if (cpu_entries_ > detail::max_cpu_entries)
+      fail("options, " + detail::hex_offset(at),
+           "more than " + std::to_string(detail::max_cpu_entries) +
+               " per-CPU data entries in all buffers: the reader's limit");
+  }
+
+  // No two CPUs' data (of any buffer) may share bytes: trace-cmd never writes it so, and a file
+  // pointing every CPU at the same bytes would have them read, decompressed and decoded again
+  // for each.
+  void check_data_ranges() const {
+    struct Range {
+      std::uint64_t begin, end;
+      const detail::BufferRef* buf;
+      int cpu;
+    };
+    std::vector<Range> rs;
+    for (const auto& b : m_.buffers)
+      for (const auto& c : b.cpus)
+        if (c.size != 0)
+          rs.push_back({c.offset, c.offset + c.size + (b.compressed ? 4 : 0), &b, c.cpu});
+    std::stable_sort(rs.begin(), rs.end(),
+                     [](const Range& x, const Range& y) { return x.begin < y.begin; });
+    auto name = [](const Range& r) {
+      return (r.buf->name.empty() ? std::string() : "buffer \"" + r.buf->name + "\" ") + "cpu " +
+             std::to_string(r.cpu) + " data";
+    };
+    for (std::size_t i = 1; i < rs.size(); ++i)
+      if (rs[i].begin < rs[i - 1].end)
+        fail(name(rs[i]) + ", " + detail::hex_offset(rs[i].begin),
+             "overlaps " + name(rs[i - 1]) + " (" + detail::hex_offset(rs[i - 1].begin) + ".." +
+                 detail::hex(rs[i - 1].end) + ")");
+  }
+
   // A v7 section: header (id, flags, string id, size), then the data, maybe compressed.
   struct Section {
     std::uint16_t id = 0, flags = 0;
-    std::uint64_t data_offset = 0, size = 0;
+    std::uint64_t offset = 0, data_offset = 0, size = 0;
+    bool compressed() const noexcept { return (flags & 1u) != 0; }
   };
   Section section_header(std::uint64_t off, const std::string& name) {
     detail::FileCursor c(file_, off);
     c.order = m_.order;
     c.set_section(name);
     Section s;
+    s.offset = off;
     s.id = c.u16("section id");
     s.flags = c.u16("section flags");
     (void)c.u32("section description");
@@ -548,56 +651,103 @@ class TraceDatSource {
     file_.check_range(s.data_offset, s.size, "section " + name);
     return s;
   }
-  // The header of the section at `off`, checked to be section `want_id` of a sane size.
+  // The header of the section at `off`, checked to be section `want_id`.
   Section checked_section(std::uint64_t off, std::uint16_t want_id, const std::string& name) {
     const Section s = section_header(off, name);
     if (s.id != want_id)
       fail("section " + name + ", " + detail::hex_offset(off),
            "section id " + std::to_string(s.id) + ", expected " + std::to_string(want_id));
-    if (s.size > detail::max_metadata_bytes)
-      fail("section " + name + ", " + detail::hex_offset(off),
-           "absurd section size " + std::to_string(s.size));
     return s;
   }
-  // The compressed block of a section flagged compressed, read into `cbuf`; returns the
-  // uncompressed size it announces.
-  std::uint32_t read_compressed(const Section& s, std::uint64_t off, const std::string& name,
-                                std::vector<unsigned char>& cbuf) {
+
+  // The block of a section flagged compressed: a u32 compressed size, a u32 uncompressed size,
+  // the data. Both sizes are checked against the section and against what the compression can
+  // expand the compressed bytes to.
+  struct Block {
+    std::uint32_t csize = 0, usize = 0;
+  };
+  Block compressed_block(const Section& s, const std::string& name) {
+    const std::string where = "section " + name + ", " + detail::hex_offset(s.offset);
     if (m_.compression == detail::Compression::none)
-      fail("section " + name + ", " + detail::hex_offset(off),
-           "section is flagged compressed but the file names no compression");
+      fail(where, "section is flagged compressed but the file names no compression");
     if (s.size < 8)
-      fail("section " + name + ", " + detail::hex_offset(off), "compressed section too short");
+      fail(where, "compressed section of " + std::to_string(s.size) +
+                      " bytes, too short for its two sizes (8 bytes)");
     unsigned char h[8];
     file_.read_at(s.data_offset, h, 8, "section " + name);
-    const std::uint32_t csize = m_.order.u32(h), usize = m_.order.u32(h + 4);
-    if (csize > s.size - 8)
+    Block b{m_.order.u32(h), m_.order.u32(h + 4)};
+    if (b.csize > s.size - 8)
       fail("section " + name + ", " + detail::hex_offset(s.data_offset),
-           "compressed size " + std::to_string(csize) + " larger than the section");
-    cbuf.resize(csize);
-    file_.read_at(s.data_offset + 8, cbuf.data(), csize, "section " + name);
-    return usize;
+           "compressed size " + std::to_string(b.csize) + " larger than the section (" +
+               std::to_string(s.size - 8) + " bytes after the sizes)");
+    if (b.usize > std::uint64_t{b.csize} * detail::max_expansion(m_.compression))
+      fail("section " + name + ", " + detail::hex_offset(s.data_offset),
+           "absurd uncompressed size " + std::to_string(b.usize) + ": more than " +
+               detail::compression_name(m_.compression) + " can expand " + std::to_string(b.csize) +
+               " bytes to");
+    if (b.csize > detail::max_compressed(m_.compression, b.usize))
+      fail("section " + name + ", " + detail::hex_offset(s.data_offset),
+           "compressed size " + std::to_string(b.csize) + ": more than " +
+               detail::compression_name(m_.compression) + " writes for the " +
+               std::to_string(b.usize) + " bytes announced uncompressed");
+    return b;
   }
 
-  // Loads a whole metadata section into `store` (decompressing it when flagged).
-  void load_section(std::uint64_t off, std::uint16_t want_id, const std::string& name,
-                    std::vector<unsigned char>& store, bool& compressed, std::uint64_t& base) {
-    const Section s = checked_section(off, want_id, name);
-    base = s.data_offset;
-    compressed = (s.flags & 1u) != 0;
-    if (!compressed) {
+  // One decompression context for every metadata section of the file.
+  detail::Decompressor& meta_decompressor() {
+    if (!meta_dec_) meta_dec_ = std::make_unique<detail::Decompressor>(m_.compression);
+    return *meta_dec_;
+  }
+
+  // Bounds the metadata decompressed and held in all, whatever chain of sections the file has.
+  void count_loaded(std::uint64_t n, const std::string& where) {
+    if (m_.raw != nullptr) return;
+    m_.metadata_loaded += n;
+    if (m_.metadata_loaded > detail::max_metadata_total)
+      fail(where, "metadata sections of more than " +
+                      detail::byte_count(detail::max_metadata_total) +
+                      " in all: the reader's limit");
+  }
+
+  // zstd may ask for a window as large as a frame's content: never more than any section here
+  // may hold (a frame that needs more is an error, not an allocation).
+  static constexpr unsigned section_window_log = 24;
+  static_assert((1ull << section_window_log) >= detail::max_section_bytes);
+
+  // Loads a whole metadata section into `store`, at most `limit` bytes of it. A compressed one is
+  // streamed: `store` grows only as real output arrives, and the output must be exactly the
+  // size its header announces.
+  void load_section(const Section& s, const std::string& name, std::uint64_t limit,
+                    std::vector<unsigned char>& store) {
+    const std::string where = "section " + name + ", " + detail::hex_offset(s.offset);
+    if (!s.compressed()) {
+      if (s.size > limit) fail(where, detail::over_limit("section", s.size, limit));
+      count_loaded(s.size, where);
       store.resize(static_cast<std::size_t>(s.size));
       file_.read_at(s.data_offset, store.data(), store.size(), "section " + name);
       return;
     }
-    std::vector<unsigned char> cbuf;
-    const std::uint32_t usize = read_compressed(s, off, name, cbuf);
-    if (usize > detail::max_metadata_bytes)
-      fail("section " + name + ", " + detail::hex_offset(s.data_offset),
-           "absurd uncompressed size " + std::to_string(usize));
-    store.resize(usize);
-    detail::Decompressor d(m_.compression);
-    if (const char* err = d.run(cbuf.data(), cbuf.size(), store.data(), usize))
+    const Block b = compressed_block(s, name);
+    if (b.usize > limit)
+      fail(where, "absurd uncompressed size: " + detail::over_limit("section", b.usize, limit));
+    count_loaded(b.usize, where);
+    // Address space for the announced size, so that growing never copies; its pages become
+    // resident only as output is written into them.
+    store.clear();
+    store.reserve(b.usize);
+    bool longer = false;
+    detail::Decompressor& d = meta_decompressor();
+    const char* err = d.stream(file_, s.data_offset + 8, b.csize, "section " + name,
+                               section_window_log, [&](const unsigned char* p, std::size_t n) {
+                                 if (n > b.usize - store.size()) return longer = true;
+                                 store.insert(store.end(), p, p + n);
+                                 return false;
+                               });
+    if (longer)
+      err = detail::Decompressor::longer;
+    else if (err == nullptr && store.size() != b.usize)
+      err = detail::Decompressor::shorter;
+    if (err != nullptr)
       fail("section " + name + ", " + detail::hex_offset(s.data_offset),
            std::string("bad compressed data: ") + err);
   }
@@ -612,12 +762,15 @@ class TraceDatSource {
     unsigned char size_bytes[4];
     std::size_t have = 0;
     std::uint32_t text_left = 0;
-    bool done = false;
+    bool done = false, too_big = false;
     auto take = [&](const unsigned char* p, std::size_t n) {
       while (have < 4 && n != 0) {
         size_bytes[have++] = *p++;
         --n;
-        if (have == 4) text_left = m_.order.u32(size_bytes);
+        if (have == 4) {
+          text_left = m_.order.u32(size_bytes);
+          if (text_left > detail::max_kallsyms_bytes) return too_big = true;
+        }
       }
       if (have < 4) return false;
       const std::size_t k = std::min<std::size_t>(n, text_left);
@@ -625,8 +778,8 @@ class TraceDatSource {
       done = text_left == 0;
       return scan.feed(std::string_view(reinterpret_cast<const char*>(p), k)) || done;
     };
-    std::vector<unsigned char> buf;
-    if ((s.flags & 1u) == 0) {
+    if (!s.compressed()) {
+      std::vector<unsigned char> buf;
       for (std::uint64_t pos = 0; pos < s.size;) {
         const std::size_t k =
             static_cast<std::size_t>(std::min<std::uint64_t>(s.size - pos, detail::kallsyms_piece));
@@ -636,13 +789,16 @@ class TraceDatSource {
         if (take(buf.data(), k)) break;
       }
     } else {
-      std::vector<unsigned char> cbuf;
-      read_compressed(s, off, name, cbuf);
-      detail::Decompressor d(m_.compression);
-      if (const char* err = d.run_pieces(cbuf.data(), cbuf.size(), buf, take))
+      const Block b = compressed_block(s, name);
+      detail::Decompressor& d = meta_decompressor();
+      if (const char* err = d.stream(file_, s.data_offset + 8, b.csize, "section " + name,
+                                     section_window_log, take))
         fail("section " + name + ", " + detail::hex_offset(s.data_offset),
              std::string("bad compressed data: ") + err);
     }
+    if (too_big)
+      fail("section " + name + ", " + detail::hex_offset(off),
+           detail::over_limit("kallsyms text", text_left, detail::max_kallsyms_bytes));
     if (!scan.finish() && (have < 4 || !done))
       fail("section " + name + ", " + detail::hex_offset(off),
            "truncated: the kallsyms text ends before its recorded size");
@@ -650,13 +806,17 @@ class TraceDatSource {
   }
 
   template <class F>
-  void with_section(std::uint64_t off, std::uint16_t id, const std::string& name, F&& f) {
+  void with_section(const Section& s, const std::string& name, std::uint64_t limit, F&& f) {
     std::vector<unsigned char> store;
-    bool compressed = false;
-    std::uint64_t base = 0;
-    load_section(off, id, name, store, compressed, base);
-    detail::Cursor cur(&file_.path(), name, store.data(), store.size(), m_.order, base, compressed);
+    load_section(s, name, limit, store);
+    detail::Cursor cur(&file_.path(), name, store.data(), store.size(), m_.order, s.data_offset,
+                       s.compressed() ? "the decompressed section" : nullptr);
     f(cur);
+  }
+  template <class F>
+  void with_section(std::uint64_t off, std::uint16_t id, const std::string& name,
+                    std::uint64_t limit, F&& f) {
+    with_section(checked_section(off, id, name), name, limit, std::forward<F>(f));
   }
 
   void parse_v7(detail::FileCursor& c) {
@@ -677,12 +837,28 @@ class TraceDatSource {
       bool latency;
     };
     std::vector<RawBuffer> raw_buffers;
-    std::set<std::uint64_t> seen;
+    // The options sections read so far, offset -> end: a chain may not come back to (or into)
+    // one of them, so however it is built, no byte is read twice.
+    std::map<std::uint64_t, std::uint64_t> chain;
     while (next != 0) {
-      if (!seen.insert(next).second || seen.size() > 10000)
-        fail("options, " + detail::hex_offset(next), "options sections form a loop");
+      const std::string where = "options, " + detail::hex_offset(next);
+      if (chain.size() >= detail::max_option_sections)
+        fail(where, "more than " + std::to_string(detail::max_option_sections) +
+                        " options sections: the reader's limit");
+      const Section s = checked_section(next, detail::opt_done, "options");
+      const std::uint64_t end = s.data_offset + s.size;
+      auto after = chain.lower_bound(next);
+      if ((after != chain.end() && after->first < end) ||
+          (after != chain.begin() && std::prev(after)->second > next)) {
+        const auto hit = after != chain.end() && after->first < end ? after : std::prev(after);
+        fail(where, hit->first == next ? "options sections form a loop (back to this one)"
+                                       : "options sections form a loop (this one overlaps the one "
+                                         "at " +
+                                             detail::hex(hit->first) + ")");
+      }
+      chain.emplace(next, end);
       std::uint64_t following = 0;
-      with_section(next, detail::opt_done, "options", [&](detail::Cursor& cur) {
+      with_section(s, "options", detail::max_section_bytes, [&](detail::Cursor& cur) {
         for (;;) {
           if (cur.at_end()) cur.fail("options section ends without a DONE option");
           const std::uint16_t id = cur.u16("option id");
@@ -698,6 +874,9 @@ class TraceDatSource {
             sec_off[id - detail::opt_header_info] =
                 m_.order.u64(reinterpret_cast<const unsigned char*>(data.data()));
           } else if (id == detail::opt_buffer || id == detail::opt_buffer_text) {
+            if (raw_buffers.size() >= detail::max_buffers)
+              cur.fail("more than " + std::to_string(detail::max_buffers) +
+                       " buffers: the reader's limit");
             raw_buffers.push_back({std::string(data), id == detail::opt_buffer_text});
           } else {
             detail::apply_common_option(m_, id, data, [&](const std::string& r) { cur.fail(r); });
@@ -708,28 +887,29 @@ class TraceDatSource {
     }
     const char* names[6] = {"header info", "ftrace formats", "event formats",
                             "kallsyms",    "printk formats", "saved cmdlines"};
+    const std::uint64_t section = detail::max_section_bytes;
     if (sec_off[0] == 0) fail("options", "no HEADER_INFO section");
-    with_section(sec_off[0], detail::opt_header_info, names[0],
+    with_section(sec_off[0], detail::opt_header_info, names[0], section,
                  [&](detail::Cursor& cur) { detail::parse_header_info(m_, cur); });
     if (sec_off[1] != 0)
-      with_section(sec_off[1], detail::opt_ftrace_events, names[1],
+      with_section(sec_off[1], detail::opt_ftrace_events, names[1], section,
                    [&](detail::Cursor& cur) { detail::parse_ftrace_formats(m_, cur); });
     if (sec_off[2] != 0)
-      with_section(sec_off[2], detail::opt_event_formats, names[2],
+      with_section(sec_off[2], detail::opt_event_formats, names[2], section,
                    [&](detail::Cursor& cur) { detail::parse_event_formats(m_, cur); });
     m_.want_kallsyms = has_event("timer", "hrtimer_start") || m_.raw != nullptr;
     if (sec_off[3] != 0 && m_.want_kallsyms) {
       if (m_.raw != nullptr)
-        with_section(sec_off[3], detail::opt_kallsyms, names[3],
+        with_section(sec_off[3], detail::opt_kallsyms, names[3], detail::max_raw_bytes,
                      [&](detail::Cursor& cur) { detail::parse_kallsyms(m_, cur); });
       else
         scan_kallsyms_section(sec_off[3], names[3]);
     }
     if (sec_off[4] != 0 && m_.raw != nullptr)
-      with_section(sec_off[4], detail::opt_printk, names[4],
+      with_section(sec_off[4], detail::opt_printk, names[4], detail::max_raw_bytes,
                    [&](detail::Cursor& cur) { detail::parse_printk(m_, cur); });
     if (sec_off[5] != 0)
-      with_section(sec_off[5], detail::opt_cmdlines, names[5],
+      with_section(sec_off[5], detail::opt_cmdlines, names[5], detail::max_cmdlines_bytes + 8,
                    [&](detail::Cursor& cur) { detail::parse_cmdlines(m_, cur); });
     for (const auto& rb : raw_buffers) m_.buffers.push_back(parse_v7_buffer(rb.data, rb.latency));
     // The top buffer first, as in v6.
@@ -740,25 +920,29 @@ class TraceDatSource {
   detail::BufferRef parse_v7_buffer(const std::string& data, bool latency) {
     detail::Cursor cur(&file_.path(), "options (BUFFER option)",
                        reinterpret_cast<const unsigned char*>(data.data()), data.size(), m_.order,
-                       0, true);
+                       0, "the option");
     detail::BufferRef b;
     b.latency = latency;
     const std::uint64_t off = cur.u64("buffer section offset");
-    b.name = std::string(cur.cstr("buffer name"));
-    b.clock = std::string(cur.cstr("buffer clock"));
+    b.name = detail::bounded_string(cur.cstr("buffer name"), "buffer name",
+                                    [&](const std::string& r) { cur.fail(r); });
+    b.clock = detail::bounded_string(cur.cstr("buffer clock"), "buffer clock",
+                                     [&](const std::string& r) { cur.fail(r); });
     if (latency) return b;
+    const std::size_t page_at = cur.pos();
     b.page_size = cur.u32("buffer page size");
     if (b.page_size < 64 || b.page_size > (1u << 24))
-      cur.fail("absurd buffer page size " + std::to_string(b.page_size));
+      cur.fail_at(page_at, "absurd buffer page size " + std::to_string(b.page_size));
     const std::uint32_t n = cur.u32("buffer cpu count");
-    if (n > max_cpus) cur.fail("absurd buffer cpu count " + std::to_string(n));
+    if (n > max_cpus) cur.fail_at(page_at + 4, detail::too_many_cpus("buffer cpu count", n));
+    count_cpu_entries(n, off);
     const std::string what = "buffer \"" + b.name + "\"";
     const Section s = section_header(off, what);
     if (s.id != detail::opt_buffer)
       fail("section " + what + ", " + detail::hex_offset(off),
            "section id " + std::to_string(s.id) + ", expected " +
                std::to_string(detail::opt_buffer));
-    b.compressed = (s.flags & 1u) != 0;
+    b.compressed = s.compressed();
     if (b.compressed && m_.compression == detail::Compression::none)
       fail("section " + what + ", " + detail::hex_offset(off),
            "data is flagged compressed but the file names no compression");
@@ -766,7 +950,7 @@ class TraceDatSource {
     for (std::uint32_t i = 0; i < n; ++i) {
       detail::CpuDataRef r;
       const std::uint32_t id = cur.u32("cpu id");
-      if (id >= max_cpus) cur.fail("absurd cpu id " + std::to_string(id));
+      if (id >= max_cpus) cur.fail_at(cur.pos() - 4, detail::too_many_cpus("cpu id", id));
       r.cpu = static_cast<int>(id);
       if (!ids.insert(r.cpu).second) cur.fail("cpu " + std::to_string(id) + " listed twice");
       r.offset = cur.u64("cpu data offset");
@@ -796,9 +980,14 @@ class TraceDatSource {
     selected_ = nullptr;
     for (const auto& b : m_.buffers)
       if (b.name == opts_.buffer) selected_ = &b;
+    check_data_ranges();
     if (selected_ == nullptr) {
+      constexpr std::size_t listed = 8;
       std::string have;
-      for (const auto& b : m_.buffers) have += (have.empty() ? "" : ", ") + ("\"" + b.name + "\"");
+      for (std::size_t i = 0; i < std::min(listed, m_.buffers.size()); ++i)
+        have += (i == 0 ? "\"" : ", \"") + m_.buffers[i].name.substr(0, 64) + "\"";
+      if (m_.buffers.size() > listed)
+        have += " and " + std::to_string(m_.buffers.size() - listed) + " more";
       fail("options", opts_.buffer.empty()
                           ? "no top-level buffer in this file (buffers: " + have + ")"
                           : "no buffer named \"" + opts_.buffer + "\" (buffers: " + have + ")");
@@ -806,9 +995,16 @@ class TraceDatSource {
     if (selected_->latency)
       fail("buffer \"" + selected_->name + "\"",
            "latency (text) trace data: only flyrecord (ring-buffer) data can be read");
-    if (m_.format_failures != 0)
-      m_.notes.push_back(std::to_string(m_.format_failures) +
-                         " event formats could not be parsed; their events are skipped");
+    if (m_.format_failures != 0) {
+      std::string which;
+      for (const auto& f : m_.failed_formats) which += (which.empty() ? "" : ", ") + f;
+      const auto more = static_cast<std::size_t>(m_.format_failures) - m_.failed_formats.size();
+      if (more != 0) which += " and " + std::to_string(more) + " more";
+      m_.notes.push_back((m_.format_failures == 1
+                              ? std::string("1 event format")
+                              : std::to_string(m_.format_failures) + " event formats") +
+                         " could not be parsed; their events are skipped: " + which);
+    }
 
     // Architecture -> timer-sleep syscall numbers.
     std::string arch = m_.arch;
@@ -818,12 +1014,17 @@ class TraceDatSource {
     }
     m_.have_syscalls = timer_sleep_syscalls_for(arch, m_.syscalls);
     if (!m_.have_syscalls && has_event("raw_syscalls", "sys_enter"))
-      m_.notes.push_back("unknown architecture \"" + arch +
+      m_.notes.push_back("unknown architecture \"" + arch.substr(0, 64) +
                          "\": raw_syscalls:sys_enter cannot mark timer sleeps");
 
     // prev_state preemption flag from sched_switch's own print fmt.
     if (auto flag = detail::preempt_flag_from_format(m_.sched_switch_format)) {
       m_.prev_state = PrevStateDecoder{*flag, true};
+      if (*flag <= 0x1000u) {
+        m_.prev_state_table.resize(std::size_t{*flag} * 2);
+        for (std::uint32_t raw = 0; raw < m_.prev_state_table.size(); ++raw)
+          m_.prev_state_table[raw] = m_.prev_state.decode(raw);
+      }
     } else {
       m_.prev_state = PrevStateDecoder{};
       if (has_event("sched", "sched_switch"))
@@ -966,6 +1167,8 @@ class TraceDatSource {
   detail::File file_;
   TraceDatOptions opts_;
   detail::TraceDatMeta m_;
+  std::uint64_t cpu_entries_ = 0;  // per-CPU data entries of all buffers (max_cpu_entries)
+  std::unique_ptr<detail::Decompressor> meta_dec_;  // while parsing
   const detail::BufferRef* selected_ = nullptr;
   SourceInfo info_;
 };

@@ -373,17 +373,20 @@ inline std::optional<std::uint32_t> preempt_flag_from_format(std::string_view fm
 // The address of `symbol` in /proc/kallsyms text ("ffffffff81234560 t hrtimer_wakeup").
 inline std::optional<std::uint64_t> kallsyms_lookup(std::string_view text,
                                                     std::string_view symbol) {
-  std::size_t pos = 0;
+  // Line starts are tracked as the search moves on, never searched back for: a text holding
+  // the name many times on one long line stays linear.
+  std::size_t pos = 0, line = 0, scanned = 0;  // `line` starts the line holding `scanned`
   while ((pos = text.find(symbol, pos)) != std::string_view::npos) {
     const std::size_t end = pos + symbol.size();
     const bool whole_end = end == text.size() || text[end] == '\n' || text[end] == '\t' ||
                            text[end] == ' ' || text[end] == '\r';
     if (whole_end && pos >= 2 && text[pos - 1] == ' ') {
-      std::size_t line = text.rfind('\n', pos);
-      line = line == std::string_view::npos ? 0 : line + 1;
+      const std::size_t nl = text.substr(scanned, pos - scanned).rfind('\n');
+      if (nl != std::string_view::npos) line = scanned + nl + 1;
+      scanned = pos;
       std::uint64_t addr = 0;
       std::size_t i = line;
-      for (; i < pos; ++i) {
+      for (; i < pos && i - line <= 16; ++i) {  // an address has at most 16 hex digits
         const char c = text[i];
         int d;
         if (c >= '0' && c <= '9')
@@ -396,7 +399,7 @@ inline std::optional<std::uint64_t> kallsyms_lookup(std::string_view text,
           break;
         addr = addr * 16 + static_cast<std::uint64_t>(d);
       }
-      if (i > line && i < pos && text[i] == ' ') return addr;
+      if (i > line && i < pos && i - line <= 16 && text[i] == ' ') return addr;
     }
     pos = end;
   }

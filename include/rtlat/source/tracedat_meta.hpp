@@ -4,7 +4,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -41,7 +43,9 @@ struct BufferRef {
   std::vector<CpuDataRef> cpus;
 };
 
-// Sequential reader over the file itself (v6 metadata is a stream with no section sizes).
+// Sequential reader over the file itself (v6 metadata is a stream with no section sizes). Reads
+// ahead a block at a time: a v6 header is thousands of small fields, one system call each
+// otherwise. A view returned by bytes() or cstr() is valid until the next read.
 class FileCursor {
  public:
   FileCursor(const File& f, std::uint64_t pos) : f_(f), pos_(pos) {}
@@ -49,51 +53,84 @@ class FileCursor {
   void seek(std::uint64_t p) noexcept { pos_ = p; }
   void set_section(std::string s) { section_ = std::move(s); }
 
-  std::uint16_t u16(const char* what) { return order.u16(raw(2, what)); }
-  std::uint32_t u32(const char* what) { return order.u32(raw(4, what)); }
-  std::uint64_t u64(const char* what) { return order.u64(raw(8, what)); }
-  std::string_view bytes(std::uint64_t n, const char* what) {
-    if (n > max_metadata_bytes) fail(std::string(what) + ": absurd size " + std::to_string(n));
-    f_.check_range(pos_, n, "section " + section_ + " (" + what + ")");
-    buf_.resize(static_cast<std::size_t>(n));
-    if (n != 0) f_.read_at(pos_, buf_.data(), buf_.size(), "section " + section_);
+  std::uint16_t u16(const char* what) { return order.u16(take(2, what)); }
+  std::uint32_t u32(const char* what) { return order.u32(take(4, what)); }
+  std::uint64_t u64(const char* what) { return order.u64(take(8, what)); }
+  // `limit` caps what the caller may go on to hold.
+  std::string_view bytes(std::uint64_t n, const char* what,
+                         std::uint64_t limit = max_section_bytes) {
+    if (n > limit) fail(over_limit(what, n, limit));
+    f_.check_range(pos_, n, where(what));
+    if (n <= block)
+      return {reinterpret_cast<const char*>(take(n, what)), static_cast<std::size_t>(n)};
+    const auto k = static_cast<std::size_t>(n);
+    if (buf_.capacity() < k) buf_.reset(k);
+    f_.read_at(pos_, buf_.data(), k, where(what));
     pos_ += n;
-    return buf_;
+    return {reinterpret_cast<const char*>(buf_.data()), k};
   }
   void skip(std::uint64_t n, const char* what) {
-    f_.check_range(pos_, n, "section " + section_ + " (" + what + ")");
+    need(n, what);
     pos_ += n;
   }
+  // Checks that n bytes follow, without reading them.
+  void need(std::uint64_t n, const char* what) const { f_.check_range(pos_, n, where(what)); }
+  // A NUL-terminated string of at most max_string bytes.
   std::string_view cstr(const char* what) {
-    std::string s;
-    for (;;) {
-      char c;
-      f_.read_at(pos_, &c, 1, "section " + section_ + " (" + what + ")");
-      ++pos_;
-      if (c == '\0') break;
-      s.push_back(c);
-      if (s.size() > 4096) fail(std::string("unterminated string: ") + what);
+    const std::uint64_t left = pos_ < f_.size() ? f_.size() - pos_ : 0;
+    const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, max_string + 1));
+    const unsigned char* p = n == 0 ? nullptr : take(n, what);
+    pos_ -= n;
+    const void* nul = p == nullptr ? nullptr : std::memchr(p, 0, n);
+    if (nul == nullptr) {
+      if (n > max_string) fail(std::string("unterminated string: ") + what);
+      throw InputError(f_.path(), where(what) + ", " + hex_offset(pos_),
+                       "truncated: no NUL ending the string before the end of the file (" +
+                           std::to_string(n) + " bytes left at " + hex_offset(pos_) + ")");
     }
-    buf_ = std::move(s);
-    return buf_;
+    const auto len = static_cast<std::size_t>(static_cast<const unsigned char*>(nul) - p);
+    pos_ += len + 1;
+    return {reinterpret_cast<const char*>(p), len};
   }
-  [[noreturn]] void fail(const std::string& reason) const {
-    throw InputError(f_.path(), "section " + section_ + ", " + hex_offset(pos_), reason);
+  [[noreturn]] void fail(const std::string& reason) const { fail_at(pos_, reason); }
+  // The same for the value that starts at `at` (a position taken before reading it).
+  [[noreturn]] void fail_at(std::uint64_t at, const std::string& reason) const {
+    throw InputError(f_.path(), "section " + section_ + ", " + hex_offset(at), reason);
   }
 
   ByteOrder order;
 
  private:
-  const unsigned char* raw(std::size_t n, const char* what) {
-    f_.read_at(pos_, tmp_, n, "section " + section_ + " (" + what + ")");
+  static constexpr std::size_t block = 64u << 10;
+  static constexpr std::size_t max_string = 4096;
+
+  std::string where(const char* what) const { return "section " + section_ + " (" + what + ")"; }
+  // The n <= block bytes at pos_, which then moves past them. The read-ahead starts small (a
+  // v7 section header is 16 bytes) and doubles while the reads go on (a v6 header is a stream).
+  const unsigned char* take(std::uint64_t n, const char* what) {
+    if (pos_ > f_.size() || n > f_.size() - pos_)
+      throw InputError(f_.path(), where(what) + ", " + hex_offset(pos_), f_.truncation(pos_, n));
+    if (pos_ < base_ || pos_ - base_ > have_ || n > have_ - (pos_ - base_)) {
+      ahead_size_ = std::min(ahead_size_ * 2, block);
+      const auto k = static_cast<std::size_t>(
+          std::min<std::uint64_t>(std::max<std::uint64_t>(ahead_size_, n), f_.size() - pos_));
+      if (ahead_.capacity() < k) ahead_.reset(std::max<std::size_t>(k, ahead_size_));
+      f_.read_at(pos_, ahead_.data(), k, where(what));
+      base_ = pos_;
+      have_ = k;
+    }
+    const unsigned char* p = ahead_.data() + (pos_ - base_);
     pos_ += n;
-    return tmp_;
+    return p;
   }
+
   const File& f_;
   std::uint64_t pos_;
   std::string section_ = "header";
-  std::string buf_;
-  unsigned char tmp_[8];
+  ByteBuffer buf_, ahead_;
+  std::size_t ahead_size_ = 256;
+  std::uint64_t base_ = 0;  // file offset of ahead_[0]
+  std::size_t have_ = 0;    // valid bytes in ahead_
 };
 
 inline constexpr unsigned char tracedat_magic[10] = {0x17, 0x08, 0x44, 't', 'r',
@@ -152,6 +189,9 @@ struct TraceDatMeta {
   bool common_std = false;  // common_type u16 at 0, common_pid s32 at 4, host order
   std::uint32_t header_min = 0;
   PrevStateDecoder prev_state;
+  // With the flag known from the format, a prev_state's class depends only on the bits up to the
+  // flag: a lookup by raw & (size - 1) instead of the decoder's chain of tests. Empty: decode.
+  std::vector<PrevState> prev_state_table;
   bool have_hrtimer_wakeup = false;
   std::uint64_t hrtimer_wakeup = 0;
   bool have_syscalls = false;
@@ -162,6 +202,10 @@ struct TraceDatMeta {
   // Kept until formats are turned into tables.
   std::string sched_switch_format;
   int format_failures = 0;
+  std::vector<std::string> failed_formats;  // the first few: "system:event (why)"
+  std::uint32_t format_count = 0;
+  std::uint64_t format_text = 0, format_fields = 0;  // bytes, against the max_format_* limits
+  std::uint64_t metadata_loaded = 0;  // section bytes held so far (max_metadata_total)
   bool want_kallsyms = false;
   RawTrace* raw = nullptr;  // filled while parsing when set
 };
@@ -207,11 +251,11 @@ void parse_header_info(TraceDatMeta& m, C& c) {
   }
 }
 
-// Whether `text` (up to its print fmt) has the exact shape the kernel writes: "name: N", "ID: N",
-// "format:", then "\tfield:DECL;\toffset:N;\tsize:N;\tsigned:N;" lines. libtraceevent's field
-// parser dereferences NULL on some malformed declarations (found by fuzzing: a NUL byte inside
-// "char comm[...]"), so nothing else is handed to it.
-inline bool plausible_format(std::string_view text) {
+// Why `text` (up to its print fmt) does not have the exact shape the kernel writes ("name: N",
+// "ID: N", "format:", then "\tfield:DECL;\toffset:N;\tsize:N;\tsigned:N;" lines), or "" when it
+// has. libtraceevent's field parser dereferences NULL on some malformed declarations (found by
+// fuzzing: a NUL byte inside "char comm[...]"), so nothing else is handed to it.
+inline std::string format_problem(std::string_view text) {
   auto ident = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   };
@@ -250,31 +294,7 @@ inline bool plausible_format(std::string_view text) {
     }
     return !in_bracket;
   };
-  int line_no = 0;
-  while (!text.empty()) {
-    const std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (line.substr(0, 10) == "print fmt:") return line_no >= 3;
-    for (char c : line)
-      if ((c < 0x20 || c > 0x7e) && c != '\t') return false;
-    switch (line_no++) {
-      case 0: {
-        if (!take(line, "name: ") || line.empty()) return false;
-        for (char c : line)
-          if (!ident(c)) return false;
-        continue;
-      }
-      case 1:
-        if (!take(line, "ID: ") || !digits(line)) return false;
-        continue;
-      case 2:
-        if (line != "format:") return false;
-        continue;
-      default:
-        break;
-    }
-    if (line.empty()) continue;
+  auto field_ok = [&](std::string_view line) {
     if (!take(line, "\tfield:")) return false;
     const std::size_t semi = line.find(';');
     if (semi == std::string_view::npos || !decl_ok(line.substr(0, semi))) return false;
@@ -283,15 +303,72 @@ inline bool plausible_format(std::string_view text) {
     if (!take(line, "\tsize:") || !number_until(line, ';')) return false;
     if (!line.empty() && (!take(line, "\tsigned:") || !number_until(line, ';'))) return false;
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    if (!line.empty()) return false;
+    return line.empty();
+  };
+  int line_no = 0;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.substr(0, 10) == "print fmt:") {
+      if (line_no >= 3) return {};
+      break;
+    }
+    ++line_no;
+    for (char c : line)
+      if ((c < 0x20 || c > 0x7e) && c != '\t')
+        return "line " + std::to_string(line_no) + " holds a control or non-ASCII byte";
+    switch (line_no) {
+      case 1: {
+        bool ok = take(line, "name: ") && !line.empty();
+        for (char c : line) ok = ok && ident(c);
+        if (!ok) return "line 1 is not \"name: NAME\"";
+        continue;
+      }
+      case 2:
+        if (!take(line, "ID: ") || !digits(line)) return "line 2 is not \"ID: NUMBER\"";
+        continue;
+      case 3:
+        if (line != "format:") return "line 3 is not \"format:\"";
+        continue;
+      default:
+        break;
+    }
+    if (!line.empty() && !field_ok(line))
+      return "line " + std::to_string(line_no) + " is not a \"field:\" line the kernel writes";
   }
-  return false;  // no print fmt line
+  return line_no < 3 ? "cut short before its fields" : "no \"print fmt:\" line";
+}
+
+inline bool plausible_format(std::string_view text) {
+  return format_problem(text).empty();
+}
+
+// "system:event" for messages, from the format's own name line when it has a readable one.
+inline std::string format_label(std::string_view text, const char* system) {
+  std::string label = system;
+  label += ':';
+  std::string_view name;
+  if (text.substr(0, 6) == "name: ")
+    name = text.substr(6, text.find('\n') - std::min<std::size_t>(text.find('\n'), 6));
+  bool ok = !name.empty() && name.size() <= 64;
+  for (char c : name) ok = ok && c > 0x20 && c < 0x7f;
+  label += ok ? std::string(name) : std::string("?");
+  return label;
+}
+
+inline void format_failed(TraceDatMeta& m, std::string_view text, const char* system,
+                          const std::string& why) {
+  constexpr std::size_t listed = 4;  // the note names this many, then counts the rest
+  ++m.format_failures;
+  if (m.failed_formats.size() < listed)
+    m.failed_formats.push_back(format_label(text, system) + " (" + why + ")");
 }
 
 inline void parse_one_format(TraceDatMeta& m, std::string_view text, const char* system) {
   const std::string_view raw = text;
-  if (!plausible_format(text)) {
-    ++m.format_failures;
+  if (std::string why = format_problem(text); !why.empty()) {
+    format_failed(m, raw, system, why);
     return;
   }
   // libtraceevent is given the fields only: its print fmt parser dereferences NULL on formats
@@ -304,24 +381,44 @@ inline void parse_one_format(TraceDatMeta& m, std::string_view text, const char*
     fields += "print fmt: \"\"\n";
     text = fields;
   }
-  if (tep_parse_event(m.tep.get(), text.data(), text.size(), system) != 0) {
-    ++m.format_failures;
+  if (const tep_errno e = tep_parse_event(m.tep.get(), text.data(), text.size(), system);
+      e != TEP_ERRNO__SUCCESS) {
+    char buf[128] = "";
+    tep_strerror(m.tep.get(), e, buf, sizeof buf);
+    format_failed(m, raw, system, std::string("libtraceevent: ") + buf);
     return;
   }
   if (std::string_view(system) == "sched" && raw.substr(0, 19) == "name: sched_switch\n")
     m.sched_switch_format = std::string(raw);
 }
 
+// Counts one format of `size` bytes against the limits on formats (their number, their text, and
+// the part libtraceevent keeps); reads and parses it.
+// `keep`: where RawTrace keeps the text, if at all.
+template <class C>
+void take_format(TraceDatMeta& m, C& c, const char* what, const char* system,
+                 std::vector<std::string>* keep) {
+  const std::uint64_t size = c.u64(what);
+  if (++m.format_count > max_formats)
+    c.fail("more than " + std::to_string(max_formats) + " event formats: the reader's limit");
+  if (size > max_format_text_bytes - m.format_text)
+    c.fail(over_limit("event format text", m.format_text + size, max_format_text_bytes));
+  const auto text = c.bytes(size, "format text");
+  m.format_text += size;
+  const std::size_t pf = text.find("\nprint fmt:");
+  m.format_fields += pf == std::string_view::npos ? text.size() : pf;
+  if (m.format_fields > max_format_field_bytes)
+    c.fail(over_limit("event format fields", m.format_fields, max_format_field_bytes));
+  if (keep != nullptr) keep->emplace_back(text);
+  parse_one_format(m, text, system);
+}
+
 template <class C>
 void parse_ftrace_formats(TraceDatMeta& m, C& c) {
   const std::uint32_t n = c.u32("ftrace format count");
   if (n > 100000) c.fail("absurd ftrace format count " + std::to_string(n));
-  for (std::uint32_t i = 0; i < n; ++i) {
-    const std::uint64_t size = c.u64("ftrace format size");
-    const auto text = c.bytes(size, "ftrace format");
-    if (m.raw != nullptr) m.raw->ftrace_formats.emplace_back(text);
-    parse_one_format(m, text, "ftrace");
-  }
+  for (std::uint32_t i = 0; i < n; ++i)
+    take_format(m, c, "ftrace format size", "ftrace", m.raw ? &m.raw->ftrace_formats : nullptr);
 }
 
 template <class C>
@@ -333,12 +430,9 @@ void parse_event_formats(TraceDatMeta& m, C& c) {
     if (m.raw != nullptr) m.raw->event_systems.emplace_back(sys, std::vector<std::string>{});
     const std::uint32_t n = c.u32("event count");
     if (n > 100000) c.fail("absurd event count " + std::to_string(n));
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint64_t size = c.u64("event format size");
-      const auto text = c.bytes(size, "event format");
-      if (m.raw != nullptr) m.raw->event_systems.back().second.emplace_back(text);
-      parse_one_format(m, text, sys.c_str());
-    }
+    for (std::uint32_t i = 0; i < n; ++i)
+      take_format(m, c, "event format size", sys.c_str(),
+                  m.raw ? &m.raw->event_systems.back().second : nullptr);
   }
 }
 
@@ -362,13 +456,15 @@ void parse_kallsyms(TraceDatMeta& m, C& c) {
     return;
   }
   if (m.raw != nullptr) {
-    m.raw->kallsyms = std::string(c.bytes(n, "kallsyms"));
+    m.raw->kallsyms = std::string(c.bytes(n, "kallsyms", max_raw_bytes));
     KallsymsScan all(kallsyms_symbol);
     all.feed(m.raw->kallsyms);
     set_hrtimer_wakeup(m, all);
     return;
   }
-  // Read in pieces and only as far as the symbol.
+  // Read in pieces and only as far as the symbol; a text the file cannot hold is an error
+  // about the text, not about its first piece.
+  c.need(n, "kallsyms");
   KallsymsScan scan(kallsyms_symbol);
   std::uint32_t left = n;
   while (left != 0) {
@@ -384,7 +480,7 @@ template <class C>
 void parse_printk(TraceDatMeta& m, C& c) {
   const std::uint32_t n = c.u32("printk size");
   if (m.raw != nullptr)
-    m.raw->printk = std::string(c.bytes(n, "printk formats"));
+    m.raw->printk = std::string(c.bytes(n, "printk formats", max_raw_bytes));
   else
     c.skip(n, "printk formats");
 }
@@ -392,7 +488,7 @@ void parse_printk(TraceDatMeta& m, C& c) {
 template <class C>
 void parse_cmdlines(TraceDatMeta& m, C& c) {
   const std::uint64_t n = c.u64("cmdlines size");
-  m.cmdlines = std::string(c.bytes(n, "saved cmdlines"));
+  m.cmdlines = std::string(c.bytes(n, "saved cmdlines", max_cmdlines_bytes));
 }
 
 // The architecture is the last word of the uname string ("Linux host 6.1.0 x86_64").
@@ -408,23 +504,71 @@ inline std::string option_string(std::string_view data) {
   return std::string(nul == std::string_view::npos ? data : data.substr(0, nul));
 }
 
+// "cpu count 9000: more than the 8192 CPUs rtlat handles"
+inline std::string too_many_cpus(const char* what, std::uint64_t n) {
+  return std::string(what) + " " + std::to_string(n) + ": " +
+         (std::string_view(what).find("id") != std::string_view::npos ? "at or above"
+                                                                      : "more than") +
+         " the " + std::to_string(max_cpus) + " CPUs rtlat handles (rtlat::max_cpus)";
+}
+
+// Options the reader takes anything from (the rest are skipped unread).
+inline bool option_used(std::uint16_t id) noexcept {
+  switch (id) {
+    case opt_date:
+    case opt_buffer:
+    case opt_traceclock:
+    case opt_uname:
+    case opt_offset:
+    case opt_cpucount:
+    case opt_tsc2nsec:
+    case opt_buffer_text:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A string kept from the file, cut at its NUL; longer than max_option_bytes is an error.
+template <class Fail>
+std::string bounded_string(std::string_view s, const char* what, Fail&& fail) {
+  const std::size_t nul = s.find('\0');
+  if (nul != std::string_view::npos) s = s.substr(0, nul);
+  if (s.size() > max_option_bytes) fail(over_limit(what, s.size(), max_option_bytes));
+  return std::string(s);
+}
+
+// Adds a DATE or OFFSET option's number (times `unit` nanoseconds) to the timestamp offset. A
+// number, or a sum, that does not fit in 64 bits is an error, not a wrapped offset.
+template <class Fail>
+void add_ts_offset(TraceDatMeta& m, const std::string& text, long long unit, const char* name,
+                   Fail&& fail) {
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), nullptr, 0);
+  long long ns = 0, sum = 0;
+  if (errno == ERANGE || __builtin_mul_overflow(v, unit, &ns) ||
+      __builtin_add_overflow(static_cast<long long>(m.ts_offset), ns, &sum))
+    fail(std::string(name) + " option \"" + text.substr(0, 32) +
+         "\": the timestamp offset does not fit in 64 bits");
+  m.ts_offset = sum;
+}
+
 // Options common to both versions; the rest are handled by the version-specific parsers.
 inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_view data,
                                 const std::function<void(const std::string&)>& fail) {
   if (m.raw != nullptr && id != opt_cpucount && id != opt_strings)
     m.raw->options.emplace_back(id, std::string(data));
+  if ((id == opt_date || id == opt_offset || id == opt_traceclock || id == opt_uname) &&
+      data.size() > max_option_bytes)
+    fail(over_limit("option " + std::to_string(id), data.size(), max_option_bytes));
   switch (id) {
-    case opt_date: {
+    case opt_date:
       // Microseconds between trace time and wall time, as "0x..." text (trace-cmd -d/--date).
-      const std::string s = option_string(data);
-      m.ts_offset += std::strtoll(s.c_str(), nullptr, 0) * 1000;
+      add_ts_offset(m, option_string(data), 1000, "DATE", fail);
       break;
-    }
-    case opt_offset: {
-      const std::string s = option_string(data);
-      m.ts_offset += std::strtoll(s.c_str(), nullptr, 0);
+    case opt_offset:
+      add_ts_offset(m, option_string(data), 1, "OFFSET", fail);
       break;
-    }
     case opt_traceclock: {
       // "[local] global counter ...": the selected clock is in brackets.
       const std::string s = option_string(data);
@@ -441,7 +585,7 @@ inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_v
       if (data.size() < 4) fail("CPUCOUNT option shorter than 4 bytes");
       {
         const std::uint32_t n = m.order.u32(reinterpret_cast<const unsigned char*>(data.data()));
-        if (n > max_cpus) fail("absurd CPU count " + std::to_string(n));
+        if (n > max_cpus) fail(too_many_cpus("CPUCOUNT option: cpu count", n));
         if (static_cast<int>(n) > m.cpus) m.cpus = static_cast<int>(n);
       }
       break;

@@ -41,6 +41,11 @@ struct TraceDatWriteOptions {
   std::function<bool(int cpu, std::size_t index, const unsigned char* page)> keep_page;
   // Options added to the output (data already in the output byte order).
   std::vector<std::pair<std::uint16_t, std::string>> extra_options;
+  // Keeps an event format (system "ftrace" for the ftrace formats) when true; empty keeps all.
+  std::function<bool(std::string_view system, std::string_view text)> keep_format;
+  // The saved cmdlines lines kept (all when negative), and whether the printk formats are.
+  long cmdlines_lines = -1;
+  bool keep_printk = true;
 };
 
 class TraceDatWriter {
@@ -156,14 +161,23 @@ class TraceDatWriter {
     s += put_num(raw_.header_event.size(), 8, opt_.big_endian) + raw_.header_event;
     return s;
   }
+  std::vector<std::string> kept_formats(std::string_view sys,
+                                        const std::vector<std::string>& fmts) const {
+    std::vector<std::string> v;
+    for (const auto& f : fmts)
+      if (!opt_.keep_format || opt_.keep_format(sys, f)) v.push_back(f);
+    return v;
+  }
   std::string block_ftrace() const {
-    std::string s = put_num(raw_.ftrace_formats.size(), 4, opt_.big_endian);
-    for (const auto& f : raw_.ftrace_formats) s += put_num(f.size(), 8, opt_.big_endian) + f;
+    const auto fmts = kept_formats("ftrace", raw_.ftrace_formats);
+    std::string s = put_num(fmts.size(), 4, opt_.big_endian);
+    for (const auto& f : fmts) s += put_num(f.size(), 8, opt_.big_endian) + f;
     return s;
   }
   std::string block_events() const {
     std::string s = put_num(raw_.event_systems.size(), 4, opt_.big_endian);
-    for (const auto& [sys, fmts] : raw_.event_systems) {
+    for (const auto& [sys, all] : raw_.event_systems) {
+      const auto fmts = kept_formats(sys, all);
       s += sys + std::string(1, '\0');
       s += put_num(fmts.size(), 4, opt_.big_endian);
       for (const auto& f : fmts) s += put_num(f.size(), 8, opt_.big_endian) + f;
@@ -175,10 +189,19 @@ class TraceDatWriter {
     return put_num(k.size(), 4, opt_.big_endian) + k;
   }
   std::string block_printk() const {
-    return put_num(raw_.printk.size(), 4, opt_.big_endian) + raw_.printk;
+    const std::string p = opt_.keep_printk ? raw_.printk : std::string();
+    return put_num(p.size(), 4, opt_.big_endian) + p;
   }
   std::string block_cmdlines() const {
-    const std::string& c = src_->meta().cmdlines;
+    std::string c = src_->meta().cmdlines;
+    if (opt_.cmdlines_lines >= 0) {
+      std::size_t end = 0;
+      for (long i = 0; i < opt_.cmdlines_lines && end < c.size(); ++i) {
+        const std::size_t nl = c.find('\n', end);
+        end = nl == std::string::npos ? c.size() : nl + 1;
+      }
+      c.resize(end);
+    }
     return put_num(c.size(), 8, opt_.big_endian) + c;
   }
   // Plain options, numbers converted where the option holds numbers.
