@@ -9,6 +9,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "rtlat/detail/vocabulary.hpp"
+
 namespace rtlat {
 inline namespace v1 {
 
@@ -261,37 +263,38 @@ static_assert(std::is_trivially_copyable_v<Event>);
 // The ftrace name of an event kind ("sched_switch", "irq_handler_entry", ...). For `other` and
 // `timer_sleep`, reports print the stored name / marker source instead.
 constexpr std::string_view event_kind_name(EventKind k) noexcept {
+  using detail::TraceEvent;
   switch (k) {
     case EventKind::sched_switch:
-      return "sched_switch";
+      return detail::event_name(TraceEvent::sched_switch);
     case EventKind::sched_wakeup:
-      return "sched_wakeup";
+      return detail::event_name(TraceEvent::sched_wakeup);
     case EventKind::sched_wakeup_new:
-      return "sched_wakeup_new";
+      return detail::event_name(TraceEvent::sched_wakeup_new);
     case EventKind::sched_waking:
-      return "sched_waking";
+      return detail::event_name(TraceEvent::sched_waking);
     case EventKind::process_exit:
-      return "sched_process_exit";
+      return detail::event_name(TraceEvent::sched_process_exit);
     case EventKind::process_fork:
-      return "sched_process_fork";
+      return detail::event_name(TraceEvent::sched_process_fork);
     case EventKind::timer_sleep:
       return "timer_sleep";
     case EventKind::syscall:
-      return "sys_enter";
+      return detail::event_name(TraceEvent::raw_sys_enter);
     case EventKind::irq_thread_entry:
-      return "irq_threaded_handler_entry";
+      return detail::event_name(TraceEvent::irq_threaded_handler_entry);
     case EventKind::irq_thread_exit:
-      return "irq_threaded_handler_exit";
+      return detail::event_name(TraceEvent::irq_threaded_handler_exit);
     case EventKind::irq_entry:
-      return "irq_handler_entry";
+      return detail::event_name(TraceEvent::irq_handler_entry);
     case EventKind::irq_exit:
-      return "irq_handler_exit";
+      return detail::event_name(TraceEvent::irq_handler_exit);
     case EventKind::softirq_entry:
-      return "softirq_entry";
+      return detail::event_name(TraceEvent::softirq_entry);
     case EventKind::softirq_exit:
-      return "softirq_exit";
+      return detail::event_name(TraceEvent::softirq_exit);
     case EventKind::migrate:
-      return "sched_migrate_task";
+      return detail::event_name(TraceEvent::sched_migrate_task);
     case EventKind::lost_events:
       return "lost_events";
     case EventKind::other:

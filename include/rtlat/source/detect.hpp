@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "rtlat/detail/vocabulary.hpp"
 #include "rtlat/error.hpp"
 
 namespace rtlat {
@@ -23,11 +24,10 @@ inline bool is_tracedat(const std::string& path) {
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return false;
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) throw InputError(path, "", std::string("cannot open: ") + std::strerror(errno));
-  unsigned char buf[10];
+  char buf[detail::tracedat_magic.size()];
   const std::size_t n = std::fread(buf, 1, sizeof buf, f);
   std::fclose(f);
-  static const unsigned char magic[10] = {0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g'};
-  return n == sizeof buf && std::memcmp(buf, magic, sizeof buf) == 0;
+  return n == sizeof buf && std::string_view(buf, n) == detail::tracedat_magic;
 }
 
 }  // namespace v1

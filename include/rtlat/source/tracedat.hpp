@@ -477,7 +477,7 @@ class TraceDatSource {
     detail::FileCursor c(file_, 0);
     c.set_section("initial header");
     const auto magic = c.bytes(10, "magic");
-    if (std::memcmp(magic.data(), detail::tracedat_magic, 10) != 0)
+    if (magic != detail::tracedat_magic)
       c.fail("not a trace.dat file (wrong magic)");
     const std::string ver(c.cstr("version"));
     if (ver == "6")

@@ -133,9 +133,6 @@ class FileCursor {
   std::size_t have_ = 0;    // valid bytes in ahead_
 };
 
-inline constexpr unsigned char tracedat_magic[10] = {0x17, 0x08, 0x44, 't', 'r',
-                                                     'a',  'c',  'i',  'n', 'g'};
-
 // Option ids (trace-cmd.dat(5)).
 enum : std::uint16_t {
   opt_done = 0,

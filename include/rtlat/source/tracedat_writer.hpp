@@ -59,7 +59,7 @@ class TraceDatWriter {
     const TraceDatMeta& m = src_->meta();
     page_size_ = m.page_size;
     out_.clear();
-    out_.append(reinterpret_cast<const char*>(tracedat_magic), 10);
+    out_.append(tracedat_magic);
     out_ += opt_.version == 6 ? '6' : '7';
     out_.push_back('\0');
     out_.push_back(opt_.big_endian ? 1 : 0);
