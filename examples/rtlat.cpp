@@ -34,13 +34,13 @@
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/json.hpp"
 #include "rtlat/report/text.hpp"
-#include "rtlat/version.hpp"
 #include "rtlat/source/syscalls.hpp"
-
+#include "rtlat/version.hpp"
 
 namespace {
 
 using rtlat_cli::add_arch;
+using rtlat_cli::add_explain;
 using rtlat_cli::add_measurement;
 using rtlat_cli::add_output;
 using rtlat_cli::add_selection;
@@ -80,6 +80,11 @@ measurement:
       --window N               at most N events per worst-case window (default 64)
       --wakeup-event wakeup|waking
                                the event that starts latency and response (default wakeup)
+      --explain worst|all|none a breakdown and a verdict for each worst case (default worst),
+                               also counted over every SLO violation (all), or none
+      --rt-runtime D, --rt-period D
+                               the RT throttling budget verdicts check against
+                               (default 950ms of 1s: kernel.sched_rt_runtime_us / _period_us)
       --buffer NAME            trace.dat: read the instance buffer NAME instead of the top one
       --arch ARCH              text input: syscall numbering of ARCH (default: this machine's)
 
@@ -144,6 +149,7 @@ bool parse_report_args(const std::vector<std::string>& all, Options& o) {
   OutputOptions out;
   add_selection(table, sel);
   add_measurement(table, measure);
+  add_explain(table, measure);
   table.value({"--buffer"}, "--buffer", true,
               [&o](const std::string&, const std::string& v) { o.buffer = v; });
   add_arch(table, o.arch);

@@ -196,6 +196,34 @@ inline void add_measurement(OptionTable& t, MeasureOptions& o) {
           });
 }
 
+// --explain, --rt-runtime, --rt-period: root-cause verdicts.
+inline void add_explain(OptionTable& t, MeasureOptions& o) {
+  t.value({"--explain"}, "--explain", true, [&o](const std::string&, const std::string& v) {
+    if (v == "worst")
+      o.config.explain = rtlat::Config::Explain::worst;
+    else if (v == "all")
+      o.config.explain = rtlat::Config::Explain::all;
+    else if (v == "none")
+      o.config.explain = rtlat::Config::Explain::none;
+    else
+      throw UsageError{"--explain: '" + v + "' (worst|all|none)"};
+  });
+  const auto us = [](const std::string& opt, const std::string& v) {
+    const std::optional<std::int64_t> ns = rtlat::parse_duration(v);
+    if (!ns || *ns < 1000)
+      throw UsageError{opt + ": bad duration '" + v + "' (at least 1us: 950ms, 1s)"};
+    return std::chrono::microseconds(*ns / 1000);
+  };
+  t.value({"--rt-runtime"}, "--rt-runtime", true,
+          [&o, us](const std::string& sp, const std::string& v) {
+            o.config.sched_rt_runtime = us(sp, v);
+          });
+  t.value({"--rt-period"}, "--rt-period", true,
+          [&o, us](const std::string& sp, const std::string& v) {
+            o.config.sched_rt_period = us(sp, v);
+          });
+}
+
 // --format, --top, -o/--output, --fail-on-violation.
 inline void add_output(OptionTable& t, OutputOptions& o) {
   t.value({"--format"}, "--format", true, [&o](const std::string&, const std::string& v) {

@@ -30,6 +30,13 @@ constexpr std::string_view task_class_name(TaskClass c) noexcept {
   return c == TaskClass::deadline ? "DL" : c == TaskClass::rt ? "RT" : "fair";
 }
 
+/// A kernel prio as people say it: "RT 80" (FIFO/RR 80), "DL", "nice 0".
+inline std::string prio_name(int prio) {
+  if (prio < 0) return "DL";
+  if (prio < 100) return "RT " + std::to_string(99 - prio);
+  return "nice " + std::to_string(prio - 120);
+}
+
 /// A task as a breakdown names it.
 struct TaskRef {
   Pid pid = 0;   ///< its pid
@@ -38,6 +45,11 @@ struct TaskRef {
   /// Its class, from prio.
   TaskClass cls() const noexcept { return task_class(prio); }
 };
+
+/// "comm:pid (RT 90)".
+inline std::string task_label(const TaskRef& t) {
+  return std::string(t.comm.view()) + ":" + std::to_string(t.pid) + " (" + prio_name(t.prio) + ")";
+}
 
 /// What the measured task, or its CPU, was doing during one part of the interval.
 enum class PartState : std::uint8_t {

@@ -174,6 +174,51 @@ inline void json_event(std::ostream& os, const Event& e) {
   os << "}}";
 }
 
+inline void json_task_ref(std::ostream& os, const std::optional<TaskRef>& t) {
+  if (!t) {
+    os << "null";
+    return;
+  }
+  os << "{\"pid\": " << t->pid << ", \"comm\": ";
+  write_json_string(os, t->comm.view());
+  os << ", \"prio\": " << t->prio << ", \"class\": ";
+  write_json_string(os, task_class_name(t->cls()));
+  os << "}";
+}
+
+inline void json_breakdown(std::ostream& os, const Breakdown& b, const char* indent) {
+  os << "[";
+  for (std::size_t i = 0; i < b.parts.size(); ++i) {
+    const BreakdownPart& p = b.parts[i];
+    os << (i == 0 ? "\n" : ",\n") << indent << "   {\"state\": ";
+    write_json_string(os, part_state_name(p.state));
+    os << ", \"ns\": " << p.ns << ", \"cpu\": " << p.cpu << ", \"task\": ";
+    json_task_ref(os, p.task);
+    if (p.waker) {
+      const WakerActivity& w = *p.waker;
+      os << ", \"waker\": {\"ran_ns\": " << w.ran_ns << ", \"runnable_ns\": " << w.runnable_ns
+         << ", \"blocked_ns\": " << w.blocked_ns << ", \"unknown_ns\": " << w.unknown_ns
+         << ", \"behind\": ";
+      json_task_ref(os, w.behind);
+      os << ", \"behind_ns\": " << w.behind_ns << "}";
+    }
+    os << "}";
+  }
+  os << "]";
+}
+
+inline void json_verdict(std::ostream& os, const Verdict& v) {
+  os << "{\"kind\": ";
+  write_json_string(os, verdict_kind_name(v.kind));
+  os << ", \"text\": ";
+  write_json_string(os, v.text);
+  os << ", \"share\": ";
+  json_double(os, v.share);
+  os << ", \"culprit\": ";
+  json_task_ref(os, v.culprit);
+  os << "}";
+}
+
 inline void json_metric(std::ostream& os, const MetricResult& m, const char* indent) {
   os << "{\"count\": " << m.count << ", \"min_ns\": ";
   json_opt_int(os, m.min_ns);
@@ -194,7 +239,20 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
   json_opt_int(os, m.p999_ns);
   os << ", \"derived\": " << (m.derived ? "true" : "false") << ", \"slo_ns\": ";
   json_opt_int(os, m.slo_ns);
-  os << ", \"violations\": " << m.violations << ",\n" << indent << " \"worst\": ";
+  os << ", \"violations\": " << m.violations;
+  if (!m.verdicts.empty()) {
+    os << ",\n" << indent << " \"verdicts\": [";
+    for (std::size_t i = 0; i < m.verdicts.size(); ++i) {
+      const VerdictCount& c = m.verdicts[i];
+      os << (i == 0 ? "" : ", ") << "{\"kind\": ";
+      write_json_string(os, verdict_kind_name(c.kind));
+      os << ", \"count\": " << c.count << ", \"culprit\": ";
+      json_task_ref(os, c.culprit);
+      os << "}";
+    }
+    os << "]";
+  }
+  os << ",\n" << indent << " \"worst\": ";
   if (!m.worst) {
     os << "null}";
     return;
@@ -206,7 +264,16 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
     os << (i == 0 ? "\n" : ",\n") << indent << "   ";
     json_event(os, w.events[i]);
   }
-  os << "]}}";
+  os << "]";
+  if (w.breakdown) {
+    os << ",\n" << indent << "  \"breakdown\": ";
+    json_breakdown(os, *w.breakdown, indent);
+  }
+  if (w.verdict) {
+    os << ",\n" << indent << "  \"verdict\": ";
+    json_verdict(os, *w.verdict);
+  }
+  os << "}}";
 }
 
 inline void json_task(std::ostream& os, const TaskResult& t) {

@@ -200,6 +200,52 @@ inline std::string field_summary(const Event& e) {
   return s;
 }
 
+// The largest parts of a breakdown, in one line: "behind bg-hog:12716 (RT 90) on CPU 1 2.40ms
+// 92%, running on CPU 1 216.1us 8%".
+inline std::string breakdown_summary(const Breakdown& b) {
+  std::string s;
+  const double total = b.total_ns > 0 ? static_cast<double>(b.total_ns) : 1.0;
+  const std::size_t shown = std::min<std::size_t>(b.parts.size(), 4);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const BreakdownPart& p = b.parts[i];
+    const std::string cpu = p.cpu >= 0 ? " on CPU " + std::to_string(p.cpu) : "";
+    std::string what;
+    switch (p.state) {
+      case PartState::running:
+        what = "running" + cpu;
+        break;
+      case PartState::runnable:
+        what = "behind " + (p.task ? task_label(*p.task) : std::string("?")) + cpu;
+        break;
+      case PartState::idle:
+        what = "idle" + cpu;
+        break;
+      case PartState::irq:
+        what = "hard irq" + cpu;
+        break;
+      case PartState::softirq:
+        what = "softirq" + cpu;
+        break;
+      case PartState::blocked:
+        what = p.task ? "blocked until " + task_label(*p.task) + " woke it" : "blocked";
+        break;
+      case PartState::migration:
+        what = "migrating" + (p.cpu >= 0 ? " to CPU " + std::to_string(p.cpu) : std::string());
+        break;
+      case PartState::unknown:
+        what = "not observed";
+        break;
+    }
+    if (!s.empty()) s += ", ";
+    s += printable(what, 80) + " " + format_duration(p.ns) + " " +
+         std::to_string(std::lround(static_cast<double>(p.ns) * 100 / total)) + "%";
+  }
+  if (b.parts.size() > shown) s += fmt(", +%zu more", b.parts.size() - shown);
+  if (b.history_too_short) s += " (history too short for all of it)";
+  if (s.empty()) s = "nothing recorded";
+  return s;
+}
+
 inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
                          const WorstWindow& w, CommLookup& names) {
   std::string head = fmt("  worst %s %s: %s .. %s s, cpu %d, %zu event%s",
@@ -235,6 +281,25 @@ inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
     wrapped_line(os, head_line, field_summary(e));
   }
   if (w.elided != 0) os << fmt("    ... %" PRIu64 " more events elided\n", w.elided);
+  if (w.verdict) {
+    const int pct = static_cast<int>(std::lround(w.verdict->share * 100));
+    wrapped_line(os, "    verdict: ",
+                 std::string(verdict_kind_name(w.verdict->kind)) + " (" + std::to_string(pct) +
+                     "%): " + printable(w.verdict->text, 400));
+  }
+  if (w.breakdown) wrapped_line(os, "    breakdown: ", breakdown_summary(*w.breakdown));
+}
+
+// --explain all: how the violations of one metric split by verdict.
+inline void write_verdict_counts(std::ostream& os, Metric metric, const MetricResult& m) {
+  if (m.verdicts.empty()) return;
+  for (const VerdictCount& c : m.verdicts) {
+    std::string line = fmt("%" PRIu64 " of %" PRIu64 " %s violations: ", c.count, m.violations,
+                           std::string(metric_name(metric)).c_str()) +
+                       std::string(verdict_kind_name(c.kind));
+    if (c.culprit) line += " " + printable(task_label(*c.culprit), 60);
+    wrapped_line(os, "  ", line);
+  }
 }
 
 inline void write_task(std::ostream& os, const TaskResult& t, CommLookup& names) {
@@ -271,6 +336,7 @@ inline void write_task(std::ostream& os, const TaskResult& t, CommLookup& names)
     const MetricResult& m = t[metric];
     if (m.worst) write_window(os, metric, m, *m.worst, names);
   }
+  for (Metric metric : all_metrics) write_verdict_counts(os, metric, t[metric]);
 }
 
 // One line per metric the trace cannot give, with the recording that would.

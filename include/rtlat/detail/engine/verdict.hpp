@@ -33,16 +33,6 @@ struct VerdictInputs {
   Timestamp start = 0;  // the interval's start
 };
 
-// "RT 80", "DL", "nice 0": a prio as a person reads it.
-inline std::string prio_name(int prio) {
-  if (prio < 0) return "DL";
-  if (prio < 100) return "RT " + std::to_string(99 - prio);
-  return "nice " + std::to_string(prio - 120);
-}
-inline std::string task_name(const TaskRef& t) {
-  return std::string(t.comm.view()) + ":" + std::to_string(t.pid) + " (" + prio_name(t.prio) + ")";
-}
-
 inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
   enum Cause : std::size_t {
     higher,
@@ -140,24 +130,24 @@ inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
   switch (win) {
     case higher:
       v.kind = VerdictKind::higher_priority;
-      v.text = "runnable " + of + " behind higher-priority " + task_name(*p->task) + cpu + "; " +
-               me + " waits for it";
+      v.text = "runnable " + of + " behind " + task_label(*p->task) + cpu +
+               ", higher priority than " + me;
       break;
     case same:
       v.kind = VerdictKind::same_priority;
-      v.text = "runnable " + of + " behind " + task_name(*p->task) + cpu +
+      v.text = "runnable " + of + " behind " + task_label(*p->task) + cpu +
                ", the same priority as " + me;
       break;
     case lower:
       v.kind = VerdictKind::lower_priority;
-      v.text = "runnable " + of + " while lower-priority " + task_name(*p->task) + " kept " +
+      v.text = "runnable " + of + " while lower-priority " + task_label(*p->task) + " kept " +
                (p->cpu >= 0 ? "CPU " + std::to_string(p->cpu) : std::string("its CPU")) +
                " (a non-preemptible section, or a CPU that did not get to run)";
       break;
     case throttling:
       v.kind = VerdictKind::rt_throttling;
       v.text = "RT throttling: runnable " + of + cpu + " while it ran " +
-               (p->task ? task_name(*p->task) : std::string("idle")) + "; " + throttle_note;
+               (p->task ? task_label(*p->task) : std::string("idle")) + "; " + throttle_note;
       break;
     case idle:
       v.kind = VerdictKind::cpu_idle;
@@ -170,15 +160,15 @@ inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
     case inversion: {
       v.kind = VerdictKind::priority_inversion;
       const WakerActivity& w = *p->waker;
-      v.text = "blocked " + of + " on lower-priority " + task_name(*p->task) + ", which waited " +
-               format_duration(w.runnable_ns) + " behind " + task_name(*w.behind) +
+      v.text = "blocked " + of + " on lower-priority " + task_label(*p->task) + ", which waited " +
+               format_duration(w.runnable_ns) + " behind " + task_label(*w.behind) +
                ": priority inversion";
       break;
     }
     case blocking:
       v.kind = VerdictKind::blocking;
       if (p->task) {
-        v.text = "blocked " + of + " until " + task_name(*p->task) + " woke it";
+        v.text = "blocked " + of + " until " + task_label(*p->task) + " woke it";
         if (p->waker) v.text += "; it ran " + format_duration(p->waker->ran_ns) + " meanwhile";
       } else {
         v.text = "blocked " + of + " and not woken within the interval";
