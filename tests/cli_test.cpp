@@ -549,6 +549,26 @@ TEST_F(Cli, InputWithoutEventsIsAnError) {
                "no trace events recognized (2 lines skipped)");
 }
 
+// An endless input that is not a trace ends: 16 MiB without an event line is exit 2.
+TEST_F(Cli, EndlessNonTraceInputEnds) {
+  const CliRun r = run({"report", "/dev/urandom"});
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_NE(r.err.find("rtlat: /dev/urandom: line "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no trace event in the first 16 MiB: not a text trace"), std::string::npos)
+      << r.err;
+}
+
+// A corrupt line of a known event names the file, the line and what is wrong (it was dropped).
+TEST_F(Cli, CorruptKnownEventLineIsAnError) {
+  const CliRun r = run({"report", write("cpu.txt",
+                                        "cpus=2\n  a-1  [99999]  1.000002: "
+                                        "sched_switch: a:1 [120] S ==> b:2 [120]\n")});
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("cpu.txt: line 2: malformed sched_switch line: CPU 99999 out of range"),
+            std::string::npos)
+      << r.err;
+}
+
 // A pipe cannot be sniffed and seeked like a file: a trace.dat through one is named as such.
 TEST_F(Cli, TraceDatThroughAPipeIsNamedNotMisread) {
   const fs::path err = dir_ / "pipe.err";

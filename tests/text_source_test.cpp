@@ -2,6 +2,7 @@
 // (kernel 6.18, trace-cmd 3.1.6; see tests/traces/real/README.md), trimmed where noted; lines of
 // formats this machine cannot produce (older trace-cmd / kernels, threaded-IRQ tracepoints) are
 // marked as hand-made.
+#include <rtlat/analyze.hpp>
 #include <rtlat/source/text.hpp>
 
 #include <gtest/gtest.h>
@@ -681,13 +682,89 @@ TEST(TextLost, UnknownCountsDeferralSummingAndEndOfInput) {
   EXPECT_EQ(c.events[1].cpu, 1);
   EXPECT_EQ(c.events[1].lost.count, 0u);
   EXPECT_EQ(c.events[1].ts, 5000002000);
+  EXPECT_EQ(c.events[2].kind, EventKind::other);
+  // The end-of-input loss on CPU 1 is stamped 5.000002 and sorted into time order, before the
+  // CPU 0 loss and event at 5.000003.
   EXPECT_EQ(c.events[3].kind, EventKind::lost_events);
-  EXPECT_EQ(c.events[3].cpu, 0);
-  EXPECT_EQ(c.events[3].lost.count, 7u);
-  EXPECT_EQ(c.events[3].ts, 5000003000);
-  EXPECT_EQ(c.events[5].kind, EventKind::lost_events);
-  EXPECT_EQ(c.events[5].cpu, 1);
-  EXPECT_EQ(c.events[5].ts, 5000002000);
+  EXPECT_EQ(c.events[3].cpu, 1);
+  EXPECT_EQ(c.events[3].ts, 5000002000);
+  EXPECT_EQ(c.events[4].kind, EventKind::lost_events);
+  EXPECT_EQ(c.events[4].cpu, 0);
+  EXPECT_EQ(c.events[4].lost.count, 7u);
+  EXPECT_EQ(c.events[4].ts, 5000003000);
+  EXPECT_EQ(c.events[5].kind, EventKind::other);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reordering across CPUs
+
+// A wakeup on CPU 1 printed after the switch-in on CPU 0 that it caused: the window puts it back
+// in time order, so the latency is 150 us, never -150 us.
+TEST(TextReorder, CpusMergedByTimestamp) {
+  const std::string text =
+      "cpus=2\n"
+      "  x-9  [000]  1.000000: sched_switch: x:9 [120] S ==> swapper/0:0 [120]\n"
+      "  <idle>-0  [000]  1.000300: sched_switch: swapper/0:0 [120] R ==> x:9 [120]\n"
+      "  b-7  [001]  1.000150: sched_wakeup: x:9 [120] CPU:000\n"
+      "  x-9  [000]  1.000400: sched_switch: x:9 [120] S ==> swapper/0:0 [120]\n";
+  const Collector c = parse(text);
+  ASSERT_EQ(c.events.size(), 4u);
+  EXPECT_EQ(c.events[1].kind, EventKind::sched_wakeup);
+  EXPECT_EQ(c.events[1].ts, 1000150000);
+  for (std::size_t i = 1; i < c.events.size(); ++i) EXPECT_LE(c.events[i - 1].ts, c.events[i].ts);
+
+  rtlat::TextSource src = TextSource::from_string("t.txt", text, x86());
+  const rtlat::Results r = rtlat::analyze(src, rtlat::Config{});
+  const rtlat::TaskResult* x = nullptr;
+  for (const rtlat::TaskResult& t : r.tasks)
+    if (t.pid == 9) x = &t;
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ((*x)[rtlat::Metric::latency].count, 1u);
+  EXPECT_EQ((*x)[rtlat::Metric::latency].max_ns, 150000);
+  EXPECT_EQ((*x)[rtlat::Metric::response].max_ns, 250000);
+  EXPECT_EQ(r.trace.out_of_order, 0u);
+}
+
+// Equal timestamps keep file order, and task info travels with its line's event.
+TEST(TextReorder, StableAndTaskInfoInPlace) {
+  const Collector c = parse(
+      "  a-1  [001]  1.000002: foo: x\n"
+      "  b-2  [000]  1.000002: bar: x\n"
+      "  c-3  [002]  1.000001: baz: x\n");
+  ASSERT_EQ(c.events.size(), 3u);
+  EXPECT_EQ(c.events[0].common_pid, 3);
+  EXPECT_EQ(c.events[1].common_pid, 1);
+  EXPECT_EQ(c.events[2].common_pid, 2);
+  ASSERT_EQ(c.tasks.size(), 3u);
+  EXPECT_EQ(c.tasks[0].pid, 3);
+  EXPECT_EQ(c.task_at[0], 0u);  // before its event
+  EXPECT_EQ(c.tasks[1].pid, 1);
+  EXPECT_EQ(c.task_at[1], 1u);
+}
+
+// Beyond the window (a skew of thousands of events, or seconds), late events are counted and
+// dropped by the engine: no negative sample, ever.
+TEST(TextReorder, BeyondTheWindowIsCountedNotMeasured) {
+  std::string text = "cpus=2\n";
+  char line[200];
+  // CPU 0: 20000 events from 10 s on. CPU 1, printed after them: a wakeup at 1 s and its
+  // switch-in at 1.0001 s, 9 s in the past.
+  for (int i = 0; i < 20000; ++i) {
+    std::snprintf(line, sizeof line, "  a-1  [000]  %d.%06d: foo: x\n", 10 + i / 1000000,
+                  i % 1000000);
+    text += line;
+  }
+  text += "  b-7  [001]  1.000000: sched_wakeup: x:9 [120] CPU:001\n";
+  text += "  <idle>-0  [001]  1.000100: sched_switch: swapper/1:0 [120] R ==> x:9 [120]\n";
+  text += "  x-9  [001]  1.000200: sched_switch: x:9 [120] S ==> swapper/1:0 [120]\n";
+  rtlat::TextSource src = TextSource::from_string("t.txt", text, x86());
+  const rtlat::Results r = rtlat::analyze(src, rtlat::Config{});
+  EXPECT_EQ(r.trace.out_of_order, 3u);
+  for (const rtlat::TaskResult& t : r.tasks)
+    for (const rtlat::Metric m : rtlat::all_metrics) {
+      EXPECT_EQ(t[m].count, 0u) << t.comm;
+      EXPECT_GE(t[m].min_ns.value_or(0), 0);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -793,6 +870,52 @@ TEST(TextErrors, MalformedKnownEvents) {
   expect_error(ok + "  a-1  [000]  1.000002: irq_threaded_handler_exit: irq=3\n", "line 3", "ret=");
   expect_error(ok + "  a-1  [000]  1.000002: sched_switch: a:1 [99999] S ==> b:2 [1]\n", "line 3",
                "sched_switch");  // prio beyond int16
+}
+
+// A known event whose line prefix or values are impossible is an error naming the line and what
+// is wrong, never a silently skipped line (which removed a latency sample on a small trace).
+TEST(TextErrors, CorruptPrefixesOfKnownEvents) {
+  const std::string ok = "cpus=2\n  a-1  [000]  1.000001: foo: x\n";
+  const std::string sw = " sched_switch: a:1 [120] S ==> b:2 [120]\n";
+  expect_error(ok + "  a-1  [99999]  1.000002:" + sw, "line 3", "CPU 99999 out of range");
+  expect_error(ok + "  a-1  [4294967296]  1.000002:" + sw, "line 3", "CPU 4294967296 out of range");
+  expect_error(ok + "  a-1  [-1]  1.000002:" + sw, "line 3", "bad CPU '[-1]'");
+  expect_error(ok + "  a-1  [abc]  1.000002:" + sw, "line 3", "bad CPU '[abc]'");
+  expect_error(ok + "  a-1  [001]  99999999999.000002:" + sw, "line 3",
+               "bad timestamp '99999999999.000002:'");
+  expect_error(ok + "  a-1  [001]  -1.000002:" + sw, "line 3", "bad timestamp '-1.000002:'");
+  expect_error(ok + "  log--5  [001]  1.000002:" + sw, "line 3", "bad task column 'log--5'");
+  // Negative pids in the payload.
+  expect_error(ok + "  a-1  [001]  1.000002: sched_switch: a:1 [120] S ==> log:-1300 [120]\n",
+               "line 3", "next_pid");
+  expect_error(ok + "  a-1  [001]  1.000002: sched_wakeup: comm=a pid=-5 prio=1\n", "line 3",
+               "bad pid");
+  expect_error(ok + "  a-1  [001]  1.000002: sched_process_fork: comm=a pid=1 child_comm=b "
+                    "child_pid=-2\n",
+               "line 3", "child_pid");
+  // A CPU beyond the cpus= header.
+  expect_error(ok + "  a-1  [002]  1.000002:" + sw, "line 3", "CPU 2 is beyond the 2 CPUs");
+  // The bad value is shown.
+  expect_error(ok + "  a-1  [001]  1.000002: sched_wakeup: a:2 [120] CPU:x9\n", "line 3",
+               "bad CPU: in \"a:2 [120] CPU:x9\"");
+  expect_error(ok + "  a-1  [001]  1.000002: sched_wakeup: a:2 [120] CPU:9999999\n", "line 3",
+               "bad CPU:");
+  // An unknown event with such a prefix is still just a line rtlat does not read.
+  TextSource src = TextSource::from_string("t", ok + "  a-1  [99999]  1.000002: foo: x\n", x86());
+  Collector c;
+  src.read(c);
+  EXPECT_EQ(src.info().skipped, 1u);
+}
+
+TEST(TextErrors, EndlessInputWithoutEventsIsNotATrace) {
+  std::string junk;
+  while (junk.size() <= (std::size_t{16} << 20)) junk += "no event on this line, only words\n";
+  const InputError e = error_of(junk);
+  EXPECT_EQ(e.file(), "t.txt");
+  EXPECT_NE(e.reason().find("no trace event in the first 16 MiB"), std::string::npos) << e.what();
+  // An event anywhere in the first 16 MiB makes it a trace, however long it goes on after.
+  const Collector c = parse("  a-1  [000]  1.000001: foo: x\n" + junk);
+  EXPECT_EQ(c.events.size(), 1u);
 }
 
 TEST(TextErrors, TimeBackwardsOnOneCpu) {

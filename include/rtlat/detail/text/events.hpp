@@ -7,74 +7,25 @@
 #include <cstdint>
 #include <string_view>
 
+#include "rtlat/detail/text/scan.hpp"
+#include "rtlat/detail/vocabulary.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/prev_state.hpp"
 #include "rtlat/source/syscalls.hpp"
-#include "rtlat/source/text_scan.hpp"
 
 namespace rtlat {
 inline namespace v1 {
 namespace detail {
 namespace text {
 
-enum class Known : std::uint8_t {
-  other,
-  sched_switch,
-  sched_wakeup,
-  sched_wakeup_new,
-  sched_waking,
-  process_exit,
-  process_fork,
-  raw_sys_enter,    // raw_syscalls:sys_enter, the number decides
-  sys_enter_sleep,  // syscalls:sys_enter_{nanosleep,clock_nanosleep,clock_nanosleep_time64}
-  sys_enter_other,  // any other syscalls:sys_enter_*
-  hrtimer_start,
-  irq_entry,
-  irq_exit,
-  irq_thread_entry,
-  irq_thread_exit,
-};
-
-inline Known classify_event(std::string_view n) noexcept {
-  switch (n.size()) {
-    case 9:
-      if (n == "sys_enter") return Known::raw_sys_enter;
-      break;
-    case 12:
-      if (n == "sched_switch") return Known::sched_switch;
-      if (n == "sched_wakeup") return Known::sched_wakeup;
-      if (n == "sched_waking") return Known::sched_waking;
-      break;
-    case 13:
-      if (n == "hrtimer_start") return Known::hrtimer_start;
-      break;
-    case 16:
-      if (n == "sched_wakeup_new") return Known::sched_wakeup_new;
-      if (n == "irq_handler_exit") return Known::irq_exit;
-      break;
-    case 17:
-      if (n == "irq_handler_entry") return Known::irq_entry;
-      break;
-    case 18:
-      if (n == "sched_process_exit") return Known::process_exit;
-      if (n == "sched_process_fork") return Known::process_fork;
-      break;
-    case 25:
-      if (n == "irq_threaded_handler_exit") return Known::irq_thread_exit;
-      break;
-    case 26:
-      if (n == "irq_threaded_handler_entry") return Known::irq_thread_entry;
-      break;
-    default:
-      break;
-  }
-  if (starts_with(n, "sys_enter_")) {
-    const std::string_view call = n.substr(10);
-    if (call == "nanosleep" || call == "clock_nanosleep" || call == "clock_nanosleep_time64")
-      return Known::sys_enter_sleep;
-    return Known::sys_enter_other;
-  }
-  return Known::other;
+// The event an event-name column names. Text traces print no system, so any system matches;
+// the names come from the one vocabulary. Comparing lengths first keeps this a few integer
+// compares per line for the names that are not the line's.
+inline TraceEvent classify_event(std::string_view n) noexcept {
+  for (const TraceEventName& k : known_events)
+    if (k.name.size() == n.size() && k.name == n) return k.event;
+  if (starts_with(n, "sys_enter_")) return TraceEvent::sys_enter_other;
+  return TraceEvent::other;
 }
 
 struct EventHead {
@@ -147,7 +98,7 @@ inline bool parse_comm_pid_prio(std::string_view s, std::string_view& comm, Pid&
     return false;
   const std::string_view cp = trim_right(s.substr(0, lb));
   const std::size_t colon = cp.rfind(':');
-  if (colon == std::string_view::npos || !parse_int(cp.substr(colon + 1), pid)) return false;
+  if (colon == std::string_view::npos || !parse_pid(cp.substr(colon + 1), pid)) return false;
   comm = cp.substr(0, colon);
   return true;
 }
@@ -160,13 +111,13 @@ inline const char* decode_switch(std::string_view p, const EventHead& h,
   if (starts_with(p, "prev_comm=")) {
     std::size_t at = 0;
     if (!key_text(p, "prev_comm=", "prev_pid=", prev_comm, at)) return "no prev_pid";
-    if (!key_int(p, "prev_pid=", prev_pid, at)) return "bad prev_pid";
+    if (!key_pid(p, "prev_pid=", prev_pid, at)) return "bad prev_pid";
     if (!key_int(p, "prev_prio=", prev_prio, at)) return "bad prev_prio";
     const std::size_t sp = find_key(p, "prev_state=", at);
     if (sp == std::string_view::npos) return "no prev_state";
     state = token_at(p, sp);
     if (!key_text(p, "next_comm=", "next_pid=", next_comm, at, sp)) return "no next_comm/next_pid";
-    if (!key_int(p, "next_pid=", next_pid, at)) return "bad next_pid";
+    if (!key_pid(p, "next_pid=", next_pid, at)) return "bad next_pid";
     if (!key_int(p, "next_prio=", next_prio, at)) return "bad next_prio";
   } else {
     const std::size_t arrow = p.find(" ==> ");
@@ -197,10 +148,10 @@ inline const char* decode_wakeup(EventKind kind, std::string_view p, const Event
   if (starts_with(p, "comm=")) {
     std::size_t at = 0;
     if (!key_text(p, "comm=", "pid=", comm, at)) return "no pid";
-    if (!key_int(p, "pid=", pid, at)) return "bad pid";
+    if (!key_pid(p, "pid=", pid, at)) return "bad pid";
     if (!key_int(p, "prio=", prio, at)) return "bad prio";
     const std::size_t t = find_key(p, "target_cpu=", at);
-    if (t != std::string_view::npos && !parse_int(token_at(p, t), target)) return "bad target_cpu";
+    if (t != std::string_view::npos && !parse_cpu(token_at(p, t), target)) return "bad target_cpu";
   } else {
     // trace-cmd: "comm:pid [prio] CPU:000", older versions "comm:pid [prio] success=1 CPU:000".
     std::string_view s = trim_right(p);
@@ -209,7 +160,7 @@ inline const char* decode_wakeup(EventKind kind, std::string_view p, const Event
       if (sp == std::string_view::npos) break;
       const std::string_view tok = s.substr(sp + 1);
       if (starts_with(tok, "CPU:")) {
-        if (!parse_int(tok.substr(4), target)) return "bad CPU:";
+        if (!parse_cpu(tok.substr(4), target)) return "bad CPU:";
       } else if (!starts_with(tok, "success=")) {
         break;
       }
@@ -227,7 +178,7 @@ inline const char* decode_exit(std::string_view p, const EventHead& h, Event& ou
   std::int16_t prio = 0;
   std::size_t at = 0;
   if (!key_text(p, "comm=", "pid=", comm, at)) return "no comm/pid";
-  if (!key_int(p, "pid=", pid, at)) return "bad pid";
+  if (!key_pid(p, "pid=", pid, at)) return "bad pid";
   if (!key_int(p, "prio=", prio, at)) return "bad prio";
   out = Event::make_exit(h.ts, h.cpu, h.common_pid, pid, comm, prio);
   return nullptr;
@@ -240,13 +191,13 @@ inline const char* decode_fork(std::string_view p, const EventHead& h, Event& ou
   std::size_t at = 0;
   if (starts_with(p, "parent_comm=")) {
     if (!key_text(p, "parent_comm=", "parent_pid=", parent_comm, at)) return "no parent_pid";
-    if (!key_int(p, "parent_pid=", parent, at)) return "bad parent_pid";
+    if (!key_pid(p, "parent_pid=", parent, at)) return "bad parent_pid";
   } else {
     if (!key_text(p, "comm=", "pid=", parent_comm, at)) return "no pid";
-    if (!key_int(p, "pid=", parent, at)) return "bad pid";
+    if (!key_pid(p, "pid=", parent, at)) return "bad pid";
   }
   if (!key_text(p, "child_comm=", "child_pid=", child_comm, at, at)) return "no child_pid";
-  if (!key_int(p, "child_pid=", child, at)) return "bad child_pid";
+  if (!key_pid(p, "child_pid=", child, at)) return "bad child_pid";
   out = Event::make_fork(h.ts, h.cpu, h.common_pid, parent, child, child_comm);
   return nullptr;
 }
@@ -308,42 +259,72 @@ inline const char* decode_irq(EventKind kind, std::string_view p, const EventHea
   return nullptr;
 }
 
+// softirq_entry/exit: "vec=9 [action=RCU]".
+inline const char* decode_softirq(EventKind kind, std::string_view p, const EventHead& h,
+                                  Event& out) noexcept {
+  std::uint32_t vec = 0;
+  if (!key_int(p, "vec=", vec)) return "bad vec=";
+  out = Event::make_softirq(kind, h.ts, h.cpu, h.common_pid, vec);
+  return nullptr;
+}
+
+// "comm=X pid=N prio=P orig_cpu=A dest_cpu=B".
+inline const char* decode_migrate(std::string_view p, const EventHead& h, Event& out) noexcept {
+  std::string_view comm;
+  Pid pid = 0;
+  std::int16_t prio = 0, orig = 0, dest = 0;
+  std::size_t at = 0;
+  if (!key_text(p, "comm=", "pid=", comm, at)) return "no comm/pid";
+  if (!key_pid(p, "pid=", pid, at)) return "bad pid";
+  if (!key_int(p, "prio=", prio, at)) return "bad prio";
+  if (!parse_cpu(token_at(p, find_key(p, "orig_cpu=", at)), orig)) return "bad orig_cpu";
+  if (!parse_cpu(token_at(p, find_key(p, "dest_cpu=", at)), dest)) return "bad dest_cpu";
+  out = Event::make_migrate(h.ts, h.cpu, h.common_pid, pid, comm, prio, orig, dest);
+  return nullptr;
+}
+
 // Decodes one event line's payload; nullptr on success, else what is wrong.
-inline const char* decode_event(Known k, std::string_view name, std::string_view p,
+inline const char* decode_event(TraceEvent k, std::string_view name, std::string_view p,
                                 const EventHead& h, const PrevStateDecoder& dec,
                                 const TimerSleepSyscalls& sleeps, Event& out) noexcept {
   switch (k) {
-    case Known::sched_switch:
+    case TraceEvent::sched_switch:
       return decode_switch(p, h, dec, out);
-    case Known::sched_wakeup:
+    case TraceEvent::sched_wakeup:
       return decode_wakeup(EventKind::sched_wakeup, p, h, out);
-    case Known::sched_wakeup_new:
+    case TraceEvent::sched_wakeup_new:
       return decode_wakeup(EventKind::sched_wakeup_new, p, h, out);
-    case Known::sched_waking:
+    case TraceEvent::sched_waking:
       return decode_wakeup(EventKind::sched_waking, p, h, out);
-    case Known::process_exit:
+    case TraceEvent::sched_process_exit:
       return decode_exit(p, h, out);
-    case Known::process_fork:
+    case TraceEvent::sched_process_fork:
       return decode_fork(p, h, out);
-    case Known::raw_sys_enter:
+    case TraceEvent::sched_migrate_task:
+      return decode_migrate(p, h, out);
+    case TraceEvent::raw_sys_enter:
       return decode_sys_enter(p, h, sleeps, out);
-    case Known::sys_enter_sleep:
+    case TraceEvent::sys_enter_sleep:
       out = Event::make_timer_sleep(h.ts, h.cpu, h.common_pid, TimerSleepSource::syscall, -1);
       return nullptr;
-    case Known::sys_enter_other:
+    case TraceEvent::sys_enter_other:
       out = Event::make_syscall(h.ts, h.cpu, h.common_pid, -1);
       return nullptr;
-    case Known::hrtimer_start:
+    case TraceEvent::hrtimer_start:
       return decode_hrtimer_start(p, h, name, out);
-    case Known::irq_entry:
+    case TraceEvent::irq_handler_entry:
       return decode_irq(EventKind::irq_entry, p, h, out);
-    case Known::irq_exit:
+    case TraceEvent::irq_handler_exit:
       return decode_irq(EventKind::irq_exit, p, h, out);
-    case Known::irq_thread_entry:
+    case TraceEvent::irq_threaded_handler_entry:
       return decode_irq(EventKind::irq_thread_entry, p, h, out);
-    case Known::irq_thread_exit:
+    case TraceEvent::irq_threaded_handler_exit:
       return decode_irq(EventKind::irq_thread_exit, p, h, out);
-    case Known::other:
+    case TraceEvent::softirq_entry:
+      return decode_softirq(EventKind::softirq_entry, p, h, out);
+    case TraceEvent::softirq_exit:
+      return decode_softirq(EventKind::softirq_exit, p, h, out);
+    case TraceEvent::other:
       break;
   }
   out = Event::make_other(h.ts, h.cpu, h.common_pid, name);

@@ -7,6 +7,8 @@
 #include <limits>
 #include <string_view>
 
+#include "rtlat/event.hpp"
+
 namespace rtlat {
 inline namespace v1 {
 namespace detail {
@@ -123,12 +125,30 @@ inline std::string_view token_at(std::string_view s, std::size_t pos) noexcept {
   return s.substr(pos, e - pos);
 }
 
+// A pid: a decimal that fits Pid and is not negative.
+inline bool parse_pid(std::string_view s, Pid& out) noexcept {
+  return parse_int(s, out) && out >= 0;
+}
+
+// A CPU number as an event field gives it: below max_cpus.
+template <class T>
+inline bool parse_cpu(std::string_view s, T& out) noexcept {
+  return parse_int(s, out) && out >= 0 && static_cast<std::size_t>(out) < max_cpus;
+}
+
 // The numeric value of `key` (a blank-delimited token); false when absent or not a number.
 template <class T>
 inline bool key_int(std::string_view s, std::string_view key, T& out,
                     std::size_t from = 0) noexcept {
   const std::size_t p = find_key(s, key, from);
   return p != std::string_view::npos && parse_int(token_at(s, p), out);
+}
+
+// The pid value of `key`; false when absent, not a number or negative.
+inline bool key_pid(std::string_view s, std::string_view key, Pid& out,
+                    std::size_t from = 0) noexcept {
+  const std::size_t p = find_key(s, key, from);
+  return p != std::string_view::npos && parse_pid(token_at(s, p), out);
 }
 
 // A string value that may contain blanks ("Web Content"): everything from `key` up to the blank

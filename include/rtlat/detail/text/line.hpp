@@ -9,10 +9,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
+#include "rtlat/detail/text/scan.hpp"
+#include "rtlat/detail/vocabulary.hpp"
 #include "rtlat/event.hpp"
-#include "rtlat/source/text_scan.hpp"
 
 namespace rtlat {
 inline namespace v1 {
@@ -53,6 +55,8 @@ inline bool parse_task_column(std::string_view task, LineHead& h) noexcept {
   }
   const std::size_t dash = task.rfind('-');
   if (dash == std::string_view::npos) return false;
+  // "log--5" is pid -5 (the kernel prints "%s-%d"), not the comm "log-": a negative pid is corrupt.
+  if (dash != 0 && task[dash - 1] == '-') return false;
   const std::string_view pid = task.substr(dash + 1);
   if (pid.empty() || pid[0] == '-' || !parse_int(pid, h.pid)) return false;
   h.comm = trim_left(task.substr(0, dash));
@@ -158,6 +162,58 @@ inline bool parse_head(std::string_view line, LineHead& h) noexcept {
     h.cpu = static_cast<std::uint32_t>(cpu);
     return true;
   }
+}
+
+// The known event a line that parse_head() rejected claims to be: a known event name followed by
+// ':' after a blank ("... 57.608518: sched_switch: ..."); empty when it names none.
+inline std::string_view claimed_event(std::string_view line) noexcept {
+  for (const TraceEventName& k : known_events) {
+    std::size_t from = 0;
+    while (true) {
+      const std::size_t at = line.find(k.name, from);
+      if (at == std::string_view::npos) break;
+      const std::size_t end = at + k.name.size();
+      if (at != 0 && is_blank(line[at - 1]) && end < line.size() && line[end] == ':') return k.name;
+      from = at + 1;
+    }
+  }
+  return {};
+}
+
+// Why the prefix of a line that claims the event `name` does not parse: the part that is wrong,
+// quoted. Only called on that error path.
+inline std::string diagnose_head(std::string_view line, std::string_view name) {
+  const std::string_view prefix = trim_right(line.substr(0, line.find(name)));
+  const auto quote = [](std::string_view v) { return "'" + std::string(v.substr(0, 80)) + "'"; };
+  // The timestamp: the last token ("57.608518:"), or the one before a --ts-diff "(+N)".
+  std::size_t ts_end = prefix.size();
+  std::size_t ts_start = prefix.rfind(' ');
+  ts_start = ts_start == std::string_view::npos ? 0 : ts_start + 1;
+  if (prefix.substr(ts_start, 2) == "(+") {
+    ts_end = trim_right(prefix.substr(0, ts_start)).size();
+    ts_start = prefix.substr(0, ts_end).rfind(' ');
+    ts_start = ts_start == std::string_view::npos ? 0 : ts_start + 1;
+  }
+  const std::string_view ts = prefix.substr(ts_start, ts_end - ts_start);
+  Timestamp ns = 0;
+  if (ts.size() < 2 || ts.back() != ':' || !parse_timestamp(ts.substr(0, ts.size() - 1), ns))
+    return "bad timestamp " + quote(ts) + " (expected SECONDS.FRACTION: from 0 to 2^63 ns)";
+  const std::size_t open = prefix.find(" [");
+  if (open == std::string_view::npos) return "no [CPU] column";
+  const std::size_t close = prefix.find(']', open);
+  if (close == std::string_view::npos) return "no ']' after the CPU";
+  const std::string_view cpu_text = prefix.substr(open + 2, close - open - 2);
+  std::uint64_t cpu = 0;
+  if (!parse_u64(cpu_text, cpu))
+    return "bad CPU " + quote(prefix.substr(open + 1, close - open)) + " (expected [N])";
+  if (cpu >= max_cpus) {
+    return "CPU " + std::string(cpu_text) + " out of range (rtlat reads CPUs 0 to " +
+           std::to_string(max_cpus - 1) + ")";
+  }
+  LineHead h;
+  if (!parse_task_column(prefix.substr(0, open + 1), h))
+    return "bad task column " + quote(trim(prefix.substr(0, open))) + " (expected COMM-PID)";
+  return "unreadable line prefix " + quote(prefix);
 }
 
 enum class CpuLineKind : std::uint8_t { lost, ignored };
