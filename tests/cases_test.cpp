@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,17 @@ std::int64_t max_of(const rtlat::TaskResult& t, Metric m) {
   return t[m].max_ns.value_or(-1);
 }
 
+// The verdict of a task's worst sample of metric m; "" when there is none.
+std::string verdict_of(const rtlat::TaskResult& t, Metric m) {
+  const auto& w = t[m].worst;
+  return w && w->verdict ? std::string(rtlat::verdict_kind_name(w->verdict->kind)) : "";
+}
+std::optional<rtlat::Pid> culprit_of(const rtlat::TaskResult& t, Metric m) {
+  const auto& w = t[m].worst;
+  if (!w || !w->verdict || !w->verdict->culprit) return std::nullopt;
+  return w->verdict->culprit->pid;
+}
+
 std::size_t samples_over(const Analysis& r, rtlat::Pid pid, Metric m, std::int64_t bound) {
   std::size_t n = 0;
   for (const rtlat::Sample& s : r.samples)
@@ -110,6 +122,10 @@ TEST(Cases, HealthyIsSmallAndSteady) {
   EXPECT_LT((*t)[Metric::relief].p99_ns.value_or(ms), 1 * ms);
   EXPECT_LT(max_of(*t, Metric::relief), 2 * max_of(*t, Metric::response));
   EXPECT_LT(max_of(*t, Metric::relief), 30 * ms);
+  // No false alarm: the periodic task's own work explains its worst relief (and never RT
+  // throttling or an inversion on the healthy reference).
+  EXPECT_EQ(verdict_of(*t, Metric::relief), "own_execution");
+  EXPECT_NE(verdict_of(*t, Metric::latency), "rt_throttling");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,6 +172,10 @@ TEST(Cases, MisconfiguredPrioritiesShowInLatency) {
     }
   }
   EXPECT_TRUE(hog_to_loop);
+  // The verdict says it: higher_priority, bg-hog, over the whole wait.
+  EXPECT_EQ(verdict_of(*loop, Metric::latency), "higher_priority");
+  EXPECT_EQ(culprit_of(*loop, Metric::latency), hog->pid);
+  EXPECT_GE(w->verdict->share, 0.95);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +198,16 @@ TEST(Cases, HiddenBlockingShowsOnlyInRelief) {
   const auto reliefs = static_cast<std::int64_t>((*t)[Metric::relief].count);
   EXPECT_GE(reliefs, 380);
   EXPECT_LE(std::abs(responses - 2 * reliefs), 4);
+  // The relief verdict names the block and io-worker, which woke it from the other CPU.
+  const rtlat::TaskResult* io = find(r, "io-worker");
+  ASSERT_NE(io, nullptr);
+  EXPECT_EQ(verdict_of(*t, Metric::relief), "blocking");
+  EXPECT_EQ(culprit_of(*t, Metric::relief), io->pid);
+  bool wakeup_shown = false;
+  for (const rtlat::Event& e : (*t)[Metric::relief].worst->events)
+    wakeup_shown = wakeup_shown || (e.kind == rtlat::EventKind::sched_wakeup &&
+                                    e.wakeup.pid == t->pid && e.common_pid == io->pid);
+  EXPECT_TRUE(wakeup_shown);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,6 +270,12 @@ TEST(Cases, PriorityInversionPlainVersusInheritance) {
                                                          e.sw.next_pid == mid->pid)))
       mid_ran = true;
   EXPECT_TRUE(mid_ran);
+  // Verdicts: plain is a priority inversion (inv-low waited behind inv-mid), PI only blocking.
+  const rtlat::TaskResult* low_plain = find(plain, "inv-low");
+  ASSERT_NE(low_plain, nullptr);
+  EXPECT_EQ(verdict_of(*high_plain, Metric::relief), "priority_inversion");
+  EXPECT_EQ(culprit_of(*high_plain, Metric::relief), low_plain->pid);
+  EXPECT_EQ(verdict_of(*high_pi, Metric::relief), "blocking");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,6 +312,10 @@ TEST(Cases, RtThrottlingStallsThePeriodicTask) {
   ASSERT_EQ(last.kind, rtlat::EventKind::sched_switch);
   EXPECT_EQ(last.sw.next_pid, p->pid);
   EXPECT_GE(last.sw.prev_prio, 100);
+  // The verdict: RT throttling (an idle or fair-class CPU alone would not be), on every metric
+  // whose worst case is the stall.
+  EXPECT_EQ(verdict_of(*p, Metric::latency), "rt_throttling");
+  EXPECT_EQ(verdict_of(*p, Metric::relief), "rt_throttling");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -77,21 +77,24 @@ class Walk {
       const SchedRing& r = rings[c];
       pos_[c] = r.upper_bound(from);
       end_[c] = r.upper_bound(to);
-      // What ran on c at `from`: the latest switch before it.
+      // What ran on c at `from`: the latest switch before it, and the hard IRQs and softirqs
+      // entered since and not left (a wakeup is often issued from inside one).
+      int irqs = 0, softirqs = 0;
       for (std::uint64_t p = pos_[c]; p > r.oldest();) {
         const SchedRecord& x = r.at(--p);
-        if (x.type == SchedRecord::switched) {
-          cpus_[c].current = x.b;
-          cpus_[c].prio = x.b_prio;
-          break;
-        }
-        if (x.type == SchedRecord::implicit) {
+        if (x.type == SchedRecord::switched || x.type == SchedRecord::implicit) {
           cpus_[c].current = x.b;
           cpus_[c].prio = x.b_prio;
           break;
         }
         if (x.type == SchedRecord::lost) break;
+        irqs += x.type == SchedRecord::irq_entry ? 1 : x.type == SchedRecord::irq_exit ? -1 : 0;
+        softirqs += x.type == SchedRecord::softirq_entry  ? 1
+                    : x.type == SchedRecord::softirq_exit ? -1
+                                                          : 0;
       }
+      cpus_[c].irq_depth = irqs > 0 ? irqs : 0;
+      cpus_[c].softirq_depth = softirqs > 0 ? softirqs : 0;
       if (r.forgot_before(from)) short_ = true;
     }
   }

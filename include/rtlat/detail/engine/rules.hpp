@@ -498,6 +498,9 @@ inline void MetricRules::on_wakeup(const Event& e) {
     drop(t, t.relief, counts.unobserved_relief, true);
     drop(t, t.derived, unobserved_derived_irq, true);
   }
+  // A relief that spans a block shows the wakeup that ended it, and what the waker's CPU did
+  // meanwhile, wherever that wakeup was issued.
+  if (t.relief.active) t.relief.cpus |= cpu_bit(e.cpu);
   const int target = valid_cpu(e.wakeup.target_cpu, e.cpu);
   t.state = TaskState::runnable;
   cpus_.set_cpu(t, target);

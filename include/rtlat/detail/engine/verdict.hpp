@@ -22,6 +22,9 @@ inline constexpr double throttle_share = 0.9;
 // A waker that waited for a CPU for at least this share of a block, behind a task of middle
 // priority, is the inversion.
 inline constexpr double inversion_share = 0.5;
+// A verdict needs its evidence to cover at least this share of the interval; below it, no one
+// cause explains the interval and the verdict says so (insufficient_data, naming the largest).
+inline constexpr double verdict_share = 0.5;
 
 struct VerdictInputs {
   const std::vector<SchedRing>* rings = nullptr;
@@ -194,6 +197,11 @@ inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
                (b.history_too_short ? "older than the scheduler history kept"
                                     : "lost events or switches that were not recorded");
       break;
+  }
+  if (win != unknown && v.share < verdict_share) {
+    v.text = "no single cause covers most of the interval; the largest, " +
+             std::string(verdict_kind_name(v.kind)) + ": " + v.text;
+    v.kind = VerdictKind::insufficient_data;
   }
   return v;
 }
