@@ -57,6 +57,11 @@ inline Scenario make_scenario(const std::uint8_t* data, std::size_t size) {
   if ((flags & 32) != 0) c.selection.pids = {1, 3};
   c.window = 2 + in.u8() % 24;
   c.history = 16 + in.u8() % 64;
+  // A short scheduler history: breakdowns then also meet its end, and a sequence with a new
+  // worst sample at every step stays cheap to explain.
+  const std::uint8_t explain = in.u8();
+  c.sched_history = 8 + explain % 120;
+  c.explain = explain >= 192 ? Config::Explain::all : Config::Explain::worst;
   for (Metric m : all_metrics) {
     const std::uint8_t b = in.u8();
     if ((b & 1) != 0) c.slo(m) = std::chrono::nanoseconds((b >> 1) * 16);
@@ -222,6 +227,9 @@ inline Violations check_engine(const Scenario& sc) {
         fail(where + ": mean outside [min, max]");
       if (mr.count == 1 && (mn != mx || *mr.p50_ns != mn)) fail(where + ": one sample, two values");
       if (mr.violations > mr.count) fail(where + ": more violations than samples");
+      std::uint64_t explained = 0;
+      for (const VerdictCount& v : mr.verdicts) explained += v.count;
+      if (explained > mr.violations) fail(where + ": more verdicts counted than violations");
       if (!mr.worst) {
         fail(where + ": no worst window");
       } else {
@@ -235,6 +243,20 @@ inline Violations check_engine(const Scenario& sc) {
         if (!w.events.empty() &&
             (w.events.front().ts != w.start_ns || w.events.back().ts != w.end_ns))
           fail(where + ": worst window does not span the sample");
+        if (w.breakdown) {
+          const Breakdown& b = *w.breakdown;
+          std::int64_t sum = 0;
+          for (const BreakdownPart& p : b.parts) {
+            if (p.ns < 0) fail(where + ": negative breakdown part");
+            sum += p.ns;
+          }
+          if (b.total_ns != w.end_ns - w.start_ns)
+            fail(where + ": breakdown total is not the window");
+          if (sum != b.total_ns) fail(where + ": breakdown parts do not add up to the interval");
+          if (b.covered_ns < 0 || b.covered_ns > b.total_ns) fail(where + ": covered out of range");
+        }
+        if (w.verdict && !(w.verdict->share >= 0.0 && w.verdict->share <= 1.0))
+          fail(where + ": verdict share outside [0, 1]");
       }
       if (m == Metric::irq) continue;
       detail::Seen& k = reported[{task.pid, m}];

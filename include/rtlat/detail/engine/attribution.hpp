@@ -161,6 +161,19 @@ class Walk {
 
   template <class OnBlock>
   void apply(Pid pid, Subject& s, const SchedRecord& r, int c, PartSums& sums, OnBlock&& on_block) {
+    const Subject before = s;
+    bool woken = false;
+    update(pid, s, r, c, sums, on_block, woken);
+    // A block that ended without a recorded wakeup (a switch-in, a contradiction): its time is
+    // still part of the interval, blocked with no known waker.
+    if (before.state == Subject::blocked && !woken &&
+        !(s.state == Subject::blocked && s.since == before.since))
+      sums.add(PartState::blocked, -1, -1, 0, r.ts - before.since);
+  }
+
+  template <class OnBlock>
+  void update(Pid pid, Subject& s, const SchedRecord& r, int c, PartSums& sums, OnBlock&& on_block,
+              bool& woken) {
     CpuNow& now = cpus_[static_cast<std::size_t>(c)];
     switch (r.type) {
       case SchedRecord::switched:
@@ -194,7 +207,10 @@ class Walk {
         break;
       case SchedRecord::woken:
         if (r.a == pid && (s.state == Subject::blocked || s.state == Subject::unknown)) {
-          if (s.state == Subject::blocked) on_block(r.ts, s.since, r.b, c);
+          if (s.state == Subject::blocked) {
+            on_block(r.ts, s.since, r.b, c);
+            woken = true;
+          }
           const int target =
               r.cpu2 >= 0 && static_cast<std::size_t>(r.cpu2) < cpus_.size() ? r.cpu2 : c;
           s = {Subject::runnable, target, 0};
@@ -291,7 +307,10 @@ inline WakerActivity waker_activity(const std::vector<SchedRing>& rings, const T
   if (waker <= 0 || to <= from) return w;
   Walk walk(rings, from, to);
   PartSums sums;
-  walk.follow(waker, state_at(rings, waker, from), sums, [](Timestamp, Timestamp, Pid, int) {});
+  walk.follow(waker, state_at(rings, waker, from), sums,
+              [&sums](Timestamp t, Timestamp since, Pid, int) {
+                sums.add(PartState::blocked, -1, -1, 0, t - since);
+              });
   std::map<Pid, std::pair<std::int64_t, int>> behind;
   sums.each([&](PartState s, int, Pid pid, int prio, std::int64_t ns) {
     switch (s) {
