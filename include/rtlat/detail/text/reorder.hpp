@@ -8,12 +8,12 @@
 // place. Events later than that reach the sink out of order; the engine counts and drops them
 // (TraceStats::out_of_order), never measures them. Sorting is stable: events with equal
 // timestamps keep their file order, and a sorted file passes through unchanged. A sorted file
-// costs one append and one release per event; a late event costs a move of the events it passes.
+// costs one copy into a ring and one release per event; a late event costs a move of the events
+// it passes.
 #pragma once
 
 #include <cstddef>
-#include <deque>
-#include <iterator>
+#include <vector>
 
 #include "rtlat/event.hpp"
 #include "rtlat/sink.hpp"
@@ -36,24 +36,25 @@ class ReorderWindow {
   // travels with its event so that a comm change reaches the sink where it happened.
   template <class Sink>
   void push(const Event& e, const TaskInfo& info, Sink& sink) {
-    Item item{e, info};
-    if (items_.empty() || items_.back().event.ts <= e.ts) {
-      items_.push_back(item);
-    } else {
-      auto at = items_.end();
-      while (at != items_.begin() && std::prev(at)->event.ts > e.ts) --at;
-      items_.insert(at, item);
+    if (size_ == ring_.size()) grow();
+    const std::size_t mask = ring_.size() - 1;
+    std::size_t at = size_;  // position from the front
+    while (at != 0 && ring_[(head_ + at - 1) & mask].event.ts > e.ts) {
+      ring_[(head_ + at) & mask] = ring_[(head_ + at - 1) & mask];
+      --at;
     }
-    if (items_.size() > capacity_) release_front(sink);
+    ring_[(head_ + at) & mask] = Item{e, info};
+    ++size_;
+    if (size_ > capacity_) release_front(sink);
   }
 
   // Releases everything still held, in order.
   template <class Sink>
   void flush(Sink& sink) {
-    while (!items_.empty()) release_front(sink);
+    while (size_ != 0) release_front(sink);
   }
 
-  std::size_t size() const noexcept { return items_.size(); }
+  std::size_t size() const noexcept { return size_; }
 
  private:
   struct Item {
@@ -63,13 +64,24 @@ class ReorderWindow {
 
   template <class Sink>
   void release_front(Sink& sink) {
-    const Item item = items_.front();
-    items_.pop_front();
+    const Item& item = ring_[head_];
     if (item.info.pid > 0) sink_task_info(sink, item.info);
     sink_feed(sink, item.event);
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --size_;
   }
 
-  std::deque<Item> items_;
+  // Doubles the ring (a power of two), keeping the order; small inputs never pay for the bound.
+  void grow() {
+    std::vector<Item> bigger(ring_.empty() ? 256 : ring_.size() * 2);
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
+    ring_.swap(bigger);
+    head_ = 0;
+  }
+
+  std::vector<Item> ring_;  // size_ items from head_, sorted by timestamp
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
   std::size_t capacity_;
 };
 
