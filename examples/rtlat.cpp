@@ -32,7 +32,9 @@
 #include "rtlat/duration.hpp"
 #include "rtlat/error.hpp"
 #include "rtlat/report/csv.hpp"
+#include "rtlat/report/html.hpp"
 #include "rtlat/report/json.hpp"
+#include "rtlat/report/perfetto.hpp"
 #include "rtlat/report/text.hpp"
 #include "rtlat/source/syscalls.hpp"
 #include "rtlat/version.hpp"
@@ -93,6 +95,11 @@ output:
       --top N                  only the N tasks with the highest worst value (any metric)
   -o, --output FILE            write the report to FILE instead of stdout ('-': stdout)
       --fail-on-violation      exit 3 when any SLO bound was violated
+      --html FILE              also write a self-contained HTML report (tables, histograms,
+                               a timeline of each worst case)
+      --perfetto FILE          also write the worst windows as Chrome trace-event JSON for
+                               ui.perfetto.dev and chrome://tracing
+      --perfetto-all           with --perfetto: the whole trace, not only the worst windows
 
 exit status: 0 ok, 2 usage or input error, 3 SLO violated (with --fail-on-violation)
 )";
@@ -112,6 +119,8 @@ struct Options {
   Format format = Format::text;
   std::optional<std::string> output;
   bool fail_on_violation = false;
+  std::optional<std::string> html, perfetto;
+  bool perfetto_all = false;
   std::optional<std::string> buffer;
   std::string arch;
 };
@@ -177,8 +186,21 @@ bool parse_report_args(const std::vector<std::string>& all, Options& o) {
   o.format = out.format;
   o.output = out.output;
   o.fail_on_violation = out.fail_on_violation;
+  o.html = out.html;
+  o.perfetto = out.perfetto;
+  o.perfetto_all = out.perfetto_all;
+  if (o.perfetto_all && !o.perfetto) throw UsageError{"--perfetto-all needs --perfetto FILE"};
   return true;
 }
+
+// Where the whole trace goes with --perfetto-all: streamed to its file while the engine runs.
+struct PerfettoTap {
+  rtlat_cli::ReplacingFile file;
+  rtlat_cli::ReplacingStream stream{file};
+  rtlat::PerfettoWriter writer{stream};
+  explicit PerfettoTap(const std::string& path) : file(path) {}
+  void feed(const rtlat::Event& e) { writer.feed(e); }
+};
 
 rtlat::Results run_source(const Options& o) {
   rtlat::OpenOptions opts;
@@ -190,18 +212,30 @@ rtlat::Results run_source(const Options& o) {
                      "' is not a trace.dat"};
   for (const std::string& note : src.notes())
     std::cerr << "rtlat: " << one_line(*o.trace) << ": note: " << one_line(note) << '\n';
-  return rtlat::analyze(src, o.config);
+  if (!o.perfetto_all) return rtlat::analyze(src, o.config);
+  PerfettoTap tap(*o.perfetto);
+  rtlat::Config cfg = o.config;
+  cfg.on_sample = [&tap, chained = cfg.on_sample](const rtlat::Sample& s) {
+    tap.writer.sample(s);
+    if (chained) chained(s);
+  };
+  rtlat::Analyzer engine(std::move(cfg));
+  rtlat::Results r = rtlat::analyze(src, engine, tap);
+  tap.writer.finish(r);
+  tap.stream.finish();
+  tap.file.commit();
+  return r;
 }
 
 // `-o` naming the trace (any spelling, a symlink, a hard link, or the file stdin comes from)
 // would replace the recording with its report.
-void refuse_overwriting_input(const Options& o) {
-  const std::optional<rtlat_cli::FileId> out = rtlat_cli::file_id(*o.output);
+void refuse_overwriting_input(const Options& o, const std::string& output, const char* option) {
+  const std::optional<rtlat_cli::FileId> out = rtlat_cli::file_id(output);
   if (!out) return;
   const std::optional<rtlat_cli::FileId> in =
       *o.trace == "-" ? rtlat_cli::stdin_file_id() : rtlat_cli::file_id(*o.trace);
   if (in && *in == *out)
-    throw UsageError{"--output '" + *o.output + "' is the input trace" +
+    throw UsageError{std::string(option) + " '" + output + "' is the input trace" +
                      (*o.trace == "-" ? " (stdin)" : " '" + *o.trace + "'") +
                      "; refusing to overwrite it"};
 }
@@ -237,7 +271,9 @@ int report(const std::vector<std::string>& args) {
     return 0;
   }
   const bool to_file = o.output && *o.output != "-";
-  if (to_file) refuse_overwriting_input(o);
+  if (to_file) refuse_overwriting_input(o, *o.output, "--output");
+  if (o.html) refuse_overwriting_input(o, *o.html, "--html");
+  if (o.perfetto) refuse_overwriting_input(o, *o.perfetto, "--perfetto");
   rtlat::Results results = run_source(o);
   const bool violated = any_violation(results);  // over every selected task, before --top
   if (o.top) rtlat::keep_top(results, *o.top);
@@ -245,6 +281,16 @@ int report(const std::vector<std::string>& args) {
   // Written to memory first: an output file is only replaced once the whole report exists.
   std::ostringstream out;
   write_report(out, results, o);
+  if (o.html) {
+    std::ostringstream html;
+    rtlat::write_html(html, results);
+    rtlat_cli::write_file(*o.html, html.str());
+  }
+  if (o.perfetto && !o.perfetto_all) {
+    std::ostringstream json;
+    rtlat::write_perfetto(json, results);
+    rtlat_cli::write_file(*o.perfetto, json.str());
+  }
   if (to_file)
     rtlat_cli::write_file(*o.output, out.str());
   else

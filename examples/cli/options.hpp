@@ -52,6 +52,8 @@ struct OutputOptions {
   std::optional<std::size_t> top;
   std::optional<std::string> output;
   bool fail_on_violation = false;
+  std::optional<std::string> html, perfetto;  // extra reports, written alongside the main one
+  bool perfetto_all = false;                  // the whole trace, not only the worst windows
 };
 
 template <class Int>
@@ -242,6 +244,11 @@ inline void add_output(OptionTable& t, OutputOptions& o) {
   t.value({"-o", "--output"}, "--output", true,
           [&o](const std::string&, const std::string& v) { o.output = v; });
   t.flag("--fail-on-violation", [&o] { o.fail_on_violation = true; });
+  t.value({"--html"}, "--html", true,
+          [&o](const std::string&, const std::string& v) { o.html = v; });
+  t.value({"--perfetto"}, "--perfetto", true,
+          [&o](const std::string&, const std::string& v) { o.perfetto = v; });
+  t.flag("--perfetto-all", [&o] { o.perfetto_all = true; });
 }
 
 // --arch: the syscall numbering of text input.

@@ -152,6 +152,19 @@ void read_source(Source& src, Sink& sink) {
 }
 }  // namespace detail
 
+namespace detail {
+// A report on nothing must never pass a CI gate.
+inline void require_events(const SourceInfo& info) {
+  if (info.events != 0) return;
+  throw InputError(info.name, "",
+                   info.skipped == 0
+                       ? "no trace events in the input"
+                       : "no trace events recognized (" + std::to_string(info.skipped) +
+                             " lines skipped): expected trace-cmd report or tracefs trace "
+                             "text, or a trace.dat");
+}
+}  // namespace detail
+
 /// Effects: streams `src` (any source: info() and read(sink)) through `engine`: tells it what
 /// the source knows before and after reading, reads (text on a second thread when there is a
 /// spare core), and returns its results. An input without a single event is an error, so a
@@ -167,15 +180,42 @@ Results analyze(Source& src, Analyzer& engine) {
     if (e.file().empty()) throw e.in_file(src.info().name);  // the engine does not know the file
     throw;
   }
-  const SourceInfo& info = src.info();
-  if (info.events == 0) {
-    throw InputError(info.name, "",
-                     info.skipped == 0
-                         ? "no trace events in the input"
-                         : "no trace events recognized (" + std::to_string(info.skipped) +
-                               " lines skipped): expected trace-cmd report or tracefs trace "
-                               "text, or a trace.dat");
+  detail::require_events(src.info());
+  return engine.results();
+}
+
+namespace detail {
+// Feeds the engine, then an observer, with every event.
+template <class Tap>
+struct Tee {
+  Analyzer& engine;
+  Tap& tap;
+  void feed(const Event& e) {
+    engine.feed(e);
+    sink_feed(tap, e);
   }
+  void task_info(const TaskInfo& i) {
+    engine.task_info(i);
+    sink_task_info(tap, i);
+  }
+};
+}  // namespace detail
+
+/// Effects: as analyze(src, engine), and every event the source gives also goes to `tap` (a
+/// sink, see sink.hpp), after the engine has seen it: for writers of the whole trace. Events the
+/// engine drops as out of order reach the tap too.
+template <class Source, class Tap>
+Results analyze(Source& src, Analyzer& engine, Tap& tap) {
+  detail::Tee<Tap> tee{engine, tap};
+  try {
+    engine.set_source(src.info());
+    detail::read_source(src, tee);
+    engine.set_source(src.info());
+  } catch (const InputError& e) {
+    if (e.file().empty()) throw e.in_file(src.info().name);
+    throw;
+  }
+  detail::require_events(src.info());
   return engine.results();
 }
 

@@ -56,6 +56,14 @@ struct WorstWindow {
   std::optional<Verdict> verdict;      // the cause that explains most of it
 };
 
+// One bin of a metric's distribution: `count` samples in [lower_ns, upper_ns). Bins are quarter
+// octaves (four per power of two above 64 ns), coarse enough to draw, fine enough to see modes.
+struct HistogramBin {
+  std::int64_t lower_ns = 0;
+  std::int64_t upper_ns = 0;
+  std::uint64_t count = 0;
+};
+
 struct MetricResult {
   std::uint64_t count = 0;
   std::optional<std::int64_t> min_ns, max_ns;
@@ -65,7 +73,8 @@ struct MetricResult {
   std::optional<std::int64_t> slo_ns;
   std::uint64_t violations = 0;
   std::optional<WorstWindow> worst;
-  std::vector<VerdictCount> verdicts;  // per verdict and culprit, most first (Explain::all)
+  std::vector<VerdictCount> verdicts;   // per verdict and culprit, most first (Explain::all)
+  std::vector<HistogramBin> histogram;  // the distribution, bins with samples only, in order
 };
 
 struct TaskResult {

@@ -46,6 +46,13 @@ class Histogram {
     return midpoint(lo_ + counts_.size() - 1);
   }
 
+  // Calls f(lower_ns, width_ns, count) for every stored bucket with a count, in value order.
+  template <class F>
+  void each(F&& f) const {
+    for (std::size_t i = 0; i < counts_.size(); ++i)
+      if (counts_[i] != 0) f(lower_bound(lo_ + i), width(lo_ + i), counts_[i]);
+  }
+
   std::size_t bytes() const noexcept { return counts_.capacity() * sizeof(std::uint32_t); }
 
   static std::size_t bucket_of(std::uint64_t v) noexcept {

@@ -72,6 +72,7 @@ class MetricStats {
       r.p999_ns = pct(0.999);
       r.worst = worst_;
       r.verdicts = verdicts_;
+      r.histogram = quarter_octaves();
       std::stable_sort(
           r.verdicts.begin(), r.verdicts.end(),
           [](const VerdictCount& a, const VerdictCount& b) { return a.count > b.count; });
@@ -80,6 +81,34 @@ class MetricStats {
   }
 
  private:
+  // The histogram's buckets (1/64 octave) merged into quarter octaves for reports.
+  std::vector<HistogramBin> quarter_octaves() const {
+    std::vector<HistogramBin> bins;
+    hist_.each([&bins](std::uint64_t lower, std::uint64_t width, std::uint64_t n) {
+      std::uint64_t lo = 0, hi = 1;
+      if (lower >= 64) {
+        const int e = 63 - __builtin_clzll(lower);
+        const std::uint64_t quarter = std::uint64_t{1} << (e - 2);
+        lo = lower & ~(quarter - 1);
+        hi = lo + quarter;
+      } else {
+        lo = lower;
+        hi = lower + width;
+        if (lower >= 4) {  // below 64: octaves
+          const int e = 63 - __builtin_clzll(lower);
+          lo = std::uint64_t{1} << e;
+          hi = lo << 1;
+        }
+      }
+      if (!bins.empty() && bins.back().lower_ns == static_cast<std::int64_t>(lo)) {
+        bins.back().count += n;
+      } else {
+        bins.push_back({static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi), n});
+      }
+    });
+    return bins;
+  }
+
   std::uint64_t count_ = 0;
   std::uint64_t sum_ = 0;
   std::int64_t min_ = std::numeric_limits<std::int64_t>::max();
