@@ -48,8 +48,8 @@ inline std::optional<std::uint64_t> kallsyms_lookup(std::string_view text,
 }
 
 // Looks for a symbol in kallsyms text handed over in pieces, so that the search can stop where
-// the symbol is (hrtimer_wakeup sits in the first fifth of a typical 5 MB kallsyms) without the
-// whole text ever being read, decompressed or held.
+// the symbol is (hrtimer_wakeup sits early in a typical kallsyms) without the whole text ever
+// being read, decompressed or held.
 class KallsymsScan {
  public:
   explicit KallsymsScan(std::string_view symbol) : symbol_(symbol) {}

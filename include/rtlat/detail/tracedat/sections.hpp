@@ -146,8 +146,8 @@ class SectionReader {
   }
 
   // The kallsyms section read (and decompressed) in pieces, only as far as the one symbol we
-  // need: a whole 5 MB kallsyms was a tenth of a large v7 report's wall time, spent before any
-  // event could be decoded.
+  // need: a whole kallsyms is megabytes, all read and decompressed before the first event could
+  // be decoded.
   void scan_kallsyms_section(std::uint64_t off, const std::string& name) {
     const Section s = checked_section(off, opt_kallsyms, name);
     KallsymsScan scan(kallsyms_symbol);
