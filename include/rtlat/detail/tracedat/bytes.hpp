@@ -1,4 +1,5 @@
-// Byte order: unaligned loads in a recording's byte order, which may differ from the host's.
+// Byte order: unaligned loads in a recording's byte order, which may differ from the host's; and
+// the value of a hexadecimal digit, for the numbers kallsyms and print fmts hold as text.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +76,14 @@ constexpr bool host_is_big_endian() noexcept {
 #else
   return false;
 #endif
+}
+
+// The value of the hexadecimal digit c, or -1 when c is not one.
+constexpr int hex_digit(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 }  // namespace detail

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "rtlat/detail/tracedat/bytes.hpp"
+
 namespace rtlat {
 inline namespace v1 {
 namespace detail {
@@ -28,16 +30,8 @@ inline std::optional<std::uint64_t> kallsyms_lookup(std::string_view text,
       std::uint64_t addr = 0;
       std::size_t i = line;
       for (; i < pos && i - line <= 16; ++i) {  // an address has at most 16 hex digits
-        const char c = text[i];
-        int d;
-        if (c >= '0' && c <= '9')
-          d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-          d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-          d = c - 'A' + 10;
-        else
-          break;
+        const int d = hex_digit(text[i]);
+        if (d < 0) break;
         addr = addr * 16 + static_cast<std::uint64_t>(d);
       }
       if (i > line && i < pos && i - line <= 16 && text[i] == ' ') return addr;

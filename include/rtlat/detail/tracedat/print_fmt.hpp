@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include "rtlat/detail/tracedat/bytes.hpp"
+
 namespace rtlat {
 inline namespace v1 {
 namespace detail {
@@ -137,16 +139,8 @@ class ConstExpr {
       pos_ += 2;
       const std::size_t digits = pos_;
       while (pos_ < s_.size()) {
-        const char c = s_[pos_];
-        int d;
-        if (c >= '0' && c <= '9')
-          d = c - '0';
-        else if (c >= 'a' && c <= 'f')
-          d = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-          d = c - 'A' + 10;
-        else
-          break;
+        const int d = hex_digit(s_[pos_]);
+        if (d < 0) break;
         v = v * 16 + static_cast<std::uint64_t>(d);
         ++pos_;
       }
