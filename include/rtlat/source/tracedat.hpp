@@ -1,16 +1,17 @@
-// trace.dat (trace-cmd file versions 6 and 7) as an rtlat event source.
-//
-//   rtlat::TraceDatSource src("trace.dat");
-//   rtlat::Analyzer a;
-//   src.read(a);  // saved cmdlines as task_info, then every event in time order
-//
-// The constructor parses the headers, event formats and options (InputError on bad input);
-// read() streams the per-CPU ring-buffer pages, decompressing v7 chunks one at a time, and merges
-// the CPUs by timestamp (ties: lower CPU first). Memory stays bounded by a few chunks per CPU.
-//
-// The stages live in rtlat/detail/tracedat/: metadata.hpp reads the metadata, decode_table.hpp
-// turns the event formats into a decode table, page.hpp decodes one ring-buffer page with it,
-// stream.hpp yields one CPU's events, merge.hpp merges the CPUs.
+/// @file
+/// trace.dat (trace-cmd file versions 6 and 7) as an rtlat event source. Target rtlat::tracedat.
+///
+///     rtlat::TraceDatSource src("trace.dat");
+///     rtlat::Analyzer a;
+///     src.read(a);  // saved cmdlines as task_info, then every event in time order
+///
+/// The constructor parses the headers, event formats and options; read() streams the per-CPU
+/// ring-buffer pages, decompressing v7 chunks one at a time, and merges the CPUs by timestamp
+/// (ties: lower CPU first). Memory stays bounded by a few chunks per CPU.
+///
+/// The stages live in rtlat/detail/tracedat/: metadata.hpp reads the metadata, decode_table.hpp
+/// turns the event formats into a decode table, page.hpp decodes one ring-buffer page with it,
+/// stream.hpp yields one CPU's events, merge.hpp merges the CPUs.
 #pragma once
 
 #include <algorithm>
@@ -30,16 +31,24 @@
 namespace rtlat {
 inline namespace v1 {
 
+/// How a TraceDatSource reads its file.
 struct TraceDatOptions {
-  std::string buffer;  // instance buffer name; empty = top buffer
-  // Threads that decompress and decode the per-CPU data while the calling thread merges the CPUs
-  // and feeds the sink: -1 = auto (workers when the data is large and there are spare cores),
-  // 0 = everything on the calling thread, N = N workers.
+  std::string buffer;  ///< instance buffer name; empty = top buffer
+  /// Threads that decompress and decode the per-CPU data while the calling thread merges the
+  /// CPUs and feeds the sink: -1 = auto (workers when the data is large and there are spare
+  /// cores), 0 = everything on the calling thread, N = N workers.
   int decode_threads = -1;
 };
 
+/// A trace.dat file, a source of the Source concept (source_info.hpp).
+///
+/// Thread safety: none; one thread reads it (read() starts its own decode workers).
 class TraceDatSource {
  public:
+  /// Effects: opens `path` and parses everything before the ring-buffer data; picks the buffer
+  /// `opts.buffer`. Complexity: linear in the metadata, of which kallsyms is read only as far as
+  /// the one symbol needed. Throws: InputError naming the file, the place and the problem (cannot
+  /// open, corrupt or unsupported headers, no such buffer, a limit of the reader exceeded).
   explicit TraceDatSource(std::string path, TraceDatOptions opts = {})
       : file_(path), opts_(std::move(opts)) {
     m_.path = std::move(path);
@@ -56,21 +65,28 @@ class TraceDatSource {
     info_.irq_thread_events_recorded = m_.decode.irq_thread_events;
   }
 
+  /// What the file says (format, CPU count, architecture, which events it recorded), and the
+  /// events delivered and records skipped by read() so far.
   const SourceInfo& info() const noexcept { return info_; }
-  // Things worth telling the user that are not errors (fallbacks, format parse failures).
+  /// Things worth telling the user that are not errors (fallbacks, format parse failures).
   const std::vector<std::string>& notes() const noexcept { return m_.notes; }
-  // The instance buffers in the file ("" is the top buffer).
+  /// The instance buffers in the file ("" is the top buffer).
   std::vector<std::string> buffer_names() const {
     std::vector<std::string> v;
     for (const auto& b : m_.buffers) v.push_back(b.name);
     return v;
   }
+  /// The trace clock the file names ("local", "global", ...; empty when it names none).
   const std::string& clock() const noexcept { return m_.clock; }
+  /// The parsed metadata, for tools and tests; not part of the stable API.
   const detail::TraceDatMeta& meta() const noexcept { return m_; }
+  /// The open file, for tools and tests; not part of the stable API.
   const detail::File& file() const noexcept { return file_; }
 
-  // Streams everything into `sink`: first a task_info per saved cmdline, then the events in
-  // time order. Throws InputError on corrupt data (events before the error were delivered).
+  /// Effects: streams everything into `sink` (sink.hpp): first a task_info per saved cmdline,
+  /// then the events in time order. Complexity: linear in the data; memory bounded by a few
+  /// chunks per CPU, whatever the file size. Throws: InputError on corrupt data (events before
+  /// the error were delivered).
   template <class Sink>
   void read(Sink& sink) {
     static_assert(detail::has_feed<Sink>::value,
