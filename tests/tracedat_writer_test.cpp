@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <rtlat/source/tracedat.hpp>
-#include <rtlat/source/tracedat_writer.hpp>
+#include "support/tracedat_writer.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -179,8 +179,8 @@ TEST(Formats, Be32SampleEqualsItsSource) {
   auto fixed = [](const char* file) {
     const rtlat::TraceDatSource src(source_file(file).string());
     int n = 0;
-    for (const auto& d : src.meta().table) n += d.std_layout ? 1 : 0;
-    return std::make_pair(src.meta().common_std, n);
+    for (const auto& d : src.meta().decode.events) n += d.std_layout ? 1 : 0;
+    return std::make_pair(src.meta().decode.common_std, n);
   };
   // sched_switch, sched_wakeup, sched_wakeup_new and sched_waking take the fixed offsets.
   EXPECT_EQ(fixed("v7-zstd.dat"), std::make_pair(true, 4));

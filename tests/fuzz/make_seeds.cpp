@@ -12,7 +12,7 @@
 //
 // Made at build time (tests/fuzz/CMakeLists.txt) so that no binary seed is committed.
 #include <rtlat/source/tracedat.hpp>
-#include <rtlat/source/tracedat_writer.hpp>
+#include "../support/tracedat_writer.hpp"
 
 #include <cstdio>
 #include <filesystem>

@@ -135,6 +135,14 @@ int collect(tracecmd_input*, tep_record* r, int cpu, void* data) {
         rtlat::Event::make_irq(name == "irq_handler_exit" ? K::irq_exit : K::irq_thread_exit, ts, c,
                                pid, static_cast<int>(num(ev, r, "irq")), {},
                                tep_find_field(ev, "ret") ? static_cast<int>(num(ev, r, "ret")) : 1);
+  } else if (sys == "irq" && (name == "softirq_entry" || name == "softirq_exit")) {
+    rec.e = rtlat::Event::make_softirq(name == "softirq_entry" ? K::softirq_entry : K::softirq_exit,
+                                       ts, c, pid, static_cast<std::uint32_t>(num(ev, r, "vec")));
+  } else if (sys == "sched" && name == "sched_migrate_task") {
+    rec.e = rtlat::Event::make_migrate(ts, c, pid, static_cast<int>(num(ev, r, "pid")),
+                                       str(ev, r, "comm"), static_cast<int>(num(ev, r, "prio")),
+                                       static_cast<int>(num(ev, r, "orig_cpu")),
+                                       static_cast<int>(num(ev, r, "dest_cpu")));
   } else {
     rec.e = rtlat::Event::make_other(ts, c, pid, name, static_cast<std::uint32_t>(ev->id));
   }

@@ -1,7 +1,7 @@
 // One CPU's events from a trace.dat buffer: pages read (or decompressed chunk by chunk) from the
 // file, records decoded from each page, each record turned into an rtlat::Event through the
-// per-id decode table. Produces events in batches so the merge (and a worker thread, when used)
-// touches shared state once per batch, not per event.
+// per-id decode table (PageDecoder). Produces events in batches so the merge (and a worker thread,
+// when used) touches shared state once per batch, not per event.
 #pragma once
 
 #include <algorithm>
@@ -12,23 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "rtlat/detail/tracedat/compression.hpp"
+#include "rtlat/detail/tracedat/io.hpp"
+#include "rtlat/detail/tracedat/limits.hpp"
+#include "rtlat/detail/tracedat/meta.hpp"
+#include "rtlat/detail/tracedat/page.hpp"
 #include "rtlat/error.hpp"
 #include "rtlat/event.hpp"
-#include "rtlat/source/ringbuffer.hpp"
-#include "rtlat/source/tracedat_io.hpp"
-#include "rtlat/source/tracedat_meta.hpp"
 
 namespace rtlat {
 inline namespace v1 {
 namespace detail {
-
-// ts * mult >> shift without overflowing 64 bits (the kernel's mul_u64_u32_shr).
-inline std::uint64_t mul_u64_u32_shr(std::uint64_t a, std::uint32_t mul, unsigned shift) noexcept {
-  const std::uint64_t lo = a & 0xffffffffu, hi = a >> 32;
-  std::uint64_t r = (lo * mul) >> shift;
-  if (hi != 0) r += (hi * mul) << (32 - shift);
-  return r;
-}
 
 // The memory the CPUs of one read() share: every buffer whose size the file decides (pages,
 // decompressed chunks, compressed read-ahead, event batches) takes its bytes from here first, so
@@ -258,24 +252,18 @@ class CpuStream {
  public:
   CpuStream(const TraceDatMeta& m, const File& file, const BufferRef& buf, const CpuDataRef& cpu,
             ReadBudget* budget = nullptr, std::size_t cpus = 1)
-      : m_(m),
-        pages_(file, buf, cpu, m.compression, m.order, budget, cpus),
-        rb_(m.layout, m.order),
+      : pages_(file, buf, cpu, m.compression, m.order, budget, cpus),
+        page_(m.decode, m.layout, m.order, static_cast<std::uint16_t>(cpu.cpu)),
         file_(file),
         page_size_(buf.page_size),
-        cpu_(static_cast<std::uint16_t>(cpu.cpu)),
-        prev_states_(m.prev_state_table.data()),
-        prev_state_mask_(m.prev_state_table.empty()
-                             ? 0
-                             : static_cast<std::uint32_t>(m.prev_state_table.size() - 1)) {}
+        swap_(m.order.swap) {}
 
-  int cpu() const noexcept { return cpu_; }
-  std::uint64_t skipped() const noexcept { return skipped_; }
+  std::uint64_t skipped() const noexcept { return page_.skipped(); }
 
   // Decodes up to `max` events into `out`; returns how many (0 only at the end of the data).
   // `ctx` belongs to the calling thread.
   std::size_t fill(Event* out, std::size_t max, DecodeContext& ctx) {
-    return m_.order.swap ? fill_as<true>(out, max, ctx) : fill_as<false>(out, max, ctx);
+    return swap_ ? fill_as<true>(out, max, ctx) : fill_as<false>(out, max, ctx);
   }
 
  private:
@@ -286,188 +274,29 @@ class CpuStream {
       if (!in_page_) {
         const unsigned char* page = pages_.next(&ctx);
         if (page == nullptr) break;
-        if (!rb_.load(page, page_size_))
-          throw InputError(file_.path(), pages_.page_where(), rb_.error());
+        if (!page_.load(page, page_size_))
+          throw InputError(file_.path(), pages_.page_where(), page_.error());
         in_page_ = true;
-        if (rb_.missed()) {
-          out[n++] = Event::make_lost(convert(rb_.page_timestamp()), cpu_, rb_.missed_count());
-          continue;
-        }
       }
-      RingRecord r;
-      const auto st = rb_.template next_as<Swap>(r);
-      if (st == SubBufferReader::Status::end) {
+      n += page_.template fill_as<Swap>(out + n, max - n);
+      if (page_.status() == PageDecoder::Status::end) {
         in_page_ = false;
-        continue;
+      } else if (page_.status() == PageDecoder::Status::corrupt) {
+        throw InputError(
+            file_.path(),
+            pages_.page_where() + ", record at byte " + std::to_string(page_.position()),
+            page_.error());
       }
-      if (st == SubBufferReader::Status::corrupt)
-        throw InputError(file_.path(),
-                         pages_.page_where() + ", record at byte " + std::to_string(rb_.position()),
-                         rb_.error());
-      if (decode<Swap>(r, out[n])) ++n;
     }
     return n;
   }
 
-  Timestamp convert(std::uint64_t ts) const noexcept {
-    if (m_.tsc_mult != 0) ts = mul_u64_u32_shr(ts, m_.tsc_mult, m_.tsc_shift);
-    return static_cast<Timestamp>(ts + static_cast<std::uint64_t>(m_.ts_offset));
-  }
-
-  // Fills `e` in place (no temporaries: this runs once per record).
-  template <bool Swap>
-  __attribute__((always_inline)) bool decode(const RingRecord& r, Event& e) {
-    const FieldReaderT<Swap> rd_{};
-    const unsigned char* d = r.data;
-    if (r.size < m_.header_min) {
-      ++skipped_;
-      return false;
-    }
-    const std::uint64_t type =
-        Swap || !m_.common_std ? rd_.unum(d, m_.common_type) : load<std::uint16_t>(d);
-    if (type >= m_.table.size()) {
-      ++skipped_;
-      return false;
-    }
-    const EventDecoder& t = m_.table[type];
-    if (t.how == Decode::unknown || r.size < t.min_size) {
-      ++skipped_;
-      return false;
-    }
-    std::memset(static_cast<void*>(&e), 0, sizeof e);
-    e.ts = convert(r.ts);
-    e.common_pid = Swap || !m_.common_std ? static_cast<Pid>(rd_.num(d, m_.common_pid))
-                                          : static_cast<Pid>(load<std::int32_t>(d + 4));
-    e.cpu = cpu_;
-    e.kind = t.kind;
-    // The two hot cases come first as plain tests: their pattern (waking, wakeup, switch, ...)
-    // is easier on the branch predictor than one indirect jump over every case.
-    if (t.how == Decode::sched_switch) return decode_switch(rd_, d, r.size, t, e);
-    if (t.how == Decode::wakeup) return decode_wakeup(rd_, d, r.size, t, e);
-    switch (t.how) {
-      case Decode::sched_switch:
-        return decode_switch(rd_, d, r.size, t, e);
-      case Decode::wakeup:
-      case Decode::process_exit:
-        return decode_wakeup(rd_, d, r.size, t, e);
-      case Decode::process_fork:
-        e.fork.parent_pid = static_cast<Pid>(rd_.num(d, t.f[0]));
-        e.fork.child_pid = static_cast<Pid>(rd_.num(d, t.f[2]));
-        rd_.comm(d, r.size, t.f[1], e.fork.child_comm);
-        return true;
-      case Decode::raw_sys_enter: {
-        const std::int64_t nr = rd_.num(d, t.f[0]);
-        if (m_.have_syscalls && m_.syscalls.contains(nr)) {
-          e.kind = EventKind::timer_sleep;
-          e.timer.source = TimerSleepSource::syscall;
-          e.timer.syscall_nr = static_cast<std::int32_t>(nr);
-        } else {
-          e.sys.nr = nr;
-        }
-        return true;
-      }
-      case Decode::timer_syscall:
-        e.timer.source = TimerSleepSource::syscall;
-        e.timer.syscall_nr = -1;
-        return true;
-      case Decode::hrtimer_start:
-        if (m_.have_hrtimer_wakeup && rd_.unum(d, t.f[0]) == m_.hrtimer_wakeup) {
-          e.timer.source = TimerSleepSource::hrtimer;
-          e.timer.syscall_nr = -1;
-          return true;
-        }
-        break;
-      case Decode::irq_entry:
-        e.irq.irq = static_cast<std::int32_t>(rd_.num(d, t.f[0]));
-        e.irq.ret = 1;
-        rd_.comm(d, r.size, t.f[1], e.irq.name);
-        return true;
-      case Decode::irq_exit:
-        e.irq.irq = static_cast<std::int32_t>(rd_.num(d, t.f[0]));
-        e.irq.ret =
-            t.f[1].kind == FieldRef::absent ? 1 : static_cast<std::int32_t>(rd_.num(d, t.f[1]));
-        return true;
-      case Decode::other:
-      case Decode::unknown:
-        break;
-    }
-    e.kind = EventKind::other;
-    e.other.type_id = t.id;
-    e.other.name = t.name;
-    return true;
-  }
-
-  template <class T>
-  static __attribute__((always_inline)) T load(const unsigned char* p) noexcept {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  PrevState prev_state_of(std::uint32_t raw) const noexcept {
-    return prev_state_mask_ == 0 ? m_.prev_state.decode(raw) : prev_states_[raw & prev_state_mask_];
-  }
-
-  // Records whose layout EventDecoder::std_layout vouches for are read at fixed offsets (the
-  // record is long enough: min_size); the others through the field table.
-  template <bool Swap>
-  __attribute__((always_inline)) bool decode_switch(const FieldReaderT<Swap>& rd_,
-                                                    const unsigned char* d, std::uint32_t size,
-                                                    const EventDecoder& t, Event& e) const {
-    if (!Swap && t.std_layout) {
-      const auto raw = load<std::uint32_t>(d + 32);  // the low half of the long, little-endian
-      e.prev_state = prev_state_of(raw);
-      e.sw.prev_pid = load<std::int32_t>(d + 24);
-      e.sw.next_pid = load<std::int32_t>(d + 56);
-      e.sw.prev_prio = static_cast<std::int16_t>(load<std::int32_t>(d + 28));
-      e.sw.next_prio = static_cast<std::int16_t>(load<std::int32_t>(d + 60));
-      e.sw.prev_state_raw = raw;
-      FieldReaderT<false>::comm16(d + 8, e.sw.prev_comm);
-      FieldReaderT<false>::comm16(d + 40, e.sw.next_comm);
-      return true;
-    }
-    const auto raw = static_cast<std::uint32_t>(rd_.unum(d, t.f[3]));
-    e.prev_state = prev_state_of(raw);
-    e.sw.prev_pid = static_cast<Pid>(rd_.num(d, t.f[1]));
-    e.sw.next_pid = static_cast<Pid>(rd_.num(d, t.f[5]));
-    e.sw.prev_prio = static_cast<std::int16_t>(rd_.num(d, t.f[2]));
-    e.sw.next_prio = static_cast<std::int16_t>(rd_.num(d, t.f[6]));
-    e.sw.prev_state_raw = raw;
-    rd_.comm(d, size, t.f[0], e.sw.prev_comm);
-    rd_.comm(d, size, t.f[4], e.sw.next_comm);
-    return true;
-  }
-
-  template <bool Swap>
-  __attribute__((always_inline)) static bool decode_wakeup(const FieldReaderT<Swap>& rd_,
-                                                           const unsigned char* d,
-                                                           std::uint32_t size,
-                                                           const EventDecoder& t, Event& e) {
-    if (!Swap && t.std_layout) {
-      e.wakeup.pid = load<std::int32_t>(d + 24);
-      e.wakeup.prio = static_cast<std::int16_t>(load<std::int32_t>(d + 28));
-      e.wakeup.target_cpu = static_cast<std::int16_t>(load<std::int32_t>(d + 32));
-      FieldReaderT<false>::comm16(d + 8, e.wakeup.comm);
-      return true;
-    }
-    e.wakeup.pid = static_cast<Pid>(rd_.num(d, t.f[1]));
-    e.wakeup.prio = static_cast<std::int16_t>(rd_.num(d, t.f[2]));
-    e.wakeup.target_cpu = t.f[3].kind == FieldRef::absent
-                              ? std::int16_t{-1}
-                              : static_cast<std::int16_t>(rd_.num(d, t.f[3]));
-    rd_.comm(d, size, t.f[0], e.wakeup.comm);
-    return true;
-  }
-
-  const TraceDatMeta& m_;
   PageSource pages_;
-  SubBufferReader rb_;
+  PageDecoder page_;
   const File& file_;
   std::uint32_t page_size_;
-  std::uint16_t cpu_;
-  const PrevState* prev_states_;   // TraceDatMeta::prev_state_table, by raw & mask
-  std::uint32_t prev_state_mask_;  // 0: no table, use the decoder
+  bool swap_;
   bool in_page_ = false;
-  std::uint64_t skipped_ = 0;
 };
 
 }  // namespace detail

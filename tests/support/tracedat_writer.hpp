@@ -1,7 +1,8 @@
 // Rewrites a trace.dat: another file version (6 or 7), compression (none, zstd, zlib), byte order
 // or kernel long size, and optionally a filtered kallsyms. Used to make the small format samples
 // in data/format (a big-endian / 32-bit file from a recording made on x86-64) and by tests that
-// round-trip files through every layout. Not on any hot path: clarity over speed.
+// round-trip files through every layout. A test tool, not library: it reads the recording with
+// the reader and its stored metadata with tracedat_raw.hpp. Clarity over speed.
 //
 // Byte-swapping rewrites every number the reader interprets: file header and metadata numbers,
 // page headers, record headers, and each event field wider than a byte (from the event formats).
@@ -18,9 +19,12 @@
 #include <string_view>
 #include <vector>
 
-#include "rtlat/error.hpp"
-#include "rtlat/source/ringbuffer.hpp"
-#include "rtlat/source/tracedat.hpp"
+#include <rtlat/detail/tracedat/page.hpp>
+#include <rtlat/detail/tracedat/stream.hpp>
+#include <rtlat/error.hpp>
+#include <rtlat/source/tracedat.hpp>
+
+#include "tracedat_raw.hpp"
 
 namespace rtlat {
 inline namespace v1 {
@@ -51,7 +55,8 @@ struct TraceDatWriteOptions {
 class TraceDatWriter {
  public:
   TraceDatWriter(const std::string& in, TraceDatWriteOptions o) : opt_(std::move(o)) {
-    src_ = std::make_unique<TraceDatSource>(in, TraceDatOptions{}, &raw_);
+    src_ = std::make_unique<TraceDatSource>(in);
+    raw_ = rtlat_test::read_raw_trace(in);
     out_order_.swap = opt_.big_endian != host_is_big_endian();
   }
 
@@ -288,8 +293,9 @@ class TraceDatWriter {
   void swap_fields(const unsigned char* rec, std::uint32_t size, char* out) const {
     const TraceDatMeta& m = src_->meta();
     if (m.order.swap == out_order_.swap) return;  // same byte order: bytes are already right
-    if (size < m.header_min) return;
-    const std::uint64_t type = m.order.uint(rec + m.common_type.offset, m.common_type.size);
+    if (size < m.decode.header_min) return;
+    const std::uint64_t type =
+        m.order.uint(rec + m.decode.common_type.offset, m.decode.common_type.size);
     tep_event* ev = tep_find_event(m.tep.get(), static_cast<int>(type));
     if (ev == nullptr) return;
     auto one = [&](tep_format_field* f) {
@@ -484,7 +490,7 @@ class TraceDatWriter {
   }
 
   TraceDatWriteOptions opt_;
-  RawTrace raw_;
+  rtlat_test::RawTrace raw_;
   std::unique_ptr<TraceDatSource> src_;
   ByteOrder out_order_;
   std::uint32_t page_size_ = 4096;
