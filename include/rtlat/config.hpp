@@ -62,7 +62,7 @@ struct Config {
   std::size_t sched_history = 8192;
   /// Which samples get a breakdown and verdict.
   enum class Explain : std::uint8_t {
-    none,   ///< none (and no scheduler records are kept)
+    none,   ///< no breakdowns (and no scheduler records are kept)
     worst,  ///< each task's worst sample per metric
     all     ///< the worst, and every SLO violation (counted in MetricResult::verdicts)
   } explain = Explain::worst;  ///< breakdowns and verdicts: for whom
