@@ -33,7 +33,7 @@ struct Comm {
   char data[capacity];  ///< NUL-terminated unless all 16 bytes are used (never, via from())
 
   /// Effects: a Comm holding the first 15 bytes of `s`, zero-padded (a cut may split a UTF-8
-  /// character; the JSON report repairs that). Complexity: O(1). Throws: nothing.
+  /// character; the JSON report writes U+FFFD for its bytes). Complexity: O(1). Throws: nothing.
   static Comm from(std::string_view s) noexcept {
     Comm c{};
     const std::size_t n = s.size() < capacity - 1 ? s.size() : capacity - 1;

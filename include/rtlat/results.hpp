@@ -59,8 +59,8 @@ inline bool parse_metric(std::string_view s, Metric& out) noexcept {
 /// between and the scheduler / IRQ events of the CPUs where it waited or ran.
 struct WorstWindow {
   Timestamp start_ns = 0;  ///< the sample's start (its wakeup, entry, ...)
-  Timestamp end_ns = 0;    ///< the sample's end; end_ns - start_ns is the sample's value
-  int cpu = -1;            ///< the CPU of the end event
+  Timestamp end_ns = 0;  ///< the sample's end (the value is end_ns - start_ns, but for derived irq)
+  int cpu = -1;          ///< the CPU of the end event
   /// Events that belong in the window but are not in `events` (the Config::window cap, or
   /// older than the bounded per-CPU Config::history).
   std::uint64_t elided = 0;
@@ -103,7 +103,7 @@ struct TaskResult {
   std::string comm;         ///< its last known comm (empty when never seen)
   Timestamp first_seen_ns = 0;  ///< the first event that named it
   Timestamp last_seen_ns = 0;   ///< the last switch, wakeup, fork or exit that named it
-  bool exited = false;          ///< its sched_process_exit or final (X) switch-out was seen
+  bool exited = false;  ///< it ended: its exit or final (X) switch-out, or a fork reusing its pid
   std::array<MetricResult, metric_count> metrics;  ///< indexed by Metric; see operator[]
 
   /// The result of metric `m`. Complexity: O(1). Throws: nothing.

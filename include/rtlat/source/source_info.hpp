@@ -20,8 +20,8 @@
 ///   headers); otherwise it is complete after read() and the engine grows its tables as CPUs
 ///   appear.
 ///
-/// rtlat::analyze() reads any source into an engine. Sources are not thread-safe: one thread
-/// constructs, reads and queries one.
+/// rtlat::analyze() reads any source into an engine. Sources are not thread-safe: one thread at a
+/// time uses one.
 #pragma once
 
 #include <cstdint>

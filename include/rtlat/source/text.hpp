@@ -74,13 +74,13 @@ class TextSource {
   const SourceInfo& info() const { return info_; }
 
   /// Effects: streams the whole input into `sink` (sink.hpp) on the calling thread: the events
-  /// in time order, and a task_info per pid for the comm and tgid columns (again when one
-  /// changes). A file or stdin is consumed by the first call. Complexity: O(input bytes); no
-  /// allocation per line. Throws: InputError naming the file and line for a malformed line of a
-  /// known event, an impossible CPU, time going backwards on a CPU, a read error, a line over
-  /// 16 MiB, 16 MiB without an event line, or a trace.dat arriving through a pipe; an
-  /// InputError from the sink without a file name gets this file and line; anything else the
-  /// sink throws passes through. Events before the error were delivered.
+  /// in time order (as far as the reorder window reaches), and a task_info per pid for the comm and
+  /// tgid columns (again when one changes). A file or stdin is consumed by the first call.
+  /// Complexity: O(input bytes); no allocation per line. Throws: InputError naming the file and
+  /// line for a malformed line of a known event, an impossible CPU, time going backwards on a CPU,
+  /// a read error, a line over 16 MiB, 16 MiB without an event line, or a trace.dat arriving
+  /// through a pipe; an InputError from the sink without a file name gets this file and line;
+  /// anything else the sink throws passes through. Events before the error were delivered.
   template <class Sink>
   void read(Sink& sink) {
     info_.events = 0;
