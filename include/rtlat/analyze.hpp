@@ -37,6 +37,9 @@ struct OpenOptions {
 /// A trace.dat or a text trace, whichever rtlat::open() found: a source (see source_info.hpp
 /// for the Source concept) like TraceDatSource and TextSource, which it holds.
 ///
+/// Neither copyable nor movable: rtlat::open() returns it by guaranteed copy elision
+/// (`auto src = rtlat::open(path);`).
+///
 /// Thread safety: none; one thread reads it.
 class FileSource {
  public:
@@ -131,7 +134,10 @@ class FileSource {
 
 /// Effects: opens a trace for reading: a file starting with the trace.dat magic is a trace.dat,
 /// anything else (a FIFO, a device, "-" from a pipe) is text; stdin redirected from a regular
-/// file is probed like a file. Throws: InputError naming the file.
+/// file is probed like a file. No event is read yet. Complexity: a trace.dat's headers, event
+/// formats and options are parsed here (O(metadata)); a text trace is only opened. Throws:
+/// InputError naming the file. Thread safety: any thread may call it; the source it returns is
+/// used by one thread at a time.
 inline FileSource open(const std::string& path, const OpenOptions& opts = {}) {
   return FileSource(path, opts);
 }
@@ -168,8 +174,12 @@ inline void require_events(const SourceInfo& info) {
 /// Effects: streams `src` (any source: info() and read(sink)) through `engine`: tells it what
 /// the source knows before and after reading, reads (text on a second thread when there is a
 /// spare core), and returns its results. An input without a single event is an error, so a
-/// report on nothing never passes a CI gate. Throws: InputError naming the file (the engine's
-/// errors too); whatever a callback throws.
+/// report on nothing never passes a CI gate. Complexity: O(input size); memory bounded as
+/// Analyzer and the source say, not by the input. Throws: InputError naming the file (the
+/// engine's errors too); whatever a callback throws. Thread safety: the engine and its
+/// callbacks run on the calling thread; the source may parse (text) or decode (trace.dat) on
+/// other threads it starts and joins before returning. `src` and `engine` must not be used
+/// elsewhere meanwhile.
 template <class Source>
 Results analyze(Source& src, Analyzer& engine) {
   try {

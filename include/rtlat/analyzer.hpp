@@ -25,14 +25,19 @@ inline namespace v1 {
 /// another CPU) is dropped, counted in TraceStats::out_of_order and treated as a loss on its
 /// CPU; time going backwards on one CPU is corrupt input.
 ///
-/// Memory: O(tasks + CPUs x Config::history); nothing is kept per event. After warm-up (all
-/// tasks and CPUs seen) feed() allocates only when a sample becomes a task's new worst (its
-/// window) or falls outside the value range its histogram has stored so far.
+/// Memory: O(tasks + CPUs x (Config::history + Config::sched_history)); nothing is kept per
+/// event. After warm-up (all tasks and CPUs seen) feed() allocates only when a sample becomes a
+/// task's new worst (its window) or falls outside the value range its histogram has stored so
+/// far.
 ///
-/// Thread safety: none; one thread feeds it and reads its results. Callbacks run inside feed().
+/// Thread safety: none; one thread feeds it and reads its results. Callbacks run inside feed(),
+/// on that thread. Neither copyable nor movable (its parts refer to its Config).
 class Analyzer {
  public:
-  /// Effects: an engine that measures as `config` says. Throws: nothing but std::bad_alloc.
+  /// Effects: an engine that measures as `config` says (a Config::window below 2 is taken as
+  /// 2). The SLO bounds are fixed here: each task takes its bounds when the engine first sees
+  /// it. Complexity: O(1); the per-CPU tables are made as CPUs become known. Throws:
+  /// std::bad_alloc only.
   explicit Analyzer(Config config = {})
       : cfg_(std::move(config)),
         cpus_(cfg_.history, cfg_.explain == Config::Explain::none ? 0 : cfg_.sched_history),
@@ -43,8 +48,12 @@ class Analyzer {
   Analyzer(const Analyzer&) = delete;
   Analyzer& operator=(const Analyzer&) = delete;
 
-  /// Effects: replaces Config::on_sample / Config::on_violation.
+  /// Effects: replaces Config::on_sample: called with every completed sample of a selected task
+  /// from now on (an empty function: none). Not from inside a callback, which it would destroy.
+  /// Throws: nothing.
   void on_sample(SampleCallback cb) { cfg_.on_sample = std::move(cb); }
+  /// Effects: replaces Config::on_violation: called with every sample over its bound, after
+  /// on_sample, from now on. Not from inside a callback. Throws: nothing.
   void on_violation(SampleCallback cb) { cfg_.on_violation = std::move(cb); }
 
   /// Effects: takes what a source knows about its input: its name (for Results), its CPU count
@@ -64,21 +73,25 @@ class Analyzer {
   }
 
   /// Effects: analyses one event (the sink interface). Complexity: O(1) amortised; a new worst
-  /// sample also cuts its window, O(log history + window). Throws: InputError (no file name)
-  /// when time goes backwards on a CPU or its number is max_cpus or more; whatever a callback
-  /// throws.
+  /// sample also cuts its window, O(log history + window), and its breakdown when
+  /// Config::explain asks for one. Throws: InputError (no file name) when time goes backwards
+  /// on a CPU or its number is max_cpus or more; whatever a callback throws.
   void feed(const Event& e) {
     if (e.cpu >= cpus_.size()) cpus_.ensure(e.cpu);
     if (cpus_.admit(e) == detail::CpuStates::Admit::in_order) rules_.event(e);
   }
 
-  /// Effects: what the source learned outside the event stream (saved cmdlines, tgids).
+  /// Effects: what the source learned outside the event stream (saved cmdlines, tgids): applied
+  /// to the pid's current task, or kept for the task the pid gets next (the sink interface).
+  /// Complexity: O(1) amortised. Throws: std::bad_alloc only.
   void task_info(const TaskInfo& info) { tasks_.task_info(info); }
 
-  /// A snapshot of everything measured so far; the engine keeps running. Complexity:
-  /// O(tasks + CPUs).
+  /// A snapshot of everything measured so far, selected tasks in the order first seen; the
+  /// engine keeps running and may be fed more. Complexity: O(tasks + CPUs), plus copying every
+  /// worst-case window. Throws: std::bad_alloc only.
   Results results() const;
-  /// The data-quality totals and trace extent so far. Complexity: O(tasks + CPUs).
+  /// The data-quality totals and trace extent so far (Results::trace without the tasks).
+  /// Complexity: O(tasks + CPUs). Throws: std::bad_alloc only.
   TraceStats stats() const;
 
  private:

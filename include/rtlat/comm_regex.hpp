@@ -1,9 +1,10 @@
-// Comm selection by regular expression (target rtlat::regex, which links RE2).
-//
-// RE2 matches in time linear in the comm's length whatever the pattern, so no --comm pattern can
-// stall a report the way a backtracking engine does on `((a*)*)*b`. Its syntax is the familiar
-// Perl/ECMAScript one (classes, \d \w \s \b, anchors, alternation, counted and lazy
-// repetition, (?i) flags) without backreferences and lookaround, which need backtracking.
+/// @file
+/// Comm selection by regular expression (target rtlat::regex, which links RE2).
+///
+/// RE2 matches in time linear in the comm's length whatever the pattern, so no --comm pattern
+/// can stall a report the way a backtracking engine does on `((a*)*)*b`. Its syntax is the
+/// familiar Perl/ECMAScript one (classes, `\d \w \s \b`, anchors, alternation, counted and lazy
+/// repetition, `(?i)` flags) without backreferences and lookaround, which need backtracking.
 #pragma once
 
 #include <re2/re2.h>
@@ -18,9 +19,11 @@
 namespace rtlat {
 inline namespace v1 {
 
-// A predicate that is true when `pattern` matches anywhere in the comm (a search, not a whole
-// match: anchor with ^ and $). Throws std::invalid_argument with RE2's reason when the pattern
-// does not compile. The predicate may be copied and called from several threads.
+/// Effects: compiles `pattern` into a predicate for Selection::comm that is true when the
+/// pattern matches anywhere in the comm (a search, not a whole match: anchor with ^ and $).
+/// Complexity: each call is linear in the comm's length. Throws: std::invalid_argument with
+/// RE2's reason when the pattern does not compile. Thread safety: the predicate may be copied
+/// and called from several threads (copies share the compiled pattern).
 inline CommPredicate comm_regex(const std::string& pattern) {
   RE2::Options opts;
   opts.set_log_errors(false);

@@ -53,16 +53,19 @@ using Bound = std::optional<std::chrono::nanoseconds>;
 ///     cfg.slo(1234, rtlat::Metric::response) = 1ms;  // pid 1234 only
 ///     cfg.on_violation = [](const rtlat::Sample& s) { ... };
 struct Config {
-  WakeupEvent wakeup_event = WakeupEvent::wakeup;
-  Selection selection;
+  WakeupEvent wakeup_event = WakeupEvent::wakeup;  ///< which wakeup starts latency and response
+  Selection selection;                             ///< which tasks get results (default: all)
   std::size_t window = 64;     ///< at most this many events per worst-case window (at least 2)
   std::size_t history = 1024;  ///< per-CPU history ring (events): bounds window capture memory
   /// Per-CPU scheduler records kept for breakdowns (24 bytes each): how far back a breakdown
   /// and the RT-throttling check can see.
   std::size_t sched_history = 8192;
-  /// Breakdowns and verdicts: for each task's worst sample (`worst`), and also for every SLO
-  /// violation (`all`, counted per verdict), or none.
-  enum class Explain : std::uint8_t { none, worst, all } explain = Explain::worst;
+  /// Which samples get a breakdown and verdict.
+  enum class Explain : std::uint8_t {
+    none,   ///< no breakdowns (and no scheduler records are kept)
+    worst,  ///< each task's worst sample per metric
+    all     ///< the worst, and every SLO violation (counted in MetricResult::verdicts)
+  } explain = Explain::worst;  ///< breakdowns and verdicts: for whom
   /// The RT-throttling pattern looks for RT tasks running about this long ...
   std::chrono::microseconds sched_rt_runtime{950000};
   /// ... in this period (the kernel's sched_rt_runtime_us / sched_rt_period_us).
@@ -72,10 +75,12 @@ struct Config {
 
   /// The default bound of metric `m`, for every task. Complexity: O(1).
   Bound& slo(Metric m) noexcept { return slo_[static_cast<std::size_t>(m)]; }
+  /// The default bound of metric `m` (empty when unset). Complexity: O(1).
   const Bound& slo(Metric m) const noexcept { return slo_[static_cast<std::size_t>(m)]; }
 
   /// The bound of metric `m` for pid `pid` only (every task entry with that pid, pid reuse
-  /// included); it wins over the default. Complexity: O(pids with their own bound).
+  /// included); it wins over the default. Complexity: O(pids with their own bound). Throws:
+  /// std::bad_alloc (the first access for a pid and metric adds an entry).
   Bound& slo(Pid pid, Metric m) {
     for (auto& [key, bound] : per_pid_)
       if (key.first == pid && key.second == m) return bound;

@@ -1,4 +1,5 @@
-// Durations as people write them: "2000ns", "50us", "1.5ms", "2s" (and "µs").
+/// @file
+/// Durations as people write them: "2000ns", "50us", "1.5ms", "2s" (and "µs").
 #pragma once
 
 #include <cmath>
@@ -11,8 +12,10 @@
 namespace rtlat {
 inline namespace v1 {
 
-// Parses a non-negative duration with a mandatory unit. Returns nullopt for anything else
-// (no unit, negative, garbage, overflow). Fractions are rounded to the nearest nanosecond.
+/// Parses a non-negative duration with a mandatory unit (ns, us, µs, ms, s; no spaces) into
+/// nanoseconds. Returns: nullopt for anything else (no unit, negative, garbage, more than
+/// INT64_MAX ns). Fractions are rounded to the nearest nanosecond (half up; digits beyond the
+/// ninth are ignored). Throws: nothing.
 inline std::optional<std::int64_t> parse_duration(std::string_view s) noexcept {
   std::size_t i = 0;
   std::uint64_t whole = 0;
@@ -56,7 +59,9 @@ inline std::optional<std::int64_t> parse_duration(std::string_view s) noexcept {
   return static_cast<std::int64_t>(total);
 }
 
-// A compact human form: "850ns", "12.3us", "1.50ms", "2.000s".
+/// A compact human form of `ns` nanoseconds: "850ns", "12.3us", "1.50ms", "2.000s" (whole
+/// ns below 1us, then one, two or three decimals; rounded, so not meant to be parsed back
+/// exactly). Throws: std::bad_alloc.
 inline std::string format_duration(std::int64_t ns) {
   char buf[48];
   const double v = static_cast<double>(ns);

@@ -1,10 +1,11 @@
-// Turning a recorded sched_switch prev_state into "slept" vs "was preempted".
-//
-// Kernels encode prev_state differently: 4.14+ reports one bit per state index and marks
-// preemption with TASK_REPORT_MAX (0x100); older kernels used raw task state bits with
-// TASK_STATE_MAX (0x800, or 0x80 on very old ones) as the preemption flag. A trace.dat source
-// reads the flag from the event's print fmt; text sources see letters ("R+", "S", "D|K") or, with
-// `trace-cmd report -R`, the raw number.
+/// @file
+/// Turning a recorded sched_switch prev_state into "slept" vs "was preempted".
+///
+/// Kernels encode prev_state differently: 4.14+ reports one bit per state index and marks
+/// preemption with TASK_REPORT_MAX (0x100); older kernels used raw task state bits with
+/// TASK_STATE_MAX (0x800, or 0x80 on very old ones) as the preemption flag. A trace.dat source
+/// reads the flag from the event's print fmt; text sources see letters ("R+", "S", "D|K") or,
+/// with `trace-cmd report -R`, the raw number.
 #pragma once
 
 #include <cstdint>
@@ -15,13 +16,17 @@
 namespace rtlat {
 inline namespace v1 {
 
+/// Decodes raw prev_state numbers into PrevState classes, for one kernel's encoding.
 struct PrevStateDecoder {
-  // The bit that marks a preempted task; every lower bit is a task state.
+  /// The bit that marks a preempted task; every lower bit is a task state.
   std::uint32_t preempt_flag = 0x100;
-  // True when preempt_flag came from the kernel's format; false makes raw decoding pick 0x1000 or
-  // 0x800 for values that carry them (pre-4.14 kernels) and 0x100 otherwise.
+  /// True when preempt_flag came from the kernel's format; false makes raw decoding pick 0x1000
+  /// or 0x800 for values that carry them (pre-4.14 kernels) and 0x100 otherwise.
   bool from_format = false;
 
+  /// The class of a recorded prev_state value: preempted when the flag is set, runnable when no
+  /// state bit is, else the first of sleeping / blocked / stopped / dead its bits name (the
+  /// README's "prev_state" lists them). Complexity: O(1). Throws: nothing.
   PrevState decode(std::uint32_t raw) const noexcept {
     std::uint32_t flag = preempt_flag;
     if (!from_format) {
@@ -47,8 +52,10 @@ struct PrevStateDecoder {
   }
 };
 
-// Decodes the letters the kernel and trace-cmd print: "R", "R+", "S", "D", "D|K", "I", "T", "t",
-// "X", "Z", "P", "W", "K", "N", "x". Returns false for anything else.
+/// Effects: sets `out` to the class of the letters the kernel and trace-cmd print: "R", "R+",
+/// "S", "D", "D|K", "I", "T", "t", "X", "Z", "P", "W", "K", "N", "x" (`|`-joined combinations
+/// take the class of a sleep first, then block, stop, death). Returns: false, leaving `out`
+/// untouched, for anything else. Throws: nothing.
 inline bool prev_state_from_letters(std::string_view s, PrevState& out) noexcept {
   if (s.empty()) return false;
   if (s == "R") {

@@ -1,4 +1,6 @@
-// What the engine hands to reports and embedders: plain values, no engine internals.
+/// @file
+/// What the engine hands to reports and embedders: plain values, no engine internals. All
+/// times are trace-clock nanoseconds; an empty optional means "no value" (JSON null).
 #pragma once
 
 #include <array>
@@ -14,11 +16,20 @@
 namespace rtlat {
 inline namespace v1 {
 
-enum class Metric : std::uint8_t { latency, response, relief, irq };
+/// What is measured per task (the README's "Metric definitions" has the exact rules).
+enum class Metric : std::uint8_t {
+  latency,   ///< wakeup -> the task's next switch-in
+  response,  ///< the same wakeup -> its next voluntary sleep
+  relief,    ///< a wakeup from a timer sleep -> its next timer sleep (one periodic cycle)
+  irq        ///< an IRQ thread's handler entry -> exit (or derived from scheduler events)
+};
+/// The number of metrics; TaskResult::metrics is indexed by Metric.
 inline constexpr std::size_t metric_count = 4;
+/// Every metric, in report order.
 inline constexpr std::array<Metric, metric_count> all_metrics = {Metric::latency, Metric::response,
                                                                  Metric::relief, Metric::irq};
 
+/// The metric's name in reports, JSON and on the command line ("latency", ...).
 constexpr std::string_view metric_name(Metric m) noexcept {
   switch (m) {
     case Metric::latency:
@@ -32,6 +43,8 @@ constexpr std::string_view metric_name(Metric m) noexcept {
   }
   return "?";
 }
+/// Effects: sets `out` to the metric named `s` (as metric_name() spells it, case-sensitive).
+/// Returns: false, leaving `out` untouched, for any other string. Throws: nothing.
 inline bool parse_metric(std::string_view s, Metric& out) noexcept {
   for (Metric m : all_metrics) {
     if (metric_name(m) == s) {
@@ -42,102 +55,131 @@ inline bool parse_metric(std::string_view s, Metric& out) noexcept {
   return false;
 }
 
-// The events that explain one sample: its start and end events, the task's own events in between
-// and the scheduler / IRQ events of the CPUs where it waited or ran. `elided` counts the events
-// that belong in the window but are not in `events` (the N cap, or older than the bounded
-// per-CPU history).
+/// The events that explain one sample: its start and end events, the task's own events in
+/// between and the scheduler / IRQ events of the CPUs where it waited or ran.
 struct WorstWindow {
-  Timestamp start_ns = 0;
-  Timestamp end_ns = 0;
-  int cpu = -1;  // the CPU of the end event
+  Timestamp start_ns = 0;  ///< the sample's start (its wakeup, entry, ...)
+  Timestamp end_ns = 0;  ///< the sample's end (the value is end_ns - start_ns, but for derived irq)
+  int cpu = -1;          ///< the CPU of the end event
+  /// Events that belong in the window but are not in `events` (the Config::window cap, or
+  /// older than the bounded per-CPU Config::history).
   std::uint64_t elided = 0;
-  std::vector<Event> events;           // time-ordered
-  std::optional<Breakdown> breakdown;  // where the whole interval went (Config::explain)
-  std::optional<Verdict> verdict;      // the cause that explains most of it
+  std::vector<Event> events;           ///< time-ordered, at most Config::window
+  std::optional<Breakdown> breakdown;  ///< where the whole interval went (Config::explain)
+  std::optional<Verdict> verdict;      ///< the cause that explains most of it (Config::explain)
 };
 
-// One bin of a metric's distribution: `count` samples in [lower_ns, upper_ns). Bins are quarter
-// octaves (four per power of two above 64 ns), coarse enough to draw, fine enough to see modes.
+/// One bin of a metric's distribution: `count` samples in [lower_ns, upper_ns). Bins are quarter
+/// octaves (four per power of two above 64 ns), coarse enough to draw, fine enough to see modes.
 struct HistogramBin {
-  std::int64_t lower_ns = 0;
-  std::int64_t upper_ns = 0;
-  std::uint64_t count = 0;
+  std::int64_t lower_ns = 0;  ///< the smallest value the bin holds
+  std::int64_t upper_ns = 0;  ///< the first value above it
+  std::uint64_t count = 0;    ///< samples in the bin
 };
 
+/// One metric of one task: exact count, min, max and mean; percentiles from a histogram
+/// (within 1/128 of the true value, the extreme ranks exact); SLO violations; the worst sample's
+/// window. Every optional is empty when `count` is 0, except `slo_ns`.
 struct MetricResult {
-  std::uint64_t count = 0;
+  std::uint64_t count = 0;  ///< samples
+  /// The smallest sample.
   std::optional<std::int64_t> min_ns, max_ns;
-  std::optional<double> mean_ns;
+  /// @var MetricResult::max_ns
+  /// The largest sample.
+  std::optional<double> mean_ns;  ///< exact arithmetic mean
+  /// The median (percentiles are by nearest rank: the ceil(q x count)-th smallest sample).
   std::optional<std::int64_t> p50_ns, p90_ns, p99_ns, p999_ns;
-  bool derived = false;  // irq computed from scheduler events (no threaded-handler events)
-  std::optional<std::int64_t> slo_ns;
-  std::uint64_t violations = 0;
-  std::optional<WorstWindow> worst;
-  std::vector<VerdictCount> verdicts;   // per verdict and culprit, most first (Explain::all)
-  std::vector<HistogramBin> histogram;  // the distribution, bins with samples only, in order
+  /// @var MetricResult::p90_ns
+  /// The 90th percentile.
+  /// @var MetricResult::p99_ns
+  /// The 99th percentile.
+  /// @var MetricResult::p999_ns
+  /// The 99.9th percentile.
+  bool derived = false;  ///< irq computed from scheduler events (no threaded-handler events)
+  std::optional<std::int64_t> slo_ns;  ///< the bound that applied; empty when none was set
+  std::uint64_t violations = 0;        ///< samples greater than slo_ns (0 without a bound)
+  std::optional<WorstWindow> worst;    ///< the window of the largest sample (the first of equals)
+  /// SLO violations counted per verdict and culprit, most first (Config::Explain::all only).
+  std::vector<VerdictCount> verdicts;
+  /// The distribution: quarter-octave bins that hold samples, in value order.
+  std::vector<HistogramBin> histogram;
 };
 
+/// Everything measured for one task. A pid that is reused after its task exited gets a second
+/// TaskResult with the same pid.
 struct TaskResult {
-  Pid pid = 0;
-  std::optional<Pid> tgid;
-  std::string comm;
-  Timestamp first_seen_ns = 0;
-  Timestamp last_seen_ns = 0;
-  bool exited = false;
-  std::array<MetricResult, metric_count> metrics;
+  Pid pid = 0;              ///< the task's pid
+  std::optional<Pid> tgid;  ///< its thread group, when the source knew it (text with a tgid column)
+  std::string comm;         ///< its last known comm (empty when never seen)
+  Timestamp first_seen_ns = 0;  ///< the first event that named it
+  Timestamp last_seen_ns = 0;   ///< the last switch, wakeup, fork or exit that named it
+  bool exited = false;  ///< it ended: its exit or final (X) switch-out, or a fork reusing its pid
+  std::array<MetricResult, metric_count> metrics;  ///< indexed by Metric; see operator[]
 
+  /// The result of metric `m`. Complexity: O(1). Throws: nothing.
   const MetricResult& operator[](Metric m) const { return metrics[static_cast<std::size_t>(m)]; }
+  /// The result of metric `m`, for changing it. Complexity: O(1). Throws: nothing.
   MetricResult& operator[](Metric m) { return metrics[static_cast<std::size_t>(m)]; }
 };
 
-// Metrics a trace could not give for want of events: none of the events a metric needs was
-// recorded, so its missing samples say nothing about the system.
+/// Metrics a trace could not give for want of events: none of the events a metric needs was
+/// recorded, so its missing samples say nothing about the system.
 struct MissingEvents {
-  bool sched_switch = false;  // nothing can be measured
-  bool wakeups = false;       // sched_wakeup / sched_waking (the configured one): latency, response
-  bool timer_markers = false;  // no syscall or hrtimer timer-sleep marker: relief
+  bool sched_switch = false;  ///< no sched_switch at all: nothing can be measured
+  /// No wakeup of the configured kind (Config::wakeup_event): no latency, no response.
+  bool wakeups = false;
+  bool timer_markers = false;  ///< no syscall or hrtimer timer-sleep marker: no relief
+  /// True when any metric lacks its events.
   bool any() const noexcept { return sched_switch || wakeups || timer_markers; }
 };
 
-// Data-quality totals: what the engine could not observe, so no sample was built on it.
+/// The trace's extent and the data-quality totals: what the engine could not observe, so no
+/// sample was built on it (the README's "Data quality" explains each count).
 struct TraceStats {
-  std::string source;
-  std::uint64_t events = 0;
-  int cpus = 0;
-  Timestamp start_ns = 0;
-  Timestamp end_ns = 0;
-  std::uint64_t lost_events = 0;          // events the source reported lost (sum of known counts)
-  std::uint64_t lost_event_markers = 0;   // how many times a CPU reported a loss
-  std::uint64_t implicit_switches = 0;    // common_pid said another task ran than the one we knew
-  std::uint64_t unobserved_latency = 0;   // latency samples dropped: switch-in not recorded
-  std::uint64_t unobserved_response = 0;  // in-flight responses dropped (lost events, lost track)
-  std::uint64_t unobserved_relief = 0;
-  std::uint64_t unobserved_irq = 0;
-  std::uint64_t skipped = 0;  // input the source skipped (unknown lines / events)
-  // Events older than one already analysed (on any CPU): dropped, and treated as a loss on
-  // their CPU, since measuring across them could give a negative or made-up duration.
+  std::string source;             ///< SourceInfo::name of the input ("-" for stdin)
+  std::uint64_t events = 0;       ///< events analysed (out-of-order ones not included)
+  int cpus = 0;                   ///< the source's CPU count, or the highest CPU seen + 1 if more
+  Timestamp start_ns = 0;         ///< the earliest analysed event's timestamp (0 without events)
+  Timestamp end_ns = 0;           ///< the latest analysed event's timestamp
+  std::uint64_t lost_events = 0;  ///< events the source reported lost (sum of known counts)
+  std::uint64_t lost_event_markers = 0;  ///< how many times a CPU reported a loss
+  /// Switches the engine made itself: an event's common_pid said another task ran on its CPU
+  /// than the one the engine believed.
+  std::uint64_t implicit_switches = 0;
+  std::uint64_t unobserved_latency = 0;   ///< latency samples dropped: switch-in not recorded
+  std::uint64_t unobserved_response = 0;  ///< in-flight responses dropped (lost events, lost track)
+  std::uint64_t unobserved_relief = 0;    ///< in-flight reliefs dropped, likewise
+  std::uint64_t unobserved_irq = 0;       ///< in-flight irq samples dropped, likewise
+  std::uint64_t skipped = 0;  ///< input the source skipped (unknown lines, unusable records)
+  /// Events older than one already analysed (on any CPU): dropped, and treated as a loss on
+  /// their CPU, since measuring across them could give a negative or made-up duration.
   std::uint64_t out_of_order = 0;
-  MissingEvents missing;  // only meaningful once events were analysed
+  MissingEvents missing;  ///< only meaningful once events were analysed
 };
 
-// One completed measurement, handed to callbacks while the trace streams.
+/// One completed measurement of a selected task, handed to Config::on_sample and
+/// Config::on_violation while the trace streams.
 struct Sample {
-  Pid pid;
-  Pid tgid;  // -1 when unknown
-  Comm comm;
-  Metric metric;
-  bool derived;  // irq derived from scheduler events
-  Timestamp start_ns;
-  Timestamp end_ns;
+  Pid pid;             ///< the task measured
+  Pid tgid;            ///< its thread group; -1 when unknown
+  Comm comm;           ///< its comm when the sample completed
+  Metric metric;       ///< what was measured
+  bool derived;        ///< irq derived from scheduler events
+  Timestamp start_ns;  ///< the interval's start
+  Timestamp end_ns;    ///< the interval's end
+  /// The value: end_ns - start_ns, except for a derived irq sample (time on CPU only).
   std::int64_t value_ns;
-  int cpu;                             // CPU of the end event
-  std::optional<std::int64_t> slo_ns;  // the bound that applies to this task and metric
-  bool violation;                      // value_ns > *slo_ns
+  int cpu;                             ///< CPU of the end event
+  std::optional<std::int64_t> slo_ns;  ///< the bound that applies to this task and metric
+  bool violation;                      ///< value_ns > *slo_ns
 };
 
+/// A snapshot of everything the engine measured (Analyzer::results(), rtlat::analyze()).
 struct Results {
-  TraceStats trace;
-  std::vector<TaskResult> tasks;  // engine order: first seen first
+  TraceStats trace;  ///< extent and data quality
+  /// Selected tasks in engine order (first seen first); the writers in `<rtlat/report/...>`
+  /// and keep_top() order them for display.
+  std::vector<TaskResult> tasks;
 };
 
 }  // namespace v1

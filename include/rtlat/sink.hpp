@@ -1,8 +1,11 @@
-// The contract between a source and whatever consumes its events (usually rtlat::Analyzer).
-//
-// A sink is any object with `void feed(const rtlat::Event&)`. It may also have
-// `void task_info(const rtlat::TaskInfo&)`, which sources call for what they learn outside the
-// event stream (saved cmdlines, saved tgids, the tgid column of a text trace).
+/// @file
+/// The contract between a source and whatever consumes its events (usually rtlat::Analyzer).
+///
+/// A sink is any object with `void feed(const rtlat::Event&)`. It may also have
+/// `void task_info(const rtlat::TaskInfo&)`, which sources call for what they learn outside the
+/// event stream (saved cmdlines, saved tgids, the tgid column of a text trace). Sources call
+/// both on the thread that runs read(); whatever a sink throws stops the read and reaches the
+/// caller of read().
 #pragma once
 
 #include <type_traits>
@@ -13,10 +16,12 @@
 namespace rtlat {
 inline namespace v1 {
 
+/// What a source learned about a task outside the event stream. The engine applies it to the
+/// pid's current task, or keeps it for the task the pid gets next.
 struct TaskInfo {
-  Pid pid = 0;
-  Comm comm{};    // empty when unknown
-  Pid tgid = -1;  // -1 when unknown
+  Pid pid = 0;    ///< the task it is about
+  Comm comm{};    ///< its comm; empty when unknown
+  Pid tgid = -1;  ///< its thread group; -1 when unknown
 };
 
 namespace detail {
@@ -33,6 +38,8 @@ struct has_task_info<
     : std::true_type {};
 }  // namespace detail
 
+/// Effects: `sink.feed(e)`; a sink without that member is a compile error that says so.
+/// Throws: whatever feed() throws.
 template <class Sink>
 inline void sink_feed(Sink& sink, const Event& e) {
   static_assert(detail::has_feed<Sink>::value,
@@ -40,6 +47,8 @@ inline void sink_feed(Sink& sink, const Event& e) {
   sink.feed(e);
 }
 
+/// Effects: `sink.task_info(info)` when the sink has that member, else nothing.
+/// Throws: whatever task_info() throws.
 template <class Sink>
 inline void sink_task_info(Sink& sink, const TaskInfo& info) {
   if constexpr (detail::has_task_info<Sink>::value) sink.task_info(info);

@@ -1,9 +1,10 @@
-// The CSV report: one row per task and metric, for spreadsheets and scripts.
-//
-//   pid,tgid,comm,metric,count,min_ns,max_ns,mean_ns,p50_ns,p90_ns,p99_ns,p999_ns,derived,slo_ns,
-//   violations
-//
-// Empty cells stand for "no value" (JSON's null); derived is true/false; comm is always quoted.
+/// @file
+/// The CSV report: one row per task and metric, for spreadsheets and scripts.
+///
+///     pid,tgid,comm,metric,count,min_ns,max_ns,mean_ns,p50_ns,p90_ns,p99_ns,p999_ns,derived,
+///     slo_ns,violations
+///
+/// Empty cells stand for "no value" (JSON's null); derived is true/false; comm is always quoted.
 #pragma once
 
 #include <charconv>
@@ -56,11 +57,17 @@ inline void csv_double(std::ostream& os, const std::optional<double>& v) {
 
 }  // namespace detail
 
+/// The header line, without its newline.
 inline constexpr std::string_view csv_header =
     "pid,tgid,comm,metric,count,min_ns,max_ns,mean_ns,p50_ns,p90_ns,p99_ns,p999_ns,derived,slo_ns,"
     "violations";
 
-// A header line, then four rows per task (latency, response, relief, irq) in `r.tasks` order.
+/// Effects: writes csv_header, then four rows per task (latency, response, relief, irq) in
+/// `r.tasks` order, each line ending in a newline. Comms are quoted as RFC 4180 says, with line
+/// breaks turned into '?' so every row is one line; means in fixed notation. Worst windows,
+/// breakdowns and verdicts are not in CSV. The stream's state is not checked. Complexity:
+/// O(tasks). Throws: std::bad_alloc; whatever `os` throws when its exceptions are enabled.
+/// Thread safety: only reads `r`.
 inline void write_csv(std::ostream& os, const Results& r) {
   os << csv_header << '\n';
   for (const TaskResult& t : r.tasks) {

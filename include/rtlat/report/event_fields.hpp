@@ -1,7 +1,8 @@
-// How reports show one Event: its ftrace event name and its fields as name/value pairs.
-//
-// Shared by the JSON and text writers so both name events and fields the same way. The values
-// are held inline (no allocation, no view into the Event) so a FieldList can outlive its Event.
+/// @file
+/// How reports show one Event: its ftrace event name and its fields as name/value pairs.
+///
+/// Shared by the JSON and text writers so both name events and fields the same way. The values
+/// are held inline (no allocation, no view into the Event) so a FieldList can outlive its Event.
 #pragma once
 
 #include <array>
@@ -17,18 +18,27 @@
 namespace rtlat {
 inline namespace v1 {
 
+/// One named field of an event: an integer, a short string or null (JSON's types).
 struct EventField {
-  enum class Type : std::uint8_t { integer, string, null };
-  static constexpr std::size_t text_capacity = 24;  // a comm (15) or prev_state letters (15)
+  /// Which value member holds the value.
+  enum class Type : std::uint8_t {
+    integer,  ///< in `integer`
+    string,   ///< in `text` / str()
+    null      ///< no value (e.g. no syscall number for an hrtimer marker)
+  };
+  /// Bytes of string value kept: a comm (15) or prev_state letters (15) fit; longer is cut.
+  static constexpr std::size_t text_capacity = 24;
 
-  std::string_view name;  // a literal: always valid
-  Type type = Type::null;
-  std::int64_t integer = 0;
-  char text[text_capacity] = {};
-  std::uint8_t text_len = 0;
+  std::string_view name;          ///< the field's name; a string literal, so always valid
+  Type type = Type::null;         ///< which value is set
+  std::int64_t integer = 0;       ///< the value when type is integer
+  char text[text_capacity] = {};  ///< the value when type is string (not NUL-terminated)
+  std::uint8_t text_len = 0;      ///< bytes used in `text`
 
+  /// The string value, viewing this object's storage.
   std::string_view str() const noexcept { return std::string_view(text, text_len); }
 
+  /// An integer field. `n` must outlive the field (a literal). Throws: nothing.
   static EventField of_int(std::string_view n, std::int64_t v) noexcept {
     EventField f;
     f.name = n;
@@ -36,6 +46,7 @@ struct EventField {
     f.integer = v;
     return f;
   }
+  /// A string field holding the first text_capacity bytes of `v` (copied). Throws: nothing.
   static EventField of_str(std::string_view n, std::string_view v) noexcept {
     EventField f;
     f.name = n;
@@ -45,6 +56,7 @@ struct EventField {
     f.text_len = static_cast<std::uint8_t>(len);
     return f;
   }
+  /// A field without a value. Throws: nothing.
   static EventField of_null(std::string_view n) noexcept {
     EventField f;
     f.name = n;
@@ -52,21 +64,28 @@ struct EventField {
   }
 };
 
+/// An event's fields in display order: a fixed-size array, iterable with range-for.
 struct FieldList {
+  /// The most fields any kind has (sched_switch's eight).
   static constexpr std::size_t capacity = 8;
-  std::array<EventField, capacity> items{};
-  std::size_t count = 0;
+  std::array<EventField, capacity> items{};  ///< the first `count` are set
+  std::size_t count = 0;                     ///< fields set
 
+  /// Effects: appends `f`; a field beyond capacity is dropped. Complexity: O(1).
   void add(const EventField& f) noexcept {
     if (count < capacity) items[count++] = f;
   }
+  /// The first field.
   const EventField* begin() const noexcept { return items.data(); }
+  /// One past the last field.
   const EventField* end() const noexcept { return items.data() + count; }
+  /// The number of fields.
   std::size_t size() const noexcept { return count; }
 };
 
-// The name reports print for an event: the ftrace event name, the stored name for `other`, and
-// for timer-sleep markers the event that carried them.
+/// The name reports print for an event: the ftrace event name, the stored name for `other`, and
+/// for timer-sleep markers the event that carried them ("sys_enter", "hrtimer_start"). The
+/// view points into `e` for `other`: valid while `e` lives.
 inline std::string_view event_display_name(const Event& e) noexcept {
   switch (e.kind) {
     case EventKind::other:
@@ -92,10 +111,11 @@ inline constexpr std::array<std::pair<std::uint32_t, char>, 8> prev_state_bits =
 }};
 }  // namespace detail
 
-// prev_state as the kernel prints it: "R", "R+", "S", "D", "I", "D|K"-style combinations. The
-// recorded raw value is spelled out bit by bit when it agrees with the state class the source
-// decided (4.14+ layout); otherwise (older kernels, text input without raw values) the class
-// letter is printed, which never contradicts what the engine used.
+/// A string field `name` holding prev_state as the kernel prints it: "R", "R+", "S", "D", "I",
+/// "D|K"-style combinations. The recorded raw value is spelled out bit by bit when it agrees
+/// with the state class the source decided (4.14+ layout); otherwise (older kernels, text input
+/// without raw values) the class letter is printed, which never contradicts what the engine
+/// used. Throws: nothing.
 inline EventField prev_state_field(std::string_view name, PrevState state,
                                    std::uint32_t raw) noexcept {
   if (state == PrevState::runnable || state == PrevState::preempted)
@@ -114,7 +134,8 @@ inline EventField prev_state_field(std::string_view name, PrevState state,
   return EventField::of_str(name, std::string_view(buf, n));
 }
 
-// The fields of an event, by kind. JSON writes them as an object; the text report summarises.
+/// The fields of an event, by kind, named as the kernel's event format names them. JSON writes
+/// them as an object; the text report summarises them. Complexity: O(1). Throws: nothing.
 inline FieldList event_fields(const Event& e) noexcept {
   FieldList f;
   switch (e.kind) {

@@ -1,22 +1,32 @@
-// The JSON report: the stable, documented contract (see docs in the README "JSON schema").
-//
-//   {"trace": {"source": str, "events": int, "cpus": int, "start_ns": int, "end_ns": int,
-//              "lost_events": int, "implicit_switches": int, "unobserved_latency": int,
-//              "unobserved_response": int, "unobserved_relief": int, "unobserved_irq": int,
-//              "lost_event_markers": int, "skipped": int, "out_of_order": int},
-//    "tasks": [{"pid": int, "tgid": int|null, "comm": str,
-//      "metrics": {"latency"|"response"|"relief"|"irq": {
-//         "count": int, "min_ns": int|null, "max_ns": int|null, "mean_ns": num|null,
-//         "p50_ns", "p90_ns", "p99_ns", "p999_ns": int|null, "derived": bool,
-//         "slo_ns": int|null, "violations": int,
-//         "worst": null | {"start_ns": int, "end_ns": int, "cpu": int, "elided": int,
-//                          "events": [{"ts_ns": int, "cpu": int, "pid": int, "event": str,
-//                                      "fields": {...}}]}}}}]}
-//
-// The six trace keys after "unobserved_latency" are additive to the schema. All four
-// metric keys are always present. An event's "pid" is its common_pid; "fields" depend on the
-// event (see event_fields.hpp). Strings are valid UTF-8: invalid bytes (a comm truncated inside
-// a multi-byte character) become U+FFFD, control characters are escaped.
+/// @file
+/// The JSON report: the stable, documented contract (see the README's "JSON schema").
+///
+///     {"trace": {"source": str, "events": int, "cpus": int, "start_ns": int, "end_ns": int,
+///                "lost_events": int, "implicit_switches": int, "unobserved_latency": int,
+///                "unobserved_response": int, "unobserved_relief": int, "unobserved_irq": int,
+///                "lost_event_markers": int, "skipped": int, "out_of_order": int},
+///      "tasks": [{"pid": int, "tgid": int|null, "comm": str,
+///        "metrics": {"latency"|"response"|"relief"|"irq": {
+///           "count": int, "min_ns": int|null, "max_ns": int|null, "mean_ns": num|null,
+///           "p50_ns", "p90_ns", "p99_ns", "p999_ns": int|null, "derived": bool,
+///           "slo_ns": int|null, "violations": int,
+///           "verdicts"?: [{"kind": str, "count": int, "culprit": task|null}],
+///           "worst": null | {"start_ns": int, "end_ns": int, "cpu": int, "elided": int,
+///                            "events": [{"ts_ns": int, "cpu": int, "pid": int, "event": str,
+///                                        "fields": {...}}],
+///                            "breakdown"?: [{"state": str, "ns": int, "cpu": int,
+///                                            "task": task|null, "waker"?: {...}}],
+///                            "verdict"?: {"kind": str, "text": str, "share": num,
+///                                         "culprit": task|null}}}}}]}
+///     task = {"pid": int, "comm": str, "prio": int, "class": "DL"|"RT"|"fair"}
+///
+/// Keys marked `?` are present only when there is something to say: `verdicts` with
+/// Config::Explain::all and at least one violation, `breakdown` and `verdict` when the worst
+/// sample was explained, `waker` on a blocked part. The six trace keys after
+/// "unobserved_latency" are additive to the schema. All four metric keys are always
+/// present. An event's "pid" is its common_pid; "fields" depend on the event (see
+/// event_fields.hpp). Strings are valid UTF-8: invalid bytes (a comm truncated inside a
+/// multi-byte character) become U+FFFD, control characters are escaped.
 #pragma once
 
 #include <charconv>
@@ -69,7 +79,10 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexc
 
 }  // namespace detail
 
-// Writes s as a JSON string literal, quotes included.
+/// Effects: writes `s` as a JSON string literal in double quotes: quotes, backslashes and
+/// control characters escaped, invalid UTF-8 bytes as U+FFFD, everything else as is.
+/// Complexity: O(size). Throws: std::bad_alloc; whatever `os` throws when its exceptions are
+/// enabled.
 inline void write_json_string(std::ostream& os, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
@@ -297,8 +310,12 @@ inline void json_task(std::ostream& os, const TaskResult& t) {
 
 }  // namespace detail
 
-// Writes the whole report, tasks in the order of `r.tasks`. One task per block of lines so the
-// output diffs well; the exact whitespace is not part of the contract.
+/// Effects: writes the whole report of `r` to `os` (schema above), tasks in the order of
+/// `r.tasks`, ending with a newline. One task per block of lines so the output diffs well; the
+/// exact whitespace is not part of the contract. The stream's state is not checked: test `os`
+/// afterwards. Complexity: O(tasks + events in their worst windows + breakdown parts). Throws:
+/// std::bad_alloc; whatever `os` throws when its exceptions are enabled. Thread safety: only
+/// reads `r`; concurrent calls on different streams are safe.
 inline void write_json(std::ostream& os, const Results& r) {
   const TraceStats& t = r.trace;
   os << "{\"trace\": {\"source\": ";

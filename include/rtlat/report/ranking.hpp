@@ -1,4 +1,5 @@
-// Which tasks a report shows first: the text report's order, and what `--top N` keeps.
+/// @file
+/// Which tasks a report shows first: the text report's order, and what `--top N` keeps.
 #pragma once
 
 #include <algorithm>
@@ -14,14 +15,14 @@
 namespace rtlat {
 inline namespace v1 {
 
-// True when the task has a sample in any metric.
+/// True when the task has a sample in any metric. Complexity: O(1).
 inline bool has_samples(const TaskResult& t) noexcept {
   for (const MetricResult& m : t.metrics)
     if (m.count != 0) return true;
   return false;
 }
 
-// The largest sample of any metric; nullopt without samples.
+/// The largest sample of any metric; nullopt without samples. Complexity: O(1).
 inline std::optional<std::int64_t> worst_value(const TaskResult& t) noexcept {
   std::optional<std::int64_t> w;
   for (const MetricResult& m : t.metrics)
@@ -29,8 +30,9 @@ inline std::optional<std::int64_t> worst_value(const TaskResult& t) noexcept {
   return w;
 }
 
-// The text report's order: worst latency first; tasks without a latency sample last; ties by
-// pid. Returns indices into `tasks`. Complexity: O(n log n).
+/// The text report's order: worst latency first; tasks without a latency sample last; ties by
+/// pid (stable: equal pids keep their order). Returns indices into `tasks`. Complexity:
+/// O(n log n). Throws: std::bad_alloc.
 inline std::vector<std::size_t> order_by_worst_latency(const std::vector<TaskResult>& tasks) {
   std::vector<std::size_t> idx(tasks.size());
   std::iota(idx.begin(), idx.end(), std::size_t{0});
@@ -44,10 +46,11 @@ inline std::vector<std::size_t> order_by_worst_latency(const std::vector<TaskRes
   return idx;
 }
 
-// `--top N`: keeps the N tasks whose worst value in any metric is highest, in that order (all
-// reports). Tasks with samples always come before tasks without, so a trace that has no
-// latency at all (only sched_switch recorded) still shows the IRQ threads with irq samples.
-// Ties by pid. Complexity: O(n log n).
+/// Effects: `--top N`: keeps the `n` tasks of `r` whose worst value in any metric is highest,
+/// in that order (all reports), and drops the rest; `r.trace` is unchanged. Tasks with samples
+/// always come before tasks without, so a trace that has no latency at all (only sched_switch
+/// recorded) still shows the IRQ threads with irq samples. Ties by pid. Complexity:
+/// O(n log n). Throws: std::bad_alloc (then `r` may have lost tasks).
 inline void keep_top(Results& r, std::size_t n) {
   std::vector<std::pair<std::optional<std::int64_t>, std::size_t>> rank;
   rank.reserve(r.tasks.size());

@@ -1,9 +1,11 @@
-// The text report: a trace summary, then one block per task like a kernel latency module's
-// report: per metric count / min / max / mean / percentiles / SLO bound / violations, then the
-// worst-case windows event by event, with times relative to the window start in microseconds.
-//
-// Output is plain ASCII (bytes outside 0x20..0x7e in comms print as '?') and no line is longer
-// than text_report_columns, so it reads in a 100-column terminal and in a code review.
+/// @file
+/// The text report: a trace summary, then one block per task like a kernel latency module's
+/// report: per metric count / min / max / mean / percentiles / SLO bound / violations, then the
+/// worst-case windows event by event, with times relative to the window start in microseconds.
+///
+/// Output is plain ASCII (bytes outside 0x20..0x7e in comms print as '?') and no line is longer
+/// than text_report_columns, so it reads in a 100-column terminal and in a code review. It is
+/// for people: scripts should read the JSON or CSV report.
 #pragma once
 
 #include <algorithm>
@@ -28,10 +30,13 @@
 namespace rtlat {
 inline namespace v1 {
 
+/// The widest line the text report writes.
 inline constexpr std::size_t text_report_columns = 100;
 
+/// What the text report shows beyond the default.
 struct TextReportOptions {
-  // Show tasks that have no sample in any metric (the user selected them by pid / tgid / comm).
+  /// Show tasks that have no sample in any metric (useful when the user selected them by pid,
+  /// tgid or comm); by default they are counted in one line at the end.
   bool show_tasks_without_samples = false;
 };
 
@@ -384,6 +389,12 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
 
 }  // namespace detail
 
+/// Effects: writes the text report of `r` to `os`: the summary (extent, losses, unobserved
+/// samples, notes on what the trace lacks), then the tasks in order_by_worst_latency() order,
+/// each with its metric table, worst windows, verdicts and breakdowns. The stream's state is not
+/// checked. Complexity: O(n log n) in tasks plus O(events in the worst windows). Throws:
+/// std::bad_alloc; whatever `os` throws when its exceptions are enabled. Thread safety: only
+/// reads `r`; concurrent calls on different streams are safe.
 inline void write_text(std::ostream& os, const Results& r, const TextReportOptions& opt = {}) {
   detail::write_summary(os, r.trace);
   detail::CommLookup names(r);

@@ -1,5 +1,6 @@
-// Which source reads a given input: trace.dat files start with a fixed magic; anything else is
-// taken for text (trace-cmd report output or the tracefs `trace` file).
+/// @file
+/// Which source reads a given input: trace.dat files start with a fixed magic; anything else is
+/// taken for text (trace-cmd report output or the tracefs `trace` file).
 #pragma once
 
 #include <sys/stat.h>
@@ -15,10 +16,11 @@
 namespace rtlat {
 inline namespace v1 {
 
-// True when `path` is a regular file starting with the trace.dat magic "\x17\x08\x44tracing".
-// Throws InputError when it cannot be opened. A file shorter than the magic is not a trace.dat.
-// Anything but a regular file (a FIFO, a device) is not probed, since reading it would consume
-// the bytes the text reader needs; the text reader recognises the magic and says so.
+/// True when `path` is a regular file starting with the trace.dat magic
+/// (`"\x17\x08\x44tracing"`). A file shorter than the magic is not a trace.dat. Anything but a
+/// regular file (a FIFO, a device) is not probed, since reading it would consume the bytes the
+/// text reader needs; the text reader recognises the magic and says so. Complexity: one open and
+/// one read of 10 bytes. Throws: InputError naming `path` when it cannot be opened.
 inline bool is_tracedat(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return false;

@@ -1,10 +1,12 @@
-// Reading a source on a second thread while the sink consumes on the calling thread.
-//
-// Parsing text and analysing it each take about half the time of a report; on two cores they
-// overlap. The source runs whole on one producer thread and hands events over in batches through
-// a small ring, so the hand-off costs one lock per batch, and the sink (the engine) sees exactly
-// the sequence, task_info calls included, that a direct read() would give. (TraceDatSource needs
-// none of this: its read() decodes on worker threads and feeds the sink without a copy.)
+/// @file
+/// Reading a source on a second thread while the sink consumes on the calling thread.
+///
+/// Parsing text and analysing it each take a large share of a report; on two cores they
+/// overlap. The source runs whole on one producer thread and hands events over in batches
+/// through a small ring, so the hand-off costs one lock per batch, and the sink (the engine)
+/// sees exactly the sequence, task_info calls included, that a direct read() would give.
+/// (TraceDatSource needs none of this: its read() decodes on worker threads and feeds the sink
+/// without a copy.)
 #pragma once
 
 #include <condition_variable>
@@ -109,10 +111,14 @@ class PipelineProducer {
 
 }  // namespace detail
 
-// Runs source.read() on a new thread and delivers its events and task_info calls to `sink` on
-// the calling thread, in order. Exceptions from either side reach the caller: the source's
-// after the sink has consumed everything before it, the sink's after the source was stopped.
-// Memory: `slots` batches of `batch_events` events (default 4 x 8192 x 64 bytes = 2 MiB).
+/// Effects: runs `source.read()` on a new thread and delivers its events and task_info calls
+/// to `sink` on the calling thread, in order; returns when both are done. Exceptions from
+/// either side reach the caller: the source's after the sink has consumed everything before
+/// it, the sink's after the source was stopped. `batch_events` below 1 is taken as 1, `slots`
+/// below 2 as 2. Memory: `slots` batches of `batch_events` events (by default 4 x 8192 x 64
+/// bytes = 2 MiB). Throws: what the source or the sink throws; std::system_error when the
+/// thread cannot be started. Thread safety: `source` is used only by the new thread and `sink`
+/// only by the calling one while this runs; neither may be used elsewhere meanwhile.
 template <class Source, class Sink>
 void read_pipelined(Source& source, Sink& sink, std::size_t batch_events = 8192,
                     std::size_t slots = 4) {

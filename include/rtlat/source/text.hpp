@@ -1,16 +1,17 @@
-// Text traces: the output of `trace-cmd report` (plugin formatting, `-R` raw fields, µs or `-t` ns
-// timestamps, `-l` latency format, `--ts-diff`) and the tracefs `trace` / `trace_pipe` files
-// (optional tgid and irq-flags columns).
-//
-//   rtlat::TextSource src("trace.txt");      // "-" reads stdin
-//   src.read(analyzer);                      // streams: calls sink_feed / sink_task_info
-//   src.info().skipped;                      // lines that were not understood
-//
-// Input is read in 1 MiB chunks and parsed in place: memory does not grow with the file, and a
-// line costs no allocation and no regex. Lost-event lines ("CPU:1 [LOST 12 EVENTS]",
-// "CPU:1 [12 EVENTS DROPPED]") become Event::make_lost with the timestamp of the next event on
-// that CPU (the line precedes it; the loss happened before it), or with the last timestamp seen
-// when the input ends first.
+/// @file
+/// Text traces: the output of `trace-cmd report` (plugin formatting, `-R` raw fields, µs or `-t`
+/// ns timestamps, `-l` latency format, `--ts-diff`) and the tracefs `trace` / `trace_pipe` files
+/// (optional tgid and irq-flags columns).
+///
+///     rtlat::TextSource src("trace.txt");      // "-" reads stdin
+///     src.read(analyzer);                      // streams: calls sink_feed / sink_task_info
+///     src.info().skipped;                      // lines that were not understood
+///
+/// Input is read in 1 MiB chunks and parsed in place: memory does not grow with the file, and a
+/// line costs no allocation and no regex. Lost-event lines ("CPU:1 [LOST 12 EVENTS]",
+/// "CPU:1 [12 EVENTS DROPPED]") become Event::make_lost with the timestamp of the next event on
+/// that CPU (the line precedes it; the loss happened before it), or with the last timestamp seen
+/// when the input ends first.
 #pragma once
 
 #include <cerrno>
@@ -35,31 +36,51 @@
 namespace rtlat {
 inline namespace v1 {
 
+/// How a TextSource reads what the text does not say.
 struct TextOptions {
-  std::string arch;                           // empty: host_arch() from source/syscalls.hpp
-  std::optional<std::uint32_t> preempt_flag;  // raw prev_state: override PrevStateDecoder
+  /// The traced machine's uname -m, which decides the timer-sleep syscall numbers of raw
+  /// sys_enter lines; empty: host_arch(), the machine this binary was built for.
+  std::string arch;
+  /// For raw (`trace-cmd report -R`) prev_state numbers: the kernel's preemption bit, instead of
+  /// guessing it per value (PrevStateDecoder::from_format).
+  std::optional<std::uint32_t> preempt_flag;
 };
 
+/// A source (source_info.hpp) reading a text trace from a file, stdin or a string.
+///
+/// CPUs are merged by timestamp in a bounded reorder window (a line printed far later than its
+/// time reaches the engine as out of order). Memory: the read buffer (1 MiB, doubling for a
+/// longer line up to 16 MiB) plus the reorder window; nothing grows with the file.
+///
+/// Thread safety: none; one thread at a time reads it (rtlat::analyze() may run read() on a
+/// second thread while the engine runs on the first).
 class TextSource {
  public:
-  // Opens `path` ("-" = stdin); throws InputError when it cannot be opened.
+  /// Effects: opens `path` ("-" = stdin, borrowed and never closed); nothing is read yet.
+  /// Throws: InputError naming the file when it cannot be opened or is a directory.
   TextSource(std::string path, TextOptions opts = {}) : opts_(std::move(opts)) {
     file_ = detail::text::FileInput::open(path);
     init(std::move(path));
   }
 
-  // Parses `text` instead of a file; `name` is what errors and info() call it.
+  /// Effects: a source that parses `text` instead of a file; `name` is what errors and info()
+  /// call it. Unlike a file it can be read more than once. Throws: std::bad_alloc only.
   static TextSource from_string(std::string name, std::string text, TextOptions opts = {}) {
     return TextSource(std::move(name), std::move(text), std::move(opts), InMemory{});
   }
 
-  // format, cpus ("cpus=N" / "#P:N" header, else highest CPU + 1), events, skipped: complete
-  // after read().
+  /// What the source knows: name and arch from the start; format, cpus (a "cpus=N" or "#P:N"
+  /// header, else the highest CPU + 1), events and skipped are complete after read().
   const SourceInfo& info() const { return info_; }
 
-  // Streams the whole input into `sink` (see sink.hpp). Throws InputError naming the file and
-  // line for a malformed line of a known event and for time going backwards on a CPU. A file is
-  // consumed by the first call.
+  /// Effects: streams the whole input into `sink` (sink.hpp) on the calling thread: the events
+  /// in time order (as far as the reorder window reaches), and a task_info per pid for the comm and
+  /// tgid columns (again when one changes). A file or stdin is consumed by the first call.
+  /// Complexity: O(input bytes); no allocation per line. Throws: InputError naming the file and
+  /// line for a malformed line of a known event, an impossible CPU, time going backwards on a CPU,
+  /// a read error, a line over 16 MiB, 16 MiB without an event line, or a trace.dat arriving
+  /// through a pipe; an InputError from the sink without a file name gets this file and line;
+  /// anything else the sink throws passes through. Events before the error were delivered.
   template <class Sink>
   void read(Sink& sink) {
     info_.events = 0;
