@@ -778,3 +778,98 @@ TEST_F(Cli, SwitchOnlyTraceSaysWhatIsMissing) {
 }
 
 }  // namespace
+
+namespace {
+
+std::size_t count_of(const std::string& s, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t at = s.find(needle); at != std::string::npos; at = s.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// --perfetto: Chrome trace-event JSON of the worst windows; --perfetto-all: the whole trace.
+TEST_F(Cli, PerfettoTraceOfTheWorstWindowsAndOfEverything) {
+  const std::string dat = std::string(RTLAT_SOURCE_DIR) + "/data/misprio.dat";
+  const std::string worst = (dir_ / "worst.json").string(), all = (dir_ / "all.json").string();
+  CliRun r = run({"report", dat, "--comm", "^(ctl-loop|bg-hog)$", "--slo", "latency=1ms",
+                  "--perfetto", worst, "-o", "/dev/null"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string w = slurp(worst);
+  EXPECT_TRUE(JsonGrammar(w).ok()) << w.substr(0, 2000);
+  EXPECT_NE(w.find("\"displayTimeUnit\": \"ns\""), std::string::npos);
+  EXPECT_NE(w.find("\"name\": \"thread_name\", \"args\": {\"name\": \"CPU 1\"}"),
+            std::string::npos);
+  EXPECT_NE(w.find("\"name\": \"process_name\", \"args\": {\"name\": \"ctl-loop:12712\"}"),
+            std::string::npos);
+  // ctl-loop's worst latency (2.40 ms from 488.505885535 s) with its verdict, in us.
+  EXPECT_NE(w.find("\"ts\": 488505885.535, \"dur\": 2398.670, \"name\": \"worst latency 2.40ms\""),
+            std::string::npos)
+      << w.substr(0, 3000);
+  EXPECT_NE(w.find("\"verdict\": \"higher_priority\""), std::string::npos);
+  // bg-hog's run on CPU 1 during it, as a slice on the CPU track.
+  EXPECT_NE(
+      w.find("\"tid\": 1, \"ts\": 488505885.535, \"dur\": 2398.670, \"name\": \"bg-hog:12716\""),
+      std::string::npos);
+  EXPECT_GE(count_of(w, "\"ph\": \"i\""), 1u);  // wakeups
+
+  r = run({"report", dat, "--perfetto", all, "--perfetto-all", "-o", "/dev/null"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string a = slurp(all);
+  EXPECT_TRUE(JsonGrammar(a).ok());
+  // Every sample is a slice: at least the 901 latency samples of ctl-loop, and many runs.
+  EXPECT_GT(count_of(a, "\"ph\": \"X\""), 5000u);
+  EXPECT_GE(count_of(a, "\"name\": \"latency "), 901u);
+  EXPECT_GT(a.size(), 10 * w.size());
+
+  expect_error(run({"report", dat, "--perfetto-all"}), "--perfetto-all needs --perfetto FILE");
+}
+
+// --html: one self-contained page, rendered by a real browser with its script run and no error.
+TEST_F(Cli, HtmlReportRendersInABrowser) {
+  const std::string page = (dir_ / "report.html").string();
+  const CliRun r = run({"report", std::string(RTLAT_SOURCE_DIR) + "/data/misprio.dat", "--comm",
+                        "^(ctl-loop|bg-hog)$", "--slo", "latency=1ms", "--explain", "all", "--html",
+                        page, "-o", "/dev/null"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string html = slurp(page);
+  // Self-contained: nothing fetched from anywhere.
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+
+  ASSERT_EQ(std::system("command -v chromium >/dev/null"), 0) << "chromium missing: scripts/setup";
+  // Renders `file`, printing the DOM after scripts ran; console errors go to `log`.
+  auto render = [&](const std::string& file, const fs::path& dom, const fs::path& log) {
+    const std::string cmd =
+        "timeout 120 chromium --headless --no-sandbox --disable-gpu "
+        "--user-data-dir=" +
+        quote((dir_ / "profile").string()) + " --enable-logging=stderr --v=0 --dump-dom " +
+        quote("file://" + file) + " >" + quote(dom.string()) + " 2>" + quote(log.string());
+    return std::system(cmd.c_str());
+  };
+  // The check can fail: a page with a script error is caught.
+  const std::string broken =
+      write("broken.html", "<html><body><script>nosuch();</script></body></html>");
+  ASSERT_EQ(render(broken, dir_ / "broken.dom", dir_ / "broken.log"), 0);
+  EXPECT_NE(slurp(dir_ / "broken.log").find("Uncaught ReferenceError"), std::string::npos)
+      << slurp(dir_ / "broken.log");
+
+  ASSERT_EQ(render(page, dir_ / "dom", dir_ / "log"), 0) << slurp(dir_ / "log");
+  const std::string dom = slurp(dir_ / "dom"), log = slurp(dir_ / "log");
+  EXPECT_EQ(log.find("Uncaught"), std::string::npos) << log;
+  EXPECT_NE(dom.find("data-ready=\"1\""), std::string::npos) << "the script did not run to its end";
+  EXPECT_NE(dom.find("<tr data-name=\"ctl-loop\"><td><a href=\"#task-12712\">ctl-loop</a></td>"
+                     "<td>12712</td><td class=\"viol\">2.40ms<br><small>100 over 1.00ms"),
+            std::string::npos);
+  EXPECT_NE(dom.find("<tr data-name=\"bg-hog\">"), std::string::npos);
+  EXPECT_NE(dom.find("<b>higher_priority</b> (100%): runnable 2.40ms of 2.40ms behind "
+                     "bg-hog:12716 (RT 90) on CPU 1"),
+            std::string::npos);
+  EXPECT_NE(dom.find("100 of 100 violations: higher_priority bg-hog:12716 (RT 90)"),
+            std::string::npos);
+  EXPECT_GE(count_of(dom, "class=\"timeline\""), 6u);  // 3 metrics x 2 tasks
+  EXPECT_GE(count_of(dom, "class=\"slo\""), 2u);       // the latency SLO line of each task
+}
+
+}  // namespace

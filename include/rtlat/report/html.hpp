@@ -294,6 +294,7 @@ inline void write_html(std::ostream& os, const Results& r) {
         "    row.style.display = row.dataset.name.toLowerCase().indexOf(q) < 0 ? 'none' : '';\n"
         "  });\n"
         "});\n"
+        "document.body.dataset.ready = '1';\n"
         "</script>\n</body></html>\n";
 }
 
