@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -26,6 +28,7 @@
 
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "cli/progress.hpp"
 #include "rtlat/analyze.hpp"
 #include "rtlat/comm_regex.hpp"
 #include "rtlat/config.hpp"
@@ -212,18 +215,40 @@ rtlat::Results run_source(const Options& o) {
                      "' is not a trace.dat"};
   for (const std::string& note : src.notes())
     std::cerr << "rtlat: " << one_line(*o.trace) << ": note: " << one_line(note) << '\n';
-  if (!o.perfetto_all) return rtlat::analyze(src, o.config);
-  PerfettoTap tap(*o.perfetto);
+  std::optional<rtlat_cli::Progress> progress;
+  struct stat st {};
+  if (rtlat_cli::Progress::wanted(o.format == Format::json, o.output && *o.output == "-") &&
+      *o.trace != "-" && ::stat(o.trace->c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    const char* after = std::getenv("RTLAT_PROGRESS_AFTER_MS");  // tests shorten the wait
+    progress.emplace(static_cast<std::uint64_t>(st.st_size),
+                     std::chrono::milliseconds(after != nullptr ? std::atoi(after) : 1000));
+  }
+  if (!o.perfetto_all && !progress) return rtlat::analyze(src, o.config);
+  std::optional<PerfettoTap> perfetto;
   rtlat::Config cfg = o.config;
-  cfg.on_sample = [&tap, chained = cfg.on_sample](const rtlat::Sample& s) {
-    tap.writer.sample(s);
-    if (chained) chained(s);
-  };
+  if (o.perfetto_all) {
+    perfetto.emplace(*o.perfetto);
+    cfg.on_sample = [&perfetto, chained = cfg.on_sample](const rtlat::Sample& s) {
+      perfetto->writer.sample(s);
+      if (chained) chained(s);
+    };
+  }
+  struct Taps {
+    std::optional<PerfettoTap>& perfetto;
+    std::optional<rtlat_cli::Progress>& progress;
+    void feed(const rtlat::Event& e) {
+      if (perfetto) perfetto->feed(e);
+      if (progress) progress->feed(e);
+    }
+  } taps{perfetto, progress};
   rtlat::Analyzer engine(std::move(cfg));
-  rtlat::Results r = rtlat::analyze(src, engine, tap);
-  tap.writer.finish(r);
-  tap.stream.finish();
-  tap.file.commit();
+  rtlat::Results r = rtlat::analyze(src, engine, taps);
+  if (progress) progress->stop();
+  if (perfetto) {
+    perfetto->writer.finish(r);
+    perfetto->stream.finish();
+    perfetto->file.commit();
+  }
   return r;
 }
 

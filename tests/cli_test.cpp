@@ -873,3 +873,33 @@ TEST_F(Cli, HtmlReportRendersInABrowser) {
 }
 
 }  // namespace
+
+namespace {
+
+// On a terminal a progress line is drawn on stderr (and erased); never in JSON, with -o -, or
+// when stderr is not a terminal. `script` gives the run a pseudo-terminal.
+TEST_F(Cli, ProgressLineOnlyOnATerminal) {
+  ASSERT_EQ(std::system("command -v script >/dev/null"), 0);
+  const std::string dat = std::string(RTLAT_SOURCE_DIR) + "/data/cyclictest.dat";
+  auto on_tty = [&](const std::string& args) {
+    const fs::path log = dir_ / "typescript";
+    const std::string cmd = "RTLAT_PROGRESS_AFTER_MS=0 script -qfec " +
+                            quote(quote(cli_) + " report " + quote(dat) + " " + args) + " " +
+                            quote(log.string()) + " >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    return slurp(log);
+  };
+  const std::string text = on_tty("-o " + quote((dir_ / "r.txt").string()));
+  EXPECT_NE(text.find("MB read"), std::string::npos) << text;
+  EXPECT_NE(text.find("M events/s, ETA"), std::string::npos) << text;
+  EXPECT_NE(text.find("\r\033[K"), std::string::npos) << "the line is not erased";
+  EXPECT_EQ(on_tty("--format json -o " + quote((dir_ / "r.json").string())).find("MB read"),
+            std::string::npos);
+  EXPECT_EQ(on_tty("-o - >/dev/null").find("MB read"), std::string::npos);
+  // Not a terminal: nothing but the report.
+  const CliRun r = run({"report", dat, "-o", (dir_ / "r2.txt").string()});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+}  // namespace
