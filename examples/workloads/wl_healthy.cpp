@@ -11,14 +11,7 @@ int main(int argc, char** argv) {
   const Run run(parse_options(argc, argv, 2.0));
 
   Lateness late;
-  std::thread loop([&] {
-    become_rt("rt-healthy", 80, run.opt.cpu);
-    Period p(run.t0, 1 * ms);
-    while (p.wait(run.end, late)) {
-      run.work.run(100 * us);
-      p.skip_missed(late);
-    }
-  });
+  std::thread loop([&] { periodic(run, "rt-healthy", 80, 0, 1 * ms, 100 * us, late); });
   loop.join();
   std::printf("wl_healthy: cpu %d, %s\n", run.opt.cpu, late.summary("rt-healthy").c_str());
 }

@@ -48,14 +48,7 @@ int main(int argc, char** argv) {
       p.skip_missed(high_late);
     }
   });
-  std::thread mid([&] {
-    become_rt("inv-mid", 60, run.opt.cpu);
-    Period p(run.t0 + 500 * us, 10 * ms);
-    while (p.wait(run.end, mid_late)) {
-      run.work.run(3500 * us);
-      p.skip_missed(mid_late);
-    }
-  });
+  std::thread mid([&] { periodic(run, "inv-mid", 60, 500 * us, 10 * ms, 3500 * us, mid_late); });
   low.join();
   high.join();
   mid.join();

@@ -26,14 +26,8 @@ int main(int argc, char** argv) {
     become_rt("rt-hog", 1, run.opt.cpu);
     spin_until(run.end);
   });
-  std::thread periodic([&] {
-    become_rt("rt-periodic", 50, run.opt.cpu);
-    Period p(run.t0, 10 * ms);
-    while (p.wait(run.end, periodic_late)) {
-      run.work.run(100 * us);
-      p.skip_missed(periodic_late);
-    }
-  });
+  std::thread periodic(
+      [&] { workload::periodic(run, "rt-periodic", 50, 0, 10 * ms, 100 * us, periodic_late); });
   hog.join();
   periodic.join();
   std::printf("wl_throttle: cpu %d, sched_rt_runtime_us=%ld; %s\n", run.opt.cpu, runtime,

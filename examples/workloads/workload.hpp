@@ -262,4 +262,17 @@ struct Run {
   Filler filler;
 };
 
+// The loop most threads of the workloads run: become `name` at FIFO `prio` on the workload CPU,
+// then from `phase` after the start, once per `period`, work for `busy` until the end; periods
+// missed while busy are skipped and counted in `late`.
+inline void periodic(const Run& run, const char* name, int prio, ns_t phase, ns_t period, ns_t busy,
+                     Lateness& late) {
+  become_rt(name, prio, run.opt.cpu);
+  Period p(run.t0 + phase, period);
+  while (p.wait(run.end, late)) {
+    run.work.run(busy);
+    p.skip_missed(late);
+  }
+}
+
 }  // namespace workload
