@@ -144,7 +144,8 @@ class LiveSource {
     auto next_tick = t0 + opt_.interval;
     const auto end = t0 + opt_.duration;
     LiveProgress prog;
-    prog.interval_start_ns = readers_->release_mark();
+    // The trace clock is CLOCK_MONOTONIC: the first interval starts now.
+    prog.interval_start_ns = mono ? detail::live::monotonic_ns() : 0;
     std::uint64_t at_tick = 0;
     bool draining = false;
     for (;;) {
@@ -155,7 +156,7 @@ class LiveSource {
       if (draining && !more) break;
       if (!draining && now >= next_tick) {
         send_tgids(sink);
-        prog.interval_end_ns = readers_->last_delivered();
+        prog.interval_end_ns = std::max(prog.interval_start_ns, readers_->last_delivered());
         prog.elapsed_s = std::chrono::duration<double>(now - t0).count();
         prog.events = info_.events;
         prog.interval_events = info_.events - at_tick;
