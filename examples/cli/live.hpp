@@ -61,7 +61,7 @@ measurement:
 live:
       --duration DURATION      stop after this long (default: until COMMAND exits, or Ctrl-C)
       --interval DURATION      refresh / jsonl period (default 1s)
-      --buffer-kb N            ring buffer per CPU in KiB (default 4096)
+      --buffer-kb N            ring buffer per CPU in KiB (default 8192)
       --on-violation ignore|print|exit
                                print: one line per SLO violation as it happens (stderr);
                                exit: stop at the first one, exit status 3 (default ignore)

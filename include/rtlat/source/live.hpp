@@ -62,7 +62,10 @@ struct LiveTotals {
 };
 
 struct LiveOptions {
-  std::size_t buffer_kb = 4096;  ///< ring buffer per CPU (see the CLI's --buffer-kb)
+  /// Ring buffer per CPU. The reader empties it every `poll`, but it is an ordinary thread: on a
+  /// loaded machine it may wait its turn long enough for a context-switch storm to fill a small
+  /// buffer (bench/live-overhead shows where 4 MB is not enough and 8 MB is).
+  std::size_t buffer_kb = 8192;
   /// Follow these tasks and every thread and child they create (set_event_pid, event-fork);
   /// empty: every task.
   std::vector<Pid> follow;

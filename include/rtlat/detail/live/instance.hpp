@@ -94,7 +94,7 @@ struct Recorded {
 };
 
 struct InstanceOptions {
-  std::size_t buffer_kb = 4096;   // per CPU
+  std::size_t buffer_kb = 8192;   // per CPU
   std::vector<long> follow_pids;  // empty: every task
 };
 

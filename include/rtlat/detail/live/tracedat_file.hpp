@@ -89,7 +89,9 @@ inline FileMeta file_meta(const Instance& inst, std::uint32_t page_size, int cpu
     auto it = m.systems.begin();
     while (it != m.systems.end() && it->first != sys) ++it;
     if (it == m.systems.end()) it = m.systems.insert(m.systems.end(), {sys, {}});
-    it->second.push_back(read_text_file(events + sys + "/" + ev + "/format"));
+    std::string path = events;
+    path.append(sys).append("/").append(ev).append("/format");
+    it->second.push_back(read_text_file(path));
   }
   m.kallsyms = hrtimer_wakeup_line();
   utsname u{};
