@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -303,6 +304,26 @@ TEST_F(Live, CommandExitStatusIsReturned) {
       7)
       << err;
   EXPECT_TRUE(rtlat_instances().empty());
+}
+
+// Without a selection, a command's report holds the command's tasks only: other tasks' events
+// are recorded only where they meet the command's, too few to measure them.
+TEST_F(Live, CommandWithoutSelectionReportsItsOwnTasks) {
+  SKIP_UNLESS_LIVE();
+  std::string out, err;
+  ASSERT_EQ(
+      run({"live", "--format", "json", "--", wl("wl_healthy"), "--seconds", "0.5", "--filler"},
+          &out, &err),
+      0)
+      << err;
+  std::set<std::string> comms;
+  const std::regex re("\\{\"pid\": [0-9]+, \"tgid\": [0-9a-z]+, \"comm\": \"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator();
+       ++it)
+    comms.insert((*it)[1]);
+  EXPECT_TRUE(comms.count("rt-healthy")) << out.substr(0, 2000);
+  for (const std::string& c : comms)
+    EXPECT_TRUE(c == "rt-healthy" || c == "cfs-filler" || c == "wl_healthy") << c;
 }
 
 TEST_F(Live, JsonlOneObjectPerIntervalThenTheFinalReport) {

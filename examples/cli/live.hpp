@@ -24,6 +24,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "options.hpp"
@@ -43,7 +44,8 @@ constexpr std::string_view live_help = R"(usage: rtlat live [options] [-- COMMAN
 Traces this system through a tracefs instance of its own (rtlat-<pid>, removed at exit), shows
 the tasks while it runs and prints the report at the end. With COMMAND: starts it once tracing
 runs, follows it and every thread and child it creates, stops when it exits and returns its exit
-status. Needs root and tracefs.
+status; without a selection, the report is about those tasks only (the others' events are
+recorded only where they meet the command's). Needs root and tracefs.
 
 selection (default: every task; several criteria select the union):
   -p, --pid PID[,PID...]       tasks with these pids
@@ -332,6 +334,41 @@ class Command {
   bool reaped_ = false;
 };
 
+// With a command and no selection, the report is about the command's tasks alone: the others
+// are seen only where their events touch the command's (set_event_pid), so their samples could
+// span events that were filtered out. The followed set grows with the sched_process_fork events
+// of followed tasks (threads and child processes alike).
+class Follow {
+ public:
+  void add(rtlat::Pid p) { pids_.insert(p); }
+  bool enabled() const noexcept { return !pids_.empty(); }
+  bool has(rtlat::Pid p) const { return pids_.count(p) != 0; }
+  void saw(const rtlat::Event& e) {
+    if (e.kind == rtlat::EventKind::process_fork && has(e.fork.parent_pid))
+      pids_.insert(e.fork.child_pid);
+  }
+  void keep_followed(rtlat::Results& r) const {
+    if (!enabled()) return;
+    r.tasks.erase(std::remove_if(r.tasks.begin(), r.tasks.end(),
+                                 [&](const rtlat::TaskResult& t) { return !has(t.pid); }),
+                  r.tasks.end());
+  }
+
+ private:
+  std::unordered_set<rtlat::Pid> pids_;
+};
+
+// The engine behind the followed-set tracking.
+struct FollowingSink {
+  rtlat::Analyzer& engine;
+  Follow& follow;
+  void feed(const rtlat::Event& e) {
+    if (follow.enabled()) follow.saw(e);
+    engine.feed(e);
+  }
+  void task_info(const rtlat::TaskInfo& t) { engine.task_info(t); }
+};
+
 }  // namespace live_detail
 
 inline int live_main(const std::vector<std::string>& args) {
@@ -361,13 +398,16 @@ inline int live_main(const std::vector<std::string>& args) {
     if (jsonl_fd < 0)
       throw OutputError("cannot create '" + *o.output + "': " + std::strerror(errno));
   }
+  ld::Follow follow;
+  if (cmd && !o.explicit_selection) follow.add(cmd->pid());
   bool violated_exit = false;
   rtlat::Config cfg = o.config;
   std::unique_ptr<rtlat::LiveSource> src;
   if (o.on_violation != LiveCliOptions::OnViolation::ignore) {
     const bool exit_on = o.on_violation == LiveCliOptions::OnViolation::exit;
     const rtlat::Config bounds = o.config;
-    cfg.on_violation = [&violated_exit, exit_on, bounds, &src](const rtlat::Sample& s) {
+    cfg.on_violation = [&violated_exit, exit_on, bounds, &src, &follow](const rtlat::Sample& s) {
+      if (follow.enabled() && !follow.has(s.pid)) return;
       const std::optional<std::int64_t> bound = bounds.slo_ns(s.pid, s.metric);
       char buf[256];
       std::snprintf(buf, sizeof buf, "rtlat: violation %.6f s %s/%d %s %s > %s\n",
@@ -389,9 +429,12 @@ inline int live_main(const std::vector<std::string>& args) {
       std::size_t rows = 20;
       if (::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 4) rows = ws.ws_row - 4u;
       if (o.top) rows = std::min(rows, *o.top);
-      write_stdout(ld::table(engine.results(), p, src->instance_name(), rows));
+      rtlat::Results r = engine.results();
+      follow.keep_followed(r);
+      write_stdout(ld::table(r, p, src->instance_name(), rows));
     } else if (o.format == LiveCliOptions::Fmt::jsonl) {
       rtlat::Results r = engine.results();
+      follow.keep_followed(r);
       if (o.top) rtlat::keep_top(r, *o.top);
       const std::string line =
           ld::json_line(r, "\"interval_start_ns\":" + std::to_string(p.interval_start_ns) +
@@ -428,7 +471,13 @@ inline int live_main(const std::vector<std::string>& args) {
   } join{waiter, cmd};
   rtlat::Results results;
   try {
-    results = rtlat::analyze(*src, engine);
+    ld::FollowingSink sink{engine, follow};
+    // rtlat::analyze() with the followed-set tracking in between.
+    engine.set_source(src->info());
+    src->read(sink);
+    engine.set_source(src->info());
+    results = engine.results();
+    follow.keep_followed(results);
   } catch (...) {
     ld::source.store(nullptr);
     throw;
