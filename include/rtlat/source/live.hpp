@@ -72,7 +72,8 @@ struct LiveOptions {
   std::chrono::nanoseconds duration{0};                        ///< 0: until stop()
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};  ///< on_interval period
   std::chrono::milliseconds poll{20};                          ///< how often the buffers are read
-  std::string save;  ///< write what was read as a trace.dat here ("" = no)
+  std::string save;      ///< write what was read as a trace.dat here ("" = no)
+  int save_version = 7;  ///< 7: zstd-compressed (trace-cmd's default), 6: uncompressed
   /// Runs on the reading thread between events, every `interval`: it may read the engine.
   std::function<void(const LiveProgress&)> on_interval;
 };
@@ -187,7 +188,7 @@ class LiveSource {
     totals_.events = info_.events;
     totals_.lost_in_pages = t.lost_in_pages;
     totals_.lost_in_stats = t.lost_in_stats;
-    if (saver_) saver_->finish(meta_);
+    if (saver_) saver_->finish(meta_, opt_.save_version);
   }
 
  private:

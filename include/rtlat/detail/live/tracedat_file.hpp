@@ -1,15 +1,17 @@
-// A live session as a trace.dat (file version 6): the metadata (header_page, the formats of the
+// A live session as a trace.dat: the metadata (header_page, the formats of the
 // enabled events, the one kallsyms line the hrtimer marker needs, saved cmdlines) taken from
 // tracefs, then each CPU's raw ring-buffer pages exactly as read. The same bytes serve twice: the
 // header with no CPU data is what the live decoder is built from (decode.hpp), and --save writes
 // the header with the pages, so `rtlat report` and `trace-cmd report` read what the live run
-// analysed. Version 6 because it needs no section index: the file is written in one pass.
+// analysed. The decoder reads version 6 (no sections to index); --save writes version 7 with
+// zstd, as trace-cmd record does, assembled at the end from the pages kept per CPU.
 #pragma once
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -106,21 +108,32 @@ inline FileMeta file_meta(const Instance& inst, std::uint32_t page_size, int cpu
 // The file up to its CPU data, with the CPU table pointing at data that follows at the page
 // aligned offsets `sizes` imply (all 0: no data). Returns the bytes; `data_at` gets each CPU's
 // data offset.
-inline std::string tracedat_v6(const FileMeta& m, const std::vector<std::uint64_t>& sizes,
-                               std::vector<std::uint64_t>* data_at = nullptr) {
+// The metadata blocks, each as both file versions store it (v7 puts each in a section).
+inline std::string file_start(const FileMeta& m, char version) {
   std::string s(tracedat_magic);
-  s += "6";
+  s.push_back(version);
   s.push_back('\0');
   s.push_back(host_little_endian() ? 0 : 1);
   s.push_back(static_cast<char>(sizeof(long)));
   put_le(s, m.page_size, 4);
-  s += std::string("header_page\0", 12);
+  return s;
+}
+inline std::string block_header_info(const FileMeta& m) {
+  std::string s("header_page\0", 12);
   put_le(s, m.header_page.size(), 8);
   s += m.header_page;
   s += std::string("header_event\0", 13);
   put_le(s, m.header_event.size(), 8);
   s += m.header_event;
+  return s;
+}
+inline std::string block_ftrace() {
+  std::string s;
   put_le(s, 0, 4);  // no ftrace formats: nothing here prints function events
+  return s;
+}
+inline std::string block_events(const FileMeta& m) {
+  std::string s;
   put_le(s, m.systems.size(), 4);
   for (const auto& [sys, formats] : m.systems) {
     s += sys;
@@ -131,11 +144,29 @@ inline std::string tracedat_v6(const FileMeta& m, const std::vector<std::uint64_
       s += f;
     }
   }
+  return s;
+}
+inline std::string block_kallsyms(const FileMeta& m) {
+  std::string s;
   put_le(s, m.kallsyms.size(), 4);
-  s += m.kallsyms;
-  put_le(s, 0, 4);  // printk formats
+  return s + m.kallsyms;
+}
+inline std::string block_printk() {
+  std::string s;
+  put_le(s, 0, 4);
+  return s;
+}
+inline std::string block_cmdlines(const FileMeta& m) {
+  std::string s;
   put_le(s, m.cmdlines.size(), 8);
-  s += m.cmdlines;
+  return s + m.cmdlines;
+}
+
+inline std::string tracedat_v6(const FileMeta& m, const std::vector<std::uint64_t>& sizes,
+                               std::vector<std::uint64_t>* data_at = nullptr) {
+  std::string s = file_start(m, '6');
+  s += block_header_info(m) + block_ftrace() + block_events(m) + block_kallsyms(m) +
+       block_printk() + block_cmdlines(m);
   put_le(s, static_cast<std::uint64_t>(m.cpus), 4);
   s += std::string("options  \0", 10);
   auto option = [&](std::uint16_t id, const std::string& data) {
@@ -200,41 +231,25 @@ class Saver {
     sizes_[c] += n;
   }
 
-  void finish(const FileMeta& m) {
-    std::vector<std::uint64_t> at;
-    const std::string head = tracedat_v6(m, sizes_, &at);
+  // Writes the file: version 7 with zstd-compressed sections and chunks (what trace-cmd record
+  // writes by default), or version 6 uncompressed.
+  void finish(const FileMeta& m, int version = 7) {
     const std::string tmp = path_ + ".tmp";
-    const int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0)
+    out_ = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out_ < 0)
       throw LiveError("--save " + path_ + ": cannot create " + tmp + ": " + std::strerror(errno));
+    pos_ = 0;
     try {
-      write_all(out, reinterpret_cast<const unsigned char*>(head.data()), head.size());
-      std::uint64_t pos = head.size();
-      std::vector<unsigned char> buf(1u << 20);
-      for (std::size_t c = 0; c < fds_.size(); ++c) {
-        if (sizes_[c] == 0) continue;
-        if (at[c] > pos) {
-          const std::vector<unsigned char> pad(static_cast<std::size_t>(at[c] - pos), 0);
-          write_all(out, pad.data(), pad.size());
-          pos = at[c];
-        }
-        std::uint64_t off = 0;
-        while (off < sizes_[c]) {
-          const std::size_t want =
-              static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), sizes_[c] - off));
-          const ssize_t r = ::pread(fds_[c], buf.data(), want, static_cast<off_t>(off));
-          if (r <= 0) {
-            if (r < 0 && errno == EINTR) continue;
-            throw LiveError("--save " + path_ +
-                            ": cannot read back the pages: " + std::strerror(r < 0 ? errno : EIO));
-          }
-          write_all(out, buf.data(), static_cast<std::size_t>(r));
-          off += static_cast<std::uint64_t>(r);
-        }
-        pos += sizes_[c];
-      }
-      if (::close(out) != 0) throw LiveError("--save " + path_ + ": " + std::strerror(errno));
+      if (version == 6)
+        write_v6(m);
+      else
+        write_v7(m);
+      const int fd = out_;
+      out_ = -1;
+      if (::close(fd) != 0) throw LiveError("--save " + path_ + ": " + std::strerror(errno));
     } catch (...) {
+      if (out_ >= 0) ::close(out_);
+      out_ = -1;
       ::unlink(tmp.c_str());
       throw;
     }
@@ -252,6 +267,172 @@ class Saver {
   }
 
  private:
+  void put(const std::string& s) {
+    write_all(out_, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+    pos_ += s.size();
+  }
+  void patch64(std::uint64_t at, std::uint64_t v) {
+    std::string b;
+    put_le(b, v, 8);
+    if (::pwrite(out_, b.data(), 8, static_cast<off_t>(at)) != 8)
+      throw LiveError("--save " + path_ + ": write failed: " + std::strerror(errno));
+  }
+  void align(std::uint32_t page) {
+    const std::uint64_t to = (pos_ + page - 1) / page * page;
+    if (to > pos_) put(std::string(static_cast<std::size_t>(to - pos_), '\0'));
+  }
+  // Calls f(bytes, n) for `cpu`'s pages, `n` pages' worth at a time.
+  template <class F>
+  void each_block(std::size_t cpu, std::size_t bytes_per_block, F&& f) {
+    std::vector<unsigned char> buf(bytes_per_block);
+    std::uint64_t off = 0;
+    while (off < sizes_[cpu]) {
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), sizes_[cpu] - off));
+      std::size_t got = 0;
+      while (got < want) {
+        const ssize_t r =
+            ::pread(fds_[cpu], buf.data() + got, want - got, static_cast<off_t>(off + got));
+        if (r <= 0) {
+          if (r < 0 && errno == EINTR) continue;
+          throw LiveError("--save " + path_ +
+                          ": cannot read back the pages: " + std::strerror(r < 0 ? errno : EIO));
+        }
+        got += static_cast<std::size_t>(r);
+      }
+      f(buf.data(), want);
+      off += want;
+    }
+  }
+  std::string zstd(const unsigned char* p, std::size_t n) const {
+    std::string z(ZSTD_compressBound(n), '\0');
+    const std::size_t k = ZSTD_compress(z.data(), z.size(), p, n, 3);
+    if (ZSTD_isError(k)) throw LiveError("--save " + path_ + ": zstd: " + ZSTD_getErrorName(k));
+    z.resize(k);
+    return z;
+  }
+
+  void write_v6(const FileMeta& m) {
+    std::vector<std::uint64_t> at;
+    put(tracedat_v6(m, sizes_, &at));
+    for (std::size_t c = 0; c < fds_.size(); ++c) {
+      if (sizes_[c] == 0) continue;
+      if (at[c] > pos_) put(std::string(static_cast<std::size_t>(at[c] - pos_), '\0'));
+      each_block(c, 1u << 20, [&](const unsigned char* p, std::size_t n) {
+        write_all(out_, p, n);
+        pos_ += n;
+      });
+    }
+  }
+
+  void write_v7(const FileMeta& m) {
+    constexpr std::uint16_t opt_done = 0, opt_buffer = 3, opt_traceclock = 4, opt_uname = 5,
+                            opt_cpucount = 8, opt_header_info = 16;
+    std::string head = file_start(m, '7');
+    head += std::string("zstd") + '\0' + ZSTD_versionString() + '\0';
+    const std::uint64_t first_options_at = head.size();
+    put_le(head, 0, 8);
+    put(head);
+    const std::string blocks[6] = {block_header_info(m), block_ftrace(), block_events(m),
+                                   block_kallsyms(m),    block_printk(), block_cmdlines(m)};
+    std::uint64_t sec[6];
+    for (int i = 0; i < 6; ++i) {
+      sec[i] = pos_;
+      const std::string z =
+          zstd(reinterpret_cast<const unsigned char*>(blocks[i].data()), blocks[i].size());
+      std::string h;
+      put_le(h, opt_header_info + static_cast<unsigned>(i), 2);
+      put_le(h, 1, 2);  // compressed
+      put_le(h, 0, 4);
+      put_le(h, z.size() + 8, 8);
+      put_le(h, z.size(), 4);
+      put_le(h, blocks[i].size(), 4);
+      put(h + z);
+    }
+    // The buffer: its section header, then each CPU's chunks from a page boundary on.
+    const std::uint64_t buffer_at = pos_;
+    std::string bh;
+    put_le(bh, opt_buffer, 2);
+    put_le(bh, 1, 2);
+    put_le(bh, 0, 4);
+    const std::uint64_t size_at = pos_ + bh.size();
+    put_le(bh, 0, 8);
+    put(bh);
+    const std::uint64_t data_start = pos_;
+    struct Cpu {
+      std::uint32_t cpu;
+      std::uint64_t offset, size;
+    };
+    std::vector<Cpu> cpus;
+    const std::size_t chunk = std::size_t{m.page_size} * chunk_pages;
+    for (std::size_t c = 0; c < fds_.size(); ++c) {
+      if (sizes_[c] == 0) continue;
+      align(m.page_size);
+      const std::uint64_t off = pos_;
+      std::string n;
+      put_le(n, (sizes_[c] + chunk - 1) / chunk, 4);
+      put(n);
+      each_block(c, chunk, [&](const unsigned char* p, std::size_t len) {
+        const std::string z = zstd(p, len);
+        std::string h;
+        put_le(h, z.size(), 4);
+        put_le(h, len, 4);
+        put(h + z);
+      });
+      cpus.push_back({static_cast<std::uint32_t>(c), off, pos_ - off - 4});  // without the count
+    }
+    patch64(size_at, pos_ - data_start);
+    // One options section pointing at everything.
+    patch64(first_options_at, pos_);
+    std::string o;
+    put_le(o, opt_done, 2);
+    put_le(o, 0, 2);
+    put_le(o, 0, 4);
+    const std::uint64_t opt_size_at = pos_ + o.size();
+    put_le(o, 0, 8);
+    const std::size_t opt_start = o.size();
+    auto option = [&](std::uint16_t id, const std::string& data) {
+      put_le(o, id, 2);
+      put_le(o, data.size(), 4);
+      o += data;
+    };
+    for (int i = 0; i < 6; ++i) {
+      std::string v;
+      put_le(v, sec[i], 8);
+      option(static_cast<std::uint16_t>(opt_header_info + i), v);
+    }
+    option(opt_uname, m.uname + std::string(1, '\0'));
+    option(opt_traceclock, m.clock + "\n");
+    std::string count;
+    put_le(count, static_cast<std::uint64_t>(m.cpus), 4);
+    option(opt_cpucount, count);
+    std::string b;
+    put_le(b, buffer_at, 8);
+    b += std::string(1, '\0') + selected_clock(m.clock) + std::string(1, '\0');
+    put_le(b, m.page_size, 4);
+    put_le(b, cpus.size(), 4);
+    for (const Cpu& c : cpus) {
+      put_le(b, c.cpu, 4);
+      put_le(b, c.offset, 8);
+      put_le(b, c.size, 8);
+    }
+    option(opt_buffer, b);
+    option(opt_done, std::string(8, '\0'));
+    const std::uint64_t opt_bytes = o.size() - opt_start;
+    put(o);
+    patch64(opt_size_at, opt_bytes);
+  }
+
+  // "local global [mono] ..." -> "mono"
+  static std::string selected_clock(const std::string& clocks) {
+    const std::size_t a = clocks.find('['), b = clocks.find(']');
+    if (a == std::string::npos || b == std::string::npos || b < a) return clocks;
+    return clocks.substr(a + 1, b - a - 1);
+  }
+
+  static constexpr std::size_t chunk_pages = 10;
+  int out_ = -1;
+  std::uint64_t pos_ = 0;
   void write_all(int fd, const unsigned char* p, std::size_t n) {
     while (n != 0) {
       const ssize_t w = ::write(fd, p, n);
