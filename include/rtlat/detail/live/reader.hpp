@@ -51,6 +51,80 @@ struct CpuTotals {
   std::uint64_t lost_in_stats = 0;  // overrun + commit overrun + dropped, from per_cpu stats
 };
 
+// The time-ordered merge of the CPUs' queues, apart from how they are read: each CPU's events
+// come with a mark, the time up to which that CPU is known to be complete, and only events no
+// CPU's mark is behind are delivered. Ties go to the lower CPU, as in the trace.dat reader.
+class Merge {
+ public:
+  explicit Merge(std::size_t cpus = 0) : q_(cpus) {}
+  std::size_t cpus() const noexcept { return q_.size(); }
+  std::vector<Event>& queue(std::size_t i) noexcept { return q_[i].events; }
+  // CPU i is complete up to `t` (marks never move back).
+  void mark(std::size_t i, Timestamp t) noexcept { q_[i].mark = std::max(q_[i].mark, t); }
+  Timestamp mark_of(std::size_t i) const noexcept { return q_[i].mark; }
+  // The earliest mark: everything up to it can be delivered.
+  Timestamp limit() const noexcept {
+    Timestamp l = std::numeric_limits<Timestamp>::max();
+    for (const Q& q : q_) l = std::min(l, q.mark);
+    return l;
+  }
+  std::size_t pending() const noexcept {
+    std::size_t n = 0;
+    for (const Q& q : q_) n += q.events.size() - q.head;
+    return n;
+  }
+
+  // Delivers, in (timestamp, cpu) order, every queued event up to limit(); `each(i, e)` is called
+  // before `e` of queue i goes to the sink. Returns how many.
+  template <class Sink, class Each>
+  std::uint64_t release(Sink& sink, Each&& each) {
+    const Timestamp lim = limit();
+    std::uint64_t n = 0;
+    for (;;) {
+      Q* best = nullptr;
+      const Event* second = nullptr;
+      for (Q& q : q_) {
+        if (q.head >= q.events.size()) continue;
+        const Event& h = q.events[q.head];
+        if (h.ts > lim) continue;
+        if (best == nullptr || before(h, best->events[best->head])) {
+          if (best != nullptr) second = &best->events[best->head];
+          best = &q;
+        } else if (second == nullptr || before(h, *second)) {
+          second = &h;
+        }
+      }
+      if (best == nullptr) break;
+      const std::size_t i = static_cast<std::size_t>(best - q_.data());
+      // Feed the earliest CPU until another one's head comes first.
+      do {
+        const Event& e = best->events[best->head++];
+        each(i, e);
+        sink_feed(sink, e);
+        ++n;
+      } while (best->head < best->events.size() && best->events[best->head].ts <= lim &&
+               (second == nullptr || before(best->events[best->head], *second)));
+    }
+    for (Q& q : q_) {
+      if (q.head == 0) continue;
+      q.events.erase(q.events.begin(), q.events.begin() + static_cast<std::ptrdiff_t>(q.head));
+      q.head = 0;
+    }
+    return n;
+  }
+
+ private:
+  struct Q {
+    std::vector<Event> events;  // from `head` on: not yet delivered
+    std::size_t head = 0;
+    Timestamp mark = std::numeric_limits<Timestamp>::min();
+  };
+  static bool before(const Event& a, const Event& b) noexcept {
+    return a.ts != b.ts ? a.ts < b.ts : a.cpu < b.cpu;
+  }
+  std::vector<Q> q_;
+};
+
 class CpuReaders {
  public:
   // Opens every CPU's trace_pipe_raw of `inst` (CPUs without one, offline ones, are left out).
@@ -70,6 +144,7 @@ class CpuReaders {
     if (page_size_ == 0 || page_size_ > (1u << 24)) page_size_ = 4096;
     page_.resize(page_size_);
     for (Cpu& c : cpus_) c.pages.reserve(max_pages_per_round * page_size_);
+    merge_ = Merge(cpus_.size());
   }
   CpuReaders(const CpuReaders&) = delete;
   CpuReaders& operator=(const CpuReaders&) = delete;
@@ -112,25 +187,26 @@ class CpuReaders {
       c.totals.pages += c.pages.size() / page_size_;
       c.totals.bytes += c.pages.size();
       if (save != nullptr && !c.pages.empty()) save->page(c.cpu, c.pages.data(), c.pages.size());
-      const std::size_t before = c.queue.size();
-      dec.decode(c.cpu, c.pages.data(), c.pages.size(), c.queue);
-      for (std::size_t i = before; i < c.queue.size(); ++i) {
-        const Event& e = c.queue[i];
+      const std::size_t i = static_cast<std::size_t>(&c - cpus_.data());
+      std::vector<Event>& q = merge_.queue(i);
+      const std::size_t before = q.size();
+      dec.decode(c.cpu, c.pages.data(), c.pages.size(), q);
+      for (std::size_t k = before; k < q.size(); ++k) {
+        const Event& e = q[k];
         if (e.kind == EventKind::lost_events) {
           ++c.totals.lost_markers;
           c.totals.lost_in_pages += e.lost.count;
         }
         if (e.ts > latest_) latest_ = e.ts;
       }
-      if (c.queue.size() > c.head) c.mark = std::max(c.mark, c.queue.back().ts);
+      if (q.size() > before) merge_.mark(i, q.back().ts);
       if (empty) {
         // Without a clock shared with user space, the latest event read anywhere stands in for
         // the present; with it the mark is exact (see the top of this file).
-        const Timestamp now = monotonic && !drain ? t - commit_margin_ns : latest_;
         if (drain)
-          c.mark = std::numeric_limits<Timestamp>::max();
+          merge_.mark(i, std::numeric_limits<Timestamp>::max());
         else
-          c.mark = std::max(c.mark, now);
+          merge_.mark(i, monotonic ? t - commit_margin_ns : latest_);
       }
     }
     return more;
@@ -140,40 +216,10 @@ class CpuReaders {
   // number delivered.
   template <class Sink>
   std::uint64_t release(Sink& sink) {
-    Timestamp limit = std::numeric_limits<Timestamp>::max();
-    for (const Cpu& c : cpus_) limit = std::min(limit, c.mark);
-    std::uint64_t n = 0;
-    for (;;) {
-      Cpu* best = nullptr;
-      const Event* second = nullptr;
-      for (Cpu& c : cpus_) {
-        if (c.head >= c.queue.size()) continue;
-        const Event& h = c.queue[c.head];
-        if (h.ts > limit) continue;
-        if (best == nullptr || before(h, best->queue[best->head])) {
-          if (best != nullptr) second = &best->queue[best->head];
-          best = &c;
-        } else if (second == nullptr || before(h, *second)) {
-          second = &h;
-        }
-      }
-      if (best == nullptr) break;
-      // Feed the earliest CPU until another one's head comes first.
-      do {
-        const Event& e = best->queue[best->head++];
-        sink_feed(sink, e);
-        last_ = e.ts;
-        ++best->totals.events;
-        ++n;
-      } while (best->head < best->queue.size() && best->queue[best->head].ts <= limit &&
-               (second == nullptr || before(best->queue[best->head], *second)));
-    }
-    for (Cpu& c : cpus_) {
-      if (c.head == 0) continue;
-      c.queue.erase(c.queue.begin(), c.queue.begin() + static_cast<std::ptrdiff_t>(c.head));
-      c.head = 0;
-    }
-    return n;
+    return merge_.release(sink, [this](std::size_t i, const Event& e) {
+      ++cpus_[i].totals.events;
+      last_ = e.ts;
+    });
   }
 
   // After the last round: per-CPU stats counts the pages did not carry become lost markers, at
@@ -203,11 +249,7 @@ class CpuReaders {
   }
 
   Timestamp last_delivered() const noexcept { return last_; }
-  Timestamp release_mark() const noexcept {
-    Timestamp limit = std::numeric_limits<Timestamp>::max();
-    for (const Cpu& c : cpus_) limit = std::min(limit, c.mark);
-    return limit;
-  }
+  Timestamp release_mark() const noexcept { return merge_.limit(); }
   CpuTotals totals() const {
     CpuTotals t;
     for (const Cpu& c : cpus_) {
@@ -226,16 +268,11 @@ class CpuReaders {
     int cpu = 0;
     tracefs_cpu* tcpu = nullptr;
     std::vector<unsigned char> pages;  // this round's
-    std::vector<Event> queue;          // decoded, not yet delivered, from `head`
-    std::size_t head = 0;
-    Timestamp mark = std::numeric_limits<Timestamp>::min();  // complete up to here
     CpuTotals totals;
   };
-  static bool before(const Event& a, const Event& b) noexcept {
-    return a.ts != b.ts ? a.ts < b.ts : a.cpu < b.cpu;
-  }
 
   std::vector<Cpu> cpus_;
+  Merge merge_;
   std::size_t page_size_ = 4096;
   std::vector<unsigned char> page_;
   Timestamp latest_ = std::numeric_limits<Timestamp>::min();
