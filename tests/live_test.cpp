@@ -147,6 +147,13 @@ const rtlat::TaskResult* task(const rtlat::Results& r, const std::string& comm) 
   return nullptr;
 }
 
+// Activations that never slept: a loop preempted between computing its next deadline and
+// calling clock_nanosleep finds the deadline passed and returns at once, without a wakeup to
+// measure; the workloads count the activation all the same. A loaded machine has a few.
+std::uint64_t slack(std::uint64_t n) {
+  return std::max<std::uint64_t>(3, n / 100);
+}
+
 // JSON of a report with the parts a saved file cannot reproduce blanked: the source name, and
 // tgids (a trace.dat has none; live mode knows them).
 std::string comparable(std::string json) {
@@ -224,9 +231,9 @@ TEST_F(Live, HealthyLoopCountsAndSavedFileReportsTheSame) {
   // n activations: n wakeups from a timer sleep (plus the thread's first wakeup), n - 1 whole
   // periods between timer sleeps. The engine drops, and counts, what it could not observe.
   const std::uint64_t lat_seen = lat.count + r.trace.unobserved_latency;
-  EXPECT_GE(lat_seen, n);
+  EXPECT_GE(lat_seen, n - slack(n));
   EXPECT_LE(lat_seen, n + 2);
-  EXPECT_GE(rel.count + r.trace.unobserved_relief + 1, n - 1);
+  EXPECT_GE(rel.count + r.trace.unobserved_relief + 1, n - 1 - slack(n));
   EXPECT_LE(rel.count, n);
   EXPECT_GT(lat.count, n * 9 / 10);
   EXPECT_EQ(r.trace.lost_events, 0u);
@@ -275,7 +282,7 @@ TEST_F(Live, MisprioShowsMillisecondsBehindTheFifo90Task) {
   ASSERT_EQ(rl.tasks.size(), 1u);
   const std::uint64_t seen =
       rl.tasks[0][rtlat::Metric::latency].count + rl.trace.unobserved_latency;
-  EXPECT_GE(seen, n);
+  EXPECT_GE(seen, n - slack(n));
   EXPECT_LE(seen, n + 2);
 }
 
