@@ -179,6 +179,7 @@ class LiveSource {
       if (!draining && !more) wait(now, next_tick, end);
     }
     send_tgids(sink);
+    send_new_cmdlines(sink);
     totals_.stats_markers = readers_->account_stats(*inst_, sink);
     info_.events += totals_.stats_markers;
     info_.skipped = dec_->skipped();
@@ -206,11 +207,33 @@ class LiveSource {
     }
   }
 
-  // saved_cmdlines as read at start: the --save file carries the same, so both runs start the
-  // engine with the same names.
+  // saved_cmdlines as read at start: names for the tasks already known.
   template <class Sink>
   void send_cmdlines(Sink& sink) {
-    std::string_view s = meta_.cmdlines;
+    each_cmdline(meta_.cmdlines, [&](long pid, std::string_view comm) {
+      cmdline_pids_.insert(pid);
+      TaskInfo ti;
+      ti.pid = static_cast<Pid>(pid);
+      ti.comm = Comm::from(comm);
+      sink_task_info(sink, ti);
+    });
+  }
+  // At the end, the names of the tasks that came up meanwhile, for the engine and the --save
+  // file (whose readers get them before the events: the tasks' own events give the same names).
+  template <class Sink>
+  void send_new_cmdlines(Sink& sink) {
+    const std::string now = detail::live::Instance::top_file("saved_cmdlines");
+    each_cmdline(now, [&](long pid, std::string_view comm) {
+      if (!cmdline_pids_.insert(pid).second) return;
+      meta_.cmdlines.append(std::to_string(pid)).append(" ").append(comm).append("\n");
+      TaskInfo ti;
+      ti.pid = static_cast<Pid>(pid);
+      ti.comm = Comm::from(comm);
+      sink_task_info(sink, ti);
+    });
+  }
+  template <class F>
+  static void each_cmdline(std::string_view s, F&& f) {
     while (!s.empty()) {
       const std::size_t nl = s.find('\n');
       const std::string_view line = s.substr(0, nl);
@@ -218,11 +241,7 @@ class LiveSource {
       const std::size_t sp = line.find(' ');
       if (sp == std::string_view::npos || sp == 0) continue;
       const long pid = parse_pid(line.substr(0, sp));
-      if (pid <= 0) continue;
-      TaskInfo ti;
-      ti.pid = static_cast<Pid>(pid);
-      ti.comm = Comm::from(line.substr(sp + 1));
-      sink_task_info(sink, ti);
+      if (pid > 0) f(pid, line.substr(sp + 1));
     }
   }
 
@@ -292,7 +311,7 @@ class LiveSource {
   std::unique_ptr<detail::live::Saver> saver_;
   SourceInfo info_;
   LiveTotals totals_;
-  std::unordered_set<long> tgid_sent_;
+  std::unordered_set<long> tgid_sent_, cmdline_pids_;
 };
 
 }  // namespace v1
