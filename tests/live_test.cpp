@@ -266,13 +266,50 @@ TEST_F(Live, MisprioShowsMillisecondsBehindTheFifo90Task) {
   const rtlat::MetricResult& lat = (*loop)[rtlat::Metric::latency];
   ASSERT_TRUE(lat.max_ns.has_value());
   EXPECT_GT(*lat.max_ns, 1000000) << "ctl-loop's worst latency should be over 1 ms";
+  // Who held the CPU: the task the switch that ends each sample switches away from. Most long
+  // waits are behind bg-hog (a loaded or virtual machine adds some stalls of its own).
+  struct Who {
+    rtlat::Analyzer& engine;
+    const rtlat::Event* current = nullptr;
+    void feed(const rtlat::Event& e) {
+      current = &e;
+      engine.feed(e);
+    }
+    void task_info(const rtlat::TaskInfo& t) { engine.task_info(t); }
+  };
+  std::uint64_t long_waits = 0, behind_hog = 0;
+  std::int64_t worst_behind_hog = 0;
+  rtlat::Config watch;
+  Who* who_ptr = nullptr;
+  const rtlat::Pid loop_pid = loop->pid, hog_pid = hog->pid;
+  watch.on_sample = [&](const rtlat::Sample& smp) {
+    if (smp.pid != loop_pid || smp.metric != rtlat::Metric::latency || smp.value_ns < 1000000)
+      return;
+    ++long_waits;
+    const rtlat::Event* e = who_ptr->current;
+    if (e->kind == rtlat::EventKind::sched_switch && e->sw.prev_pid == hog_pid) {
+      ++behind_hog;
+      worst_behind_hog = std::max(worst_behind_hog, smp.value_ns);
+    }
+  };
+  rtlat::Analyzer engine(watch);
+  Who who{engine};
+  who_ptr = &who;
+  rtlat::FileSource again_src = rtlat::open(dat.string());
+  engine.set_source(again_src.info());
+  again_src.read(who);
+  EXPECT_GE(long_waits, 10u);
+  EXPECT_GE(behind_hog * 10, long_waits * 8) << behind_hog << " of " << long_waits;
+  // When the worst wait was one behind bg-hog, its window shows bg-hog running.
   ASSERT_TRUE(lat.worst.has_value());
-  bool hog_in_window = false;
-  for (const rtlat::Event& e : lat.worst->events)
-    if (e.common_pid == hog->pid ||
-        (e.kind == rtlat::EventKind::sched_switch && e.sw.prev_pid == hog->pid))
-      hog_in_window = true;
-  EXPECT_TRUE(hog_in_window) << "bg-hog is not in ctl-loop's worst latency window";
+  if (*lat.max_ns == worst_behind_hog) {
+    bool hog_in_window = false;
+    for (const rtlat::Event& e : lat.worst->events)
+      if (e.common_pid == hog_pid ||
+          (e.kind == rtlat::EventKind::sched_switch && e.sw.prev_pid == hog_pid))
+        hog_in_window = true;
+    EXPECT_TRUE(hog_in_window) << "bg-hog is not in ctl-loop's worst latency window";
+  }
   const std::uint64_t n = loops_of(out, "ctl-loop");
   ASSERT_GT(n, 400u) << out;
   // The counts of ctl-loop alone (unobserved samples are counted over the selection).
@@ -405,13 +442,30 @@ TEST_F(Live, SigintAndSigtermRemoveTheInstance) {
     EXPECT_FALSE(instance_exists(p.pid)) << "signal " << sig;
     EXPECT_NE(slurp(p.out).find("rtlat report: live"), std::string::npos) << "signal " << sig;
   }
-  // With a command: SIGTERM reaches it too, and rtlat returns its status.
-  const Proc p = start({"live", "--", "/bin/sleep", "60"}, "sigcmd");
-  ASSERT_TRUE(wait_for_instance(p.pid));
-  std::this_thread::sleep_for(300ms);
-  ::kill(p.pid, SIGTERM);
-  EXPECT_EQ(wait(p), 128 + SIGTERM);
-  EXPECT_FALSE(instance_exists(p.pid));
+  // With a command: SIGTERM reaches it too, and rtlat returns its status; also when the signal
+  // comes while tracing is still being set up (the command was never let go).
+  for (auto delay : {300ms, 0ms}) {
+    const Proc p = start({"live", "--", "/bin/sleep", "60"}, "sigcmd");
+    ASSERT_TRUE(wait_for_instance(p.pid));
+    std::this_thread::sleep_for(delay);
+    ::kill(p.pid, SIGTERM);
+    const int rc = wait(p);
+    EXPECT_TRUE(rc == 128 + SIGTERM || rc == 127) << rc << ": " << slurp(p.err);
+    EXPECT_FALSE(instance_exists(p.pid));
+  }
+}
+
+// A reader of the output that goes away: rtlat stops with a write error, not by SIGPIPE with its
+// instance left behind.
+TEST_F(Live, ClosedOutputPipeStillRemovesTheInstance) {
+  SKIP_UNLESS_LIVE();
+  const std::string cmd = "'" + cli_ + "' live --format jsonl --interval 100ms --duration 20s 2>'" +
+                          (dir_ / "pipe.err").string() + "' | head -c 1 >/dev/null";
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  EXPECT_TRUE(rtlat_instances().empty());
+  EXPECT_NE(slurp(dir_ / "pipe.err").find("rtlat: "), std::string::npos);
 }
 
 // A SIGKILLed run cannot clean up; the next run removes its instance at start.

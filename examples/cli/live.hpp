@@ -11,12 +11,14 @@
 
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -284,8 +286,11 @@ inline void final_report(std::ostream& os, const rtlat::Results& r, const LiveCl
 class Command {
  public:
   explicit Command(const std::vector<std::string>& argv) {
+    // A socket, not a pipe: when a signal has already ended the waiting child, telling it to go
+    // must fail with EPIPE rather than kill rtlat with SIGPIPE before it removes its instance.
     int go[2];
-    if (::pipe2(go, O_CLOEXEC) != 0) throw UsageError{std::string("pipe: ") + std::strerror(errno)};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0)
+      throw UsageError{std::string("socketpair: ") + std::strerror(errno)};
     pid_ = ::fork();
     if (pid_ < 0) throw UsageError{std::string("fork: ") + std::strerror(errno)};
     if (pid_ == 0) {
@@ -315,7 +320,7 @@ class Command {
   pid_t pid() const noexcept { return pid_; }
   void release() {
     const char b = 1;
-    [[maybe_unused]] const ssize_t w = ::write(go_, &b, 1);
+    [[maybe_unused]] const ssize_t w = ::send(go_, &b, 1, MSG_NOSIGNAL);
     ::close(go_);
     go_ = -1;
   }
@@ -387,6 +392,9 @@ inline int live_main(const std::vector<std::string>& args) {
     o.live.follow.push_back(cmd->pid());
     ld::child.store(cmd->pid());
   }
+  // A reader of our output that goes away (| head) must make a write fail, not kill rtlat before
+  // it removes its instance.
+  std::signal(SIGPIPE, SIG_IGN);
   struct sigaction sa {};
   sa.sa_handler = ld::on_signal;
   sigemptyset(&sa.sa_mask);
