@@ -1,5 +1,5 @@
 # cmake --install: the headers (with the generated version.hpp), a CMake package
-# (find_package(rtlat CONFIG) with rtlat::rtlat, rtlat::tracedat, rtlat::regex), pkg-config files
+# (find_package(rtlat CONFIG) with rtlat::rtlat, rtlat::tracedat, rtlat::live, rtlat::regex), pkg-config files
 # and the rtlat CLI (examples/CMakeLists.txt).
 include(CMakePackageConfigHelpers)
 set(RTLAT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/rtlat)
@@ -17,6 +17,13 @@ if(TARGET rtlat_tracedat)
   install(TARGETS rtlat_tracedat EXPORT rtlat-tracedat)
   install(EXPORT rtlat-tracedat NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
           FILE rtlat-tracedat-targets.cmake)
+endif()
+if(TARGET rtlat_live)
+  install(TARGETS rtlat_live EXPORT rtlat-live)
+  install(EXPORT rtlat-live NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
+          FILE rtlat-live-targets.cmake)
+  configure_file(cmake/rtlat-live.pc.in ${PROJECT_BINARY_DIR}/rtlat-live.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/rtlat-live.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endif()
 if(TARGET rtlat_regex)
   install(TARGETS rtlat_regex EXPORT rtlat-regex)

@@ -26,6 +26,9 @@
 #include <system_error>
 #include <vector>
 
+#ifdef RTLAT_HAVE_LIVE
+#include "cli/live.hpp"
+#endif
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
@@ -61,12 +64,14 @@ constexpr std::string_view main_help =
     R"(rtlat - real-time latency metrics per task from Linux ftrace traces
 
 usage: rtlat report [options] TRACE
+       rtlat live [options] [-- COMMAND [ARGS...]]
        rtlat --help | --version
 
 commands:
   report   measure latency, response, relief and irq per task and print a report
+  live     the same on the running system, through tracefs (root), while it runs
 
-Run 'rtlat report --help' for the options.
+Run 'rtlat report --help' or 'rtlat live --help' for the options.
 )";
 
 constexpr std::string_view report_help = R"(usage: rtlat report [options] TRACE
@@ -333,8 +338,9 @@ int run(int argc, char** argv) {
   app.add_flag("-V,--version", version);
   CLI::App* report_cmd = app.add_subcommand("report");
   CLI::App* help_cmd = app.add_subcommand("help");
+  CLI::App* live_cmd = app.add_subcommand("live");
   // A subcommand's arguments are its own: they are parsed by its option table, not here.
-  for (CLI::App* sub : {report_cmd, help_cmd}) {
+  for (CLI::App* sub : {report_cmd, help_cmd, live_cmd}) {
     sub->prefix_command();
     sub->set_help_flag();
   }
@@ -355,6 +361,18 @@ int run(int argc, char** argv) {
       sub.insert(sub.end(), split.after.begin(), split.after.end());
     }
     return report(sub);
+  }
+  if (live_cmd->parsed()) {
+    std::vector<std::string> sub = live_cmd->remaining();
+    if (split.dashes) {
+      sub.emplace_back("--");
+      sub.insert(sub.end(), split.after.begin(), split.after.end());
+    }
+#ifdef RTLAT_HAVE_LIVE
+    return rtlat_cli::live_main(sub);
+#else
+    throw UsageError{"this rtlat was built without live mode (libtracefs-dev was missing)"};
+#endif
   }
   if (help || help_cmd->parsed()) {
     std::cout << main_help;
