@@ -16,13 +16,15 @@
 ///                                        "fields": {...}}],
 ///                            "breakdown"?: [{"state": str, "ns": int, "cpu": int,
 ///                                            "task": task|null, "waker"?: {...}}],
+///                            "breakdown_covered_ns"?: int, "history_too_short"?: bool,
 ///                            "verdict"?: {"kind": str, "text": str, "share": num,
 ///                                         "culprit": task|null}}}}}]}
 ///     task = {"pid": int, "comm": str, "prio": int, "class": "DL"|"RT"|"fair"}
 ///
 /// Keys marked `?` are present only when there is something to say: `verdicts` with
-/// Config::Explain::all and at least one violation, `breakdown` and `verdict` when the worst
-/// sample was explained, `waker` on a blocked part. The six trace keys after
+/// Config::Explain::all and at least one violation, `breakdown` (with `breakdown_covered_ns`,
+/// what the kept history explained, and `history_too_short`) and `verdict` when the worst sample
+/// was explained, `waker` on a blocked part. The six trace keys after
 /// "unobserved_latency" are additive to the schema. All four metric keys are always
 /// present. An event's "pid" is its common_pid; "fields" depend on the event (see
 /// event_fields.hpp). Strings are valid UTF-8: invalid bytes (a comm truncated inside a
@@ -281,6 +283,8 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
   if (w.breakdown) {
     os << ",\n" << indent << "  \"breakdown\": ";
     json_breakdown(os, *w.breakdown, indent);
+    os << ",\n" << indent << "  \"breakdown_covered_ns\": " << w.breakdown->covered_ns
+       << ", \"history_too_short\": " << (w.breakdown->history_too_short ? "true" : "false");
   }
   if (w.verdict) {
     os << ",\n" << indent << "  \"verdict\": ";
