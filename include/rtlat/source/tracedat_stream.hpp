@@ -329,7 +329,7 @@ class CpuStream {
       ++skipped_;
       return false;
     }
-    const EventDecoder& t = m_.table[type];
+    const EventDecoder& t = m_.table[static_cast<std::size_t>(type)];  // < size(): fits
     if (t.how == Decode::unknown || r.size < t.min_size) {
       ++skipped_;
       return false;
