@@ -1,12 +1,14 @@
 // trace.dat reader: formats, options, decoding, on the recorded files in data/format.
 #include <gtest/gtest.h>
 
+#include <rtlat/analyzer.hpp>
 #include <rtlat/source/detect.hpp>
 #include <rtlat/source/tracedat.hpp>
 
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -416,6 +418,101 @@ TEST(Options, TimestampOffsetsThatDoNotFitAreErrors) {
   EXPECT_EQ(m.ts_offset, 1000000000 + 16000);  // unchanged by the failures
   apply_common_option(m, rtlat::detail::opt_offset, "-1000016000", fail);
   EXPECT_EQ(m.ts_offset, 0);
+}
+
+// ---- samples of ARM machines (data/format/README.md) -----------------------------------------
+
+// Feeds an Analyzer everything but the hrtimer_start markers, so that relief can only come from
+// raw_syscalls:sys_enter, read with the file's own syscall numbering.
+struct SyscallMarkersOnly {
+  rtlat::Analyzer& a;
+  std::multiset<std::int32_t> syscall_sleeps;
+  void feed(const rtlat::Event& e) {
+    if (e.kind == rtlat::EventKind::timer_sleep) {
+      if (e.timer.source == rtlat::TimerSleepSource::hrtimer) return;
+      syscall_sleeps.insert(e.timer.syscall_nr);
+    }
+    a.feed(e);
+  }
+  void task_info(const rtlat::TaskInfo& t) { a.task_info(t); }
+};
+
+struct SyscallRelief {
+  std::string arch;
+  std::multiset<std::int32_t> syscall_sleeps;
+  rtlat::MetricResult relief;
+};
+
+SyscallRelief cyclictest_relief(const std::string& file) {
+  rtlat::TraceDatSource src(format_sample(file.c_str()));
+  rtlat::Analyzer a;
+  a.set_source(src.info());
+  SyscallMarkersOnly s{a, {}};
+  src.read(s);
+  const rtlat::Results r = a.results();
+  SyscallRelief out{src.info().arch, s.syscall_sleeps, {}};
+  for (const auto& t : r.tasks)
+    if (t.comm == "cyclictest" && t[rtlat::Metric::relief].count > 0)
+      out.relief = t[rtlat::Metric::relief];
+  return out;
+}
+
+// aarch64.dat and armv7l.dat are v7-zstd.dat with an ARM uname and ARM syscall numbers (and, for
+// armv7l, a 4-byte kernel long): the same periods must come out, found through 115 / 407 where
+// the x86_64 file has 230, whatever machine runs the test.
+TEST(ArmSamples, ReliefFromTheFilesOwnSyscallNumbers) {
+  const SyscallRelief x86 = cyclictest_relief("v7-zstd.dat");
+  ASSERT_EQ(x86.arch, "x86_64");
+  ASSERT_GT(x86.relief.count, 10u);
+  ASSERT_EQ(x86.syscall_sleeps.count(230), x86.syscall_sleeps.size());
+  const struct {
+    const char* file;
+    const char* arch;
+    std::int32_t clock_nanosleep;
+    unsigned long_size;
+  } cases[] = {{"aarch64.dat", "aarch64", 115, 8}, {"armv7l.dat", "armv7l", 407, 4}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    const SyscallRelief arm = cyclictest_relief(c.file);
+    EXPECT_EQ(arm.arch, c.arch);
+    EXPECT_EQ(rtlat::TraceDatSource(format_sample(c.file)).meta().long_size, c.long_size);
+    EXPECT_EQ(arm.syscall_sleeps.size(), x86.syscall_sleeps.size());
+    EXPECT_EQ(arm.syscall_sleeps.count(c.clock_nanosleep), x86.syscall_sleeps.size());
+    EXPECT_EQ(arm.relief.count, x86.relief.count);
+    EXPECT_EQ(arm.relief.min_ns, x86.relief.min_ns);
+    EXPECT_EQ(arm.relief.max_ns, x86.relief.max_ns);
+    EXPECT_EQ(arm.relief.mean_ns, x86.relief.mean_ns);
+  }
+}
+
+// prev4k.dat is v6.dat with sched_switch as 4.11-4.13 kernels wrote it: raw task state bits and
+// TASK_STATE_MAX = 0x1000 as the preemption flag, which the reader must take from the format.
+TEST(ArmSamples, PreemptionFlag0x1000FromTheFormat) {
+  const rtlat::TraceDatSource src(format_sample("prev4k.dat"));
+  EXPECT_EQ(src.meta().prev_state.preempt_flag, 0x1000u);
+  EXPECT_TRUE(src.meta().prev_state.from_format);
+  auto read_all = [](const char* name) {
+    rtlat::TraceDatSource s(format_sample(name));
+    Collect c;
+    s.read(c);
+    return c;
+  };
+  const Collect a = read_all("v6.dat"), b = read_all("prev4k.dat");
+  ASSERT_EQ(a.events.size(), b.events.size());
+  std::size_t preempted = 0, flagged = 0;
+  for (std::size_t i = 0; i < a.events.size(); ++i) {
+    const rtlat::Event& x = a.events[i];
+    const rtlat::Event& y = b.events[i];
+    ASSERT_EQ(x.kind, y.kind) << i;
+    ASSERT_EQ(x.ts, y.ts) << i;
+    if (x.kind != rtlat::EventKind::sched_switch) continue;
+    ASSERT_EQ(x.prev_state, y.prev_state)
+        << i << ": raw " << x.sw.prev_state_raw << " vs " << y.sw.prev_state_raw;
+    preempted += x.prev_state == rtlat::PrevState::preempted ? 1 : 0;
+    flagged += (y.sw.prev_state_raw & 0x1000u) != 0 ? 1 : 0;
+  }
+  EXPECT_GT(preempted, 0u);
+  EXPECT_EQ(flagged, preempted);
 }
 
 }  // namespace
