@@ -1,5 +1,7 @@
 // trace.dat reader: formats, options, decoding, on the recorded files in data/format.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <rtlat/analyzer.hpp>
 #include <rtlat/source/detect.hpp>
@@ -7,7 +9,9 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -513,6 +517,58 @@ TEST(ArmSamples, PreemptionFlag0x1000FromTheFormat) {
   }
   EXPECT_GT(preempted, 0u);
   EXPECT_EQ(flagged, preempted);
+}
+
+// ---- large files ----------------------------------------------------------------------------
+
+// A trace over 4 GB is ordinary: v6.dat with its CPU data moved 5 GiB further into a sparse file
+// must read the same. On a 32-bit target (armhf, scripts/cross-test) this needs a 64-bit off_t
+// in fstat and pread, and no 32-bit size_t between the flyrecord offsets and the reads.
+TEST(LargeFile, CpuDataPast4GiB) {
+  const std::string in = format_sample("v6.dat");
+  std::ifstream f(in, std::ios::binary);
+  std::string v6((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const rtlat::TraceDatSource src(in);
+  ASSERT_EQ(src.meta().buffers.size(), 1u);
+  const auto& cpus = src.meta().buffers[0].cpus;
+  const std::size_t fly = v6.find(std::string("flyrecord\0", 10));
+  ASSERT_NE(fly, std::string::npos);
+  constexpr std::uint64_t shift = 5ull << 30;
+  std::string head = v6;
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    const std::size_t at = fly + 10 + 16 * i;
+    std::uint64_t off = 0;
+    std::memcpy(&off, head.data() + at, 8);  // v6.dat is little-endian, as is every host here
+    ASSERT_EQ(off, cpus[i].offset);
+    off += shift;
+    std::memcpy(head.data() + at, &off, 8);
+  }
+  const std::string out = std::string(RTLAT_BINARY_DIR) + "/tracedat_test_5gib.dat";
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << out;
+  bool written = ::write(fd, head.data(), head.size()) == static_cast<ssize_t>(head.size());
+  for (const auto& c : cpus) {
+    const auto n = static_cast<std::size_t>(c.size);
+    written = written && ::pwrite(fd, v6.data() + c.offset, n,
+                                  static_cast<off_t>(c.offset + shift)) == static_cast<ssize_t>(n);
+  }
+  ::close(fd);
+  if (!written) {
+    ::unlink(out.c_str());
+    GTEST_SKIP() << "cannot write a sparse 5 GiB file here";
+  }
+  Collect a, b;
+  {
+    rtlat::TraceDatSource x(in), y(out);
+    x.read(a);
+    y.read(b);
+    EXPECT_EQ(y.meta().buffers[0].cpus[0].offset, cpus[0].offset + shift);
+  }
+  ::unlink(out.c_str());
+  ASSERT_EQ(a.events.size(), b.events.size());
+  ASSERT_GT(a.events.size(), 1000u);
+  for (std::size_t i = 0; i < a.events.size(); ++i)
+    ASSERT_EQ(std::memcmp(&a.events[i], &b.events[i], sizeof a.events[i]), 0) << i;
 }
 
 }  // namespace
