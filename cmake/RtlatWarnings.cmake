@@ -5,8 +5,8 @@ function(rtlat_strict target)
   if(RTLAT_WERROR)
     # GCC 12 at -O2 reports -Wrestrict on std::string's operator+ (GCC PR 105329, fixed in 13): a
     # false positive of the optimized library code, so it stays a warning in Release builds.
-    target_compile_options(${target} PRIVATE -Werror
-      $<$<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>:-Wno-error=restrict>)
+    set(gcc12 $<AND:$<CXX_COMPILER_ID:GNU>,$<VERSION_LESS:$<CXX_COMPILER_VERSION>,13>>)
+    target_compile_options(${target} PRIVATE -Werror $<${gcc12}:-Wno-error=restrict>)
   endif()
   if(RTLAT_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined

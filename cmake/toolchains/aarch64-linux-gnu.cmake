@@ -2,10 +2,12 @@
 # multiarch libraries (scripts/setup --cross installs g++-aarch64-linux-gnu and the :arm64
 # -dev packages):
 #
-#   cmake -S . -B build-cross-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake
+#   cmake -S . -B build-cross-aarch64 \
+#     -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake
 #
-# Multiarch puts the target's libraries in /usr/lib/aarch64-linux-gnu next to the host's, under the
-# same root, so there is no sysroot: CMAKE_LIBRARY_ARCHITECTURE points find_* at that directory.
+# Multiarch puts the target's libraries in /usr/lib/aarch64-linux-gnu next to the host's,
+# under the same root, so there is no sysroot: CMAKE_LIBRARY_ARCHITECTURE points find_* at that
+# directory.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)

@@ -2,10 +2,12 @@
 # multiarch libraries (scripts/setup --cross installs g++-arm-linux-gnueabihf and the :armhf
 # -dev packages):
 #
-#   cmake -S . -B build-cross-arm -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/arm-linux-gnueabihf.cmake
+#   cmake -S . -B build-cross-armhf \
+#     -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/arm-linux-gnueabihf.cmake
 #
-# Multiarch puts the target's libraries in /usr/lib/arm-linux-gnueabihf next to the host's, under the
-# same root, so there is no sysroot: CMAKE_LIBRARY_ARCHITECTURE points find_* at that directory.
+# Multiarch puts the target's libraries in /usr/lib/arm-linux-gnueabihf next to the host's,
+# under the same root, so there is no sysroot: CMAKE_LIBRARY_ARCHITECTURE points find_* at that
+# directory.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR arm)
 set(CMAKE_C_COMPILER arm-linux-gnueabihf-gcc)
