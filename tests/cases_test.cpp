@@ -146,7 +146,7 @@ TEST(Cases, MisconfiguredPrioritiesShowInLatency) {
   // One long latency per burst of bg-hog, not noise: as many as bg-hog's activations (its
   // response count), a few fewer if a burst fell at the start or end of the recording.
   const std::size_t long_waits = samples_over(r, loop->pid, Metric::latency, 1 * ms);
-  const std::size_t bursts = (*hog)[Metric::response].count;
+  const std::uint64_t bursts = (*hog)[Metric::response].count;
   EXPECT_GE(bursts, 95u);
   EXPECT_LE(long_waits, bursts);
   EXPECT_GE(long_waits + 3, bursts);
@@ -378,6 +378,39 @@ TEST(Cases, IrqDerivedFromSchedulerEvents) {
   ASSERT_TRUE(m.worst.has_value());
   EXPECT_EQ(m.worst->start_ns, 2000020106000);
   EXPECT_EQ(m.worst->end_ns, 2000021960000);
+}
+
+// A Raspberry Pi trace of `trace-cmd record -e sched_switch` (hand-written in that shape:
+// data/README.md): no wakeups, no timer-sleep markers, no IRQ events. The IRQ threads' handler
+// time still comes from their switches; the report says what the missing events prevented.
+TEST(Cases, SchedSwitchOnlyPiTraceStillGivesIrqThreadTime) {
+  const Analysis r = analyze_text("pi-switch-only.txt", {});
+  EXPECT_FALSE(r.results.trace.missing.sched_switch);
+  EXPECT_TRUE(r.results.trace.missing.wakeups);
+  EXPECT_TRUE(r.results.trace.missing.timer_markers);
+  for (const rtlat::TaskResult& t : r.results.tasks) {
+    EXPECT_EQ(t[Metric::latency].count, 0u) << t.comm;
+    EXPECT_EQ(t[Metric::response].count, 0u) << t.comm;
+    EXPECT_EQ(t[Metric::relief].count, 0u) << t.comm;
+  }
+  // The first activation of each thread is not measured: nothing shows it was asleep before.
+  const rtlat::TaskResult* eth = find(r, "irq/40-eth0");
+  ASSERT_NE(eth, nullptr);
+  const rtlat::MetricResult& e = (*eth)[Metric::irq];
+  EXPECT_TRUE(e.derived);
+  EXPECT_EQ(e.count, 9u);
+  EXPECT_EQ(e.min_ns, 21 * us);
+  EXPECT_EQ(e.max_ns, 310 * us);
+  // irq/39-mmc1 is preempted for 50 us in its third activation: 45 us on the CPU, not 95.
+  const rtlat::TaskResult* mmc = find(r, "irq/39-mmc1");
+  ASSERT_NE(mmc, nullptr);
+  const rtlat::MetricResult& m = (*mmc)[Metric::irq];
+  EXPECT_TRUE(m.derived);
+  EXPECT_EQ(m.count, 4u);
+  EXPECT_EQ(m.min_ns, 38 * us);
+  EXPECT_EQ(m.max_ns, 52 * us);
+  ASSERT_TRUE(m.mean_ns.has_value());
+  EXPECT_DOUBLE_EQ(*m.mean_ns, (38 + 45 + 40 + 52) * 1000.0 / 4);
 }
 
 }  // namespace

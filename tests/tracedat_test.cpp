@@ -1,6 +1,9 @@
 // trace.dat reader: formats, options, decoding, on the recorded files in data/format.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <rtlat/analyzer.hpp>
 #include <rtlat/detail/tracedat/page.hpp>
 #include <rtlat/detail/tracedat/stream.hpp>
 #include <rtlat/source/detect.hpp>
@@ -9,7 +12,10 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -461,6 +467,153 @@ TEST(Options, TimestampOffsetsThatDoNotFitAreErrors) {
   EXPECT_EQ(m.ts_offset, 1000000000 + 16000);  // unchanged by the failures
   apply_common_option(m, rtlat::detail::opt_offset, "-1000016000", fail);
   EXPECT_EQ(m.ts_offset, 0);
+}
+
+// ---- samples of ARM machines (data/format/README.md) -----------------------------------------
+
+// Feeds an Analyzer everything but the hrtimer_start markers, so that relief can only come from
+// raw_syscalls:sys_enter, read with the file's own syscall numbering.
+struct SyscallMarkersOnly {
+  rtlat::Analyzer& a;
+  std::multiset<std::int32_t> syscall_sleeps;
+  void feed(const rtlat::Event& e) {
+    if (e.kind == rtlat::EventKind::timer_sleep) {
+      if (e.timer.source == rtlat::TimerSleepSource::hrtimer) return;
+      syscall_sleeps.insert(e.timer.syscall_nr);
+    }
+    a.feed(e);
+  }
+  void task_info(const rtlat::TaskInfo& t) { a.task_info(t); }
+};
+
+struct SyscallRelief {
+  std::string arch;
+  std::multiset<std::int32_t> syscall_sleeps;
+  rtlat::MetricResult relief;
+};
+
+SyscallRelief cyclictest_relief(const std::string& file) {
+  rtlat::TraceDatSource src(format_sample(file.c_str()));
+  rtlat::Analyzer a;
+  a.set_source(src.info());
+  SyscallMarkersOnly s{a, {}};
+  src.read(s);
+  const rtlat::Results r = a.results();
+  SyscallRelief out{src.info().arch, s.syscall_sleeps, {}};
+  for (const auto& t : r.tasks)
+    if (t.comm == "cyclictest" && t[rtlat::Metric::relief].count > 0)
+      out.relief = t[rtlat::Metric::relief];
+  return out;
+}
+
+// aarch64.dat and armv7l.dat are v7-zstd.dat with an ARM uname and ARM syscall numbers (and, for
+// armv7l, a 4-byte kernel long): the same periods must come out, found through 115 / 407 where
+// the x86_64 file has 230, whatever machine runs the test.
+TEST(ArmSamples, ReliefFromTheFilesOwnSyscallNumbers) {
+  const SyscallRelief x86 = cyclictest_relief("v7-zstd.dat");
+  ASSERT_EQ(x86.arch, "x86_64");
+  ASSERT_GT(x86.relief.count, 10u);
+  ASSERT_EQ(x86.syscall_sleeps.count(230), x86.syscall_sleeps.size());
+  const struct {
+    const char* file;
+    const char* arch;
+    std::int32_t clock_nanosleep;
+    unsigned long_size;
+  } cases[] = {{"aarch64.dat", "aarch64", 115, 8}, {"armv7l.dat", "armv7l", 407, 4}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file);
+    const SyscallRelief arm = cyclictest_relief(c.file);
+    EXPECT_EQ(arm.arch, c.arch);
+    EXPECT_EQ(rtlat::TraceDatSource(format_sample(c.file)).meta().long_size, c.long_size);
+    EXPECT_EQ(arm.syscall_sleeps.size(), x86.syscall_sleeps.size());
+    EXPECT_EQ(arm.syscall_sleeps.count(c.clock_nanosleep), x86.syscall_sleeps.size());
+    EXPECT_EQ(arm.relief.count, x86.relief.count);
+    EXPECT_EQ(arm.relief.min_ns, x86.relief.min_ns);
+    EXPECT_EQ(arm.relief.max_ns, x86.relief.max_ns);
+    EXPECT_EQ(arm.relief.mean_ns, x86.relief.mean_ns);
+  }
+}
+
+// prev4k.dat is v6.dat with sched_switch as 4.11-4.13 kernels wrote it: raw task state bits and
+// TASK_STATE_MAX = 0x1000 as the preemption flag, which the reader must take from the format.
+TEST(ArmSamples, PreemptionFlag0x1000FromTheFormat) {
+  const rtlat::TraceDatSource src(format_sample("prev4k.dat"));
+  EXPECT_EQ(src.meta().decode.prev_state.preempt_flag, 0x1000u);
+  EXPECT_TRUE(src.meta().decode.prev_state.from_format);
+  auto read_all = [](const char* name) {
+    rtlat::TraceDatSource s(format_sample(name));
+    Collect c;
+    s.read(c);
+    return c;
+  };
+  const Collect a = read_all("v6.dat"), b = read_all("prev4k.dat");
+  ASSERT_EQ(a.events.size(), b.events.size());
+  std::size_t preempted = 0, flagged = 0;
+  for (std::size_t i = 0; i < a.events.size(); ++i) {
+    const rtlat::Event& x = a.events[i];
+    const rtlat::Event& y = b.events[i];
+    ASSERT_EQ(x.kind, y.kind) << i;
+    ASSERT_EQ(x.ts, y.ts) << i;
+    if (x.kind != rtlat::EventKind::sched_switch) continue;
+    ASSERT_EQ(x.prev_state, y.prev_state)
+        << i << ": raw " << x.sw.prev_state_raw << " vs " << y.sw.prev_state_raw;
+    preempted += x.prev_state == rtlat::PrevState::preempted ? 1 : 0;
+    flagged += (y.sw.prev_state_raw & 0x1000u) != 0 ? 1 : 0;
+  }
+  EXPECT_GT(preempted, 0u);
+  EXPECT_EQ(flagged, preempted);
+}
+
+// ---- large files ----------------------------------------------------------------------------
+
+// A trace over 4 GB is ordinary: v6.dat with its CPU data moved 5 GiB further into a sparse file
+// must read the same. On a 32-bit target (armhf, scripts/cross-test) this needs a 64-bit off_t
+// in fstat and pread, and no 32-bit size_t between the flyrecord offsets and the reads.
+TEST(LargeFile, CpuDataPast4GiB) {
+  const std::string in = format_sample("v6.dat");
+  std::ifstream f(in, std::ios::binary);
+  std::string v6((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const rtlat::TraceDatSource src(in);
+  ASSERT_EQ(src.meta().buffers.size(), 1u);
+  const auto& cpus = src.meta().buffers[0].cpus;
+  const std::size_t fly = v6.find(std::string("flyrecord\0", 10));
+  ASSERT_NE(fly, std::string::npos);
+  constexpr std::uint64_t shift = 5ull << 30;
+  std::string head = v6;
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    const std::size_t at = fly + 10 + 16 * i;
+    std::uint64_t off = 0;
+    std::memcpy(&off, head.data() + at, 8);  // v6.dat is little-endian, as is every host here
+    ASSERT_EQ(off, cpus[i].offset);
+    off += shift;
+    std::memcpy(head.data() + at, &off, 8);
+  }
+  const std::string out = std::string(RTLAT_BINARY_DIR) + "/tracedat_test_5gib.dat";
+  const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << out;
+  bool written = ::write(fd, head.data(), head.size()) == static_cast<ssize_t>(head.size());
+  for (const auto& c : cpus) {
+    const auto n = static_cast<std::size_t>(c.size);
+    written = written && ::pwrite(fd, v6.data() + c.offset, n,
+                                  static_cast<off_t>(c.offset + shift)) == static_cast<ssize_t>(n);
+  }
+  ::close(fd);
+  if (!written) {
+    ::unlink(out.c_str());
+    GTEST_SKIP() << "cannot write a sparse 5 GiB file here";
+  }
+  Collect a, b;
+  {
+    rtlat::TraceDatSource x(in), y(out);
+    x.read(a);
+    y.read(b);
+    EXPECT_EQ(y.meta().buffers[0].cpus[0].offset, cpus[0].offset + shift);
+  }
+  ::unlink(out.c_str());
+  ASSERT_EQ(a.events.size(), b.events.size());
+  ASSERT_GT(a.events.size(), 1000u);
+  for (std::size_t i = 0; i < a.events.size(); ++i)
+    ASSERT_EQ(std::memcmp(&a.events[i], &b.events[i], sizeof a.events[i]), 0) << i;
 }
 
 }  // namespace

@@ -4,15 +4,18 @@
 // The same binary makes the samples in data/format (see data/format/README.md):
 //   RTLAT_REWRITE="IN.dat:OUT.dat:SPEC" tracedat_writer_test --gtest_also_run_disabled_tests
 //       --gtest_filter='*MakeSample*'
-// SPEC is a comma list of: v6 v7 none zstd zlib be long4 slim lostpages pagesN tsc spreadN.
+// SPEC is a comma list of: v6 v7 none zstd zlib be long4 slim lostpages pagesN tsc spreadN
+// arch=aarch64 arch=armv7l prev4k.
 #include <gtest/gtest.h>
 
 #include <rtlat/source/tracedat.hpp>
 #include "support/tracedat_writer.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,8 +46,50 @@ bool same_event(const rtlat::Event& a, const rtlat::Event& b) {
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
 
+// The recordings are x86_64's: a sample of another machine gets its uname and its numbers for the
+// two timer sleeps (x86_64 nanosleep 35, clock_nanosleep 230). A 32-bit ARM glibc calls
+// clock_nanosleep_time64 (407) on 5.1+ kernels whatever its time_t. Other syscalls keep their
+// x86_64 numbers, moved out of the way where one would read as the target's timer sleep.
+struct ArchSample {
+  const char* uname;
+  std::int64_t nanosleep, clock_nanosleep;
+};
+ArchSample arch_sample(const std::string& arch) {
+  if (arch == "aarch64")
+    return {"Linux raspberrypi 6.6.51+rpt-rpi-v8 #1 SMP PREEMPT_RT Debian 1:6.6.51-1+rpt3 aarch64",
+            101, 115};
+  if (arch == "armv7l")
+    return {
+        "Linux raspberrypi 5.15.84-v7l+ #1613 SMP PREEMPT_RT Thu Jan 5 12:01:26 GMT 2023 armv7l",
+        162, 407};
+  ADD_FAILURE() << "unknown arch " << arch;
+  return {"", -1, -1};
+}
+
+std::uint64_t get_field(const rtlat::detail::FieldRef& f, const unsigned char* rec) {
+  std::uint64_t v = 0;
+  std::memcpy(&v, rec + f.offset, std::min<std::size_t>(f.size, 8));  // little-endian outputs
+  return v;
+}
+void set_field(const rtlat::detail::FieldRef& f, unsigned char* rec, std::uint64_t v) {
+  std::memcpy(rec + f.offset, &v, std::min<std::size_t>(f.size, 8));
+}
+
+// sched_switch as 4.11-4.13 kernels print it: raw task state bits, TASK_STATE_MAX (4096) as the
+// preemption flag, expanded to its value in the format file.
+constexpr const char* print_fmt_4k =
+    "print fmt: \"prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s "
+    "next_pid=%d next_prio=%d\", REC->prev_comm, REC->prev_pid, REC->prev_prio, "
+    "(REC->prev_state & (4096-1)) ? __print_flags(REC->prev_state & (4096-1), \"|\", { 1, \"S\"} "
+    ", { 2, \"D\" }, { 4, \"T\" }, { 8, \"t\" }, { 16, \"Z\" }, { 32, \"X\" }, { 64, \"x\" }, "
+    "{ 128, \"K\" }, { 256, \"W\" }, { 512, \"P\" }, { 1024, \"N\" }) : \"R\", "
+    "REC->prev_state & 4096 ? \"+\" : \"\", REC->next_comm, REC->next_pid, REC->next_prio\n";
+
 TraceDatWriteOptions parse_spec(const std::string& spec) {
   TraceDatWriteOptions o;
+  std::vector<std::function<void(const rtlat::detail::TraceDatMeta&, std::uint64_t, unsigned char*,
+                                 std::uint32_t)>>
+      edits;
   std::size_t start = 0;
   while (start <= spec.size()) {
     const std::size_t comma = spec.find(',', start);
@@ -97,11 +142,53 @@ TraceDatWriteOptions parse_spec(const std::string& spec) {
                                        TraceDatWriter::put_num(1, 4, big) +
                                        TraceDatWriter::put_num(0, 8, big));
       o.extra_options.emplace_back(rtlat::detail::opt_offset, std::string("1000000000", 11));
+    } else if (t.rfind("arch=", 0) == 0) {
+      const ArchSample a = arch_sample(t.substr(5));
+      o.uname = a.uname;
+      edits.push_back([a](const rtlat::detail::TraceDatMeta& m, std::uint64_t type,
+                          unsigned char* rec, std::uint32_t) {
+        if (type >= m.decode.events.size()) return;
+        const auto& d = m.decode.events[static_cast<std::size_t>(type)];
+        if (d.how != rtlat::detail::Decode::raw_sys_enter) return;
+        const auto nr = static_cast<std::int64_t>(get_field(d.f.sys_enter.id, rec));
+        std::int64_t to = nr;
+        if (nr == 35)
+          to = a.nanosleep;
+        else if (nr == 230)
+          to = a.clock_nanosleep;
+        else if (nr == a.nanosleep || nr == a.clock_nanosleep)
+          to = 100000 + nr;
+        set_field(d.f.sys_enter.id, rec, static_cast<std::uint64_t>(to));
+      });
+    } else if (t == "prev4k") {
+      o.edit_format = [](std::string_view sys, std::string text) {
+        if (sys != "sched" || text.find("name: sched_switch\n") == std::string::npos) return text;
+        return text.substr(0, text.find("print fmt:")) + print_fmt_4k;
+      };
+      // 6.x state index bits to 4.11 task state bits, keeping what each means to rtlat:
+      // preempted (0x100) -> 0x1000; I (0x80, idle kthread sleep) -> S; P (0x40) -> D
+      // (0x40 is TASK_DEAD before 4.14).
+      edits.push_back([](const rtlat::detail::TraceDatMeta& m, std::uint64_t type,
+                         unsigned char* rec, std::uint32_t) {
+        if (type >= m.decode.events.size()) return;
+        const auto& d = m.decode.events[static_cast<std::size_t>(type)];
+        if (d.how != rtlat::detail::Decode::sched_switch) return;
+        std::uint64_t v = get_field(d.f.sw.prev_state, rec), out = v & 0x3fu;
+        if (v & 0x40u) out |= 0x2u;
+        if (v & 0x80u) out |= 0x1u;
+        if (v & 0x100u) out |= 0x1000u;
+        set_field(d.f.sw.prev_state, rec, out);
+      });
     } else if (!t.empty())
       ADD_FAILURE() << "unknown spec word " << t;
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
+  if (!edits.empty())
+    o.edit_record = [edits](const rtlat::detail::TraceDatMeta& m, std::uint64_t type,
+                            unsigned char* rec, std::uint32_t size) {
+      for (const auto& e : edits) e(m, type, rec, size);
+    };
   return o;
 }
 

@@ -50,6 +50,14 @@ struct TraceDatWriteOptions {
   // The saved cmdlines lines kept (all when negative), and whether the printk formats are.
   long cmdlines_lines = -1;
   bool keep_printk = true;
+  // Another machine's identity, for samples of ARM recordings: the UNAME option's text (empty:
+  // the input's), an edit of each kept event format's text, and an edit of each record in the
+  // output byte order (`type`: its common_type, as in the input's TraceDatMeta::table).
+  std::string uname;
+  std::function<std::string(std::string_view system, std::string text)> edit_format;
+  std::function<void(const TraceDatMeta& in, std::uint64_t type, unsigned char* rec,
+                     std::uint32_t size)>
+      edit_record;
 };
 
 class TraceDatWriter {
@@ -170,7 +178,8 @@ class TraceDatWriter {
                                         const std::vector<std::string>& fmts) const {
     std::vector<std::string> v;
     for (const auto& f : fmts)
-      if (!opt_.keep_format || opt_.keep_format(sys, f)) v.push_back(f);
+      if (!opt_.keep_format || opt_.keep_format(sys, f))
+        v.push_back(opt_.edit_format ? opt_.edit_format(sys, f) : f);
     return v;
   }
   std::string block_ftrace() const {
@@ -213,6 +222,7 @@ class TraceDatWriter {
   std::string option_data(std::uint16_t id, const std::string& data) const {
     const ByteOrder in = src_->meta().order;
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    if (id == opt_uname && !opt_.uname.empty()) return opt_.uname + std::string(1, '\0');
     if (id == 11 && data.size() == 8) return put_num(in.u64(p), 8, opt_.big_endian);  // TRACEID
     if (id == opt_tsc2nsec && data.size() >= 16)
       return put_num(in.u32(p), 4, opt_.big_endian) + put_num(in.u32(p + 4), 4, opt_.big_endian) +
@@ -275,6 +285,7 @@ class TraceDatWriter {
         w(out_data + pos + 4, len, 4);
         if (type_len == 0) {
           swap_fields(p + 8, len - 4, &out[out_data + pos + 8]);
+          edit_record(&out[out_data + pos + 8], len - 4);
           pos += 8 + ((static_cast<std::size_t>(len) - 4 + 3) & ~std::size_t{3});
         } else if (type_len == SubBufferReader::type_padding) {
           pos += 4 + len;
@@ -283,10 +294,19 @@ class TraceDatWriter {
         }
       } else {
         swap_fields(p + 4, type_len * 4, &out[out_data + pos + 4]);
+        edit_record(&out[out_data + pos + 4], type_len * 4);
         pos += 4 + type_len * 4u;
       }
     }
     return out;
+  }
+
+  void edit_record(char* rec, std::uint32_t size) const {
+    const TraceDatMeta& m = src_->meta();
+    if (!opt_.edit_record || size < m.decode.header_min) return;
+    auto* r = reinterpret_cast<unsigned char*>(rec);
+    opt_.edit_record(
+        m, out_order_.uint(r + m.decode.common_type.offset, m.decode.common_type.size), r, size);
   }
 
   // Rewrites every multi-byte field of one record in the output byte order.

@@ -58,12 +58,13 @@ class Histogram {
   static std::size_t bucket_of(std::uint64_t v) noexcept {
     if (v < sub_count) return static_cast<std::size_t>(v);
     const int e = 63 - __builtin_clzll(v);  // e >= sub_bits
-    return static_cast<std::size_t>(e - sub_bits + 1) * sub_count +
-           static_cast<std::size_t>((v >> (e - sub_bits)) & (sub_count - 1));
+    // At most 64 * 59 buckets: the uint64_t arithmetic (sub_count) fits a 32-bit size_t.
+    return static_cast<std::size_t>(static_cast<std::uint64_t>(e - sub_bits + 1) * sub_count +
+                                    ((v >> (e - sub_bits)) & (sub_count - 1)));
   }
   static std::uint64_t lower_bound(std::size_t b) noexcept {
     if (b < sub_count) return b;
-    const std::size_t e = b / sub_count + sub_bits - 1;
+    const auto e = static_cast<std::size_t>(b / sub_count + sub_bits - 1);
     return (sub_count + b % sub_count) << (e - sub_bits);
   }
   static std::uint64_t width(std::size_t b) noexcept {

@@ -182,7 +182,7 @@ inline WorstWindow cut_window(const std::vector<CpuHistory>& history, const Open
   }
   auto shows = [pid](const Event& e) { return is_window_kind(e.kind) || e.common_pid == pid; };
 
-  w.events.reserve(std::min<std::uint64_t>(total, limit));
+  w.events.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(total, limit)));
   w.events.push_back(*start);
   // Forward: the oldest matching events after the start, across CPUs.
   std::uint64_t last_seq = iv.start_seq;

@@ -54,6 +54,10 @@ class ByteBuffer {
 };
 
 class File {
+  // A 32-bit off_t (armhf without _FILE_OFFSET_BITS=64) cannot address a trace over 2 GB;
+  // rtlat::tracedat's CMake target and rtlat-tracedat.pc define it.
+  static_assert(sizeof(off_t) >= 8, "rtlat's trace.dat reader needs -D_FILE_OFFSET_BITS=64");
+
  public:
   explicit File(std::string path) : path_(std::move(path)) {
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);

@@ -53,7 +53,7 @@ class RecordDecoder {
       ++skipped_;
       return false;
     }
-    const EventDecoder& t = t_.events[type];
+    const EventDecoder& t = t_.events[static_cast<std::size_t>(type)];  // < size(): fits
     if (t.how == Decode::unknown || r.size < t.min_size) {
       ++skipped_;
       return false;
