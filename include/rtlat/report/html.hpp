@@ -91,7 +91,8 @@ inline void histogram(std::ostream& os, const MetricResult& m) {
        << "\" height=\"" << num(bh) << "\" fill=\"#4a78b5\"><title>" << format_duration(b.lower_ns)
        << " .. " << format_duration(b.upper_ns) << ": " << b.count << "</title></rect>";
   }
-  for (double d = std::ceil(lo); d <= hi; d += 1) {
+  for (int decade = static_cast<int>(std::ceil(lo)); decade <= static_cast<int>(hi); ++decade) {
+    const double d = decade;
     const double xp = x(std::pow(10.0, d));
     os << "<line x1=\"" << num(xp) << "\" x2=\"" << num(xp) << "\" y1=\"" << h << "\" y2=\""
        << h + 3 << "\" stroke=\"#555\"/><text x=\"" << num(xp) << "\" y=\"" << h + 13
