@@ -24,6 +24,7 @@
 #include <system_error>
 #include <vector>
 
+#include "cli/bench.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "rtlat/analyze.hpp"
@@ -58,12 +59,14 @@ constexpr std::string_view main_help =
     R"(rtlat - real-time latency metrics per task from Linux ftrace traces
 
 usage: rtlat report [options] TRACE
+       rtlat bench [options] TRACE
        rtlat --help | --version
 
 commands:
   report   measure latency, response, relief and irq per task and print a report
+  bench    measure how fast rtlat decodes and analyses a trace on this machine
 
-Run 'rtlat report --help' for the options.
+Run 'rtlat COMMAND --help' for the options.
 )";
 
 constexpr std::string_view report_help = R"(usage: rtlat report [options] TRACE
@@ -307,9 +310,10 @@ int run(int argc, char** argv) {
   app.add_flag("-h,--help", help);
   app.add_flag("-V,--version", version);
   CLI::App* report_cmd = app.add_subcommand("report");
+  CLI::App* bench_cmd = app.add_subcommand("bench");
   CLI::App* help_cmd = app.add_subcommand("help");
   // A subcommand's arguments are its own: they are parsed by its option table, not here.
-  for (CLI::App* sub : {report_cmd, help_cmd}) {
+  for (CLI::App* sub : {report_cmd, bench_cmd, help_cmd}) {
     sub->prefix_command();
     sub->set_help_flag();
   }
@@ -330,6 +334,14 @@ int run(int argc, char** argv) {
       sub.insert(sub.end(), split.after.begin(), split.after.end());
     }
     return report(sub);
+  }
+  if (bench_cmd->parsed()) {
+    std::vector<std::string> sub = bench_cmd->remaining();
+    if (split.dashes) {
+      sub.emplace_back("--");
+      sub.insert(sub.end(), split.after.begin(), split.after.end());
+    }
+    return rtlat_cli::bench(sub);
   }
   if (help || help_cmd->parsed()) {
     std::cout << main_help;
