@@ -14,6 +14,7 @@
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -45,6 +46,7 @@ TRACE: a trace.dat or a text trace (a file, not stdin: it is read once per run)
   decode   rtlat::open and a read into a sink that does nothing, as 'rtlat report' reads
   engine   the events replayed from memory into a fresh Analyzer (default settings), so
            decoding is not counted
+  rates    from the median wall time; the median CPU time (all threads) is shown beside it
   MB/s     bytes of TRACE per second, for both
   memory   growth of the peak resident set during each phase (VmHWM, reset per phase), and
            the size of the in-memory copy of the events the engine runs replay
@@ -117,15 +119,18 @@ struct NullSink {
   void feed(const rtlat::Event&) { ++n; }
 };
 
+inline std::int64_t median_of(std::vector<std::int64_t> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 struct Phase {
-  std::vector<std::int64_t> ns;  // per run
-  std::uint64_t peak_rss = 0;    // the largest growth of any run
-  std::int64_t median() const {
-    std::vector<std::int64_t> v = ns;
-    std::sort(v.begin(), v.end());
-    const std::size_t m = v.size() / 2;
-    return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
-  }
+  std::vector<std::int64_t> ns;      // wall time per run
+  std::vector<std::int64_t> cpu_ns;  // CPU time of every thread per run
+  std::uint64_t peak_rss = 0;        // the largest growth of any run
+  std::int64_t median() const { return median_of(ns); }
+  std::int64_t cpu_median() const { return median_of(cpu_ns); }
   std::int64_t min() const { return *std::min_element(ns.begin(), ns.end()); }
 };
 
@@ -139,13 +144,24 @@ struct Figures {
   bool hwm_reset = false;
 };
 
+inline std::int64_t process_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Wall time is what a user waits; CPU time is what a loaded machine does not inflate (and what
+// Google Benchmark's rates are based on unless a benchmark asks for real time).
 template <class F>
-std::int64_t timed(F&& f) {
+void timed(Phase& p, F&& f) {
+  const std::int64_t c0 = process_cpu_ns();
   const auto t0 = std::chrono::steady_clock::now();
   f();
   const auto t1 = std::chrono::steady_clock::now();
+  const std::int64_t c1 = process_cpu_ns();
   const std::int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
-  return ns > 0 ? ns : 1;
+  p.ns.push_back(ns > 0 ? ns : 1);
+  p.cpu_ns.push_back(c1 - c0 > 0 ? c1 - c0 : 1);
 }
 
 inline double per_second(std::uint64_t n, std::int64_t ns) {
@@ -164,11 +180,11 @@ inline Figures measure(const BenchOptions& o) {
   for (int run = 0; run < o.runs; ++run) {
     meter.start();
     NullSink sink;
-    fig.decode.ns.push_back(timed([&] {
+    timed(fig.decode, [&] {
       rtlat::FileSource src = rtlat::open(o.trace, o.open);
       src.read_parallel(sink);
       fig.info = src.info();
-    }));
+    });
     fig.decode.peak_rss = std::max(fig.decode.peak_rss, meter.stop());
     fig.hwm_reset = meter.resettable();
     fig.events = sink.n;
@@ -181,12 +197,12 @@ inline Figures measure(const BenchOptions& o) {
   for (int run = 0; run < o.runs; ++run) {
     meter.start();
     std::uint64_t seen = 0;
-    fig.engine.ns.push_back(timed([&] {
+    timed(fig.engine, [&] {
       rtlat::Analyzer engine;
       engine.set_source(buf.info());
       buf.replay(engine);
       seen = engine.stats().events;
-    }));
+    });
     fig.engine.peak_rss = std::max(fig.engine.peak_rss, meter.stop());
     if (seen != buf.size())
       throw rtlat::InputError(o.trace, "", "the engine saw another number of events");
@@ -210,11 +226,12 @@ inline void write_text(std::ostream& os, const Figures& f) {
      << fixed(static_cast<double>(f.file_bytes) / 1e6, 2) << " MB; median of " << f.runs
      << (f.runs == 1 ? " run\n" : " runs\n");
   const auto row = [&](const char* name, const Phase& p) {
-    char b[160];
-    std::snprintf(b, sizeof b, "  %-7s %10.3f M events/s %10.1f MB/s %11.3f ms   peak RSS +%s\n",
+    char b[200];
+    std::snprintf(b, sizeof b,
+                  "  %-7s %9.3f M events/s %9.1f MB/s %10.3f ms (cpu %.3f ms)   peak RSS +%s\n",
                   name, per_second(f.events, p.median()) / 1e6,
                   per_second(f.file_bytes, p.median()) / 1e6, static_cast<double>(p.median()) / 1e6,
-                  mib(p.peak_rss).c_str());
+                  static_cast<double>(p.cpu_median()) / 1e6, mib(p.peak_rss).c_str());
     os << b;
   };
   row("decode", f.decode);
@@ -222,7 +239,8 @@ inline void write_text(std::ostream& os, const Figures& f) {
   os << "  replay buffer " << mib(f.replay_bytes) << " (" << f.events << " events x "
      << sizeof(rtlat::Event) << " bytes)\n"
      << "  decode: rtlat::open + read into a null sink; engine: replayed from memory into a\n"
-     << "  fresh Analyzer; MB/s: bytes of the trace file; peak RSS: "
+     << "  fresh Analyzer; rates from wall time; cpu: all threads; MB/s: bytes of the trace\n"
+     << "  file; peak RSS: "
      << (f.hwm_reset ? "VmHWM growth, reset per phase\n"
                      : "ru_maxrss growth above earlier peaks (VmHWM could not be reset)\n");
 }
@@ -230,6 +248,7 @@ inline void write_text(std::ostream& os, const Figures& f) {
 inline void write_json(std::ostream& os, const Figures& f) {
   const auto phase = [&](const Phase& p) {
     os << "\"median_ns\": " << p.median() << ", \"min_ns\": " << p.min()
+       << ", \"cpu_median_ns\": " << p.cpu_median()
        << ", \"events_per_s\": " << fixed(per_second(f.events, p.median()), 0)
        << ", \"mb_per_s\": " << fixed(per_second(f.file_bytes, p.median()) / 1e6, 3)
        << ", \"peak_rss_bytes\": " << p.peak_rss;
