@@ -250,7 +250,8 @@ TEST_F(Cli, BenchText) {
   EXPECT_TRUE(r.err.empty()) << r.err;
   EXPECT_EQ(r.out.rfind("rtlat bench: " + dat + "\n", 0), 0u) << r.out;
   EXPECT_NE(r.out.find(" events, 2 cpus, "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("; median of 2 runs\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  median of 2 runs, after one that measures memory\n"), std::string::npos)
+      << r.out;
   for (const char* row : {"\n  decode ", "\n  engine "}) {
     const std::size_t at = r.out.find(row);
     ASSERT_NE(at, std::string::npos) << row << r.out;

@@ -5,9 +5,10 @@
 // `rtlat report` reads (a text trace parsed on a second thread, a trace.dat on its decode
 // workers). The engine is timed on the events replayed from memory (rtlat::ReplayBuffer) into a
 // fresh Analyzer per run, so decoding is not in its figure. Memory is the growth of the resident
-// set's high-water mark during each phase: Linux lets a process reset it (/proc/self/clear_refs),
-// which isolates one phase from the peaks of the ones before it. The engine has no allocation
-// accounting of its own, so its RSS growth is what is reported; the replay buffer's size is exact.
+// set's high-water mark during a first, untimed run of each phase: Linux lets a process reset it
+// (/proc/self/clear_refs), which isolates one phase from the peaks of the ones before it. The
+// engine has no allocation accounting of its own, so its RSS growth is what is reported; the replay
+// buffer's size is exact.
 #pragma once
 
 #include <fcntl.h>
@@ -52,7 +53,8 @@ TRACE: a trace.dat or a text trace (a file, not stdin: it is read once per run)
            the size of the in-memory copy of the events the engine runs replay
 
 options:
-      --runs N                 runs of each phase; medians are reported (default 5)
+      --runs N                 timed runs of each phase, after an untimed one that
+                               measures its memory; medians are reported (default 5)
       --format text|json       output format (default text)
       --buffer NAME            trace.dat: read the instance buffer NAME instead of the top one
       --arch ARCH              text input: syscall numbering of ARCH (default: this machine's)
@@ -128,7 +130,7 @@ inline std::int64_t median_of(std::vector<std::int64_t> v) {
 struct Phase {
   std::vector<std::int64_t> ns;      // wall time per run
   std::vector<std::int64_t> cpu_ns;  // CPU time of every thread per run
-  std::uint64_t peak_rss = 0;        // the largest growth of any run
+  std::uint64_t peak_rss = 0;        // growth during the untimed first run
   std::int64_t median() const { return median_of(ns); }
   std::int64_t cpu_median() const { return median_of(cpu_ns); }
   std::int64_t min() const { return *std::min_element(ns.begin(), ns.end()); }
@@ -177,16 +179,23 @@ inline Figures measure(const BenchOptions& o) {
   fig.file_bytes = static_cast<std::uint64_t>(st.st_size);
   PeakMeter meter;
 
-  for (int run = 0; run < o.runs; ++run) {
-    meter.start();
+  // Run 0 of each phase measures memory, untimed: it starts from a trimmed heap, whose page
+  // faults the timed runs after it do not pay (nor do Google Benchmark's iterations in bench/).
+  for (int run = 0; run <= o.runs; ++run) {
+    if (run == 0) meter.start();
     NullSink sink;
-    timed(fig.decode, [&] {
+    const auto decode = [&] {
       rtlat::FileSource src = rtlat::open(o.trace, o.open);
       src.read_parallel(sink);
       fig.info = src.info();
-    });
-    fig.decode.peak_rss = std::max(fig.decode.peak_rss, meter.stop());
-    fig.hwm_reset = meter.resettable();
+    };
+    if (run == 0) {
+      decode();
+      fig.decode.peak_rss = meter.stop();
+      fig.hwm_reset = meter.resettable();
+    } else {
+      timed(fig.decode, decode);
+    }
     fig.events = sink.n;
     if (sink.n == 0) throw rtlat::InputError(o.trace, "", "no trace events in the input");
   }
@@ -194,16 +203,21 @@ inline Figures measure(const BenchOptions& o) {
   rtlat::FileSource src = rtlat::open(o.trace, o.open);
   const rtlat::ReplayBuffer buf = rtlat::ReplayBuffer::load(src);
   fig.replay_bytes = buf.bytes();
-  for (int run = 0; run < o.runs; ++run) {
-    meter.start();
+  for (int run = 0; run <= o.runs; ++run) {
+    if (run == 0) meter.start();
     std::uint64_t seen = 0;
-    timed(fig.engine, [&] {
+    const auto engine_run = [&] {
       rtlat::Analyzer engine;
       engine.set_source(buf.info());
       buf.replay(engine);
       seen = engine.stats().events;
-    });
-    fig.engine.peak_rss = std::max(fig.engine.peak_rss, meter.stop());
+    };
+    if (run == 0) {
+      engine_run();
+      fig.engine.peak_rss = meter.stop();
+    } else {
+      timed(fig.engine, engine_run);
+    }
     if (seen != buf.size())
       throw rtlat::InputError(o.trace, "", "the engine saw another number of events");
   }
@@ -223,8 +237,8 @@ inline std::string mib(std::uint64_t bytes) {
 inline void write_text(std::ostream& os, const Figures& f) {
   os << "rtlat bench: " << f.info.name << '\n'
      << "  " << f.info.format << ", " << f.events << " events, " << f.info.cpus << " cpus, "
-     << fixed(static_cast<double>(f.file_bytes) / 1e6, 2) << " MB; median of " << f.runs
-     << (f.runs == 1 ? " run\n" : " runs\n");
+     << fixed(static_cast<double>(f.file_bytes) / 1e6, 2) << " MB\n  median of " << f.runs
+     << (f.runs == 1 ? " run" : " runs") << ", after one that measures memory\n";
   const auto row = [&](const char* name, const Phase& p) {
     char b[200];
     std::snprintf(b, sizeof b,
