@@ -1,6 +1,6 @@
 # cmake --install: the headers (with the generated version.hpp), a CMake package
-# (find_package(rtlat CONFIG) with rtlat::rtlat, rtlat::tracedat, rtlat::live, rtlat::regex), pkg-config files
-# and the rtlat CLI (examples/CMakeLists.txt).
+# (find_package(rtlat CONFIG) with rtlat::rtlat, rtlat::tracedat, rtlat::live, rtlat::regex and
+# rtlat::benchmark), pkg-config files and the rtlat CLI (examples/CMakeLists.txt).
 include(CMakePackageConfigHelpers)
 set(RTLAT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/rtlat)
 
@@ -29,6 +29,12 @@ if(TARGET rtlat_regex)
   install(TARGETS rtlat_regex EXPORT rtlat-regex)
   install(EXPORT rtlat-regex NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
           FILE rtlat-regex-targets.cmake)
+endif()
+
+if(TARGET rtlat_benchmark)
+  install(TARGETS rtlat_benchmark EXPORT rtlat-benchmark)
+  install(EXPORT rtlat-benchmark NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
+          FILE rtlat-benchmark-targets.cmake)
 endif()
 
 configure_package_config_file(cmake/rtlatConfig.cmake.in

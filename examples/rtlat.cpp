@@ -29,6 +29,7 @@
 #ifdef RTLAT_HAVE_LIVE
 #include "cli/live.hpp"
 #endif
+#include "cli/bench.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
@@ -65,13 +66,15 @@ constexpr std::string_view main_help =
 
 usage: rtlat report [options] TRACE
        rtlat live [options] [-- COMMAND [ARGS...]]
+       rtlat bench [options] TRACE
        rtlat --help | --version
 
 commands:
   report   measure latency, response, relief and irq per task and print a report
   live     the same on the running system, through tracefs (root), while it runs
+  bench    measure how fast rtlat decodes and analyses a trace on this machine
 
-Run 'rtlat report --help' or 'rtlat live --help' for the options.
+Run 'rtlat COMMAND --help' for the options.
 )";
 
 constexpr std::string_view report_help = R"(usage: rtlat report [options] TRACE
@@ -337,10 +340,11 @@ int run(int argc, char** argv) {
   app.add_flag("-h,--help", help);
   app.add_flag("-V,--version", version);
   CLI::App* report_cmd = app.add_subcommand("report");
+  CLI::App* bench_cmd = app.add_subcommand("bench");
   CLI::App* help_cmd = app.add_subcommand("help");
   CLI::App* live_cmd = app.add_subcommand("live");
   // A subcommand's arguments are its own: they are parsed by its option table, not here.
-  for (CLI::App* sub : {report_cmd, help_cmd, live_cmd}) {
+  for (CLI::App* sub : {report_cmd, bench_cmd, help_cmd, live_cmd}) {
     sub->prefix_command();
     sub->set_help_flag();
   }
@@ -373,6 +377,14 @@ int run(int argc, char** argv) {
 #else
     throw UsageError{"this rtlat was built without live mode (libtracefs-dev was missing)"};
 #endif
+  }
+  if (bench_cmd->parsed()) {
+    std::vector<std::string> sub = bench_cmd->remaining();
+    if (split.dashes) {
+      sub.emplace_back("--");
+      sub.insert(sub.end(), split.after.begin(), split.after.end());
+    }
+    return rtlat_cli::bench(sub);
   }
   if (help || help_cmd->parsed()) {
     std::cout << main_help;

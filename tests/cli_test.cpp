@@ -218,6 +218,84 @@ TEST_F(Cli, HelpAndVersion) {
   EXPECT_EQ(r.out.rfind("rtlat ", 0), 0u) << r.out;
 }
 
+TEST_F(Cli, HelpListsBench) {
+  CliRun r = run({"--help"});
+  EXPECT_EQ(r.rc, 0);
+  for (const char* line :
+       {"usage: rtlat report [options] TRACE\n       rtlat live [options] [-- COMMAND [ARGS...]]\n"
+        "       rtlat bench [options] TRACE\n",
+        "\n  bench    measure how fast rtlat decodes and analyses a trace",
+        "Run 'rtlat COMMAND --help' for the options."})
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+  r = run({"bench", "--help"});
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.out.rfind("usage: rtlat bench [options] TRACE\n", 0), 0u) << r.out;
+  for (const char* opt : {"--runs N", "--format text|json", "--buffer NAME", "--arch ARCH",
+                          "  decode ", "  engine ", "VmHWM"})
+    EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
+}
+
+// ---- rtlat bench (its figures are timings: only their presence and sign are checked) ----------
+
+// The number after `"key": ` in `json`, or -1.
+double json_number(const std::string& json, const std::string& key, std::size_t from = 0) {
+  const std::size_t at = json.find("\"" + key + "\": ", from);
+  if (at == std::string::npos) return -1;
+  return std::strtod(json.c_str() + at + key.size() + 4, nullptr);
+}
+
+TEST_F(Cli, BenchText) {
+  const std::string dat = std::string(RTLAT_SOURCE_DIR) + "/data/cyclictest.dat";
+  const CliRun r = run({"bench", dat, "--runs", "2"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(r.out.rfind("rtlat bench: " + dat + "\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(" events, 2 cpus, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  median of 2 runs, after one that measures memory\n"), std::string::npos)
+      << r.out;
+  for (const char* row : {"\n  decode ", "\n  engine "}) {
+    const std::size_t at = r.out.find(row);
+    ASSERT_NE(at, std::string::npos) << row << r.out;
+    const std::string line = r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
+    for (const char* unit : {" M events/s ", " MB/s ", " ms (cpu ", "peak RSS +"})
+      EXPECT_NE(line.find(unit), std::string::npos) << unit << " in: " << line;
+    EXPECT_GT(std::strtod(line.c_str() + 9, nullptr), 0.0) << line;  // events/s
+  }
+  EXPECT_NE(r.out.find("  replay buffer "), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, BenchJson) {
+  const CliRun r = run({"bench", "--format", "json", "--runs", "3", trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(JsonGrammar(r.out).ok()) << r.out;
+  EXPECT_EQ(json_number(r.out, "events"), 10) << r.out;
+  EXPECT_EQ(json_number(r.out, "cpus"), 2) << r.out;
+  EXPECT_EQ(json_number(r.out, "runs"), 3) << r.out;
+  EXPECT_GT(json_number(r.out, "bytes"), 0) << r.out;
+  EXPECT_NE(r.out.find("\"format\": \"trace-cmd report text\""), std::string::npos) << r.out;
+  for (const char* phase : {"\"decode\": {", "\"engine\": {"}) {
+    const std::size_t at = r.out.find(phase);
+    ASSERT_NE(at, std::string::npos) << phase << r.out;
+    for (const char* key : {"median_ns", "min_ns", "cpu_median_ns", "events_per_s", "mb_per_s"})
+      EXPECT_GT(json_number(r.out, key, at), 0) << phase << key;
+    EXPECT_GE(json_number(r.out, "peak_rss_bytes", at), 0) << phase;
+  }
+  EXPECT_GE(json_number(r.out, "replay_buffer_bytes"), 10 * 64) << r.out;
+  EXPECT_TRUE(r.out.find("\"memory_method\": \"vmhwm\"") != std::string::npos ||
+              r.out.find("\"memory_method\": \"ru_maxrss\"") != std::string::npos)
+      << r.out;
+}
+
+TEST_F(Cli, BenchErrors) {
+  expect_error(run({"bench"}), "no TRACE given (see 'rtlat bench --help')");
+  expect_error(run({"bench", "-"}), "bench: TRACE must be a file, not stdin");
+  expect_error(run({"bench", "--runs", "0", trace_}), "--runs: '0' is not a positive integer");
+  expect_error(run({"bench", "--format", "csv", trace_}), "--format: 'csv' (text|json)");
+  expect_error(run({"bench", "--runs", "2", "--runs", "3", trace_}), "--runs given twice");
+  expect_error(run({"bench", (dir_ / "missing.dat").string()}), "is not a regular file");
+  expect_error(run({"bench", write("empty.txt", "")}), "no trace events");
+}
+
 // ---- the default text report --------------------------------------------------------------------
 
 TEST_F(Cli, TextReportOfTwoTasks) {
