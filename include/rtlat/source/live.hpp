@@ -4,10 +4,10 @@
 ///
 ///     rtlat::LiveOptions o;
 ///     o.duration = std::chrono::seconds(10);
-///     rtlat::LiveSource src(o);                   // instance rtlat-<pid>, tracing on
+///     rtlat::LiveSource src(o);                   // instance rtlat-PID, tracing on
 ///     rtlat::Results r = rtlat::analyze(src, cfg);  // reads until the duration or stop()
 ///
-/// The source owns a tracefs instance `rtlat-<pid>` with only the events the engine needs (sched,
+/// The source owns a tracefs instance `rtlat-PID` with only the events the engine needs (sched,
 /// a timer-sleep marker, IRQ events when present) and removes it when destroyed; instances of
 /// earlier runs whose process is gone are removed when one is created. Stopping from a signal
 /// handler: call stop() there (it is async-signal-safe); read() then drains the buffers and
@@ -44,23 +44,26 @@ inline namespace v1 {
 
 /// What a live session has done so far, handed to LiveOptions::on_interval.
 struct LiveProgress {
-  Timestamp interval_start_ns = 0;  ///< trace clock: events after this ...
-  Timestamp interval_end_ns = 0;    ///< ... up to this were delivered in this interval
-  double elapsed_s = 0;             ///< wall-clock seconds since read() started
-  std::uint64_t events = 0;         ///< delivered so far
-  std::uint64_t interval_events = 0;
-  std::uint64_t lost = 0;  ///< events the kernel lost so far (pages and per-CPU stats)
+  Timestamp interval_start_ns = 0;    ///< trace clock: events after this ...
+  Timestamp interval_end_ns = 0;      ///< ... up to this were delivered in this interval
+  double elapsed_s = 0;               ///< wall-clock seconds since read() started
+  std::uint64_t events = 0;           ///< delivered so far
+  std::uint64_t interval_events = 0;  ///< delivered in this interval
+  std::uint64_t lost = 0;             ///< events the kernel lost so far (pages and per-CPU stats)
 };
 
 /// Totals of a finished (or running) session, beside the engine's own counts.
 struct LiveTotals {
-  std::uint64_t pages = 0, bytes = 0, events = 0;
+  std::uint64_t pages = 0;          ///< ring-buffer pages read
+  std::uint64_t bytes = 0;          ///< bytes read from the per-CPU buffers
+  std::uint64_t events = 0;         ///< events decoded
   std::uint64_t lost_in_pages = 0;  ///< counts carried by the pages' missed-events flags
   std::uint64_t lost_in_stats = 0;  ///< per_cpu/cpuN/stats overrun + dropped, at the end
   std::uint64_t stats_markers = 0;  ///< lost markers added for what the pages did not carry
-  std::uint64_t rounds = 0;
+  std::uint64_t rounds = 0;         ///< read rounds over every CPU
 };
 
+/// How a live session traces: buffer size, whom to follow, how long, what to save.
 struct LiveOptions {
   /// Ring buffer per CPU. The reader empties it every `poll`, but it is an ordinary thread: on a
   /// loaded machine it may wait its turn long enough for a context-switch storm to fill a small
@@ -81,7 +84,7 @@ struct LiveOptions {
 /// Thread safety: read() on one thread; stop() from any thread or a signal handler.
 class LiveSource {
  public:
-  /// Effects: removes stale rtlat-<pid> instances, creates this one, enables its events and
+  /// Effects: removes stale `rtlat-PID` instances, creates this one, enables its events and
   /// turns tracing on. Throws: LiveError saying what is missing (root, tracefs) or refused.
   explicit LiveSource(LiveOptions o = {}) : opt_(std::move(o)) {
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -115,13 +118,16 @@ class LiveSource {
     ::close(wake_[1]);
   }
 
+  /// What the source is (name "live", format with the instance and clock); counts grow while
+  /// read() runs and are complete when it returns.
   const SourceInfo& info() const noexcept { return info_; }
-  /// The tracefs instance's name, "rtlat-<pid>".
+  /// The tracefs instance's name, "rtlat-PID".
   const std::string& instance_name() const noexcept { return inst_->name(); }
   /// Stale instances removed at start.
   const std::vector<std::string>& stale_removed() const noexcept { return inst_->stale_removed(); }
   /// How the instance records timer sleeps ("raw_syscalls:sys_enter", ...).
   const std::string& timer_marker() const noexcept { return inst_->recorded().marker; }
+  /// Pages, bytes, events and losses so far; complete once read() returns.
   const LiveTotals& totals() const noexcept { return totals_; }
 
   /// Effects: makes read() stop reading, drain what the buffers hold and return.
