@@ -280,23 +280,6 @@ bool any_violation(const rtlat::Results& r) {
   return false;
 }
 
-void write_report(std::ostream& os, const rtlat::Results& r, const Options& o) {
-  switch (o.format) {
-    case Format::text: {
-      rtlat::TextReportOptions topts;
-      topts.show_tasks_without_samples = o.explicit_selection;
-      rtlat::write_text(os, r, topts);
-      break;
-    }
-    case Format::json:
-      rtlat::write_json(os, r);
-      break;
-    case Format::csv:
-      rtlat::write_csv(os, r);
-      break;
-  }
-}
-
 int report(const std::vector<std::string>& args) {
   Options o;
   if (!parse_report_args(args, o)) {
@@ -313,7 +296,7 @@ int report(const std::vector<std::string>& args) {
 
   // Written to memory first: an output file is only replaced once the whole report exists.
   std::ostringstream out;
-  write_report(out, results, o);
+  rtlat_cli::write_report(out, results, o.format, o.explicit_selection);
   if (o.html) {
     std::ostringstream html;
     rtlat::write_html(html, results);

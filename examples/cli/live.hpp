@@ -263,23 +263,15 @@ inline std::string table(const rtlat::Results& r, const rtlat::LiveProgress& p,
 
 inline void final_report(std::ostream& os, const rtlat::Results& r, const LiveCliOptions& o) {
   using F = LiveCliOptions::Fmt;
-  switch (o.format) {
-    case F::text: {
-      rtlat::TextReportOptions topts;
-      topts.show_tasks_without_samples = o.explicit_selection;
-      rtlat::write_text(os, r, topts);
-      break;
-    }
-    case F::json:
-      rtlat::write_json(os, r);
-      break;
-    case F::jsonl:
-      os << json_line(r, "\"final\":true");
-      break;
-    case F::csv:
-      rtlat::write_csv(os, r);
-      break;
+  if (o.format == F::jsonl) {
+    os << json_line(r, "\"final\":true");
+    return;
   }
+  write_report(os, r,
+               o.format == F::json  ? Format::json
+               : o.format == F::csv ? Format::csv
+                                    : Format::text,
+               o.explicit_selection);
 }
 
 // The command, forked now and held until tracing runs (so its first instruction is traced).

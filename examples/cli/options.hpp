@@ -15,6 +15,7 @@
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -26,6 +27,9 @@
 #include "rtlat/comm_regex.hpp"
 #include "rtlat/config.hpp"
 #include "rtlat/duration.hpp"
+#include "rtlat/report/csv.hpp"
+#include "rtlat/report/json.hpp"
+#include "rtlat/report/text.hpp"
 #include "rtlat/results.hpp"
 #include "rtlat/source/syscalls.hpp"
 
@@ -37,6 +41,26 @@ struct UsageError {
 };
 
 enum class Format { text, json, csv };
+
+// The final report in one of the formats `report` and `live` share; tasks without samples are
+// listed in text only when the user selected tasks.
+inline void write_report(std::ostream& os, const rtlat::Results& r, Format format,
+                         bool explicit_selection) {
+  switch (format) {
+    case Format::text: {
+      rtlat::TextReportOptions topts;
+      topts.show_tasks_without_samples = explicit_selection;
+      rtlat::write_text(os, r, topts);
+      break;
+    }
+    case Format::json:
+      rtlat::write_json(os, r);
+      break;
+    case Format::csv:
+      rtlat::write_csv(os, r);
+      break;
+  }
+}
 
 struct SelectionOptions {
   rtlat::Selection selection;
