@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "rtlat/breakdown.hpp"
@@ -37,29 +38,75 @@ struct CpuNow {
   int softirq_depth = 0;
 };
 
-// Time accumulated per (state, cpu, pid), with the prio the pid had.
+// Time accumulated per (state, cpu, pid), with the prio the pid had. A walk adds once per record
+// it crosses but to few distinct keys, so a flat table searched from the last key hit beats a
+// tree; each() visits the keys in (state, cpu, pid) order, which the report order relies on.
 class PartSums {
  public:
   void add(PartState s, int cpu, Pid pid, int prio, std::int64_t ns) {
     if (ns <= 0) return;
-    auto& v = sums_[{static_cast<int>(s), cpu, pid}];
-    v.first += ns;
-    v.second = prio;
+    const Key k{static_cast<int>(s), cpu, pid};
+    if (last_ >= entries_.size() || !(entries_[last_].key == k)) last_ = slot(k);
+    entries_[last_].ns += ns;
+    entries_[last_].prio = prio;
   }
   std::int64_t total(PartState s) const {
     std::int64_t n = 0;
-    for (const auto& [k, v] : sums_)
-      if (std::get<0>(k) == static_cast<int>(s)) n += v.first;
+    for (const Entry& e : entries_)
+      if (e.key.state == static_cast<int>(s)) n += e.ns;
     return n;
   }
   template <class F>
   void each(F&& f) const {
-    for (const auto& [k, v] : sums_)
-      f(static_cast<PartState>(std::get<0>(k)), std::get<1>(k), std::get<2>(k), v.second, v.first);
+    std::vector<const Entry*> order;
+    order.reserve(entries_.size());
+    for (const Entry& e : entries_) order.push_back(&e);
+    std::sort(order.begin(), order.end(), [](const Entry* x, const Entry* y) {
+      return std::tie(x->key.state, x->key.cpu, x->key.pid) <
+             std::tie(y->key.state, y->key.cpu, y->key.pid);
+    });
+    for (const Entry* e : order)
+      f(static_cast<PartState>(e->key.state), e->key.cpu, e->key.pid, e->prio, e->ns);
   }
 
  private:
-  std::map<std::tuple<int, int, Pid>, std::pair<std::int64_t, int>> sums_;
+  struct Key {
+    int state, cpu;
+    Pid pid;
+    bool operator==(const Key& o) const noexcept {
+      return state == o.state && cpu == o.cpu && pid == o.pid;
+    }
+  };
+  struct Entry {
+    Key key;
+    std::int64_t ns;
+    int prio;
+  };
+  // Few keys: a scan. Many (a busy CPU with hundreds of tasks): a hash index.
+  std::size_t slot(const Key& k) {
+    if (index_.empty()) {
+      for (std::size_t i = 0; i < entries_.size(); ++i)
+        if (entries_[i].key == k) return i;
+      entries_.push_back({k, 0, 0});
+      if (entries_.size() > scan_limit)
+        for (std::size_t i = 0; i < entries_.size(); ++i)
+          index_.emplace(packed(entries_[i].key), i);
+      return entries_.size() - 1;
+    }
+    const auto [it, added] = index_.emplace(packed(k), entries_.size());
+    if (added) entries_.push_back({k, 0, 0});
+    return it->second;
+  }
+  static std::uint64_t packed(const Key& k) noexcept {
+    return (static_cast<std::uint64_t>(k.state) << 61) ^
+           (static_cast<std::uint64_t>(static_cast<std::uint32_t>(k.cpu + 1)) << 32) ^
+           static_cast<std::uint32_t>(k.pid);
+  }
+  static constexpr std::size_t scan_limit = 16;
+
+  std::vector<Entry> entries_;
+  std::unordered_map<std::uint64_t, std::size_t> index_;
+  std::size_t last_ = 0;
 };
 
 // A walk over the records of every CPU in (from, to], in time order (ties: lower CPU first),
@@ -106,20 +153,42 @@ class Walk {
   // block_start, waker, waker_prio, cpu)` is called when a block of the task ends.
   template <class OnBlock>
   void follow(Pid pid, Subject s, PartSums& sums, OnBlock&& on_block) {
-    Timestamp t_prev = from_;
-    for (;;) {
-      std::size_t best = cpus_.size();
-      for (std::size_t c = 0; c < cpus_.size(); ++c) {
-        if (pos_[c] >= end_[c]) continue;
-        if (best == cpus_.size() || rings_[c].at(pos_[c]).ts < rings_[best].at(pos_[best]).ts)
-          best = c;
-      }
-      const Timestamp t = best == cpus_.size() ? to_ : rings_[best].at(pos_[best]).ts;
-      account(pid, s, t_prev, t, sums);
-      t_prev = t;
-      if (best == cpus_.size()) break;
-      apply(pid, s, rings_[best].at(pos_[best]++), static_cast<int>(best), sums, on_block);
+    // The next timestamp of each CPU (INT64_MAX once done), so choosing the next record reads
+    // one array instead of every ring.
+    const std::size_t n = cpus_.size();
+    std::vector<Timestamp> next(n, INT64_MAX);
+    std::uint64_t remaining = 0;
+    for (std::size_t c = 0; c < n; ++c) {
+      if (pos_[c] < end_[c]) next[c] = rings_[c].at(pos_[c]).ts;
+      remaining += end_[c] - pos_[c];
     }
+    Timestamp t_prev = from_;
+    for (; remaining > 0; --remaining) {
+      std::size_t best = n;
+      Timestamp t = INT64_MAX;
+      for (std::size_t c = 0; c < n; ++c) {
+        if (next[c] < t) {
+          t = next[c];
+          best = c;
+        }
+      }
+      if (best == n) {  // only records stamped at the very end of time are left
+        best = 0;
+        while (pos_[best] >= end_[best]) ++best;
+      }
+      const SchedRing& ring = rings_[best];
+      const SchedRecord& r = ring.at(pos_[best]++);
+      next[best] = pos_[best] < end_[best] ? ring.at(pos_[best]).ts : INT64_MAX;
+      // Only a record on the task's CPU or about the task changes where its time goes; the
+      // others just keep their CPU's state current, and the span goes on unsplit.
+      const int c = static_cast<int>(best);
+      if (c == s.cpu || r.a == pid || r.b == pid) {
+        account(pid, s, t_prev, t, sums);
+        t_prev = t;
+      }
+      apply(pid, s, r, c, sums, on_block);
+    }
+    account(pid, s, t_prev, to_, sums);
     if (s.state == Subject::blocked) sums.add(PartState::blocked, -1, -1, 0, to_ - s.since);
   }
 

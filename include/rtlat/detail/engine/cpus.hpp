@@ -81,7 +81,7 @@ class CpuStates {
   const std::vector<CpuHistory>& history() const noexcept { return history_; }
   // The scheduler records of each CPU, for breakdowns.
   const std::vector<SchedRing>& sched() const noexcept { return sched_; }
-  void record(std::size_t cpu, const SchedRecord& r) { sched_[cpu].push(r); }
+  RTLAT_ALWAYS_INLINE SchedRecord& sched_slot(std::size_t cpu) { return sched_[cpu].next(); }
 
   // What happened on `cpu` was not all seen: its current task and in-flight intervals there are
   // no longer known.

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "rtlat/detail/always_inline.hpp"
+
 namespace rtlat {
 inline namespace v1 {
 namespace detail {
@@ -21,7 +23,7 @@ class Histogram {
   static constexpr std::uint64_t sub_count = 1u << sub_bits;
 
   // Complexity: amortised O(1); allocates only when a value falls outside the stored range.
-  void add(std::int64_t value) {
+  RTLAT_ALWAYS_INLINE void add(std::int64_t value) {
     const std::uint64_t v = value < 0 ? 0 : static_cast<std::uint64_t>(value);
     const std::size_t b = bucket_of(v);
     // One unsigned compare covers empty, below and above the stored range (b < lo_ wraps).
@@ -76,7 +78,7 @@ class Histogram {
   }
 
  private:
-  void grow(std::size_t b) {
+  RTLAT_NOINLINE void grow(std::size_t b) {
     if (counts_.empty()) {
       lo_ = b;
       counts_.assign(1, 0);

@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/histogram.hpp"
 #include "rtlat/results.hpp"
 
@@ -19,7 +20,7 @@ class MetricStats {
  public:
   // Records one sample; returns true when it is the new worst (strictly greater than every
   // earlier sample), i.e. when the caller should capture its window.
-  bool add(std::int64_t value, const std::optional<std::int64_t>& bound) {
+  RTLAT_ALWAYS_INLINE bool add(std::int64_t value, const std::optional<std::int64_t>& bound) {
     const bool worst = count_ == 0 || value > max_;
     ++count_;
     sum_ += static_cast<std::uint64_t>(value < 0 ? 0 : value);

@@ -140,61 +140,58 @@ class MetricRules {
  private:
   using Task = detail::Task;
 
-  // Scheduler records for breakdowns (sched_ring.hpp).
-  void record(const Event& e, SchedRecord::Type type, Pid a = 0, Pid b = 0, int a_prio = 0,
-              int cpu2 = -1, int b_prio = 0) {
+  // Scheduler records for breakdowns (sched_ring.hpp), written in place: this runs for every
+  // scheduler event.
+  RTLAT_ALWAYS_INLINE void record(const Event& e, SchedRecord::Type type, Pid a = 0, Pid b = 0,
+                                  int a_prio = 0, int cpu2 = -1, int b_prio = 0) {
     if (cfg_.explain == Config::Explain::none) return;
-    SchedRecord r;
-    r.ts = e.ts;
-    r.a = a;
-    r.b = b;
-    r.a_prio = static_cast<std::int16_t>(a_prio);
-    r.b_prio = static_cast<std::int16_t>(b_prio);
-    r.type = type;
-    r.prev_class = SchedRecord::slept;
-    r.cpu2 = static_cast<std::int16_t>(cpu2);
-    cpus_.record(e.cpu, r);
+    cpus_.sched_slot(e.cpu) = {e.ts,
+                               a,
+                               b,
+                               static_cast<std::int16_t>(a_prio),
+                               static_cast<std::int16_t>(b_prio),
+                               type,
+                               SchedRecord::slept,
+                               static_cast<std::int16_t>(cpu2)};
   }
-  void record_switch(const Event& e) {
+  RTLAT_ALWAYS_INLINE void record_switch(const Event& e) {
     if (cfg_.explain == Config::Explain::none) return;
-    SchedRecord r;
-    r.ts = e.ts;
-    r.a = e.sw.prev_pid;
-    r.b = e.sw.next_pid;
-    r.a_prio = e.sw.prev_prio;
-    r.b_prio = e.sw.next_prio;
-    r.type = SchedRecord::switched;
-    r.prev_class = is_voluntary_sleep(e.prev_state)  ? SchedRecord::slept
-                   : e.prev_state == PrevState::dead ? SchedRecord::died
-                                                     : SchedRecord::preempted;
-    r.cpu2 = -1;
-    cpus_.record(e.cpu, r);
+    const SchedRecord::PrevClass how = is_voluntary_sleep(e.prev_state)  ? SchedRecord::slept
+                                       : e.prev_state == PrevState::dead ? SchedRecord::died
+                                                                         : SchedRecord::preempted;
+    cpus_.sched_slot(e.cpu) = {e.ts,           e.sw.prev_pid,         e.sw.next_pid, e.sw.prev_prio,
+                               e.sw.next_prio, SchedRecord::switched, how,           -1};
   }
-  void record_wakeup(const Event& e) {
+  RTLAT_ALWAYS_INLINE void record_wakeup(const Event& e) {
     record(e, SchedRecord::woken, e.wakeup.pid, e.common_pid, e.wakeup.prio, e.wakeup.target_cpu);
   }
 
   // The entry of pid, with any lost events on its CPU applied.
-  Task* find(Pid pid) {
+  RTLAT_ALWAYS_INLINE Task* find(Pid pid) {
     Task* t = tasks_.find(pid);
-    if (t != nullptr) check_lost(*t);
+    if (t != nullptr && cpus_.lost_since_checked(*t)) forget_lost(*t);
     return t;
   }
   // The task a wakeup / fork / switch names: a new entry when the pid was freed or reused.
-  Task& lookup(Pid pid, const Comm& comm, Timestamp ts, bool starts_life) {
+  // Inlined into every event's path; what is rare (a new or renamed task) is out of line.
+  RTLAT_ALWAYS_INLINE Task& lookup(Pid pid, const Comm& comm, Timestamp ts, bool starts_life) {
     Task* t = find(pid);
-    if (t == nullptr) return tasks_.create(pid, comm, ts);
-    if (TaskStore::reused(*t, comm, starts_life)) {
-      drop_all(*t, false);
-      return tasks_.create(pid, comm, ts);
-    }
+    if (t == nullptr || TaskStore::reused(*t, comm, starts_life)) return replace(t, pid, comm, ts);
     t->last_seen = ts;
-    if (!comm.empty() && comm != t->comm) tasks_.set_comm(*t, comm);
+    if (!comm.empty() && comm != t->comm) rename(*t, comm);
     return *t;
   }
+  RTLAT_NOINLINE Task& replace(Task* old, Pid pid, const Comm& comm, Timestamp ts) {
+    if (old != nullptr) drop_all(*old, false);
+    return tasks_.create(pid, comm, ts);
+  }
+  RTLAT_NOINLINE void rename(Task& t, const Comm& comm) { tasks_.set_comm(t, comm); }
   // Lost events on t's CPU invalidate what it had in flight and what the engine knew of it.
   void check_lost(Task& t) {
-    if (!cpus_.acknowledge_loss(t)) return;
+    if (cpus_.lost_since_checked(t)) forget_lost(t);
+  }
+  RTLAT_NOINLINE void forget_lost(Task& t) {
+    cpus_.acknowledge_loss(t);
     drop_all(t, true);
     if (t.state != TaskState::dead) t.state = TaskState::unknown;
     t.last_sleep_known = false;
@@ -269,6 +266,8 @@ class MetricRules {
   }
   void complete(Task& t, Metric m, OpenInterval& iv, const Event& end, std::int64_t value,
                 bool derived);
+  void new_worst(Task& t, Metric m, const OpenInterval& iv, const Event& end, bool derived,
+                 bool violation, MetricStats& st);
 
   // Where the interval of t's sample (started by t.start_of(iv), ended by `end`) went.
   Breakdown explain(const Task& t, Metric m, const OpenInterval& iv, const Event& end,
@@ -317,8 +316,8 @@ class MetricRules {
 
 // ---------------------------------------------------------------------------------------------
 
-inline void MetricRules::complete(Task& t, Metric m, OpenInterval& iv, const Event& end,
-                                  std::int64_t value, bool derived) {
+RTLAT_ALWAYS_INLINE void MetricRules::complete(Task& t, Metric m, OpenInterval& iv,
+                                               const Event& end, std::int64_t value, bool derived) {
   iv.active = false;
   if (!t.selected) return;
   if (value < 0 || end.ts < iv.start_ns) {
@@ -332,14 +331,7 @@ inline void MetricRules::complete(Task& t, Metric m, OpenInterval& iv, const Eve
   const std::optional<std::int64_t>& bound = t.slo[mi];
   const bool violation = bound && value > *bound;
   if (st.add(value, bound)) {
-    WorstWindow w = cut_window(cpus_.history(), iv, t.start_of(iv), end, t.pid, t.own_events,
-                               cfg_.window, scratch_);
-    if (cfg_.explain != Config::Explain::none) {
-      w.breakdown = explain(t, m, iv, end, derived);
-      w.verdict = decide_for(t, iv, *w.breakdown);
-      if (violation && cfg_.explain == Config::Explain::all) st.count_verdict(*w.verdict);
-    }
-    st.set_worst(std::move(w));
+    new_worst(t, m, iv, end, derived, violation, st);
   } else if (violation && cfg_.explain == Config::Explain::all) {
     st.count_verdict(decide_for(t, iv, explain(t, m, iv, end, derived)));
   }
@@ -351,6 +343,21 @@ inline void MetricRules::complete(Task& t, Metric m, OpenInterval& iv, const Eve
     if (cfg_.on_sample) cfg_.on_sample(s);
     if (violation && cfg_.on_violation) cfg_.on_violation(s);
   }
+}
+
+// Kept out of line: rare once a task's worst has settled, and large enough to slow every
+// sample's path if inlined there.
+inline RTLAT_NOINLINE void MetricRules::new_worst(Task& t, Metric m, const OpenInterval& iv,
+                                                  const Event& end, bool derived, bool violation,
+                                                  MetricStats& st) {
+  WorstWindow w = cut_window(cpus_.history(), iv, t.start_of(iv), end, t.pid, t.own_events,
+                             cfg_.window, scratch_);
+  if (cfg_.explain != Config::Explain::none) {
+    w.breakdown = explain(t, m, iv, end, derived);
+    w.verdict = decide_for(t, iv, *w.breakdown);
+    if (violation && cfg_.explain == Config::Explain::all) st.count_verdict(*w.verdict);
+  }
+  st.set_worst(std::move(w));
 }
 
 // The event on its CPU was issued by `pid`: if that is not who we believed ran there, switches

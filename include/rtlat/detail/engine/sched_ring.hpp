@@ -5,9 +5,11 @@
 // RT-throttling check the second before it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/event.hpp"
 
 namespace rtlat {
@@ -39,7 +41,8 @@ struct SchedRecord {
 };
 static_assert(sizeof(SchedRecord) == 24);
 
-// A ring of SchedRecords; storage is allocated at the first push.
+// A ring of SchedRecords; storage is allocated at the first push, so CPUs that never see an
+// event cost nothing. Filled on every scheduler event: the push is a slot store, nothing more.
 class SchedRing {
  public:
   explicit SchedRing(std::size_t capacity) {
@@ -48,17 +51,15 @@ class SchedRing {
     mask_ = cap - 1;
   }
 
-  void push(const SchedRecord& r) {
-    if (records_.empty()) records_.resize(mask_ + 1);
-    records_[static_cast<std::size_t>(head_) & mask_] = r;
-    ++head_;
+  // The slot of the next record, to be filled in place.
+  RTLAT_ALWAYS_INLINE SchedRecord& next() {
+    if (records_ == nullptr) allocate();
+    return records_[static_cast<std::size_t>(head_++) & mask_];
   }
 
   // Positions (monotonic) of the retained records: [oldest(), head()).
   std::uint64_t head() const noexcept { return head_; }
-  std::uint64_t oldest() const noexcept {
-    return head_ - std::min<std::uint64_t>(head_, records_.size());
-  }
+  std::uint64_t oldest() const noexcept { return head_ - std::min<std::uint64_t>(head_, size()); }
   const SchedRecord& at(std::uint64_t pos) const noexcept {
     return records_[static_cast<std::size_t>(pos) & mask_];
   }
@@ -78,10 +79,13 @@ class SchedRing {
   bool forgot_before(Timestamp t) const noexcept {
     return oldest() != 0 && (head_ == oldest() || at(oldest()).ts > t);
   }
-  std::size_t bytes() const noexcept { return records_.capacity() * sizeof(SchedRecord); }
+  std::size_t bytes() const noexcept { return size() * sizeof(SchedRecord); }
 
  private:
-  std::vector<SchedRecord> records_;
+  std::size_t size() const noexcept { return records_ != nullptr ? mask_ + 1 : 0; }
+  RTLAT_NOINLINE void allocate() { records_.reset(new SchedRecord[mask_ + 1]); }
+
+  std::unique_ptr<SchedRecord[]> records_;
   std::size_t mask_ = 0;
   std::uint64_t head_ = 0;
 };
