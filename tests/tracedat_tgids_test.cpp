@@ -31,8 +31,10 @@ namespace {
 const fs::path tiny = fs::path(RTLAT_SOURCE_DIR) / "data" / "format" / "tiny.dat";
 constexpr std::uint64_t tiny_events = 129;  // tiny.dat's events (its golden report)
 
+// A folder per test: ctest runs them in parallel.
 fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::path(RTLAT_BINARY_DIR) / "tracedat_tgids";
+  const fs::path dir = fs::path(RTLAT_BINARY_DIR) / "tracedat_tgids" /
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name();
   fs::create_directories(dir);
   return dir / name;
 }
