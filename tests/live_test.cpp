@@ -25,6 +25,7 @@
 
 #include "rtlat/analyze.hpp"
 #include "rtlat/detail/live/reader.hpp"
+#include "rtlat/report/json.hpp"
 #include "rtlat/source/live.hpp"
 
 namespace fs = std::filesystem;
@@ -590,6 +591,33 @@ TEST_F(Live, LibrarySessionSeesAThreadsNanosleepLoop) {
   EXPECT_GE(rel + r.trace.unobserved_relief + 2, static_cast<std::uint64_t>(loops - 1));
   EXPECT_EQ(r.trace.out_of_order, 0u);
   EXPECT_EQ(r.trace.lost_events, 0u);
+}
+
+// LiveOptions::save_version 6 (uncompressed) carries the tgid map too: the library's report of
+// the saved file is the live session's, tgids included, but for the source name.
+TEST_F(Live, LibrarySaveVersion6GivesTheSameReport) {
+  SKIP_UNLESS_LIVE();
+  const fs::path dat = dir_ / "v6.dat";
+  rtlat::LiveOptions o;
+  o.duration = 700ms;
+  o.save = dat.string();
+  o.save_version = 6;
+  rtlat::LiveSource src(o);
+  rtlat::Analyzer live_engine;
+  const rtlat::Results live = rtlat::analyze(src, live_engine);
+  rtlat::FileSource file = rtlat::open(dat.string());
+  const rtlat::Results saved = rtlat::analyze(file, rtlat::Config{});
+  {
+    const rtlat::TraceDatSource td(dat.string());
+    EXPECT_EQ(td.meta().version, 6);
+    EXPECT_FALSE(td.meta().tgids.empty());
+  }
+  std::ostringstream a, b;
+  rtlat::write_json(a, live);
+  rtlat::write_json(b, saved);
+  EXPECT_EQ(comparable(a.str()), comparable(b.str()));
+  EXPECT_TRUE(std::regex_search(a.str(), std::regex("\"tgid\": [0-9]+")));
+  EXPECT_EQ(trace_cmd_reads(dat, dir_), "");
 }
 
 // ---- the merge alone (no tracefs needed) ----------------------------------------------------
