@@ -25,6 +25,7 @@
 
 #include "rtlat/analyze.hpp"
 #include "rtlat/detail/live/reader.hpp"
+#include "rtlat/report/json.hpp"
 #include "rtlat/source/live.hpp"
 
 namespace fs = std::filesystem;
@@ -155,11 +156,25 @@ std::uint64_t slack(std::uint64_t n) {
   return std::max<std::uint64_t>(3, n / 100);
 }
 
-// JSON of a report with the parts a saved file cannot reproduce blanked: the source name, and
-// tgids (a trace.dat has none; live mode knows them).
-std::string comparable(std::string json) {
-  json = std::regex_replace(json, std::regex("\"source\": \"[^\"]*\""), "\"source\": \"\"");
-  return std::regex_replace(json, std::regex("\"tgid\": [0-9]+"), "\"tgid\": null");
+// JSON of a report with the one part a saved file cannot reproduce blanked: the source name.
+std::string comparable(const std::string& json) {
+  return std::regex_replace(json, std::regex("\"source\": \"[^\"]*\""), "\"source\": \"\"");
+}
+
+// trace-cmd, when installed, reads a --save file without an error or a warning (rtlat's own
+// tgid option among the ones it does not know). Returns what went wrong, "" when nothing did.
+std::string trace_cmd_reads(const fs::path& dat, const fs::path& dir) {
+  if (::access("/usr/bin/trace-cmd", X_OK) != 0) return "";
+  for (const char* cmd : {"report", "dump"}) {
+    const fs::path err = dir / (std::string("trace-cmd-") + cmd + ".err");
+    const std::string line = std::string("/usr/bin/trace-cmd ") + cmd + " '" + dat.string() +
+                             "' >/dev/null 2>'" + err.string() + "'";
+    const int rc = std::system(line.c_str());
+    const std::string e = slurp(err);
+    if (rc != 0 || !e.empty())
+      return std::string("trace-cmd ") + cmd + ": status " + std::to_string(rc) + ", " + e;
+  }
+  return "";
 }
 
 TEST_F(Live, WithoutRootOneLineAndExit2) {
@@ -207,7 +222,7 @@ TEST_F(Live, HealthyLoopCountsAndSavedFileReportsTheSame) {
   EXPECT_TRUE(rtlat_instances().empty());
 
   // The saved file, read by the library: its report is the live one (byte for byte, but for
-  // the source name and the tgids only live mode knows).
+  // the source name), tgids included: the file carries the ones live mode learned.
   rtlat::Config cfg;
   cfg.selection.comm = [](std::string_view c) { return c == "rt-healthy"; };
   cfg.slo(rtlat::Metric::latency) = 5ms;
@@ -224,6 +239,8 @@ TEST_F(Live, HealthyLoopCountsAndSavedFileReportsTheSame) {
   EXPECT_EQ(comparable(live_json), comparable(slurp(rep)));
   EXPECT_NE(live_json.find("\"tgid\": "), std::string::npos);
   EXPECT_EQ(live_json.find("\"tgid\": null"), std::string::npos) << "live mode knows tgids";
+  EXPECT_FALSE(rtlat::TraceDatSource(dat.string()).meta().tgids.empty());
+  EXPECT_EQ(trace_cmd_reads(dat, dir_), "");
 
   const rtlat::TaskResult* t = task(r, "rt-healthy");
   ASSERT_NE(t, nullptr);
@@ -242,6 +259,37 @@ TEST_F(Live, HealthyLoopCountsAndSavedFileReportsTheSame) {
   // A healthy FIFO 80 loop on a 1 ms period: median latency well under a period.
   ASSERT_TRUE(lat.p50_ns.has_value());
   EXPECT_LT(*lat.p50_ns, 500000);
+}
+
+// The whole system, with processes that start, exit and are freed between two reads of
+// saved_tgids (the engine never gets their tgids; the saved file's readers must not either): the
+// saved file's report is the live one, byte for byte but for the source name.
+TEST_F(Live, WholeSystemSavedFileReportsTheSame) {
+  SKIP_UNLESS_LIVE();
+  const fs::path json = dir_ / "all.json", dat = dir_ / "all.dat";
+  const Proc p = start({"live", "--duration", "2s", "--format", "json", "-o", json.string(),
+                        "--save", dat.string()});
+  ASSERT_TRUE(wait_for_instance(p.pid));
+  for (int i = 0; i < 40; ++i) {
+    pid_t child = -1;
+    char arg0[] = "true";
+    char* argv[] = {arg0, nullptr};
+    ASSERT_EQ(posix_spawn(&child, "/bin/true", nullptr, nullptr, argv, environ), 0);
+    ::waitpid(child, nullptr, 0);
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(wait(p), 0) << slurp(p.err);
+  std::string rep_err;
+  const fs::path rep = dir_ / "report.json";
+  ASSERT_EQ(
+      run({"report", dat.string(), "--format", "json", "-o", rep.string()}, nullptr, &rep_err), 0)
+      << rep_err;
+  const std::string live_json = slurp(json);
+  EXPECT_EQ(comparable(live_json), comparable(slurp(rep)));
+  // Both kinds are there: tasks with a tgid, and the short-lived ones without.
+  EXPECT_NE(live_json.find("\"tgid\": null, \"comm\": \"true\""), std::string::npos);
+  EXPECT_TRUE(std::regex_search(live_json, std::regex("\"tgid\": [0-9]+")));
+  EXPECT_EQ(trace_cmd_reads(dat, dir_), "");
 }
 
 // Misconfigured priorities: ctl-loop (FIFO 80) waits milliseconds behind bg-hog (FIFO 90), and
@@ -543,6 +591,33 @@ TEST_F(Live, LibrarySessionSeesAThreadsNanosleepLoop) {
   EXPECT_GE(rel + r.trace.unobserved_relief + 2, static_cast<std::uint64_t>(loops - 1));
   EXPECT_EQ(r.trace.out_of_order, 0u);
   EXPECT_EQ(r.trace.lost_events, 0u);
+}
+
+// LiveOptions::save_version 6 (uncompressed) carries the tgid map too: the library's report of
+// the saved file is the live session's, tgids included, but for the source name.
+TEST_F(Live, LibrarySaveVersion6GivesTheSameReport) {
+  SKIP_UNLESS_LIVE();
+  const fs::path dat = dir_ / "v6.dat";
+  rtlat::LiveOptions o;
+  o.duration = 700ms;
+  o.save = dat.string();
+  o.save_version = 6;
+  rtlat::LiveSource src(o);
+  rtlat::Analyzer live_engine;
+  const rtlat::Results live = rtlat::analyze(src, live_engine);
+  rtlat::FileSource file = rtlat::open(dat.string());
+  const rtlat::Results saved = rtlat::analyze(file, rtlat::Config{});
+  {
+    const rtlat::TraceDatSource td(dat.string());
+    EXPECT_EQ(td.meta().version, 6);
+    EXPECT_FALSE(td.meta().tgids.empty());
+  }
+  std::ostringstream a, b;
+  rtlat::write_json(a, live);
+  rtlat::write_json(b, saved);
+  EXPECT_EQ(comparable(a.str()), comparable(b.str()));
+  EXPECT_TRUE(std::regex_search(a.str(), std::regex("\"tgid\": [0-9]+")));
+  EXPECT_EQ(trace_cmd_reads(dat, dir_), "");
 }
 
 // ---- the merge alone (no tracefs needed) ----------------------------------------------------

@@ -5,7 +5,7 @@
 //   RTLAT_REWRITE="IN.dat:OUT.dat:SPEC" tracedat_writer_test --gtest_also_run_disabled_tests
 //       --gtest_filter='*MakeSample*'
 // SPEC is a comma list of: v6 v7 none zstd zlib be long4 slim lostpages pagesN tsc spreadN
-// arch=aarch64 arch=armv7l prev4k.
+// arch=aarch64 arch=armv7l prev4k tgids=PID-TGID-EVENTS/....
 #include <gtest/gtest.h>
 
 #include <rtlat/source/tracedat.hpp>
@@ -179,6 +179,11 @@ TraceDatWriteOptions parse_spec(const std::string& spec) {
         if (v & 0x100u) out |= 0x1000u;
         set_field(d.f.sw.prev_state, rec, out);
       });
+    } else if (t.rfind("tgids=", 0) == 0) {
+      // rtlat live's tgid map: PID-TGID-EVENTS items separated by '/'.
+      std::string map = t.substr(6);
+      for (char& ch : map) ch = ch == '-' ? ' ' : ch == '/' ? '\n' : ch;
+      o.tgids = map + "\n";
     } else if (!t.empty())
       ADD_FAILURE() << "unknown spec word " << t;
     if (comma == std::string::npos) break;

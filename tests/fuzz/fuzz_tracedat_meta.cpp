@@ -1,9 +1,9 @@
 // libFuzzer target for the trace.dat metadata parser: the initial header, header_page, event
-// formats, kallsyms, saved cmdlines, options (v6 list, v7 sections, compressed or not) and the
-// buffers' per-CPU data locations, up to the decode tables: everything TraceDatSource's
-// constructor does. No event data is read. Any bytes must give a source or an InputError, never
-// a crash, hang or out-of-bounds read. Seeds: data/format/*.dat without their CPU data
-// (make_seeds).
+// formats, kallsyms, saved cmdlines, options (v6 list, v7 sections, compressed or not; rtlat's
+// tgid map among them) and the buffers' per-CPU data locations, up to the decode tables:
+// everything TraceDatSource's constructor does. No event data is read. Any bytes must give a
+// source or an InputError, never a crash, hang or out-of-bounds read. Seeds: data/format/*.dat
+// without their CPU data, with a tgid map (make_seeds).
 #include <sys/mman.h>
 #include <unistd.h>
 

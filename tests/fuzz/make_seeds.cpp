@@ -4,7 +4,8 @@
 //
 //   whole: each FILE rewritten in its own layout (version, compression, byte order, long size,
 //          options) keeping two pages per CPU, the formats of the events rtlat decodes and
-//          two ftrace formats, eight saved cmdlines: small complete files
+//          two ftrace formats, eight saved cmdlines, a three-line rtlat tgid map: small complete
+//          files
 //   meta:  the same without any CPU data, for the metadata parser
 //   page:  the first four pages of every CPU of every buffer, decompressed, each after the byte
 //          that picks the matching layout of fuzz_tracedat_page (page_layouts.hpp), one input
@@ -51,6 +52,8 @@ void rewrite(const fs::path& in, const fs::path& out, std::size_t pages) {
   };
   o.cmdlines_lines = 8;
   o.keep_printk = false;
+  // rtlat live's tgid map, for the parser and for the pairs given in the middle of the stream.
+  o.tgids = "1 1 0\n2 1 0\n3 3 5\n";
   TraceDatWriter(in.string(), o).write(out.string());
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,9 @@ struct TraceDatWriteOptions {
   std::function<bool(int cpu, std::size_t index, const unsigned char* page)> keep_page;
   // Options added to the output (data already in the output byte order).
   std::vector<std::pair<std::uint16_t, std::string>> extra_options;
+  // rtlat live's tgid map (opt_rtlat_tgids: "PID TGID EVENTS" lines), replacing the input's;
+  // unset keeps the input's.
+  std::optional<std::string> tgids;
   // Keeps an event format (system "ftrace" for the ftrace formats) when true; empty keeps all.
   std::function<bool(std::string_view system, std::string_view text)> keep_format;
   // The saved cmdlines lines kept (all when negative), and whether the printk formats are.
@@ -235,6 +239,14 @@ class TraceDatWriter {
     out_ += data;
   }
 
+  // The input's options (all but the tgid map when it is replaced), then the added ones.
+  void put_options() {
+    for (const auto& [id, data] : raw_.options)
+      if (id != opt_rtlat_tgids || !opt_.tgids) put_option(id, option_data(id, data));
+    for (const auto& [id, data] : opt_.extra_options) put_option(id, data);
+    if (opt_.tgids) put_option(opt_rtlat_tgids, *opt_.tgids);
+  }
+
   // The pages of one CPU, decompressed and converted to the output layout.
   std::vector<std::string> pages(const BufferRef& b, const CpuDataRef& c) {
     const TraceDatMeta& m = src_->meta();
@@ -305,8 +317,8 @@ class TraceDatWriter {
     const TraceDatMeta& m = src_->meta();
     if (!opt_.edit_record || size < m.decode.header_min) return;
     auto* r = reinterpret_cast<unsigned char*>(rec);
-    opt_.edit_record(
-        m, out_order_.uint(r + m.decode.common_type.offset, m.decode.common_type.size), r, size);
+    opt_.edit_record(m, out_order_.uint(r + m.decode.common_type.offset, m.decode.common_type.size),
+                     r, size);
   }
 
   // Rewrites every multi-byte field of one record in the output byte order.
@@ -351,8 +363,7 @@ class TraceDatWriter {
     const std::uint32_t cpus = static_cast<std::uint32_t>(std::max(m.cpus, 1));
     put32(cpus);
     out_ += std::string("options  \0", 10);
-    for (const auto& [id, data] : raw_.options) put_option(id, option_data(id, data));
-    for (const auto& [id, data] : opt_.extra_options) put_option(id, data);
+    put_options();
     std::vector<std::size_t> buffer_offset_at;
     std::vector<const BufferRef*> insts;
     for (const auto& b : m.buffers) {
@@ -488,8 +499,7 @@ class TraceDatWriter {
     for (int i = 0; i < 6; ++i)
       put_option(static_cast<std::uint16_t>(opt_header_info + i),
                  put_num(sec[i], 8, opt_.big_endian));
-    for (const auto& [id, data] : raw_.options) put_option(id, option_data(id, data));
-    for (const auto& [id, data] : opt_.extra_options) put_option(id, data);
+    put_options();
     put_option(opt_cpucount, put_num(static_cast<std::uint64_t>(std::max(m.cpus, 1)) *
                                          std::max<std::uint32_t>(1, opt_.spread),
                                      4, opt_.big_endian));

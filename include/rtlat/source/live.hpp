@@ -266,10 +266,7 @@ class LiveSource {
       while (dirent* t = ::readdir(tasks)) {
         const long pid = parse_pid(t->d_name);
         if (pid <= 0 || !tgid_sent_.insert(pid).second) continue;
-        TaskInfo ti;
-        ti.pid = static_cast<Pid>(pid);
-        ti.tgid = static_cast<Pid>(tgid);
-        sink_task_info(sink, ti);
+        send_tgid(sink, pid, tgid);
       }
       ::closedir(tasks);
     }
@@ -290,11 +287,27 @@ class LiveSource {
       const long pid = parse_pid(line.substr(0, sp));
       const long tgid = parse_pid(line.substr(sp + 1));
       if (pid <= 0 || tgid <= 0 || !tgid_sent_.insert(pid).second) continue;
-      TaskInfo ti;
-      ti.pid = static_cast<Pid>(pid);
-      ti.tgid = static_cast<Pid>(tgid);
-      sink_task_info(sink, ti);
+      send_tgid(sink, pid, tgid);
     }
+  }
+
+  // Gives the engine a pid's tgid, and keeps it for the --save file with the number of events
+  // delivered so far: its readers give the engine the pair at the same point of the stream (a
+  // task that exited and was freed before the pair came keeps no tgid, there as here).
+  template <class Sink>
+  void send_tgid(Sink& sink, long pid, long tgid) {
+    TaskInfo ti;
+    ti.pid = static_cast<Pid>(pid);
+    ti.tgid = static_cast<Pid>(tgid);
+    sink_task_info(sink, ti);
+    if (!saver_ || pid > static_cast<long>(detail::max_tgid_pid) ||
+        tgid > static_cast<long>(detail::max_tgid_pid))
+      return;
+    std::string line = std::to_string(pid);
+    line.append(" ").append(std::to_string(tgid)).append(" ").append(std::to_string(info_.events));
+    line.push_back('\n');
+    // Past the readers' limit the file stays readable and its replay lacks the rest.
+    if (meta_.tgids.size() + line.size() <= detail::max_tgids_bytes) meta_.tgids += line;
   }
 
   static long parse_pid(std::string_view s) noexcept {

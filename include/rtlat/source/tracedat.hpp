@@ -23,6 +23,7 @@
 #include "rtlat/detail/tracedat/merge.hpp"
 #include "rtlat/detail/tracedat/meta.hpp"
 #include "rtlat/detail/tracedat/metadata.hpp"
+#include "rtlat/detail/tracedat/tgids.hpp"
 #include "rtlat/error.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/sink.hpp"
@@ -84,16 +85,25 @@ class TraceDatSource {
   const detail::File& file() const noexcept { return file_; }
 
   /// Effects: streams everything into `sink` (sink.hpp): first a task_info per saved cmdline,
-  /// then the events in time order. Complexity: linear in the data; memory bounded by a few
-  /// chunks per CPU, whatever the file size. Throws: InputError on corrupt data (events before
-  /// the error were delivered).
+  /// then the events in time order. The tgids of an `rtlat live --save` file come as task_info
+  /// too, each before the first event the live run had not delivered when it learned it.
+  /// Complexity: linear in the data; memory bounded by a few chunks per CPU, whatever the file
+  /// size. Throws: InputError on corrupt data (events before the error were delivered).
   template <class Sink>
   void read(Sink& sink) {
     static_assert(detail::has_feed<Sink>::value,
                   "TraceDatSource::read needs a sink with `void feed(const rtlat::Event&)`");
     detail::send_cmdlines(m_.cmdlines, sink);
+    const std::size_t first = detail::send_tgids_upto(m_.tgids, 0, 0, sink);
     detail::BufferMerge merge(m_, file_, *selected_, opts_.decode_threads, info_.events);
-    merge.run(sink);
+    if (first == m_.tgids.size()) {
+      merge.run(sink);
+    } else {
+      // Only rtlat live's own files learn tgids in the middle of the stream.
+      detail::TgidFeeder<Sink> feeder(sink, m_.tgids, first);
+      merge.run(feeder);
+      feeder.finish();
+    }
     info_.skipped += merge.skipped();
   }
 

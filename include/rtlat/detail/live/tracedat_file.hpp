@@ -3,8 +3,10 @@
 // tracefs, then each CPU's raw ring-buffer pages exactly as read. The same bytes serve twice: the
 // header with no CPU data is what the live decoder is built from (decode.hpp), and --save writes
 // the header with the pages, so `rtlat report` and `trace-cmd report` read what the live run
-// analysed. The decoder reads version 6 (no sections to index); --save writes version 7 with
-// zstd, as trace-cmd record does, assembled at the end from the pages kept per CPU.
+// analysed; the pid -> tgid pairs the live source learned go in rtlat's own option
+// (tracedat/tgids.hpp), which trace-cmd skips. The decoder reads version 6 (no sections to index);
+// --save writes version 7 with zstd, as trace-cmd record does, assembled at the end from the pages
+// kept per CPU.
 #pragma once
 
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "rtlat/detail/live/instance.hpp"
+#include "rtlat/detail/tracedat/tgids.hpp"
 #include "rtlat/detail/vocabulary.hpp"
 
 namespace rtlat {
@@ -39,6 +42,7 @@ struct FileMeta {
   std::vector<std::pair<std::string, std::vector<std::string>>> systems;  // formats per system
   std::string kallsyms;  // only the lines rtlat reads
   std::string cmdlines;
+  std::string tgids;  // "PID TGID EVENTS" lines (tracedat/tgids.hpp)
   std::string uname;
   std::string clock;  // the trace_clock file ("local global [mono] ...")
 };
@@ -175,7 +179,8 @@ inline std::string tracedat_v6(const FileMeta& m, const std::vector<std::uint64_
     s += data;
   };
   option(5, m.uname + std::string(1, '\0'));  // UNAME
-  put_le(s, 0, 2);                            // DONE
+  if (!m.tgids.empty()) option(opt_rtlat_tgids, m.tgids);
+  put_le(s, 0, 2);  // DONE
   s += std::string("flyrecord\0", 10);
   const std::size_t table = s.size();
   s.append(static_cast<std::size_t>(m.cpus) * 16, '\0');
@@ -406,6 +411,7 @@ class Saver {
     std::string count;
     put_le(count, static_cast<std::uint64_t>(m.cpus), 4);
     option(opt_cpucount, count);
+    if (!m.tgids.empty()) option(opt_rtlat_tgids, m.tgids);
     std::string b;
     put_le(b, buffer_at, 8);
     b += std::string(1, '\0') + selected_clock(m.clock) + std::string(1, '\0');

@@ -22,6 +22,7 @@
 #include "rtlat/detail/tracedat/kallsyms.hpp"
 #include "rtlat/detail/tracedat/limits.hpp"
 #include "rtlat/detail/tracedat/page.hpp"
+#include "rtlat/detail/tracedat/tgids.hpp"
 #include "rtlat/event.hpp"
 
 namespace rtlat {
@@ -75,6 +76,8 @@ struct TraceDatMeta {
   int cpus = 0;
   std::string uname, arch, clock;
   std::string cmdlines;
+  std::vector<TgidHint> tgids;  // rtlat live's map (tgids.hpp), in stream order
+  bool have_tgids = false;
   std::vector<BufferRef> buffers;  // top buffer (if any) first
   // Timestamp conversion: ts = (mult ? ts * mult >> shift : ts) + offset.
   std::uint32_t tsc_mult = 0, tsc_shift = 0;
@@ -206,6 +209,7 @@ inline bool option_used(std::uint16_t id) noexcept {
     case opt_cpucount:
     case opt_tsc2nsec:
     case opt_buffer_text:
+    case opt_rtlat_tgids:
       return true;
     default:
       return false;
@@ -278,6 +282,11 @@ inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_v
         m.tsc_shift = m.order.u32(p + 4);
         if (m.tsc_shift > 32) fail("TSC2NSEC shift " + std::to_string(m.tsc_shift) + " above 32");
       }
+      break;
+    case opt_rtlat_tgids:
+      if (m.have_tgids) fail("more than one rtlat tgids option");
+      m.have_tgids = true;
+      m.tgids = parse_tgids(data, fail);
       break;
     default:
       break;

@@ -119,7 +119,9 @@ class MetadataReader {
           c.skip(size, "option data");
           continue;
         }
-        const std::string data(c.bytes(size, "option data", max_option_bytes));
+        const bool tgids = id == opt_rtlat_tgids;
+        const std::string data(c.bytes(size, tgids ? "rtlat tgids option" : "option data",
+                                       tgids ? max_tgids_bytes : max_option_bytes));
         if (id == opt_buffer) {
           if (data.size() < 9) c.fail("BUFFER option shorter than 9 bytes");
           if (instances.size() + 1 >= max_buffers)
@@ -247,7 +249,8 @@ class MetadataReader {
           if (cur.at_end()) cur.fail("options section ends without a DONE option");
           const std::uint16_t id = cur.u16("option id");
           const std::uint32_t size = cur.u32("option size");
-          const std::string_view data = cur.bytes(size, "option data");
+          const std::string_view data =
+              cur.bytes(size, id == opt_rtlat_tgids ? "rtlat tgids option" : "option data");
           if (id == opt_done) {
             if (data.size() < 8) cur.fail("DONE option shorter than 8 bytes");
             following = m_.order.u64(reinterpret_cast<const unsigned char*>(data.data()));
