@@ -38,9 +38,10 @@ struct CpuNow {
   int softirq_depth = 0;
 };
 
-// Time accumulated per (state, cpu, pid), with the prio the pid had. A walk adds once per record
-// it crosses but to few distinct keys, so a flat table searched from the last key hit beats a
-// tree; each() visits the keys in (state, cpu, pid) order, which the report order relies on.
+// Time accumulated per (state, cpu, pid), with the prio the pid had. A walk adds often but
+// mostly to the key it added to last, and to few keys: a flat table that checks the last key
+// first beats a tree. each() visits the keys in (state, cpu, pid) order, which the report order
+// relies on.
 class PartSums {
  public:
   void add(PartState s, int cpu, Pid pid, int prio, std::int64_t ns) {

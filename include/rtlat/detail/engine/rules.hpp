@@ -169,7 +169,7 @@ class MetricRules {
   // The entry of pid, with any lost events on its CPU applied.
   RTLAT_ALWAYS_INLINE Task* find(Pid pid) {
     Task* t = tasks_.find(pid);
-    if (t != nullptr && cpus_.lost_since_checked(*t)) forget_lost(*t);
+    if (t != nullptr) check_lost(*t);
     return t;
   }
   // The task a wakeup / fork / switch names: a new entry when the pid was freed or reused.
@@ -187,7 +187,7 @@ class MetricRules {
   }
   RTLAT_NOINLINE void rename(Task& t, const Comm& comm) { tasks_.set_comm(t, comm); }
   // Lost events on t's CPU invalidate what it had in flight and what the engine knew of it.
-  void check_lost(Task& t) {
+  RTLAT_ALWAYS_INLINE void check_lost(Task& t) {
     if (cpus_.lost_since_checked(t)) forget_lost(t);
   }
   RTLAT_NOINLINE void forget_lost(Task& t) {
