@@ -60,15 +60,6 @@ bool instance_exists(pid_t pid) {
   return fs::exists(instances / ("rtlat-" + std::to_string(pid)));
 }
 
-std::vector<std::string> rtlat_instances() {
-  std::vector<std::string> v;
-  for (const auto& e : fs::directory_iterator(instances)) {
-    const std::string n = e.path().filename().string();
-    if (n.rfind("rtlat-", 0) == 0) v.push_back(n);
-  }
-  return v;
-}
-
 struct Proc {
   pid_t pid = -1;
   fs::path out, err;
@@ -108,6 +99,7 @@ class Live : public ::testing::Test {
     const int rc = posix_spawn(&p.pid, cli_.c_str(), &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     EXPECT_EQ(rc, 0);
+    started_.push_back(p.pid);
     return p;
   }
   static int wait(const Proc& p) {
@@ -130,7 +122,17 @@ class Live : public ::testing::Test {
 
   std::string wl(const char* name) const { return (wl_ / name).string(); }
 
+  // The instances that runs this test started left behind. Only its own: other tests (ctest -j)
+  // or a user's `rtlat live` may own instances at the same time.
+  std::vector<std::string> rtlat_instances() const {
+    std::vector<std::string> v;
+    for (pid_t pid : started_)
+      if (instance_exists(pid)) v.push_back("rtlat-" + std::to_string(pid));
+    return v;
+  }
+
   std::string cli_;
+  std::vector<pid_t> started_;
   fs::path wl_, dir_;
 };
 
@@ -507,11 +509,17 @@ TEST_F(Live, SigintAndSigtermRemoveTheInstance) {
 // instance left behind.
 TEST_F(Live, ClosedOutputPipeStillRemovesTheInstance) {
   SKIP_UNLESS_LIVE();
-  const std::string cmd = "'" + cli_ + "' live --format jsonl --interval 100ms --duration 20s 2>'" +
-                          (dir_ / "pipe.err").string() + "' | head -c 1 >/dev/null";
+  // The shell writes its pid and execs rtlat, so the pid names rtlat's instance.
+  const fs::path pid_file = dir_ / "pipe.pid";
+  const std::string cmd =
+      "sh -c 'echo $$ >\"$0\"; exec \"$1\" live --format jsonl --interval "
+      "100ms --duration 20s 2>\"$2\"' '" +
+      pid_file.string() + "' '" + cli_ + "' '" + (dir_ / "pipe.err").string() +
+      "' | head -c 1 >/dev/null";
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  started_.push_back(static_cast<pid_t>(std::stol(slurp(pid_file))));
   EXPECT_TRUE(rtlat_instances().empty());
   EXPECT_NE(slurp(dir_ / "pipe.err").find("rtlat: "), std::string::npos);
 }
