@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "rtlat/config.hpp"
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/cpus.hpp"
 #include "rtlat/detail/engine/rules.hpp"
 #include "rtlat/detail/engine/tasks.hpp"
@@ -76,7 +77,7 @@ class Analyzer {
   /// sample also cuts its window, O(log history + window), and its breakdown when
   /// Config::explain asks for one. Throws: InputError (no file name) when time goes backwards
   /// on a CPU or its number is max_cpus or more; whatever a callback throws.
-  void feed(const Event& e) {
+  RTLAT_ALWAYS_INLINE void feed(const Event& e) {
     if (e.cpu >= cpus_.size()) cpus_.ensure(e.cpu);
     if (cpus_.admit(e) == detail::CpuStates::Admit::in_order) rules_.event(e);
   }

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/event.hpp"
 
 namespace rtlat {
@@ -41,7 +42,7 @@ struct has_task_info<
 /// Effects: `sink.feed(e)`; a sink without that member is a compile error that says so.
 /// Throws: whatever feed() throws.
 template <class Sink>
-inline void sink_feed(Sink& sink, const Event& e) {
+RTLAT_ALWAYS_INLINE void sink_feed(Sink& sink, const Event& e) {
   static_assert(detail::has_feed<Sink>::value,
                 "an rtlat event sink needs a member `void feed(const rtlat::Event&)`");
   sink.feed(e);

@@ -36,14 +36,17 @@ class CpuStates {
   // Makes room for `cpu`; throws InputError (without a file: the caller knows it) at or beyond
   // max_cpus.
   void ensure(std::size_t cpu) {
-    if (cpu < cpus_.size()) return;
+    if (cpu < n_) return;
     if (cpu >= max_cpus)
       throw InputError("", "cpu " + std::to_string(cpu), "CPU number out of range");
     cpus_.resize(cpu + 1);
     while (history_.size() <= cpu) history_.emplace_back(history_capacity_);
     while (sched_.size() <= cpu) sched_.emplace_back(sched_capacity_);
+    n_ = cpu + 1;
   }
-  std::size_t size() const noexcept { return cpus_.size(); }
+  // Kept apart from the vectors: their size() divides by an element size that is no power of
+  // two, and every event asks.
+  std::size_t size() const noexcept { return n_; }
   CpuState& operator[](std::size_t cpu) noexcept { return cpus_[cpu]; }
   const CpuState& operator[](std::size_t cpu) const noexcept { return cpus_[cpu]; }
 
@@ -97,7 +100,7 @@ class CpuStates {
 
   // Where t runs, waits or last ran; t is up to date with that CPU's losses from now on.
   void set_cpu(Task& t, int cpu) {
-    if (static_cast<std::size_t>(cpu) >= cpus_.size()) ensure(static_cast<std::size_t>(cpu));
+    if (static_cast<std::size_t>(cpu) >= n_) ensure(static_cast<std::size_t>(cpu));
     t.cpu = cpu;
     t.cpu_epoch = cpus_[static_cast<std::size_t>(cpu)].lost_epoch;
   }
@@ -150,6 +153,7 @@ class CpuStates {
 
   std::size_t history_capacity_;
   std::size_t sched_capacity_;
+  std::size_t n_ = 0;  // CPUs ensure()d: the size of each vector below
   std::vector<CpuState> cpus_;
   std::vector<CpuHistory> history_;
   std::vector<SchedRing> sched_;

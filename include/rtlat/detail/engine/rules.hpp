@@ -246,7 +246,7 @@ class MetricRules {
     iv.home_cpu = home_cpu;
     // CPUs without events yet have counted nothing.
     const auto& history = cpus_.history();
-    iv.home_window = home_cpu >= 0 && static_cast<std::size_t>(home_cpu) < history.size()
+    iv.home_window = home_cpu >= 0 && static_cast<std::size_t>(home_cpu) < cpus_.size()
                          ? history[static_cast<std::size_t>(home_cpu)].window_total()
                          : 0;
     iv.own_at_open = t.own_events;
