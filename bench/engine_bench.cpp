@@ -97,17 +97,32 @@ std::vector<rtlat::Event> make_stream(std::size_t n, int cpus, int tasks, double
   return out;
 }
 
-// Arg: CPUs. The realistic mix: 300 tasks, Zipf popularity.
+// The engine as `rtlat report --explain none` (0) or the default `--explain worst` (1) runs it:
+// 0 measures the metric rules alone, comparable with engines from before breakdowns.
+rtlat::Config explain_config(std::int64_t explain) {
+  rtlat::Config c;
+  c.explain = explain != 0 ? rtlat::Config::Explain::worst : rtlat::Config::Explain::none;
+  return c;
+}
+
+// Args: CPUs, explain. The realistic mix: 300 tasks, Zipf popularity.
 void BM_EngineFeed(benchmark::State& state) {
   const auto events = make_stream(4'000'000, static_cast<int>(state.range(0)), 300, 1.1);
+  const rtlat::Config cfg = explain_config(state.range(1));
   for (auto _ : state) {
-    rtlat::Analyzer a;
+    rtlat::Analyzer a(cfg);
     for (const rtlat::Event& e : events) a.feed(e);
     benchmark::DoNotOptimize(a.stats().events);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * events.size()));
 }
-BENCHMARK(BM_EngineFeed)->Arg(2)->Arg(8)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EngineFeed)
+    ->ArgNames({"cpus", "explain"})
+    ->Args({2, 0})
+    ->Args({2, 1})
+    ->Args({8, 0})
+    ->Args({8, 1})
+    ->Unit(benchmark::kMillisecond);
 
 // Stress: 200 equally busy tasks, so nearly every sample misses cache and many become a new worst.
 void BM_EngineFeedUniformTasks(benchmark::State& state) {
@@ -158,16 +173,22 @@ std::vector<rtlat::Event> replay_real(std::size_t n) {
   return out;
 }
 
+// Arg: explain.
 void BM_EngineReplayRealTrace(benchmark::State& state) {
   const auto events = replay_real(4'000'000);
+  const rtlat::Config cfg = explain_config(state.range(0));
   for (auto _ : state) {
-    rtlat::Analyzer a;
+    rtlat::Analyzer a(cfg);
     for (const rtlat::Event& e : events) a.feed(e);
     benchmark::DoNotOptimize(a.stats().events);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * events.size()));
 }
-BENCHMARK(BM_EngineReplayRealTrace)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_EngineReplayRealTrace)
+    ->ArgName("explain")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
