@@ -93,6 +93,9 @@ measurement:
       --window N               at most N events per worst-case window (default 64)
       --wakeup-event wakeup|waking
                                the event that starts latency and response (default wakeup)
+      --max-finished-tasks N|none
+                               keep at most N finished tasks listed on their own; older ones
+                               are folded into per-comm groups (default none: all listed)
       --explain worst|all|none a breakdown and a verdict for each worst case (default worst),
                                also counted over every SLO violation (all), or none
       --rt-runtime D, --rt-period D

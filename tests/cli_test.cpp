@@ -211,7 +211,7 @@ TEST_F(Cli, HelpAndVersion) {
   EXPECT_EQ(r.rc, 0);
   for (const char* opt :
        {"--pid", "--tgid", "--comm", "--slo", "--window", "--top", "--wakeup-event", "--buffer",
-        "--format", "-o", "--fail-on-violation", "--arch"})
+        "--format", "-o", "--fail-on-violation", "--arch", "--max-finished-tasks N|none"})
     EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
   r = run({"--version"});
   EXPECT_EQ(r.rc, 0);
@@ -592,6 +592,40 @@ TEST_F(Cli, UsageErrors) {
   expect_error(run({"report", "--arch", "pdp11", trace_}), "unknown architecture 'pdp11'");
   expect_error(run({"report", "--fail-on-violation=yes", trace_}), "takes no value");
   expect_error(run({"report", "--buffer", "foo", trace_}), "--buffer applies to trace.dat");
+  expect_error(run({"report", "--max-finished-tasks", "-1", trace_}),
+               "--max-finished-tasks: '-1' is not a non-negative integer");
+  expect_error(run({"report", "--max-finished-tasks", "all", trace_}),
+               "--max-finished-tasks: 'all'");
+}
+
+// ---- bounded memory -----------------------------------------------------------------------------
+
+TEST_F(Cli, MaxFinishedTasksFoldsWithoutLosingSamples) {
+  const std::string trace = std::string(RTLAT_SOURCE_DIR) + "/data/cyclictest.txt";
+  const CliRun all = run({"report", trace, "--format", "json"});
+  ASSERT_EQ(all.rc, 0) << all.err;
+  EXPECT_EQ(all.out.find("\"folded\""), std::string::npos);
+  const CliRun none = run({"report", trace, "--format", "json", "--max-finished-tasks", "none"});
+  EXPECT_EQ(none.out, all.out);  // "none" is the offline default
+  const CliRun big = run({"report", trace, "--format", "json", "--max-finished-tasks", "100000"});
+  EXPECT_EQ(big.out, all.out);  // a bound never reached changes nothing
+  const CliRun folded = run({"report", trace, "--format", "json", "--max-finished-tasks", "0"});
+  ASSERT_EQ(folded.rc, 0) << folded.err;
+  EXPECT_NE(folded.out.find("\n \"folded\": [\n  {\"comm\": "), std::string::npos) << folded.out;
+  // The sample counts of the whole report are the same: every sample is in a task or a group.
+  auto counts = [](const std::string& json) {
+    std::uint64_t n = 0;
+    for (std::size_t p = json.find("\"count\": "); p != std::string::npos;
+         p = json.find("\"count\": ", p + 1))
+      n += std::stoull(json.substr(p + 9));
+    return n;
+  };
+  EXPECT_GT(counts(all.out), 0u);
+  EXPECT_EQ(counts(folded.out), counts(all.out));
+  const CliRun text = run({"report", trace, "--max-finished-tasks", "0"});
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find("\nfolded: "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("=== folded: "), std::string::npos) << text.out;
 }
 
 TEST_F(Cli, InputErrorsNameTheFile) {

@@ -61,6 +61,9 @@ measurement:
       --window N               at most N events per worst-case window (default 64)
       --wakeup-event wakeup|waking
                                the event that starts latency and response (default wakeup)
+      --max-finished-tasks N|none
+                               keep at most N finished tasks listed on their own; older ones
+                               are folded into per-comm groups (default 1024: memory stays bounded)
 
 live:
       --duration DURATION      stop after this long (default: until COMMAND exits, or Ctrl-C)
@@ -83,6 +86,9 @@ output:
 exit status: COMMAND's status (else 0), 2 usage error or no tracefs/root, 3 SLO violated
 (with --on-violation exit or --fail-on-violation)
 )";
+
+// `rtlat live`'s default --max-finished-tasks.
+inline constexpr std::size_t live_max_finished_tasks = 1024;
 
 struct LiveCliOptions {
   rtlat::Config config;
@@ -175,6 +181,10 @@ inline bool parse_live_args(const std::vector<std::string>& all, LiveCliOptions&
                      "command goes after '--')"};
   if (dash != all.end() && o.command.empty()) throw UsageError{"no COMMAND after '--'"};
   o.config = std::move(measure.config);
+  // A live run may last for days while tasks come and go: without a bound its memory would grow
+  // with every task ever seen. 1024 keeps the recent exits listed on their own and costs at most
+  // a few MB of entries.
+  if (!measure.max_finished_given) o.config.max_finished_tasks = live_max_finished_tasks;
   o.config.selection = std::move(sel.selection);
   o.explicit_selection = sel.given;
   return true;

@@ -69,6 +69,7 @@ struct SelectionOptions {
 
 struct MeasureOptions {
   rtlat::Config config;  // slo, window, wakeup_event (selection comes from SelectionOptions)
+  bool max_finished_given = false;  // `rtlat live` has its own default
 };
 
 struct OutputOptions {
@@ -219,6 +220,14 @@ inline void add_measurement(OptionTable& t, MeasureOptions& o) {
               o.config.wakeup_event = rtlat::WakeupEvent::waking;
             else
               throw UsageError{"--wakeup-event: '" + v + "' (wakeup|waking)"};
+          });
+  t.value({"--max-finished-tasks"}, "--max-finished-tasks", true,
+          [&o](const std::string& sp, const std::string& v) {
+            o.max_finished_given = true;
+            if (v == "none")
+              o.config.max_finished_tasks.reset();
+            else
+              o.config.max_finished_tasks = parse_int<std::size_t>(sp, v, 0);
           });
 }
 

@@ -2,9 +2,11 @@
 /// The streaming engine: feed it events, get samples through callbacks and results at any time.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "rtlat/config.hpp"
 #include "rtlat/detail/always_inline.hpp"
@@ -27,9 +29,10 @@ inline namespace v1 {
 /// CPU; time going backwards on one CPU is corrupt input.
 ///
 /// Memory: O(tasks + CPUs x (Config::history + Config::sched_history)); nothing is kept per
-/// event. After warm-up (all tasks and CPUs seen) feed() allocates only when a sample becomes a
-/// task's new worst (its window) or falls outside the value range its histogram has stored so
-/// far.
+/// event. With Config::max_finished_tasks, "tasks" is those alive plus the bound plus one group
+/// per comm folded (memory()). After warm-up (all tasks and CPUs seen) feed() allocates only when a
+/// sample becomes a task's new worst (its window) or falls outside the value range its histogram
+/// has stored so far.
 ///
 /// Thread safety: none; one thread feeds it and reads its results. Callbacks run inside feed(),
 /// on that thread. Neither copyable nor movable (its parts refer to its Config).
@@ -80,6 +83,7 @@ class Analyzer {
   RTLAT_ALWAYS_INLINE void feed(const Event& e) {
     if (e.cpu >= cpus_.size()) cpus_.ensure(e.cpu);
     if (cpus_.admit(e) == detail::CpuStates::Admit::in_order) rules_.event(e);
+    if (tasks_.over_bound()) tasks_.fold_excess(cpus_);
   }
 
   /// Effects: what the source learned outside the event stream (saved cmdlines, tgids): applied
@@ -94,6 +98,10 @@ class Analyzer {
   /// The data-quality totals and trace extent so far (Results::trace without the tasks).
   /// Complexity: O(tasks + CPUs). Throws: std::bad_alloc only.
   TraceStats stats() const;
+  /// What the engine holds now; with Config::max_finished_tasks set it stays bounded by the
+  /// tasks alive at once, the bound and the distinct comms folded, however many tasks came and
+  /// went. Complexity: O(entries + folded groups). Throws: nothing.
+  EngineMemory memory() const noexcept;
 
  private:
   Config cfg_;
@@ -118,7 +126,7 @@ inline TraceStats Analyzer::stats() const {
   std::uint64_t derived_drops = rules_.unobserved_derived_irq;
   // Intervals that lost events invalidated but whose task was not touched since.
   for (const detail::Task& t : tasks_.all()) {
-    if (!t.selected || !t.in_flight() || !cpus_.lost_since_checked(t)) continue;
+    if (t.folded || !t.selected || !t.in_flight() || !cpus_.lost_since_checked(t)) continue;
     s.unobserved_latency += t.latency.active ? 1 : 0;
     s.unobserved_response += t.response.active ? 1 : 0;
     s.unobserved_relief += t.relief.active ? 1 : 0;
@@ -134,13 +142,30 @@ inline TraceStats Analyzer::stats() const {
   return s;
 }
 
+inline EngineMemory Analyzer::memory() const noexcept {
+  const detail::TaskStore::Counts c = tasks_.memory();
+  EngineMemory m;
+  m.entries = c.entries;
+  m.finished = c.finished;
+  m.free = c.free;
+  m.folded_groups = tasks_.folds().all().size();
+  m.folded_tasks = tasks_.folds().tasks();
+  m.bytes = c.bytes;
+  return m;
+}
+
 inline Results Analyzer::results() const {
   Results r;
   r.trace = stats();
   const bool real_irq = rules_.irq_events_in_use();
-  r.tasks.reserve(tasks_.all().size());
-  for (const detail::Task& t : tasks_.all()) {
-    if (!t.selected || t.provisional) continue;
+  auto metric = [&](bool irq_thread, const auto& slo, const auto& stats, const auto& derived,
+                    std::size_t mi) {
+    if (all_metrics[mi] == Metric::irq && !real_irq && irq_thread)
+      return derived.result(slo[mi], true);
+    return stats[mi].result(slo[mi], false);
+  };
+  auto add = [&](const detail::Task& t) {
+    if (t.folded || !t.selected || t.provisional) return;
     TaskResult tr;
     tr.pid = t.pid;
     if (t.tgid >= 0) tr.tgid = t.tgid;
@@ -148,15 +173,31 @@ inline Results Analyzer::results() const {
     tr.first_seen_ns = t.first_seen;
     tr.last_seen_ns = t.last_seen;
     tr.exited = t.exited;
-    for (Metric m : all_metrics) {
-      const auto mi = static_cast<std::size_t>(m);
-      if (m == Metric::irq && !real_irq && t.irq_thread) {
-        tr.metrics[mi] = t.derived_irq.result(t.slo[mi], true);
-      } else {
-        tr.metrics[mi] = t.stats[mi].result(t.slo[mi], false);
-      }
-    }
+    for (std::size_t mi = 0; mi < metric_count; ++mi)
+      tr.metrics[mi] = metric(t.irq_thread, t.slo, t.stats, t.derived_irq, mi);
     r.tasks.push_back(std::move(tr));
+  };
+  r.tasks.reserve(tasks_.all().size());
+  if (!tasks_.folded_any()) {
+    for (const detail::Task& t : tasks_.all()) add(t);  // storage order is first seen first
+  } else {
+    // Entries were reused: storage order is no longer creation order.
+    std::vector<const detail::Task*> order;
+    order.reserve(tasks_.all().size());
+    for (const detail::Task& t : tasks_.all()) order.push_back(&t);
+    std::sort(order.begin(), order.end(),
+              [](const detail::Task* a, const detail::Task* b) { return a->order < b->order; });
+    for (const detail::Task* t : order) add(*t);
+  }
+  for (const detail::FoldGroup& g : tasks_.folds().all()) {
+    FoldedGroup fg;
+    fg.comm = std::string(g.comm.view());
+    fg.tasks = g.tasks;
+    fg.first_seen_ns = g.first_seen;
+    fg.last_seen_ns = g.last_seen;
+    for (std::size_t mi = 0; mi < metric_count; ++mi)
+      fg.metrics[mi] = metric(g.irq_thread, g.slo, g.stats, g.derived_irq, mi);
+    r.folded.push_back(std::move(fg));
   }
   return r;
 }

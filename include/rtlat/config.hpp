@@ -70,6 +70,11 @@ struct Config {
   std::chrono::microseconds sched_rt_runtime{950000};
   /// ... in this period (the kernel's sched_rt_runtime_us / sched_rt_period_us).
   std::chrono::microseconds sched_rt_period{1000000};
+  /// Bounded memory for long runs: at most this many finished tasks (gone, or whose pid names
+  /// a newer task) keep an entry of their own. Past it the least recently finished are folded,
+  /// per comm, into Results::folded and their entries reused, so memory follows the tasks
+  /// alive, not the tasks ever seen. Empty (the default): no bound, every task is listed.
+  std::optional<std::size_t> max_finished_tasks;
   SampleCallback on_sample;     ///< every completed sample of a selected task
   SampleCallback on_violation;  ///< every sample over its bound
 

@@ -122,6 +122,26 @@ struct TaskResult {
   MetricResult& operator[](Metric m) { return metrics[static_cast<std::size_t>(m)]; }
 };
 
+/// The finished tasks of one comm whose entries the engine reclaimed (Config::max_finished_tasks):
+/// their samples merged, as if one task had measured them all. Counts, min, max, mean,
+/// violations and the histogram are exact sums of the tasks'; percentiles come from the merged
+/// histogram; the worst window is that of the group's largest sample (the first folded of
+/// equals), with its breakdown and verdict.
+struct FoldedGroup {
+  std::string comm;             ///< the comm the tasks had when they finished
+  std::uint64_t tasks = 0;      ///< how many tasks it holds
+  Timestamp first_seen_ns = 0;  ///< the earliest first_seen_ns of its tasks
+  Timestamp last_seen_ns = 0;   ///< the latest last_seen_ns of its tasks
+  /// Indexed by Metric. slo_ns is the bound of the first task folded (the bound each task had
+  /// decided its own violations).
+  std::array<MetricResult, metric_count> metrics;
+
+  /// The result of metric `m`. Complexity: O(1). Throws: nothing.
+  const MetricResult& operator[](Metric m) const { return metrics[static_cast<std::size_t>(m)]; }
+  /// The result of metric `m`, for changing it. Complexity: O(1). Throws: nothing.
+  MetricResult& operator[](Metric m) { return metrics[static_cast<std::size_t>(m)]; }
+};
+
 /// Metrics a trace could not give for want of events: none of the events a metric needs was
 /// recorded, so its missing samples say nothing about the system.
 struct MissingEvents {
@@ -180,6 +200,23 @@ struct Results {
   /// Selected tasks in engine order (first seen first); the writers in `<rtlat/report/...>`
   /// and keep_top() order them for display.
   std::vector<TaskResult> tasks;
+  /// Finished tasks folded per comm (Config::max_finished_tasks), in the order each comm was
+  /// first folded; empty without a bound or before it was reached. Every sample is in `tasks`
+  /// or here.
+  std::vector<FoldedGroup> folded;
+};
+
+/// What the engine holds (Analyzer::memory()): its task entries and what they point at.
+struct EngineMemory {
+  std::size_t entries = 0;         ///< task entries allocated (alive, finished and free)
+  std::size_t finished = 0;        ///< finished tasks still listed on their own
+  std::size_t free = 0;            ///< entries folded and waiting for reuse
+  std::size_t folded_groups = 0;   ///< per-comm groups in Results::folded
+  std::uint64_t folded_tasks = 0;  ///< tasks folded into them
+  /// Bytes of the entries, their histograms, windows and verdict counts, the folded groups, the
+  /// pid table and saved task info. The per-CPU rings (Config::history, sched_history) are
+  /// allocated once per CPU and not included.
+  std::size_t bytes = 0;
 };
 
 }  // namespace v1

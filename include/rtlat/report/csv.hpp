@@ -5,6 +5,9 @@
 ///     slo_ns,violations
 ///
 /// Empty cells stand for "no value" (JSON's null); derived is true/false; comm is always quoted.
+/// When Results::folded is not empty, a last column `tasks` is added: 1 for a task's rows, the
+/// group's task count for a folded group's rows, which follow the tasks' with pid and tgid
+/// empty.
 #pragma once
 
 #include <charconv>
@@ -63,39 +66,47 @@ inline constexpr std::string_view csv_header =
     "violations";
 
 /// Effects: writes csv_header, then four rows per task (latency, response, relief, irq) in
-/// `r.tasks` order, each line ending in a newline. Comms are quoted as RFC 4180 says, with line
-/// breaks turned into '?' so every row is one line; means in fixed notation. Worst windows,
-/// breakdowns and verdicts are not in CSV. The stream's state is not checked. Complexity:
-/// O(tasks). Throws: std::bad_alloc; whatever `os` throws when its exceptions are enabled.
-/// Thread safety: only reads `r`.
+/// `r.tasks` order, then four per folded group (with the `tasks` column, see above), each line
+/// ending in a newline. Comms are quoted as RFC 4180 says, with line breaks turned into '?' so
+/// every row is one line; means in fixed notation. Worst windows, breakdowns and verdicts are not
+/// in CSV. The stream's state is not checked. Complexity: O(tasks). Throws: std::bad_alloc;
+/// whatever `os` throws when its exceptions are enabled. Thread safety: only reads `r`.
 inline void write_csv(std::ostream& os, const Results& r) {
-  os << csv_header << '\n';
-  for (const TaskResult& t : r.tasks) {
-    for (Metric metric : all_metrics) {
-      const MetricResult& m = t[metric];
-      os << t.pid << ',';
-      if (t.tgid) os << *t.tgid;
-      os << ',';
-      detail::csv_quoted(os, t.comm);
-      os << ',' << metric_name(metric) << ',' << m.count << ',';
-      detail::csv_opt(os, m.min_ns);
-      os << ',';
-      detail::csv_opt(os, m.max_ns);
-      os << ',';
-      detail::csv_double(os, m.mean_ns);
-      os << ',';
-      detail::csv_opt(os, m.p50_ns);
-      os << ',';
-      detail::csv_opt(os, m.p90_ns);
-      os << ',';
-      detail::csv_opt(os, m.p99_ns);
-      os << ',';
-      detail::csv_opt(os, m.p999_ns);
-      os << ',' << (m.derived ? "true" : "false") << ',';
-      detail::csv_opt(os, m.slo_ns);
-      os << ',' << m.violations << '\n';
-    }
-  }
+  const bool folded = !r.folded.empty();
+  os << csv_header << (folded ? ",tasks\n" : "\n");
+  auto row = [&](const std::optional<Pid>& pid, const std::optional<Pid>& tgid,
+                 const std::string& comm, Metric metric, const MetricResult& m,
+                 std::uint64_t tasks) {
+    if (pid) os << *pid;
+    os << ',';
+    if (tgid) os << *tgid;
+    os << ',';
+    detail::csv_quoted(os, comm);
+    os << ',' << metric_name(metric) << ',' << m.count << ',';
+    detail::csv_opt(os, m.min_ns);
+    os << ',';
+    detail::csv_opt(os, m.max_ns);
+    os << ',';
+    detail::csv_double(os, m.mean_ns);
+    os << ',';
+    detail::csv_opt(os, m.p50_ns);
+    os << ',';
+    detail::csv_opt(os, m.p90_ns);
+    os << ',';
+    detail::csv_opt(os, m.p99_ns);
+    os << ',';
+    detail::csv_opt(os, m.p999_ns);
+    os << ',' << (m.derived ? "true" : "false") << ',';
+    detail::csv_opt(os, m.slo_ns);
+    os << ',' << m.violations;
+    if (folded) os << ',' << tasks;
+    os << '\n';
+  };
+  for (const TaskResult& t : r.tasks)
+    for (Metric metric : all_metrics) row(t.pid, t.tgid, t.comm, metric, t[metric], 1);
+  for (const FoldedGroup& g : r.folded)
+    for (Metric metric : all_metrics)
+      row(std::nullopt, std::nullopt, g.comm, metric, g[metric], g.tasks);
 }
 
 }  // namespace v1

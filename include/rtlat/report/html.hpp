@@ -249,12 +249,27 @@ inline void summary_row(std::ostream& os, const TaskResult& t) {
   os << "</tr>\n";
 }
 
+// A folded group's row: how many tasks it holds and the worst of each metric over them.
+inline void folded_row(std::ostream& os, const FoldedGroup& g) {
+  os << "<tr><td>" << esc(g.comm) << "</td><td>" << g.tasks << "</td>";
+  for (const Metric m : all_metrics) {
+    const MetricResult& mr = g[m];
+    os << "<td" << (mr.violations != 0 ? " class=\"viol\"" : "") << ">" << opt(mr.max_ns);
+    if (mr.count != 0)
+      os << "<br><small>" << mr.count << " samples, p99 " << opt(mr.p99_ns) << "</small>";
+    if (mr.slo_ns)
+      os << "<br><small>" << mr.violations << " over " << format_duration(*mr.slo_ns) << "</small>";
+    os << "</td>";
+  }
+  os << "</tr>\n";
+}
+
 }  // namespace html
 }  // namespace detail
 
 /// Effects: writes `r` as one self-contained HTML page (tasks ordered by worst latency, tasks
-/// without samples left out). Complexity: O(tasks + window events). Throws: what the stream
-/// throws.
+/// without samples left out; folded groups in a table of their own). Complexity: O(tasks + window
+/// events). Throws: what the stream throws.
 inline void write_html(std::ostream& os, const Results& r) {
   using namespace detail::html;
   const TraceStats& s = r.trace;
@@ -286,6 +301,14 @@ inline void write_html(std::ostream& os, const Results& r) {
   std::size_t shown = 0;
   for (const std::size_t i : order)
     if (has_samples(r.tasks[i])) task_details(os, r.tasks[i], shown++ < 3);
+  if (!r.folded.empty()) {
+    os << "<h2>Folded tasks</h2>\n<p>Finished tasks whose entries were reclaimed "
+          "(--max-finished-tasks), merged per comm.</p>\n"
+          "<table id=\"folded\"><thead><tr><th>comm</th><th>tasks</th><th>latency</th>"
+          "<th>response</th><th>relief</th><th>irq</th></tr></thead><tbody>\n";
+    for (const std::size_t i : order_by_worst_latency(r.folded)) folded_row(os, r.folded[i]);
+    os << "</tbody></table>\n";
+  }
   os << "<p><small>rtlat " << version
      << "</small></p>\n"
         "<script>\n"

@@ -18,19 +18,23 @@
 ///                                            "task": task|null, "waker"?: {...}}],
 ///                            "breakdown_covered_ns"?: int, "history_too_short"?: bool,
 ///                            "verdict"?: {"kind": str, "text": str, "share": num,
-///                                         "culprit": task|null}}}}}]}
+///                                         "culprit": task|null}}}}}],
+///      "folded"?: [{"comm": str, "tasks": int, "first_seen_ns": int, "last_seen_ns": int,
+///                   "metrics": {...as a task's...}}]}
 ///     task = {"pid": int, "comm": str, "prio": int, "class": "DL"|"RT"|"fair"}
 ///
 /// Keys marked `?` are present only when there is something to say: `verdicts` with
 /// Config::Explain::all and at least one violation, `breakdown` (with `breakdown_covered_ns`,
 /// what the kept history explained, and `history_too_short`) and `verdict` when the worst sample
-/// was explained, `waker` on a blocked part. The six trace keys after
-/// "unobserved_latency" are additive to the schema. All four metric keys are always
+/// was explained, `waker` on a blocked part, `folded` (Results::folded) when a
+/// Config::max_finished_tasks bound folded finished tasks into per-comm groups. The six trace keys
+/// after "unobserved_latency" are additive to the schema. All four metric keys are always
 /// present. An event's "pid" is its common_pid; "fields" depend on the event (see
 /// event_fields.hpp). Strings are valid UTF-8: invalid bytes (a comm truncated inside a
 /// multi-byte character) become U+FFFD, control characters are escaped.
 #pragma once
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -283,7 +287,8 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
   if (w.breakdown) {
     os << ",\n" << indent << "  \"breakdown\": ";
     json_breakdown(os, *w.breakdown, indent);
-    os << ",\n" << indent << "  \"breakdown_covered_ns\": " << w.breakdown->covered_ns
+    os << ",\n"
+       << indent << "  \"breakdown_covered_ns\": " << w.breakdown->covered_ns
        << ", \"history_too_short\": " << (w.breakdown->history_too_short ? "true" : "false");
   }
   if (w.verdict) {
@@ -312,14 +317,34 @@ inline void json_task(std::ostream& os, const TaskResult& t) {
   os << "}}";
 }
 
+inline void json_metrics(std::ostream& os, const std::array<MetricResult, metric_count>& metrics) {
+  os << ",\n   \"metrics\": {";
+  for (std::size_t i = 0; i < metric_count; ++i) {
+    os << (i == 0 ? "\n" : ",\n") << "    ";
+    write_json_string(os, metric_name(all_metrics[i]));
+    os << ": ";
+    json_metric(os, metrics[i], "     ");
+  }
+  os << "}}";
+}
+
+inline void json_folded(std::ostream& os, const FoldedGroup& g) {
+  os << "{\"comm\": ";
+  write_json_string(os, g.comm);
+  os << ", \"tasks\": " << g.tasks << ", \"first_seen_ns\": " << g.first_seen_ns
+     << ", \"last_seen_ns\": " << g.last_seen_ns;
+  json_metrics(os, g.metrics);
+}
+
 }  // namespace detail
 
 /// Effects: writes the whole report of `r` to `os` (schema above), tasks in the order of
-/// `r.tasks`, ending with a newline. One task per block of lines so the output diffs well; the
-/// exact whitespace is not part of the contract. The stream's state is not checked: test `os`
-/// afterwards. Complexity: O(tasks + events in their worst windows + breakdown parts). Throws:
-/// std::bad_alloc; whatever `os` throws when its exceptions are enabled. Thread safety: only
-/// reads `r`; concurrent calls on different streams are safe.
+/// `r.tasks`, then the folded groups in the order of `r.folded`, ending with a newline. One task
+/// per block of lines so the output diffs well; the exact whitespace is not part of the contract.
+/// The stream's state is not checked: test `os` afterwards. Complexity: O(tasks + events in their
+/// worst windows + breakdown parts). Throws: std::bad_alloc; whatever `os` throws when its
+/// exceptions are enabled. Thread safety: only reads `r`; concurrent calls on different streams are
+/// safe.
 inline void write_json(std::ostream& os, const Results& r) {
   const TraceStats& t = r.trace;
   os << "{\"trace\": {\"source\": ";
@@ -337,7 +362,16 @@ inline void write_json(std::ostream& os, const Results& r) {
     os << (i == 0 ? "\n  " : ",\n  ");
     detail::json_task(os, r.tasks[i]);
   }
-  os << "]}\n";
+  os << "]";
+  if (!r.folded.empty()) {
+    os << ",\n \"folded\": [";
+    for (std::size_t i = 0; i < r.folded.size(); ++i) {
+      os << (i == 0 ? "\n  " : ",\n  ");
+      detail::json_folded(os, r.folded[i]);
+    }
+    os << "]";
+  }
+  os << "}\n";
 }
 
 }  // namespace v1

@@ -30,6 +30,14 @@ inline std::optional<std::int64_t> worst_value(const TaskResult& t) noexcept {
   return w;
 }
 
+/// The largest sample of any metric over a folded group's tasks. Complexity: O(1).
+inline std::optional<std::int64_t> worst_value(const FoldedGroup& g) noexcept {
+  std::optional<std::int64_t> w;
+  for (const MetricResult& m : g.metrics)
+    if (m.max_ns && (!w || *m.max_ns > *w)) w = m.max_ns;
+  return w;
+}
+
 /// The text report's order: worst latency first; tasks without a latency sample last; ties by
 /// pid (stable: equal pids keep their order). Returns indices into `tasks`. Complexity:
 /// O(n log n). Throws: std::bad_alloc.
@@ -46,11 +54,27 @@ inline std::vector<std::size_t> order_by_worst_latency(const std::vector<TaskRes
   return idx;
 }
 
+/// The same order for folded groups: worst latency first, groups without a latency sample
+/// last, ties in Results::folded order. Complexity: O(n log n). Throws: std::bad_alloc.
+inline std::vector<std::size_t> order_by_worst_latency(const std::vector<FoldedGroup>& groups) {
+  std::vector<std::size_t> idx(groups.size());
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+    const std::optional<std::int64_t>& ma = groups[a][Metric::latency].max_ns;
+    const std::optional<std::int64_t>& mb = groups[b][Metric::latency].max_ns;
+    if (ma.has_value() != mb.has_value()) return ma.has_value();
+    return ma && *ma > *mb;
+  });
+  return idx;
+}
+
 /// Effects: `--top N`: keeps the `n` tasks of `r` whose worst value in any metric is highest,
 /// in that order (all reports), and drops the rest; `r.trace` is unchanged. Tasks with samples
 /// always come before tasks without, so a trace that has no latency at all (only sched_switch
-/// recorded) still shows the IRQ threads with irq samples. Ties by pid. Complexity:
-/// O(n log n). Throws: std::bad_alloc (then `r` may have lost tasks).
+/// recorded) still shows the IRQ threads with irq samples. Ties by pid. The folded groups are
+/// ranked the same way among themselves and the `n` worst kept (a group is many tasks, so it
+/// does not take a task's place). Complexity: O(n log n). Throws: std::bad_alloc (then `r` may
+/// have lost tasks).
 inline void keep_top(Results& r, std::size_t n) {
   std::vector<std::pair<std::optional<std::int64_t>, std::size_t>> rank;
   rank.reserve(r.tasks.size());
@@ -65,6 +89,18 @@ inline void keep_top(Results& r, std::size_t n) {
   for (std::size_t i = 0; i < rank.size() && i < n; ++i)
     kept.push_back(std::move(r.tasks[rank[i].second]));
   r.tasks = std::move(kept);
+  if (r.folded.size() <= n) return;
+  std::vector<std::pair<std::optional<std::int64_t>, std::size_t>> grank;
+  grank.reserve(r.folded.size());
+  for (std::size_t i = 0; i < r.folded.size(); ++i) grank.emplace_back(worst_value(r.folded[i]), i);
+  std::stable_sort(grank.begin(), grank.end(), [](const auto& a, const auto& b) {
+    if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
+    return a.first && *a.first > *b.first;
+  });
+  std::vector<FoldedGroup> groups;
+  groups.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) groups.push_back(std::move(r.folded[grank[i].second]));
+  r.folded = std::move(groups);
 }
 
 }  // namespace v1

@@ -307,10 +307,27 @@ inline void write_verdict_counts(std::ostream& os, Metric metric, const MetricRe
   }
 }
 
+inline void write_block(std::ostream& os, std::string head,
+                        const std::array<MetricResult, metric_count>& metrics, CommLookup& names);
+
 inline void write_task(std::ostream& os, const TaskResult& t, CommLookup& names) {
   std::string head = "=== " + printable(t.comm) + "  pid " + std::to_string(t.pid) + "  tgid " +
                      (t.tgid ? std::to_string(*t.tgid) : std::string("?"));
   if (t.exited) head += "  (exited)";
+  write_block(os, head, t.metrics, names);
+}
+
+// A folded group: the same table and windows as a task, under a head that says how many
+// tasks it holds.
+inline void write_folded(std::ostream& os, const FoldedGroup& g, CommLookup& names) {
+  write_block(os,
+              "=== folded: " + printable(g.comm) + "  " + std::to_string(g.tasks) +
+                  (g.tasks == 1 ? " task" : " tasks"),
+              g.metrics, names);
+}
+
+inline void write_block(std::ostream& os, std::string head,
+                        const std::array<MetricResult, metric_count>& metrics, CommLookup& names) {
   head += " ";
   if (head.size() < text_report_columns) head.resize(text_report_columns, '=');
   wrapped_line(os, head, "");
@@ -318,7 +335,7 @@ inline void write_task(std::ostream& os, const TaskResult& t, CommLookup& names)
             "mean", "p50", "p90", "p99", "p99.9", "slo", "viol");
   bool any_derived = false;
   for (Metric metric : all_metrics) {
-    const MetricResult& m = t[metric];
+    const MetricResult& m = metrics[static_cast<std::size_t>(metric)];
     std::string name(metric_name(metric));
     if (m.derived) {
       name += '*';
@@ -338,10 +355,11 @@ inline void write_task(std::ostream& os, const TaskResult& t, CommLookup& names)
   if (any_derived)
     os << "  * derived from scheduler events (the trace has no irq_threaded_handler events)\n";
   for (Metric metric : all_metrics) {
-    const MetricResult& m = t[metric];
+    const MetricResult& m = metrics[static_cast<std::size_t>(metric)];
     if (m.worst) write_window(os, metric, m, *m.worst, names);
   }
-  for (Metric metric : all_metrics) write_verdict_counts(os, metric, t[metric]);
+  for (Metric metric : all_metrics)
+    write_verdict_counts(os, metric, metrics[static_cast<std::size_t>(metric)]);
 }
 
 // One line per metric the trace cannot give, with the recording that would.
@@ -391,10 +409,11 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
 
 /// Effects: writes the text report of `r` to `os`: the summary (extent, losses, unobserved
 /// samples, notes on what the trace lacks), then the tasks in order_by_worst_latency() order,
-/// each with its metric table, worst windows, verdicts and breakdowns. The stream's state is not
-/// checked. Complexity: O(n log n) in tasks plus O(events in the worst windows). Throws:
-/// std::bad_alloc; whatever `os` throws when its exceptions are enabled. Thread safety: only
-/// reads `r`; concurrent calls on different streams are safe.
+/// each with its metric table, worst windows, verdicts and breakdowns, then the folded groups
+/// (Results::folded) in the same order and form, each saying how many tasks it holds. The stream's
+/// state is not checked. Complexity: O(n log n) in tasks plus O(events in the worst windows).
+/// Throws: std::bad_alloc; whatever `os` throws when its exceptions are enabled. Thread safety:
+/// only reads `r`; concurrent calls on different streams are safe.
 inline void write_text(std::ostream& os, const Results& r, const TextReportOptions& opt = {}) {
   detail::write_summary(os, r.trace);
   detail::CommLookup names(r);
@@ -410,7 +429,16 @@ inline void write_text(std::ostream& os, const Results& r, const TextReportOptio
   }
   if (hidden != 0)
     os << '\n' << hidden << (hidden == 1 ? " task" : " tasks") << " without samples not shown\n";
-  if (r.tasks.empty()) os << "\nno tasks\n";
+  if (r.tasks.empty() && r.folded.empty()) os << "\nno tasks\n";
+  if (r.folded.empty()) return;
+  std::uint64_t folded = 0;
+  for (const FoldedGroup& g : r.folded) folded += g.tasks;
+  os << detail::fmt("\nfolded: %" PRIu64 " finished task%s in %zu group%s by comm\n", folded,
+                    folded == 1 ? "" : "s", r.folded.size(), r.folded.size() == 1 ? "" : "s");
+  for (std::size_t i : order_by_worst_latency(r.folded)) {
+    os << '\n';
+    detail::write_folded(os, r.folded[i], names);
+  }
 }
 
 }  // namespace v1

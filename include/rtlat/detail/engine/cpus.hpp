@@ -98,6 +98,12 @@ class CpuStates {
     cpus_[cpu].task = nullptr;
   }
 
+  // An entry about to be reused: no CPU may still call it its current task. O(CPUs).
+  void forget_task(const Task* t) noexcept {
+    for (CpuState& cs : cpus_)
+      if (cs.task == t) cs.task = nullptr;
+  }
+
   // Where t runs, waits or last ran; t is up to date with that CPU's losses from now on.
   void set_cpu(Task& t, int cpu) {
     if (static_cast<std::size_t>(cpu) >= n_) ensure(static_cast<std::size_t>(cpu));

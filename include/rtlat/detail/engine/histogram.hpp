@@ -57,6 +57,18 @@ class Histogram {
 
   std::size_t bytes() const noexcept { return counts_.capacity() * sizeof(std::uint32_t); }
 
+  // Adds every count of o. Complexity: O(buckets of both); allocates only when o's range
+  // reaches past this one's.
+  void merge(const Histogram& o) {
+    if (o.counts_.empty()) return;
+    const std::size_t first = o.lo_;
+    const std::size_t last = o.lo_ + o.counts_.size() - 1;
+    if (first - lo_ >= counts_.size()) grow(first);
+    if (last - lo_ >= counts_.size()) grow(last);
+    for (std::size_t i = 0; i < o.counts_.size(); ++i) counts_[first - lo_ + i] += o.counts_[i];
+    total_ += o.total_;
+  }
+
   static std::size_t bucket_of(std::uint64_t v) noexcept {
     if (v < sub_count) return static_cast<std::size_t>(v);
     const int e = 63 - __builtin_clzll(v);  // e >= sub_bits

@@ -50,6 +50,43 @@ class MetricStats {
     verdicts_.push_back({v.kind, v.culprit, 1});
   }
 
+  // Takes o's samples as if they had been added here, o's after this one's: the worst window
+  // is o's only when o's worst is strictly greater (the first of equals wins, as in add()).
+  // Complexity: O(histogram buckets + verdict kinds); the window is moved, not copied.
+  void merge(MetricStats&& o) {
+    if (o.count_ == 0) return;
+    if (count_ == 0 || o.max_ > max_) worst_ = std::move(o.worst_);
+    count_ += o.count_;
+    sum_ += o.sum_;
+    min_ = std::min(min_, o.min_);
+    max_ = std::max(max_, o.max_);
+    violations_ += o.violations_;
+    hist_.merge(o.hist_);
+    for (const VerdictCount& v : o.verdicts_) {
+      bool found = false;
+      for (VerdictCount& c : verdicts_) {
+        if (c.kind == v.kind && c.culprit.has_value() == v.culprit.has_value() &&
+            (!c.culprit || c.culprit->pid == v.culprit->pid)) {
+          c.count += v.count;
+          found = true;
+          break;
+        }
+      }
+      if (!found) verdicts_.push_back(v);
+    }
+  }
+
+  // Heap bytes held beyond the object itself (the histogram, the worst window's events and
+  // breakdown parts, the verdict counts). Complexity: O(1).
+  std::size_t heap_bytes() const noexcept {
+    std::size_t n = hist_.bytes() + verdicts_.capacity() * sizeof(VerdictCount);
+    if (worst_) {
+      n += worst_->events.capacity() * sizeof(Event);
+      if (worst_->breakdown) n += worst_->breakdown->parts.capacity() * sizeof(BreakdownPart);
+    }
+    return n;
+  }
+
   MetricResult result(const std::optional<std::int64_t>& bound, bool derived) const {
     MetricResult r;
     r.count = count_;

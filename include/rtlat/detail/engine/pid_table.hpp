@@ -23,6 +23,18 @@ class PidTable {
     return (*pages_[page])[static_cast<std::size_t>(pid) & page_mask];
   }
 
+  // Clears pid's slot if it names `entry` (a page is never freed: pids recur).
+  void clear(Pid pid, const T* entry) noexcept {
+    if (find(pid) == entry)
+      (*pages_[static_cast<std::size_t>(pid) >> page_bits])[static_cast<std::size_t>(pid) &
+                                                            page_mask] = nullptr;
+  }
+  std::size_t bytes() const noexcept {
+    std::size_t n = pages_.capacity() * sizeof(std::unique_ptr<Page>);
+    for (const auto& p : pages_) n += p ? sizeof(Page) : 0;
+    return n;
+  }
+
   void set(Pid pid, T* entry) {
     if (pid < 0) return;
     const auto page = static_cast<std::size_t>(pid) >> page_bits;

@@ -454,6 +454,7 @@ inline void MetricRules::on_switch(const Event& e) {
       t.exited = true;
       t.gone = true;
       t.state = TaskState::dead;
+      tasks_.finished(t);
     } else if (t.state != TaskState::dead) {
       t.state = TaskState::runnable;  // preempted or yielded: still on the runqueue
     }

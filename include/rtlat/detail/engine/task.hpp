@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "rtlat/detail/engine/finished_lru.hpp"
 #include "rtlat/detail/engine/history.hpp"
 #include "rtlat/detail/engine/metric_stats.hpp"
 #include "rtlat/event.hpp"
@@ -55,6 +56,13 @@ struct Task {
   std::array<MetricStats, metric_count> stats;
   MetricStats derived_irq;
   std::array<Event, 4> start_events;  // indexed by OpenInterval::start_slot
+
+  // Bounded memory (tasks.hpp): creation order, which results keep once entries are reused;
+  // whether the entry's results went into a folded group (it is then free); its place in the
+  // finished-LRU or the free list.
+  std::uint64_t order = 0;
+  bool folded = false;
+  LruHook lru;
 
   bool in_flight() const noexcept {
     return latency.active || response.active || relief.active || irq.active || derived.active;
