@@ -680,6 +680,38 @@ TEST(LiveMerge, HoldsBackEventsACpuNotYetReadCouldPrecede) {
   EXPECT_EQ(c.got.back().ts, 50);
 }
 
+// A burst held back for many rounds grows a queue; once it has stayed drained for a while, the
+// room goes back, so a long run does not keep its largest burst's memory.
+TEST(LiveMerge, DrainedQueueGivesBackTheRoomOfABurst) {
+  using rtlat::detail::live::Merge;
+  Merge m(2);
+  const std::size_t burst = 16 * Merge::keep_capacity;
+  for (std::size_t i = 0; i < burst; ++i)
+    m.queue(0).push_back(at(static_cast<rtlat::Timestamp>(10 + i), 0));
+  m.mark(0, static_cast<rtlat::Timestamp>(10 + burst));
+  m.mark(1, 5);  // CPU 1 not read yet: everything waits
+  Collect c;
+  EXPECT_EQ(m.release(c, [](std::size_t, const rtlat::Event&) {}), 0u);
+  EXPECT_GE(m.queue(0).capacity(), burst);
+  m.mark(1, static_cast<rtlat::Timestamp>(burst));  // 10 .. burst go, burst + 1 .. burst + 9 wait
+  EXPECT_EQ(m.release(c, [](std::size_t, const rtlat::Event&) {}), burst - 9);
+  EXPECT_EQ(m.pending(), 9u);
+  EXPECT_GE(m.queue(0).capacity(), burst) << "not at once: a busy queue would regrow";
+  for (int i = 1; i < Merge::shrink_after; ++i)
+    m.release(c, [](std::size_t, const rtlat::Event&) {});
+  EXPECT_EQ(m.queue(0).capacity(), Merge::keep_capacity);
+  EXPECT_EQ(m.queue(0).front().ts, static_cast<rtlat::Timestamp>(burst + 1));
+  // A queue within its room keeps it: no reallocation round after round.
+  const rtlat::Event* data = m.queue(0).data();
+  m.queue(0).push_back(at(static_cast<rtlat::Timestamp>(20 + burst), 0));
+  m.mark(0, static_cast<rtlat::Timestamp>(20 + burst));
+  m.mark(1, std::numeric_limits<rtlat::Timestamp>::max());
+  EXPECT_EQ(m.release(c, [](std::size_t, const rtlat::Event&) {}), 10u);
+  EXPECT_EQ(m.queue(0).data(), data);
+  ASSERT_EQ(c.got.size(), burst + 1);
+  EXPECT_EQ(c.got.back().ts, static_cast<rtlat::Timestamp>(20 + burst));
+}
+
 // What the hold-back buys: task 7 is woken on CPU 0 at 1000 and switched in on CPU 1 at 3000,
 // but CPU 1's pages are read a round later than CPU 0's switch of another task at 5000. Merged
 // without waiting, the switch-in would come late (dropped as out of order) and the latency lost

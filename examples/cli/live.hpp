@@ -10,6 +10,9 @@
 #pragma once
 
 #include <signal.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -386,6 +389,13 @@ inline int live_main(const std::vector<std::string>& args) {
     std::cout << live_help;
     return 0;
   }
+#if defined(__GLIBC__)
+  // A run of days must give back what a burst took. glibc raises its mmap threshold each time a
+  // large block is freed, after which blocks that size come from the heap and are seldom
+  // returned; a fixed threshold keeps every large buffer (merge queues after a burst, reports)
+  // in its own mapping, returned when freed.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   const bool to_file = o.output && *o.output != "-";
   const bool tty = !to_file && ::isatty(1) && o.format != LiveCliOptions::Fmt::jsonl;
   std::unique_ptr<ld::Command> cmd;

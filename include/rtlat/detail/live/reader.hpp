@@ -106,18 +106,39 @@ class Merge {
                (second == nullptr || before(best->events[best->head], *second)));
     }
     for (Q& q : q_) {
-      if (q.head == 0) continue;
-      q.events.erase(q.events.begin(), q.events.begin() + static_cast<std::ptrdiff_t>(q.head));
-      q.head = 0;
+      if (q.head != 0) {
+        q.events.erase(q.events.begin(), q.events.begin() + static_cast<std::ptrdiff_t>(q.head));
+        q.head = 0;
+      }
+      // A burst (this CPU read rounds ahead of another's mark) leaves a queue with room for
+      // many rounds. Once it has stayed mostly empty for a while, that room goes back, or a
+      // run of days would keep the largest burst it ever met; waiting first keeps a steadily
+      // busy queue from being shrunk and regrown every round.
+      if (q.events.capacity() > keep_capacity && q.events.size() * 4 < q.events.capacity()) {
+        if (++q.roomy >= shrink_after) {
+          std::vector<Event> smaller;
+          smaller.reserve(std::max(keep_capacity, 2 * q.events.size()));
+          smaller.assign(q.events.begin(), q.events.end());
+          q.events.swap(smaller);
+          q.roomy = 0;
+        }
+      } else {
+        q.roomy = 0;
+      }
     }
     return n;
   }
+  // Events a queue keeps room for after a burst (1 MiB of events), and the releases it must
+  // have stayed under a quarter full before the rest goes back.
+  static constexpr std::size_t keep_capacity = std::size_t{1} << 14;
+  static constexpr int shrink_after = 16;
 
  private:
   struct Q {
     std::vector<Event> events;  // from `head` on: not yet delivered
     std::size_t head = 0;
     Timestamp mark = std::numeric_limits<Timestamp>::min();
+    int roomy = 0;  // releases in a row that left the queue under a quarter of its capacity
   };
   static bool before(const Event& a, const Event& b) noexcept {
     return a.ts != b.ts ? a.ts < b.ts : a.cpu < b.cpu;
