@@ -142,6 +142,41 @@ TEST(Fold, BoundZeroFoldsEveryFinishedTask) {
   EXPECT_LE(a.memory().entries, static_cast<std::size_t>(cpus) + 2);
 }
 
+// Tasks of ever new comms: past max_fold_groups - 1 comms, the rest share one group, so the
+// groups stay bounded too; every sample is still in a group.
+TEST(Fold, GroupsAreBoundedWhenEveryTaskHasItsOwnComm) {
+  Analyzer a(fold_config(0));
+  const std::size_t tasks = detail::max_fold_groups + 44;
+  Timestamp ts = 1000;
+  a.feed(Event::make_switch(ts, 0, 0, 0, "swapper", 120, PrevState::preempted, 0x100, 10, "spawner",
+                            120));
+  for (std::size_t i = 0; i < tasks; ++i) {
+    const Pid p = 100 + static_cast<Pid>(i);
+    const std::string comm = "w" + std::to_string(i);
+    a.feed(Event::make_fork(ts += 100, 0, 10, 10, p, comm));
+    a.feed(Event::make_wakeup(EventKind::sched_wakeup_new, ts += 10, 0, 10, p, comm, 120, 0));
+    a.feed(Event::make_switch(ts += 1000 + static_cast<Timestamp>(i), 0, 10, 10, "spawner", 120,
+                              PrevState::preempted, 0x100, p, comm, 120));
+    a.feed(Event::make_exit(ts += 50, 0, p, p, comm, 120));
+    a.feed(Event::make_switch(ts += 20, 0, p, p, comm, 120, PrevState::dead, 0x80, 10, "spawner",
+                              120));
+  }
+  const Results r = a.results();
+  ASSERT_EQ(r.folded.size(), detail::max_fold_groups);
+  std::uint64_t folded = 0, samples = 0;
+  for (const FoldedGroup& g : r.folded) {
+    folded += g.tasks;
+    samples += g[Metric::latency].count;
+  }
+  EXPECT_EQ(folded, tasks);
+  EXPECT_EQ(samples, tasks);
+  const FoldedGroup& other = r.folded.back();
+  EXPECT_EQ(other.comm, detail::other_comm);
+  EXPECT_EQ(other.tasks, tasks - (detail::max_fold_groups - 1));
+  EXPECT_EQ(other[Metric::latency].max_ns, 1000 + static_cast<std::int64_t>(tasks - 1));
+  EXPECT_EQ(r.folded.front().comm, "w0");
+}
+
 TEST(Fold, ReportsShowTheGroups) {
   Analyzer a(fold_config(2));
   StreamTruth truth;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -31,18 +32,29 @@ struct FoldGroup {
   MetricStats derived_irq;
 };
 
+// Groups kept apart by comm; past this, tasks of further comms share one group, other_comm,
+// so memory stays bounded even when every short-lived task has a comm of its own (pid-suffixed
+// worker names, mktemp'd scripts).
+inline constexpr std::size_t max_fold_groups = 256;
+inline constexpr std::string_view other_comm = "(other comms)";
+
 class FoldGroups {
  public:
-  // Moves t's statistics into its comm's group. Complexity: O(1) expected plus the histogram
-  // merges (O(buckets)); allocates only for a comm not folded before.
+  // Moves t's statistics into its comm's group (other_comm's once max_fold_groups - 1 comms
+  // have theirs). Complexity: O(1) expected plus the histogram merges (O(buckets)); allocates
+  // only for a comm not folded before, at most max_fold_groups times.
   void fold(Task& t) {
-    const std::string key(t.comm.view());
+    std::string key(t.comm.view());
     auto it = index_.find(key);
+    if (it == index_.end() && groups_.size() + 1 >= max_fold_groups) {
+      key = std::string(other_comm);
+      it = index_.find(key);
+    }
     if (it == index_.end()) {
       it = index_.emplace(key, groups_.size()).first;
       FoldGroup& g = groups_.emplace_back();
-      g.comm = t.comm;
-      g.irq_thread = t.irq_thread;
+      g.comm = Comm::from(key);
+      g.irq_thread = t.irq_thread && key != other_comm;
       g.first_seen = t.first_seen;
       g.slo = t.slo;
     }
