@@ -29,9 +29,9 @@ inline namespace v1 {
 /// CPU; time going backwards on one CPU is corrupt input.
 ///
 /// Memory: O(tasks + CPUs x (Config::history + Config::sched_history)); nothing is kept per
-/// event. With Config::max_finished_tasks, "tasks" is those alive plus the bound plus one group
-/// per comm folded (memory()). After warm-up (all tasks and CPUs seen) feed() allocates only when a
-/// sample becomes a task's new worst (its window) or falls outside the value range its histogram
+/// event. With Config::max_finished_tasks, "tasks" is those alive plus the bound plus at most
+/// 256 folded groups (memory()). After warm-up (all tasks and CPUs seen) feed() allocates only when
+/// a sample becomes a task's new worst (its window) or falls outside the value range its histogram
 /// has stored so far.
 ///
 /// Thread safety: none; one thread feeds it and reads its results. Callbacks run inside feed(),
@@ -99,8 +99,8 @@ class Analyzer {
   /// Complexity: O(tasks + CPUs). Throws: std::bad_alloc only.
   TraceStats stats() const;
   /// What the engine holds now; with Config::max_finished_tasks set it stays bounded by the
-  /// tasks alive at once, the bound and the distinct comms folded, however many tasks came and
-  /// went. Complexity: O(entries + folded groups). Throws: nothing.
+  /// tasks alive at once, the bound and at most 256 folded groups, however many tasks came
+  /// and went. Complexity: O(entries + folded groups). Throws: nothing.
   EngineMemory memory() const noexcept;
 
  private:
