@@ -39,16 +39,7 @@ class MetricStats {
   std::uint64_t violations() const noexcept { return violations_; }
   void set_worst(WorstWindow w) { worst_ = std::move(w); }
   // Counts a violation's verdict under its kind and culprit.
-  void count_verdict(const Verdict& v) {
-    for (VerdictCount& c : verdicts_) {
-      if (c.kind == v.kind && c.culprit.has_value() == v.culprit.has_value() &&
-          (!c.culprit || c.culprit->pid == v.culprit->pid)) {
-        ++c.count;
-        return;
-      }
-    }
-    verdicts_.push_back({v.kind, v.culprit, 1});
-  }
+  void count_verdict(const Verdict& v) { add_verdicts(v.kind, v.culprit, 1); }
 
   // Takes o's samples as if they had been added here, o's after this one's: the worst window
   // is o's only when o's worst is strictly greater (the first of equals wins, as in add()).
@@ -62,18 +53,7 @@ class MetricStats {
     max_ = std::max(max_, o.max_);
     violations_ += o.violations_;
     hist_.merge(o.hist_);
-    for (const VerdictCount& v : o.verdicts_) {
-      bool found = false;
-      for (VerdictCount& c : verdicts_) {
-        if (c.kind == v.kind && c.culprit.has_value() == v.culprit.has_value() &&
-            (!c.culprit || c.culprit->pid == v.culprit->pid)) {
-          c.count += v.count;
-          found = true;
-          break;
-        }
-      }
-      if (!found) verdicts_.push_back(v);
-    }
+    for (const VerdictCount& v : o.verdicts_) add_verdicts(v.kind, v.culprit, v.count);
   }
 
   // Heap bytes held beyond the object itself (the histogram, the worst window's events and
@@ -119,6 +99,17 @@ class MetricStats {
   }
 
  private:
+  // Adds n to the count of (kind, culprit), a new entry when there is none.
+  void add_verdicts(VerdictKind kind, const std::optional<TaskRef>& culprit, std::uint64_t n) {
+    for (VerdictCount& c : verdicts_) {
+      if (c.kind == kind && c.culprit.has_value() == culprit.has_value() &&
+          (!c.culprit || c.culprit->pid == culprit->pid)) {
+        c.count += n;
+        return;
+      }
+    }
+    verdicts_.push_back({kind, culprit, n});
+  }
   // The histogram's buckets (1/64 octave) merged into quarter octaves for reports.
   std::vector<HistogramBin> quarter_octaves() const {
     std::vector<HistogramBin> bins;
