@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
@@ -22,20 +23,24 @@ inline bool has_samples(const TaskResult& t) noexcept {
   return false;
 }
 
-/// The largest sample of any metric; nullopt without samples. Complexity: O(1).
-inline std::optional<std::int64_t> worst_value(const TaskResult& t) noexcept {
+namespace detail {
+inline std::optional<std::int64_t> worst_of(
+    const std::array<MetricResult, metric_count>& metrics) noexcept {
   std::optional<std::int64_t> w;
-  for (const MetricResult& m : t.metrics)
+  for (const MetricResult& m : metrics)
     if (m.max_ns && (!w || *m.max_ns > *w)) w = m.max_ns;
   return w;
+}
+}  // namespace detail
+
+/// The largest sample of any metric; nullopt without samples. Complexity: O(1).
+inline std::optional<std::int64_t> worst_value(const TaskResult& t) noexcept {
+  return detail::worst_of(t.metrics);
 }
 
 /// The largest sample of any metric over a folded group's tasks. Complexity: O(1).
 inline std::optional<std::int64_t> worst_value(const FoldedGroup& g) noexcept {
-  std::optional<std::int64_t> w;
-  for (const MetricResult& m : g.metrics)
-    if (m.max_ns && (!w || *m.max_ns > *w)) w = m.max_ns;
-  return w;
+  return detail::worst_of(g.metrics);
 }
 
 /// The text report's order: worst latency first; tasks without a latency sample last; ties by
