@@ -107,6 +107,10 @@ class CpuStates {
   // Where t runs, waits or last ran; t is up to date with that CPU's losses from now on.
   void set_cpu(Task& t, int cpu) {
     if (static_cast<std::size_t>(cpu) >= n_) ensure(static_cast<std::size_t>(cpu));
+    set_known_cpu(t, cpu);
+  }
+  // The same for a CPU already ensure()d (the current event's): no size check on the way.
+  void set_known_cpu(Task& t, int cpu) noexcept {
     t.cpu = cpu;
     t.cpu_epoch = cpus_[static_cast<std::size_t>(cpu)].lost_epoch;
   }
@@ -139,7 +143,7 @@ class CpuStates {
 
  private:
   RTLAT_ALWAYS_INLINE void take(const Event& e, CpuState& cs) {
-    if (e.ts > newest_ts_) newest_ts_ = e.ts;
+    newest_ts_ = e.ts;  // admit() and take_late() pass nothing older
     if (cs.last_ts == INT64_MIN) cs.first_ts = e.ts;
     cs.last_ts = e.ts;
     history_[e.cpu].push(e, ++seq_);

@@ -406,7 +406,7 @@ inline void MetricRules::observe_running(const Event& e, Pid pid) {
     }
   }
   if (t.state != TaskState::dead) t.state = TaskState::running;
-  cpus_.set_cpu(t, cpu);
+  cpus_.set_known_cpu(t, cpu);
   add_cpu(t, cpu);
 }
 
@@ -458,7 +458,7 @@ inline void MetricRules::on_switch(const Event& e) {
     } else if (t.state != TaskState::dead) {
       t.state = TaskState::runnable;  // preempted or yielded: still on the runqueue
     }
-    cpus_.set_cpu(t, cpu);
+    cpus_.set_known_cpu(t, cpu);
   }
 
   cpus_[c].current = next;
@@ -487,7 +487,7 @@ inline void MetricRules::on_switch(const Event& e) {
       }
     }
     if (t.state != TaskState::dead) t.state = TaskState::running;
-    cpus_.set_cpu(t, cpu);
+    cpus_.set_known_cpu(t, cpu);
   }
 }
 
