@@ -315,14 +315,14 @@ class BufferMerge {
 
   // A batch was written by the thread that decoded it, usually on another core, and each event
   // fills a cache line: the hardware prefetcher does not follow two or more such streams well
-  // enough, and the merge would wait on every line. The address is formed as an integer because
-  // it may lie past the end of the batch (a prefetch never faults).
-  static void prefetch_ahead(const Event* e) noexcept {
-    constexpr std::uintptr_t ahead = 16 * sizeof(Event);
+  // enough, and the merge would wait on every line. Near the end of a batch there is nothing
+  // ahead to fetch (the next batch is another buffer).
+  static void prefetch_ahead(const Event* v, std::size_t p, std::size_t len) noexcept {
+    constexpr std::size_t ahead = 16;
 #if defined(__GNUC__)
-    __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(e) + ahead));
+    if (p + ahead < len) __builtin_prefetch(v + p + ahead);
 #else
-    (void)e;
+    (void)v, (void)p, (void)len;
 #endif
   }
 
@@ -348,8 +348,8 @@ class BufferMerge {
       for (;;) {
         const Event& x = va[pa];
         const Event& y = vb[pb];
-        prefetch_ahead(&x);
-        prefetch_ahead(&y);
+        prefetch_ahead(va, pa, la);
+        prefetch_ahead(vb, pb, lb);
         if (x.ts < y.ts || (x.ts == y.ts && x.cpu < y.cpu)) {
           sink_feed(sink, x);
           if (++pa == la) {
@@ -408,7 +408,7 @@ class BufferMerge {
       const Event* v = view[i];
       std::size_t p = pos[i], l = len[i];
       for (;;) {
-        prefetch_ahead(v + p);
+        prefetch_ahead(v, p, l);
         sink_feed(sink, v[p]);
         if (++p == l) {
           events_ += l;
