@@ -207,6 +207,8 @@ class MetricRules {
   }
   void add_cpu(Task& t, int cpu) noexcept {
     const CpuMask b = cpu_bit(cpu);
+    if ((t.cpus_in_all & b) != 0) return;
+    t.cpus_in_all |= b;
     t.latency.cpus |= b;
     t.response.cpus |= b;
     t.relief.cpus |= b;
@@ -243,6 +245,7 @@ class MetricRules {
     iv.start_seq = cpus_.seq();
     if (&iv != &t.response) t.start_events[iv.start_slot] = start;  // response: latency's copy
     iv.cpus = cpu_bit(home_cpu);
+    t.cpus_in_all &= iv.cpus;
     iv.home_cpu = home_cpu;
     // CPUs without events yet have counted nothing.
     const auto& history = cpus_.history();

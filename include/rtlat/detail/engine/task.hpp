@@ -43,6 +43,9 @@ struct Task {
   std::uint64_t cpu_epoch = 0;  // lost-event epoch of `cpu` when the task was last checked
   Timestamp first_seen = 0, last_seen = 0;
   std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
+  // CPUs that every interval below already has in its `cpus` (a subset of each): a task seen
+  // again where it was seen before touches none of them.
+  CpuMask cpus_in_all = 0;
 
   // Latency and response always open at the same wakeup, and a new one cannot open before the
   // response ends (the task must sleep first): they share one start-event copy.
