@@ -6,6 +6,11 @@
 /// event stream (saved cmdlines, saved tgids, the tgid column of a text trace). Sources call
 /// both on the thread that runs read(); whatever a sink throws stops the read and reaches the
 /// caller of read().
+///
+/// A sink may also take views: `feed_view(const Event&)`, `retire_views(const Event*, const
+/// Event*)` and `release_views()`, as rtlat::Analyzer does (their contract is there). A source
+/// that keeps its decoded events in place for a while (the trace.dat reader's decode workers)
+/// then hands them over without the sink copying each one; other sources and sinks use feed().
 #pragma once
 
 #include <type_traits>
@@ -37,6 +42,14 @@ template <class S>
 struct has_task_info<
     S, std::void_t<decltype(std::declval<S&>().task_info(std::declval<const TaskInfo&>()))>>
     : std::true_type {};
+template <class S, class = void>
+struct takes_views : std::false_type {};
+template <class S>
+struct takes_views<S,
+                   std::void_t<decltype(std::declval<S&>().feed_view(std::declval<const Event&>())),
+                               decltype(std::declval<S&>().retire_views(
+                                   std::declval<const Event*>(), std::declval<const Event*>())),
+                               decltype(std::declval<S&>().release_views())>> : std::true_type {};
 }  // namespace detail
 
 /// Effects: `sink.feed(e)`; a sink without that member is a compile error that says so.

@@ -58,6 +58,8 @@ class CpuStates {
   // nothing and sources can place it only roughly (at its CPU's next or last event): a late one
   // is taken, stamped when it arrives, so windows stay in time order. Throws InputError when
   // time goes backwards on one CPU. e.cpu must be ensure()d.
+  // With View, the history points at e instead of copying it (CpuHistory::push_view).
+  template <bool View = false>
   RTLAT_ALWAYS_INLINE Admit admit(const Event& e) {
     CpuState& cs = cpus_[e.cpu];
     if (e.ts < newest_ts_) {
@@ -74,8 +76,17 @@ class CpuStates {
       take_late(e, cs);
       return Admit::in_order;
     }
-    take(e, cs);
+    take<View>(e, cs);
     return Admit::in_order;
+  }
+
+  // The source is about to reuse the memory of [begin, end), events it handed over as views.
+  void retire_views(const Event* begin, const Event* end) noexcept {
+    for (CpuHistory& h : history_) h.retire(begin, end);
+  }
+  // The source is about to free every event it handed over as a view.
+  void release_views() noexcept {
+    for (CpuHistory& h : history_) h.release();
   }
 
   // Events taken so far; the sequence number of the newest.
@@ -142,11 +153,16 @@ class CpuStates {
   }
 
  private:
+  template <bool View = false>
   RTLAT_ALWAYS_INLINE void take(const Event& e, CpuState& cs) {
     newest_ts_ = e.ts;  // admit() and take_late() pass nothing older
     if (cs.last_ts == INT64_MIN) cs.first_ts = e.ts;
     cs.last_ts = e.ts;
-    history_[e.cpu].push(e, ++seq_);
+    if constexpr (View) {
+      history_[e.cpu].push_view(e, ++seq_);
+    } else {
+      history_[e.cpu].push(e, ++seq_);
+    }
   }
 
   // Out of line: a stamped copy of the event on the hot path's stack costs every event a

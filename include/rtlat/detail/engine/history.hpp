@@ -1,8 +1,14 @@
 // Bounded per-CPU event history, and the worst-case window built from it.
 //
-// Every event is copied into a fixed ring of its CPU (no allocation after the first event). When
-// a sample becomes a task's worst, its window is cut from the rings of the CPUs where the task
+// Every event is kept in a fixed ring of its CPU (no allocation after the first event). When a
+// sample becomes a task's worst, its window is cut from the rings of the CPUs where the task
 // waited or ran, so capturing it never needs the whole trace.
+//
+// Copying every event into the ring is a large share of the engine's work per event, so a source
+// that keeps its decoded events in place for a while may hand them over as views instead: the
+// ring then points at them, and copies one only when the source says its buffer is about to be
+// reused (retire) while the event is still in the ring. A source that keeps each buffer until
+// the next one is consumed makes such copies rare.
 //
 // A window holds: its start event, and on the CPUs where the task waited or ran between start
 // and end, every scheduler / IRQ event ("window kinds") and every event the task itself issued.
@@ -13,6 +19,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -52,25 +60,54 @@ class CpuHistory {
     mask_ = cap - 1;
   }
 
+  // Takes a copy of e.
   RTLAT_ALWAYS_INLINE void push(const Event& e, std::uint64_t seq) {
-    if (events_.empty()) {
-      events_.resize(mask_ + 1);
-      slots_.resize(mask_ + 1);
-    }
+    if (own_ == nullptr) allocate(false);
     const std::size_t i = static_cast<std::size_t>(head_) & mask_;
-    window_total_ += is_window_kind(e.kind) ? 1 : 0;
-    events_[i] = e;
-    slots_[i] = Slot{seq, window_total_};
-    ++head_;
+    own_[i] = e;
+    if (views_ != nullptr) views_[i] = nullptr;
+    note(e, seq, i);
+  }
+  // Points at e, which must stay where it is until retire() or release() covers it, or until
+  // capacity() more events were pushed on this CPU.
+  RTLAT_ALWAYS_INLINE void push_view(const Event& e, std::uint64_t seq) {
+    if (views_ == nullptr) allocate(true);
+    const std::size_t i = static_cast<std::size_t>(head_) & mask_;
+    views_[i] = &e;
+    note(e, seq, i);
+  }
+  // The events in [begin, end) are about to be overwritten: the ring copies those it still
+  // points at. Views must be retired in the order they were pushed (the oldest buffer first),
+  // so this stops at the first view outside the range: O(1 + events copied). Throws: nothing.
+  void retire(const Event* begin, const Event* end) noexcept {
+    if (views_ == nullptr) return;
+    const std::less<const Event*> before;
+    std::uint64_t pos = std::max(view_lo_, oldest());
+    for (; pos < head_; ++pos) {
+      const std::size_t i = static_cast<std::size_t>(pos) & mask_;
+      const Event* v = views_[i];
+      if (v == nullptr) continue;  // a copy (a stamped late event)
+      if (before(v, begin) || !before(v, end)) break;
+      own_[i] = *v;
+      views_[i] = nullptr;
+    }
+    view_lo_ = pos;
+  }
+  // Copies every event the ring still points at: the source's buffers may go. Throws: nothing.
+  void release() noexcept {
+    if (views_ == nullptr) return;
+    for (std::uint64_t pos = std::max(view_lo_, oldest()); pos < head_; ++pos) {
+      const std::size_t i = static_cast<std::size_t>(pos) & mask_;
+      if (const Event* v = views_[i]) own_[i] = *v, views_[i] = nullptr;
+    }
+    view_lo_ = head_;
   }
 
   std::uint64_t head() const noexcept { return head_; }                  // events ever pushed
   std::uint64_t window_total() const noexcept { return window_total_; }  // window kinds ever
 
   // Ring positions (monotonic, not wrapped) of the retained events: [oldest(), head()).
-  std::uint64_t oldest() const noexcept {
-    return head_ - std::min<std::uint64_t>(head_, slots_.size());
-  }
+  std::uint64_t oldest() const noexcept { return head_ - std::min<std::uint64_t>(head_, size()); }
   // The first retained position whose seq is >= seq (head() if none): O(log capacity).
   std::uint64_t lower_bound(std::uint64_t seq) const noexcept {
     std::uint64_t lo = oldest(), hi = head_;
@@ -84,7 +121,9 @@ class CpuHistory {
     return lo;
   }
   const Event& event(std::uint64_t pos) const noexcept {
-    return events_[static_cast<std::size_t>(pos) & mask_];
+    const std::size_t i = static_cast<std::size_t>(pos) & mask_;
+    if (views_ != nullptr && views_[i] != nullptr) return *views_[i];
+    return own_[i];
   }
   std::uint64_t seq(std::uint64_t pos) const noexcept { return slot(pos).seq; }
   // Window-kind events pushed up to and including position pos.
@@ -95,15 +134,35 @@ class CpuHistory {
     std::uint64_t seq;
     std::uint64_t window;
   };
+  RTLAT_ALWAYS_INLINE void note(const Event& e, std::uint64_t seq, std::size_t i) noexcept {
+    window_total_ += is_window_kind(e.kind) ? 1 : 0;
+    slots_[i] = Slot{seq, window_total_};
+    ++head_;
+  }
+  // Both rings at once when views start: retire() and release() then never allocate.
+  RTLAT_NOINLINE void allocate(bool views) {
+    const std::size_t n = mask_ + 1;
+    if (own_ == nullptr) {
+      own_.reset(new Event[n]);
+      slots_.reset(new Slot[n]);
+    }
+    if (views && views_ == nullptr) {
+      views_.reset(new const Event*[n]);
+      for (std::size_t i = 0; i < n; ++i) views_[i] = nullptr;
+    }
+  }
+  std::size_t size() const noexcept { return own_ != nullptr ? mask_ + 1 : 0; }
   const Slot& slot(std::uint64_t pos) const noexcept {
     return slots_[static_cast<std::size_t>(pos) & mask_];
   }
 
-  std::vector<Event> events_;
-  std::vector<Slot> slots_;
+  std::unique_ptr<Event[]> own_;
+  std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<const Event*[]> views_;  // null entries: the event is in own_
   std::size_t mask_ = 0;
   std::uint64_t head_ = 0;
   std::uint64_t window_total_ = 0;
+  std::uint64_t view_lo_ = 0;  // positions below it hold no view
 };
 
 // A 64-bit set of CPUs; CPUs >= 64 share bits (cpu % 64), which only widens a window.

@@ -53,12 +53,16 @@ void send_cmdlines(std::string_view s, Sink& sink) {
 }
 
 // Reads one buffer. `threads`: decoding workers besides the calling thread (-1: auto). Adds the
-// events delivered to `events` as it goes (so it counts them up to an error too).
+// events delivered to `events` as it goes (so it counts them up to an error too). `max_batch`
+// caps the events a worker decodes per hand-off (tests make it small, to reuse every slot often).
 class BufferMerge {
  public:
+  static constexpr std::size_t threaded_batch_events = 4096;  // 256 KB: one hand-off per 4096
+  static constexpr std::size_t min_threaded_batch = 256;
+
   BufferMerge(const TraceDatMeta& m, const File& file, const BufferRef& buf, int threads,
-              std::uint64_t& events)
-      : m_(m), file_(file), buf_(buf), threads_(threads), events_(events) {}
+              std::uint64_t& events, std::size_t max_batch = threaded_batch_events)
+      : m_(m), file_(file), buf_(buf), threads_(threads), events_(events), max_batch_(max_batch) {}
 
   // Streams every event of the buffer's CPUs into `sink`, in time order. Throws InputError on
   // corrupt data (events before the error were delivered).
@@ -73,7 +77,8 @@ class BufferMerge {
     workers = std::min({workers, live, max_workers});
     std::size_t batch = 0;
     if (workers > 0) {
-      batch = batch_for(live, Channel::slots, threaded_batch_events, min_threaded_batch);
+      batch = batch_for(live, Channel::slots, std::max(max_batch_, min_threaded_batch),
+                        min_threaded_batch);
       if (batch == 0) workers = 0;  // too many CPUs to decode ahead: one batch each
     }
     if (workers == 0) batch = batch_for(live, 1, batch_events, min_batch);
@@ -99,8 +104,7 @@ class BufferMerge {
 
  private:
   static constexpr std::size_t batch_events = 512;
-  static constexpr std::size_t threaded_batch_events = 4096;  // 256 KB: one hand-off per 4096
-  static constexpr std::size_t min_batch = 16, min_threaded_batch = 256;
+  static constexpr std::size_t min_batch = 16;
   static constexpr std::size_t max_workers = 64;
   // The part of the read budget the event batches may take; the data buffers get the rest.
   static constexpr std::uint64_t batch_budget = read_budget_bytes / 4;
@@ -150,7 +154,7 @@ class BufferMerge {
     std::vector<const Event*> view(n);
     for (std::size_t i = 0; i < n; ++i) view[i] = batches[i].data();
     DecodeContext ctx;
-    merge_views(
+    merge_views<false>(
         n, view, [&](std::size_t i) { return streams[i]->fill(batches[i].data(), batch, ctx); },
         sink);
   }
@@ -161,7 +165,9 @@ class BufferMerge {
   // sleeping: with one worker fewer than cores, the cores stay busy whichever side is behind
   // (decompression on one CPU's data, or the sink).
   struct Channel {
-    static constexpr std::size_t slots = 4;
+    // A sink that takes views keeps two batches (the one it reads and the one before, which its
+    // history still points into), so a slot more than the three a copying sink leaves to decode.
+    static constexpr std::size_t slots = 5;
     std::mutex mu;
     std::condition_variable cv;  // a batch is ready or the stream ended
     std::vector<Event> batch[slots];
@@ -267,27 +273,43 @@ class BufferMerge {
       });
     }
     // The consumer reads a batch in place; its slot stays counted in `filled` (so no worker
-    // writes it) until the consumer asks for the next one.
+    // writes it) until the consumer asks for the next one. A sink that takes views keeps the
+    // batch before it too: the events its history points at are then almost always still there
+    // when a batch is freed, and few need copying (CpuHistory::retire).
+    constexpr bool views = takes_views<Sink>::value;
+    constexpr std::size_t keep = views ? 1 : 0;  // batches kept after the one just read
+    struct Release {  // the sink copies what it points at before the batches go
+      Sink& sink;
+      ~Release() {
+        if constexpr (views) sink.release_views();
+      }
+    } release{sink};
     std::vector<const Event*> view(n);
-    std::vector<bool> holding(n, false);
+    std::vector<std::size_t> held(n, 0);
     auto next_batch = [&](std::size_t i) -> std::size_t {
       Channel& c = *ch[i];
+      if (held[i] > keep) {
+        if constexpr (views) {
+          const Event* b = c.batch[c.head].data();
+          sink.retire_views(b, b + c.count[c.head]);  // no worker writes a held slot
+        }
+      }
       std::unique_lock<std::mutex> lk(c.mu);
-      if (holding[i]) {
+      if (held[i] > keep) {
         c.head = (c.head + 1) % Channel::slots;
         --c.filled;
-        holding[i] = false;
+        --held[i];
         freed.fetch_add(1);
         // A worker that is ahead sleeps with every queue full, and waking it costs this thread
         // a futex call (on a VM, an IPI) per batch: it is woken once a queue is half drained,
         // and then refills several batches in one go. Batches freed in between are still
         // counted, so a worker about to sleep sees them.
-        if (c.filled <= Channel::slots / 2) {
+        if (c.filled - held[i] <= Channel::slots / 2) {
           { std::lock_guard<std::mutex> wl(wmu); }
           wcv.notify_all();
         }
       }
-      while (c.filled == 0 && !c.done) {
+      while (c.filled == held[i] && !c.done) {
         if (!c.busy) {
           fill_slot(*streams[i], c, lk, own);
           continue;
@@ -299,24 +321,25 @@ class BufferMerge {
           if (j == i) continue;
           Channel& o = *ch[j];
           std::unique_lock<std::mutex> ol(o.mu);
-          if (o.busy || o.done || o.filled + (holding[j] ? 1 : 0) >= Channel::slots) continue;
+          if (o.busy || o.done || o.filled >= Channel::slots || o.filled - held[j] >= 2) continue;
           fill_slot(*streams[j], o, ol, own);
           ol.unlock();
           o.cv.notify_one();
           helped = true;
         }
         lk.lock();
-        if (!helped && c.filled == 0 && !c.done && c.busy) c.cv.wait(lk);
+        if (!helped && c.filled == held[i] && !c.done && c.busy) c.cv.wait(lk);
       }
-      if (c.filled == 0) {
+      if (c.filled == held[i]) {
         if (c.error) std::rethrow_exception(c.error);
         return 0;
       }
-      holding[i] = true;
-      view[i] = c.batch[c.head].data();
-      return c.count[c.head];
+      const std::size_t slot = (c.head + held[i]) % Channel::slots;
+      ++held[i];
+      view[i] = c.batch[slot].data();
+      return c.count[slot];
     };
-    merge_views(n, view, next_batch, sink);
+    merge_views<views>(n, view, next_batch, sink);
   }
 
   // A batch was written by the thread that decoded it, usually on another core, and each event
@@ -337,7 +360,17 @@ class BufferMerge {
   // most events cost one comparison. Picking the earliest is a linear scan for up to 8 streams
   // (cheaper than a heap at that size: this machine's traces interleave CPUs event by event) and
   // a binary heap beyond.
-  template <class Sink, class Next>
+  // With Views, the sink takes each event as a view (the batches outlive its use of them).
+  template <bool Views, class Sink>
+  static RTLAT_ALWAYS_INLINE void feed(Sink& sink, const Event& e) {
+    if constexpr (Views) {
+      sink.feed_view(e);
+    } else {
+      sink_feed(sink, e);
+    }
+  }
+
+  template <bool Views, class Sink, class Next>
   void merge_views(std::size_t n, std::vector<const Event*>& view, Next&& next_batch, Sink& sink) {
     std::vector<std::size_t> pos(n, 0), len(n, 0);
     std::vector<Head> heads;  // live streams
@@ -357,7 +390,7 @@ class BufferMerge {
         prefetch_ahead(va, pa, la);
         prefetch_ahead(vb, pb, lb);
         if (x.ts < y.ts || (x.ts == y.ts && x.cpu < y.cpu)) {
-          sink_feed(sink, x);
+          feed<Views>(sink, x);
           if (++pa == la) {
             events_ += la;
             la = next_batch(a);
@@ -369,7 +402,7 @@ class BufferMerge {
             }
           }
         } else {
-          sink_feed(sink, y);
+          feed<Views>(sink, y);
           if (++pb == lb) {
             events_ += lb;
             lb = next_batch(b);
@@ -415,7 +448,7 @@ class BufferMerge {
       std::size_t p = pos[i], l = len[i];
       for (;;) {
         prefetch_ahead(v, p, l);
-        sink_feed(sink, v[p]);
+        feed<Views>(sink, v[p]);
         if (++p == l) {
           events_ += l;
           l = next_batch(i);
@@ -448,6 +481,7 @@ class BufferMerge {
   const BufferRef& buf_;
   int threads_;
   std::uint64_t& events_;
+  std::size_t max_batch_;
   std::uint64_t skipped_ = 0;
 };
 
