@@ -323,6 +323,18 @@ TEST(Errors, CorruptPageInAWorkerThread) {
   o.decode_threads = 2;
   const auto e = expect_error(p, "worker", o);
   EXPECT_NE(e.where().find("cpu 1 data, page at offset 0x"), std::string::npos) << e.what();
+  // A sink that takes the batches as views is told to copy what it holds before they go, on the
+  // way out with the error too.
+  struct Views {
+    bool released = false;
+    void feed(const rtlat::Event&) {}
+    void feed_view(const rtlat::Event&) {}
+    void retire_views(const rtlat::Event*, const rtlat::Event*) {}
+    void release_views() { released = true; }
+  } views;
+  rtlat::TraceDatSource src(p.string(), o);
+  EXPECT_THROW(src.read(views), rtlat::InputError);
+  EXPECT_TRUE(views.released);
 }
 
 TEST(Errors, UnknownBuffer) {

@@ -21,6 +21,7 @@
 #include <iterator>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -252,6 +253,7 @@ TEST(Source, DecodeWorkersGiveTheSameResults) {
 struct ViewChecker {
   std::vector<std::deque<std::pair<const rtlat::Event*, rtlat::Event>>> views;
   std::uint64_t fed = 0, retires = 0;
+  std::uint64_t throw_at = 0;  // throws when it is fed this many events (0: never)
   bool released = false;
   std::string error;
   void feed(const rtlat::Event&) { error = "an event fed as a copy"; }
@@ -261,6 +263,7 @@ struct ViewChecker {
     d.emplace_back(&e, e);
     if (d.size() > 1024) d.pop_front();
     if (++fed % 64 == 0) verify("feed");
+    if (fed == throw_at) throw std::runtime_error("sink gives up");
   }
   void retire_views(const rtlat::Event* b, const rtlat::Event* e) {
     verify("retire");
@@ -299,6 +302,15 @@ TEST(Source, DecodeWorkersKeepViewsUntilRetired) {
     EXPECT_TRUE(check.released);
     EXPECT_EQ(check.fed, events);
     EXPECT_GT(check.retires, 100u);  // 256-event batches: every slot reused many times
+    // A sink that throws mid-read is told to release its views on the way out.
+    ViewChecker quits;
+    quits.throw_at = 5000;
+    EXPECT_THROW(rtlat::detail::BufferMerge(src.meta(), src.file(), src.meta().buffers.at(0),
+                                            threads, events, 256)
+                     .run(quits),
+                 std::runtime_error);
+    EXPECT_EQ(quits.error, "");
+    EXPECT_TRUE(quits.released);
   }
 }
 
