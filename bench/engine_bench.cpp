@@ -105,16 +105,26 @@ rtlat::Config explain_config(std::int64_t explain) {
   return c;
 }
 
-// Args: CPUs, explain. The realistic mix: 300 tasks, Zipf popularity.
-void BM_EngineFeed(benchmark::State& state) {
+// Args: CPUs, explain. The realistic mix: 300 tasks, Zipf popularity, fed as copies or handed
+// over as views (Analyzer::feed_view), as the trace.dat reader does with decode workers: the
+// vector outlives the engine's use of them, so nothing is retired.
+void feed_mix(benchmark::State& state, bool views) {
   const auto events = make_stream(4'000'000, static_cast<int>(state.range(0)), 300, 1.1);
   const rtlat::Config cfg = explain_config(state.range(1));
   for (auto _ : state) {
     rtlat::Analyzer a(cfg);
-    for (const rtlat::Event& e : events) a.feed(e);
+    if (views) {
+      for (const rtlat::Event& e : events) a.feed_view(e);
+      a.release_views();
+    } else {
+      for (const rtlat::Event& e : events) a.feed(e);
+    }
     benchmark::DoNotOptimize(a.stats().events);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * events.size()));
+}
+void BM_EngineFeed(benchmark::State& state) {
+  feed_mix(state, false);
 }
 BENCHMARK(BM_EngineFeed)
     ->ArgNames({"cpus", "explain"})
@@ -124,18 +134,8 @@ BENCHMARK(BM_EngineFeed)
     ->Args({8, 1})
     ->Unit(benchmark::kMillisecond);
 
-// The same, with the events handed over as views (Analyzer::feed_view), as the trace.dat reader
-// does with decode workers: the vector outlives the engine's use of them, so nothing is retired.
 void BM_EngineFeedViews(benchmark::State& state) {
-  const auto events = make_stream(4'000'000, static_cast<int>(state.range(0)), 300, 1.1);
-  const rtlat::Config cfg = explain_config(state.range(1));
-  for (auto _ : state) {
-    rtlat::Analyzer a(cfg);
-    for (const rtlat::Event& e : events) a.feed_view(e);
-    a.release_views();
-    benchmark::DoNotOptimize(a.stats().events);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * events.size()));
+  feed_mix(state, true);
 }
 BENCHMARK(BM_EngineFeedViews)
     ->ArgNames({"cpus", "explain"})
