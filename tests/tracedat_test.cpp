@@ -226,6 +226,7 @@ TEST(Source, DecodeWorkersGiveTheSameResults) {
     auto json = [&](int threads, std::size_t history) {
       rtlat::Config c;
       c.history = history;
+      c.window = 4096;  // windows reach as far back as the history does
       c.explain = rtlat::Config::Explain::all;
       c.slo(rtlat::Metric::latency) = std::chrono::microseconds(5);
       rtlat::Analyzer a(c);
