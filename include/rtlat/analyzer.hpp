@@ -98,7 +98,8 @@ class Analyzer {
     if (tasks_.over_bound()) tasks_.fold_excess(cpus_);
   }
   /// Effects: the source is about to overwrite [begin, end), events it fed with feed_view():
-  /// the engine copies those it still holds. Complexity: O(CPUs + events copied). Throws:
+  /// the engine copies those it still holds. Complexity: amortised O(CPUs + events copied).
+  /// Throws:
   /// nothing.
   void retire_views(const Event* begin, const Event* end) noexcept {
     cpus_.retire_views(begin, end);

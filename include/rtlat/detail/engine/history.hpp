@@ -1,8 +1,8 @@
 // Bounded per-CPU event history, and the worst-case window built from it.
 //
-// Every event is kept in a fixed ring of its CPU (no allocation after the first event). When a
-// sample becomes a task's worst, its window is cut from the rings of the CPUs where the task
-// waited or ran, so capturing it never needs the whole trace.
+// Every event is kept in a fixed ring of its CPU (no allocation after the first event, and the
+// first view, below). When a sample becomes a task's worst, its window is cut from the rings of the
+// CPUs where the task waited or ran, so capturing it never needs the whole trace.
 //
 // Copying every event into the ring is a large share of the engine's work per event, so a source
 // that keeps its decoded events in place for a while may hand them over as views instead: the
@@ -68,8 +68,8 @@ class CpuHistory {
     if (views_ != nullptr) views_[i] = nullptr;
     note(e, seq, i);
   }
-  // Points at e, which must stay where it is until retire() or release() covers it, or until
-  // capacity() more events were pushed on this CPU.
+  // Points at e, which must stay where it is until retire() or release() covers it, or until the
+  // ring (Config::history, rounded up to a power of two) has taken as many events after it.
   RTLAT_ALWAYS_INLINE void push_view(const Event& e, std::uint64_t seq) {
     if (views_ == nullptr) allocate(true);
     const std::size_t i = static_cast<std::size_t>(head_) & mask_;
@@ -78,7 +78,8 @@ class CpuHistory {
   }
   // The events in [begin, end) are about to be overwritten: the ring copies those it still
   // points at. Views must be retired in the order they were pushed (the oldest buffer first),
-  // so this stops at the first view outside the range: O(1 + events copied). Throws: nothing.
+  // so this stops at the first view outside the range: amortised O(1 + events copied). Throws:
+  // nothing.
   void retire(const Event* begin, const Event* end) noexcept {
     if (views_ == nullptr) return;
     const std::less<const Event*> before;

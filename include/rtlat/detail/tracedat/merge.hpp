@@ -166,7 +166,8 @@ class BufferMerge {
   // (decompression on one CPU's data, or the sink).
   struct Channel {
     // A sink that takes views keeps two batches (the one it reads and the one before, which its
-    // history still points into), so a slot more than the three a copying sink leaves to decode.
+    // history still points into) and leaves three to decode; a copying sink keeps one and leaves
+    // four.
     static constexpr std::size_t slots = 5;
     std::mutex mu;
     std::condition_variable cv;  // a batch is ready or the stream ended
@@ -288,14 +289,15 @@ class BufferMerge {
     std::vector<std::size_t> held(n, 0);
     auto next_batch = [&](std::size_t i) -> std::size_t {
       Channel& c = *ch[i];
-      if (held[i] > keep) {
-        if constexpr (views) {
+      const bool free_oldest = held[i] > keep;
+      if constexpr (views) {
+        if (free_oldest) {
           const Event* b = c.batch[c.head].data();
           sink.retire_views(b, b + c.count[c.head]);  // no worker writes a held slot
         }
       }
       std::unique_lock<std::mutex> lk(c.mu);
-      if (held[i] > keep) {
+      if (free_oldest) {
         c.head = (c.head + 1) % Channel::slots;
         --c.filled;
         --held[i];
