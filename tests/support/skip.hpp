@@ -43,7 +43,7 @@ inline bool have_program(std::string_view name) {
 // both GTEST_SKIP and GTEST_FAIL return from the test body.
 #define RTLAT_SKIP(why)                                                                \
   do {                                                                                 \
-    const std::string rtlat_skip_why_ = (why);                                         \
+    const std::string& rtlat_skip_why_ = (why);                                        \
     if (::rtlat::test::skips_are_failures())                                           \
       GTEST_FAIL() << rtlat_skip_why_ << " (a skip is a failure under "                \
                    << ::rtlat::test::no_skip_variable << ", which scripts/test sets)"; \
