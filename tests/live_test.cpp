@@ -1,6 +1,6 @@
 // Live mode on this machine: `rtlat live` (RTLAT_CLI) over the workloads of examples/workloads,
-// and rtlat::LiveSource in process. Needs root and a writable tracefs; elsewhere every test is
-// skipped with the reason.
+// and rtlat::LiveSource in process. Needs root and a kernel with tracefs (mounted here if it is
+// not); elsewhere every test is skipped with the reason (SKIP_UNLESS_LIVE).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -24,9 +24,11 @@
 #include <vector>
 
 #include "rtlat/analyze.hpp"
+#include "rtlat/detail/live/instance.hpp"
 #include "rtlat/detail/live/reader.hpp"
 #include "rtlat/report/json.hpp"
 #include "rtlat/source/live.hpp"
+#include "support/skip.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -35,18 +37,35 @@ extern char** environ;
 
 namespace {
 
-const fs::path instances = "/sys/kernel/tracing/instances";
-
-std::string why_not_live() {
-  if (::geteuid() != 0) return "live mode needs root; run the tests as root";
-  if (::access(instances.c_str(), W_OK) != 0)
-    return "tracefs is not mounted or not writable at /sys/kernel/tracing";
-  return "";
+// Where tracefs is, as rtlat finds it (libtracefs; mounted by the first lookup if need be).
+fs::path instances_dir() {
+  const char* dir = tracefs_tracing_dir();
+  return fs::path(dir != nullptr ? dir : "/sys/kernel/tracing") / "instances";
 }
 
-#define SKIP_UNLESS_LIVE()                                                         \
-  do {                                                                             \
-    if (const std::string why = why_not_live(); !why.empty()) GTEST_SKIP() << why; \
+// The kernel has tracefs (CONFIG_FTRACE), mounted or not.
+bool kernel_has_tracefs() {
+  std::ifstream in("/proc/filesystems");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.size() >= 7 && line.compare(line.size() - 7, 7, "tracefs") == 0 &&
+        (line.size() == 7 || line[line.size() - 8] == '\t'))
+      return true;
+  return false;
+}
+
+// Ends the test unless a live session can start here, by rtlat's own check, which mounts tracefs
+// where it is missing. Without root or on a kernel without tracefs the tests cannot run: a skip.
+// As root on a kernel with tracefs, rtlat live works, so a refusal is a defect of this machine or
+// of the check: a failure under RTLAT_TEST_NO_SKIP (scripts/test), like any other skip.
+#define SKIP_UNLESS_LIVE()                                                                  \
+  do {                                                                                      \
+    if (const std::string why = rtlat::detail::live::why_no_live_session(); !why.empty()) { \
+      if (::geteuid() != 0) GTEST_SKIP() << why;                                            \
+      if (!kernel_has_tracefs())                                                            \
+        GTEST_SKIP() << why << " (this kernel lists no tracefs in /proc/filesystems)";      \
+      RTLAT_SKIP(why);                                                                      \
+    }                                                                                       \
   } while (0)
 
 std::string slurp(const fs::path& p) {
@@ -57,7 +76,7 @@ std::string slurp(const fs::path& p) {
 }
 
 bool instance_exists(pid_t pid) {
-  return fs::exists(instances / ("rtlat-" + std::to_string(pid)));
+  return fs::exists(instances_dir() / ("rtlat-" + std::to_string(pid)));
 }
 
 struct Proc {
@@ -165,8 +184,13 @@ std::string comparable(const std::string& json) {
 
 // trace-cmd, when installed, reads a --save file without an error or a warning (rtlat's own
 // tgid option among the ones it does not know). Returns what went wrong, "" when nothing did.
+// Without trace-cmd that check is skipped, except under RTLAT_TEST_NO_SKIP (support/skip.hpp).
 std::string trace_cmd_reads(const fs::path& dat, const fs::path& dir) {
-  if (::access("/usr/bin/trace-cmd", X_OK) != 0) return "";
+  if (::access("/usr/bin/trace-cmd", X_OK) != 0)
+    return rtlat::test::skips_are_failures()
+               ? "/usr/bin/trace-cmd missing, and a skipped check is a failure under " +
+                     std::string(rtlat::test::no_skip_variable)
+               : "";
   for (const char* cmd : {"report", "dump"}) {
     const fs::path err = dir / (std::string("trace-cmd-") + cmd + ".err");
     const std::string line = std::string("/usr/bin/trace-cmd ") + cmd + " '" + dat.string() +
@@ -181,7 +205,7 @@ std::string trace_cmd_reads(const fs::path& dat, const fs::path& dir) {
 
 TEST_F(Live, WithoutRootOneLineAndExit2) {
   SKIP_UNLESS_LIVE();
-  if (::access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) missing";
+  if (::access("/usr/bin/setpriv", X_OK) != 0) RTLAT_SKIP("/usr/bin/setpriv (util-linux) missing");
   const Proc p = [&] {
     std::vector<std::string> a{
         "--reuid=nobody", "--regid=nogroup", "--clear-groups", cli_, "live", "--duration", "1s"};
@@ -460,7 +484,7 @@ TEST_F(Live, JsonlOneObjectPerIntervalThenTheFinalReport) {
 // reported as lost, with markers, never silently missing.
 TEST_F(Live, SwitchStormIsMergedInOrderAndLossesAreMarked) {
   SKIP_UNLESS_LIVE();
-  if (::access("/usr/bin/stress-ng", X_OK) != 0) GTEST_SKIP() << "stress-ng missing";
+  if (::access("/usr/bin/stress-ng", X_OK) != 0) RTLAT_SKIP("/usr/bin/stress-ng missing");
   const fs::path json = dir_ / "storm.json";
   std::string err;
   ASSERT_EQ(run({"live", "--format", "json", "-o", json.string(), "--", "/usr/bin/stress-ng",

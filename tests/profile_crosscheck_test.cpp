@@ -25,6 +25,8 @@
 #include <rtlat/analyzer.hpp>
 #include <rtlat/source/tracedat.hpp>
 
+#include "support/skip.hpp"
+
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
@@ -113,8 +115,9 @@ Analysis analyze(const std::string& path, std::vector<rtlat::Pid> pids = {}) {
 // wakeups paired by trace-cmd, the main thread 15734 188.
 TEST(ProfileCrossCheck, CyclictestLatencyEqualsTraceCmdProfile) {
   const std::string path = data_path("cyclictest.dat");
+  RTLAT_SKIP_UNLESS_PROGRAM("trace-cmd");
   const auto profile = trace_cmd_profile(path);
-  if (profile.empty()) GTEST_SKIP() << "trace-cmd report --profile gave nothing (not installed?)";
+  ASSERT_FALSE(profile.empty()) << "trace-cmd report --profile gave nothing";
   std::vector<rtlat::Pid> pids;
   for (const rtlat::TaskResult& t : analyze(path).results.tasks)
     if (t.comm == "cyclictest") pids.push_back(t.pid);
@@ -177,8 +180,9 @@ TEST(ProfileCrossCheck, CyclictestLatencyEqualsTraceCmdProfile) {
 // for the task is the wakeup at 494.345803265 to its switch-in at 494.349994201, 4.19 ms.
 TEST(ProfileCrossCheck, StalePairingThatRtlatDoesNotMake) {
   const std::string path = data_path("prio-inv-plain.dat");
+  RTLAT_SKIP_UNLESS_PROGRAM("trace-cmd");
   const auto profile = trace_cmd_profile(path);
-  if (profile.empty()) GTEST_SKIP() << "trace-cmd report --profile gave nothing (not installed?)";
+  ASSERT_FALSE(profile.empty()) << "trace-cmd report --profile gave nothing";
   const Analysis a = analyze(path);
   constexpr rtlat::Pid kworker = 23;
 

@@ -9,6 +9,8 @@
 #include <rtlat/source/text.hpp>
 #include <rtlat/source/tracedat.hpp>
 
+#include "support/skip.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -85,7 +87,7 @@ std::vector<std::string> lines(const rtlat::Results& r) {
 const std::map<std::string, std::string> known_differences = {};
 
 TEST(Report, TraceDatEqualsItsTraceCmdText) {
-  if (run("command -v trace-cmd >/dev/null 2>&1") != 0) GTEST_SKIP() << "trace-cmd not installed";
+  RTLAT_SKIP_UNLESS_PROGRAM("trace-cmd");
   const fs::path dir = fs::path(RTLAT_BINARY_DIR) / "tracedat_report";
   fs::create_directories(dir);
   std::vector<fs::path> files;

@@ -83,6 +83,20 @@ inline std::vector<std::string> remove_stale_instances() {
   return removed;
 }
 
+// Why a live session cannot start here, "" when it can: it needs root and a writable tracefs.
+// tracefs_tracing_dir() mounts tracefs when the kernel has it and nothing has mounted it yet (as
+// root), so a fresh machine qualifies. The tests ask this too, to skip exactly when rtlat would
+// refuse.
+inline std::string why_no_live_session() {
+  if (::geteuid() != 0)
+    return "live mode needs root (tracefs instances are root-only): run it with sudo, or as root";
+  const char* dir = tracefs_tracing_dir();
+  if (dir == nullptr || ::access((std::string(dir) + "/instances").c_str(), W_OK) != 0)
+    return "tracefs is not mounted or not writable (no /sys/kernel/tracing/instances): mount it "
+           "with 'mount -t tracefs nodev /sys/kernel/tracing' (kernel CONFIG_FTRACE)";
+  return "";
+}
+
 // What the instance was set up with: which timer-sleep markers, which IRQ events.
 struct Recorded {
   std::string clock;  // trace clock in use ("mono" unless the kernel lacks it)
@@ -181,14 +195,7 @@ class Instance {
 
  private:
   static void check_access() {
-    if (::geteuid() != 0)
-      throw LiveError(
-          "live mode needs root (tracefs instances are root-only): run it with sudo, or as root");
-    const char* dir = tracefs_tracing_dir();
-    if (dir == nullptr || ::access((std::string(dir) + "/instances").c_str(), W_OK) != 0)
-      throw LiveError(
-          "tracefs is not mounted or not writable (no /sys/kernel/tracing/instances): mount it "
-          "with 'mount -t tracefs nodev /sys/kernel/tracing' (kernel CONFIG_FTRACE)");
+    if (const std::string why = why_no_live_session(); !why.empty()) throw LiveError(why);
   }
 
   void write(const char* file, const std::string& v) {
