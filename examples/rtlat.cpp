@@ -224,8 +224,15 @@ rtlat::Results run_source(const Options& o) {
   if (o.buffer && !src.is_tracedat())
     throw UsageError{"--buffer applies to trace.dat input only; '" + *o.trace +
                      "' is not a trace.dat"};
-  for (const std::string& note : src.notes())
-    std::cerr << "rtlat: " << one_line(*o.trace) << ": note: " << one_line(note) << '\n';
+  // Notes known at open come first; reading adds those only the data shows (events skipped for
+  // an unparsable format).
+  std::size_t noted = 0;
+  auto print_notes = [&] {
+    for (; noted < src.notes().size(); ++noted)
+      std::cerr << "rtlat: " << one_line(*o.trace) << ": note: " << one_line(src.notes()[noted])
+                << '\n';
+  };
+  print_notes();
   std::optional<rtlat_cli::Progress> progress;
   struct stat st {};
   if (rtlat_cli::Progress::wanted(o.format == Format::json, o.output && *o.output == "-") &&
@@ -234,7 +241,11 @@ rtlat::Results run_source(const Options& o) {
     progress.emplace(static_cast<std::uint64_t>(st.st_size),
                      std::chrono::milliseconds(after != nullptr ? std::atoi(after) : 1000));
   }
-  if (!o.perfetto_all && !progress) return rtlat::analyze(src, o.config);
+  if (!o.perfetto_all && !progress) {
+    rtlat::Results r = rtlat::analyze(src, o.config);
+    print_notes();
+    return r;
+  }
   std::optional<PerfettoTap> perfetto;
   rtlat::Config cfg = o.config;
   if (o.perfetto_all) {
@@ -260,6 +271,7 @@ rtlat::Results run_source(const Options& o) {
     perfetto->stream.finish();
     perfetto->file.commit();
   }
+  print_notes();
   return r;
 }
 

@@ -420,9 +420,21 @@ TEST(Messages, TruncationInsideASection) {
             "truncated: header_page needs 1000 bytes, 431 left in the section (section size 451)");
 }
 
-// Formats that cannot be parsed are named, each with the reason, the first four of them.
+// Formats that cannot be parsed are named, each with the reason, when their events occur: a
+// note after reading counts the events skipped, the first four formats named.
 TEST(Messages, UnparsedFormatsAreNamedWithTheReason) {
   const std::string whole = slurp(sample("v6.dat"));
+  struct Tally {
+    std::uint64_t wakeups = 0, switches = 0, events = 0;
+    void feed(const rtlat::Event& e) {
+      wakeups += e.kind == rtlat::EventKind::sched_wakeup;
+      switches += e.kind == rtlat::EventKind::sched_switch;
+      ++events;
+    }
+  };
+  Tally intact;
+  rtlat::TraceDatSource(sample("v6.dat").string()).read(intact);
+  ASSERT_GT(intact.wakeups, 1u);
   {
     std::string s = whole;
     const std::size_t at = s.find("name: sched_wakeup\n");
@@ -431,43 +443,65 @@ TEST(Messages, UnparsedFormatsAreNamedWithTheReason) {
     const auto p = scratch("format-one.dat");
     put(p, s);
     rtlat::TraceDatSource src(p.string());
-    ASSERT_EQ(src.notes().size(), 1u);
-    EXPECT_EQ(src.notes()[0],
-              "1 event format could not be parsed; their events are skipped: "
-              "sched:sched_wakeup (line 3 is not \"format:\")");
-    struct Wakeups {
-      std::uint64_t n = 0;
-      void feed(const rtlat::Event& e) { n += e.kind == rtlat::EventKind::sched_wakeup; }
-    } c;
+    EXPECT_TRUE(src.notes().empty());  // not before the data shows such events
+    Tally c;
     src.read(c);
-    EXPECT_EQ(c.n, 0u);
-    EXPECT_GT(src.info().skipped, 0u);
+    EXPECT_EQ(c.wakeups, 0u);
+    EXPECT_EQ(src.info().skipped, intact.wakeups);
+    ASSERT_EQ(src.notes().size(), 1u);
+    EXPECT_EQ(src.notes()[0], std::to_string(intact.wakeups) +
+                                  " events of unparsable format sched:sched_wakeup (line 3 is not "
+                                  "\"format:\") skipped");
   }
   {
-    // Every format broken, in different ways: four named, the rest counted.
+    // A broken format whose events the file does not hold is not worth a note.
     std::string s = whole;
-    for (std::size_t at = 0; (at = s.find("\nformat:\n", at)) != std::string::npos;)
-      s.replace(at, 9, "\nformaX:\n");
-    s.replace(s.find("name: sched_switch\nID: "), 23, "name: sched switch\nID: ");
+    const std::size_t at = s.find("name: user_stack\n");
+    ASSERT_NE(at, std::string::npos);
+    s.replace(s.find("\nformat:\n", at), 9, "\nformaX:\n");
+    const auto p = scratch("format-absent.dat");
+    put(p, s);
+    rtlat::TraceDatSource src(p.string());
+    ASSERT_EQ(src.meta().format_failures, 1);
+    Tally c;
+    src.read(c);
+    EXPECT_EQ(c.events, intact.events);
+    EXPECT_TRUE(src.notes().empty());
+  }
+  {
+    // Every format but sched_switch's broken (one parsed format gives the common header, so
+    // the others' ids can be read): the formats whose events occur are named, four of them, the
+    // rest counted.
+    std::string s = whole;
+    const std::size_t keep = s.find("\nformat:\n", s.find("name: sched_switch\n"));
+    for (std::size_t at = 0; (at = s.find("\nformat:\n", at)) != std::string::npos; ++at)
+      if (at != keep) s.replace(at, 9, "\nformaX:\n");
     const auto p = scratch("format-all.dat");
     put(p, s);
     rtlat::TraceDatSource src(p.string());
-    ASSERT_GE(src.notes().size(), 1u);
-    EXPECT_EQ(src.notes()[0],
-              "28 event formats could not be parsed; their events are skipped: "
-              "ftrace:wakeup (line 3 is not \"format:\"), ftrace:user_stack (line 3 is not "
-              "\"format:\"), ftrace:timerlat (line 3 is not \"format:\"), ftrace:raw_data (line 3 "
-              "is not \"format:\") and 24 more");
+    EXPECT_TRUE(src.notes().empty());
+    Tally c;
+    src.read(c);
+    EXPECT_EQ(c.events, intact.switches);
+    ASSERT_EQ(src.notes().size(), 5u) << src.notes()[0];
+    std::uint64_t named = 0;
+    for (const std::string& n : src.notes()) named += std::stoull(n);
+    EXPECT_EQ(named, intact.events - intact.switches);  // every other record is named
+    EXPECT_EQ(src.notes()[4].find(" events of "), src.notes()[4].find(' '));
+    EXPECT_NE(src.notes()[4].find(" more unparsable formats skipped"), std::string::npos)
+        << src.notes()[4];
   }
   {
-    // The name as far as the format text gives one.
+    // The name as far as the format text gives one, and the id when it gives one.
     rtlat::detail::TraceDatMeta m;
     m.tep.reset(tep_alloc());
-    rtlat::detail::parse_one_format(m, "name: x y\nID: 1\nformat:\n", "sys");
+    rtlat::detail::parse_one_format(m, "name: x y\nID: 12\nformat:\n", "sys");
     rtlat::detail::parse_one_format(m, std::string("\0\0\0", 3), "sys");
     ASSERT_EQ(m.failed_formats.size(), 2u);
-    EXPECT_EQ(m.failed_formats[0], "sys:? (line 1 is not \"name: NAME\")");
-    EXPECT_EQ(m.failed_formats[1], "sys:? (line 1 holds a control or non-ASCII byte)");
+    EXPECT_EQ(m.failed_formats[0].what, "sys:? (line 1 is not \"name: NAME\")");
+    EXPECT_EQ(m.failed_formats[0].id, 12);
+    EXPECT_EQ(m.failed_formats[1].what, "sys:? (line 1 holds a control or non-ASCII byte)");
+    EXPECT_EQ(m.failed_formats[1].id, -1);
   }
 }
 

@@ -729,4 +729,79 @@ TEST(LargeFile, CpuDataPast4GiB) {
     ASSERT_EQ(std::memcmp(&a.events[i], &b.events[i], sizeof a.events[i]), 0) << i;
 }
 
+const char* const common_fields =
+    "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+    "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+    "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+    "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n";
+
+// ftrace:branch as the kernel writes it: array sizes are the expressions its macros expanded to.
+TEST(Formats, ArraySizesAreTheExpressionsTheKernelWrites) {
+  const std::string branch =
+      std::string("name: branch\nID: 9\nformat:\n") + common_fields +
+      "\tfield:unsigned int line;\toffset:8;\tsize:4;\tsigned:0;\n"
+      "\tfield:char func[30+1];\toffset:12;\tsize:31;\tsigned:0;\n"
+      "\tfield:char file[20+1];\toffset:43;\tsize:21;\tsigned:0;\n"
+      "\tfield:char correct;\toffset:64;\tsize:1;\tsigned:0;\n"
+      "\tfield:char constant;\toffset:65;\tsize:1;\tsigned:0;\n\n"
+      "print fmt: \"%u:%s:%s (%u)%s\", REC->line, REC->func, REC->file, REC->correct, "
+      "REC->constant ? \" CONSTANT\" : \"\"\n";
+  EXPECT_EQ(rtlat::detail::format_problem(branch), "");
+  rtlat::detail::TraceDatMeta m;
+  m.tep.reset(tep_alloc());
+  rtlat::detail::parse_one_format(m, branch, "ftrace");
+  EXPECT_EQ(m.format_failures, 0);
+  tep_event* ev = tep_find_event_by_name(m.tep.get(), "ftrace", "branch");
+  ASSERT_NE(ev, nullptr);
+  const tep_format_field* func = tep_find_field(ev, "func");
+  ASSERT_NE(func, nullptr);
+  EXPECT_EQ(func->offset, 12);
+  EXPECT_EQ(func->size, 31);
+
+  auto with_size = [&](const std::string& size) {
+    std::string t = branch;
+    t.replace(t.find("[30+1]"), 6, "[" + size + "]");
+    return t;
+  };
+  for (const char* ok : {"8*2", "(16)", "TASK_COMM_LEN", "32 - 1", "(8+8)*2", "64/2", ""})
+    EXPECT_EQ(rtlat::detail::format_problem(with_size(ok)), "") << ok;
+  for (const char* bad : {"(16", "16)", "16;", "a[2]", "1)+(2", "1%2"})
+    EXPECT_NE(rtlat::detail::format_problem(with_size(bad)), "") << bad;
+}
+
+// A stack trace's common_pid and that of an event from NMI context prove nothing about who runs
+// on the CPU: the decoder marks them detached; any other event is not.
+TEST(Formats, StackTracesAndNmiEventsAreDetached) {
+  using namespace rtlat::detail;
+  TraceDatMeta m;
+  m.tep.reset(tep_alloc());
+  const std::string stack = std::string("name: kernel_stack\nID: 4\nformat:\n") + common_fields +
+                            "\tfield:int size;\toffset:8;\tsize:4;\tsigned:1;\n"
+                            "\tfield:unsigned long caller[8];\toffset:16;\tsize:64;\tsigned:0;\n\n"
+                            "print fmt: \"\\t=> %ps\\n\", (void *)REC->caller[0]\n";
+  const std::string nmi = std::string("name: nmi_handler\nID: 50\nformat:\n") + common_fields +
+                          "\tfield:void * handler;\toffset:8;\tsize:8;\tsigned:0;\n\n"
+                          "print fmt: \"%ps\", REC->handler\n";
+  parse_one_format(m, stack, "ftrace");
+  parse_one_format(m, nmi, "nmi");
+  ASSERT_EQ(m.format_failures, 0);
+  DecodeTable t;
+  build_decode_table(m.tep.get(), true, t, [](const std::string& why) { FAIL() << why; });
+  RecordDecoder dec(t, 0);
+  auto decode = [&](std::uint16_t id, std::uint8_t flags, std::int32_t pid) {
+    alignas(8) unsigned char rec[96] = {};
+    std::memcpy(rec, &id, 2);
+    rec[2] = flags;
+    std::memcpy(rec + 4, &pid, 4);
+    rtlat::Event e{};
+    EXPECT_TRUE(dec.decode<false>(RingRecord{1000, rec, 80}, e));
+    EXPECT_EQ(e.kind, rtlat::EventKind::other);
+    EXPECT_EQ(e.common_pid, pid);
+    return e.other.detached;
+  };
+  EXPECT_TRUE(decode(4, 0x01, 100));    // kernel_stack, irqs off
+  EXPECT_TRUE(decode(50, 0x49, 100));   // nmi_handler in NMI (0x40) inside a hard IRQ (0x08)
+  EXPECT_FALSE(decode(50, 0x09, 100));  // the same event from a hard IRQ: the task is current
+}
+
 }  // namespace

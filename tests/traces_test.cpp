@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <utility>
@@ -505,6 +507,165 @@ TEST(Traces, WorstWindowOfALatencySample) {
   expect_window(*(*ctl5)[Metric::latency].worst, 1, {start, wake_hog, irq_out, to_hog, to_ctl});
   ASSERT_TRUE((*ctl5)[Metric::response].worst.has_value());
   expect_window(*(*ctl5)[Metric::response].worst, 3, {start, to_hog, to_ctl, ctl_read, ctl_sleep});
+}
+
+// ---- Traces as other machines record them ---------------------------------------------------
+
+std::string slurp_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+// `text` with every line for which keep(line) is false removed, and after every event line the
+// lines add(line) returns; written to a scratch file whose path is returned.
+template <class Keep, class Add>
+std::string rewritten(const std::string& name, const std::string& text, Keep keep, Add add) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t nl = text.find('\n', at);
+    const std::string line = text.substr(at, nl == std::string::npos ? nl : nl - at);
+    at = nl == std::string::npos ? text.size() : nl + 1;
+    if (!keep(line)) continue;
+    out += line + '\n';
+    out += add(line);
+  }
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("rtlat-traces-" + name)).string();
+  std::ofstream(path, std::ios::binary) << out;
+  return path;
+}
+
+Outcome analyze_path(const std::string& path, Config cfg = {}) {
+  Outcome out;
+  Analyzer a(std::move(cfg));
+  TextOptions opts;
+  opts.arch = "x86_64";
+  TextSource src(path, opts);
+  src.read(a);
+  out.r = a.results();
+  out.info = src.info();
+  return out;
+}
+
+bool has(const std::string& line, const char* what) {
+  return line.find(what) != std::string::npos;
+}
+
+// Same tasks, same sample counts and worst values, same implicit switches and unobserved counts.
+void expect_same_results(const Results& a, const Results& b) {
+  expect_totals(b.trace, {a.trace.implicit_switches, a.trace.unobserved_latency,
+                          a.trace.unobserved_response, a.trace.unobserved_relief,
+                          a.trace.unobserved_irq, a.trace.lost_events, a.trace.lost_event_markers});
+  ASSERT_EQ(a.tasks.size(), b.tasks.size());
+  for (std::size_t i = 0; i < a.tasks.size(); ++i) {
+    SCOPED_TRACE(a.tasks[i].comm);
+    EXPECT_EQ(a.tasks[i].pid, b.tasks[i].pid);
+    for (Metric m : all_metrics) {
+      EXPECT_EQ(a.tasks[i][m].count, b.tasks[i][m].count);
+      EXPECT_EQ(a.tasks[i][m].max_ns, b.tasks[i][m].max_ns);
+    }
+  }
+}
+
+// A trace that recorded sched_waking but not sched_wakeup: sched_waking starts latency and
+// response (waking.txt's --wakeup-event waking numbers), and the results say so.
+TEST(Traces, WakingWithoutWakeupStandsInForIt) {
+  const std::string path = rewritten(
+      "waking-only.txt", slurp_file(trace_path("waking.txt")),
+      [](const std::string& l) { return !has(l, "sched_wakeup:"); },
+      [](const std::string&) { return std::string(); });
+  const Outcome x = analyze_path(path);
+  EXPECT_EQ(x.info.events, 7u);
+  const TaskResult* a = task(x.r, 100);
+  expect_metric(a, Metric::latency, 2, 3000, 5000, 4000);
+  expect_metric(a, Metric::response, 2, 10000, 10000, 10000);
+  EXPECT_TRUE(x.r.trace.waking_fallback);
+  EXPECT_FALSE(x.r.trace.missing.wakeups);
+
+  // With both events sched_wakeup starts them, also for the wakeups whose sched_waking came
+  // before the first sched_wakeup (waking.txt's first cycle).
+  const Outcome both = analyze("waking.txt");
+  expect_metric(task(both.r, 100), Metric::latency, 2, 500, 4000, 2250);
+  EXPECT_FALSE(both.r.trace.waking_fallback);
+
+  // A source that knows sched_wakeup was recorded (trace.dat formats) keeps to it.
+  Analyzer known;
+  SourceInfo info;
+  info.wakeup_events_recorded = true;
+  known.set_source(info);
+  TextOptions opts;
+  TextSource src(path, opts);
+  src.read(known);
+  EXPECT_EQ((*task(known.results(), 100))[Metric::latency].count, 0u);
+  EXPECT_TRUE(known.results().trace.missing.wakeups);
+  EXPECT_FALSE(known.results().trace.waking_fallback);
+}
+
+// demo.txt has sched_waking and sched_wakeup from the start: its results are those of the same
+// trace without its sched_waking lines, so sched_waking standing in until the first sched_wakeup
+// changes no sample.
+TEST(Traces, WakingStandsInOnlyUntilTheFirstWakeup) {
+  const std::string demo = std::string(RTLAT_SOURCE_DIR) + "/data/demo.txt";
+  const std::string text = slurp_file(demo);
+  ASSERT_LT(text.find("sched_waking:"), text.find("sched_wakeup:"));
+  const std::string without = rewritten(
+      "demo-no-waking.txt", text, [](const std::string& l) { return !has(l, "sched_waking:"); },
+      [](const std::string&) { return std::string(); });
+  const Outcome a = analyze_path(demo);
+  const Outcome b = analyze_path(without);
+  EXPECT_FALSE(a.r.trace.waking_fallback);
+  expect_same_results(b.r, a.r);
+}
+
+// trace-cmd record -T adds a kernel_stack (and user_stack) event after every event, in that
+// event's context: the one after a sched_switch names the task that just left the CPU. They
+// prove nothing about who runs, so the trace gives what it gives without them.
+TEST(Traces, StackEventsDoNotMoveTasks) {
+  const std::string demo = std::string(RTLAT_SOURCE_DIR) + "/data/demo.txt";
+  const std::string text = slurp_file(demo);
+  auto stacks = [](const std::string& l) {
+    const std::size_t colon = l.find(": ", l.find("] "));
+    if (l.empty() || l[0] == '#' || l.find("] ") == std::string::npos || colon == std::string::npos)
+      return std::string();
+    const std::string head = l.substr(0, colon + 2);  // "comm-pid [cpu] ts: "
+    return head + "kernel_stack:         <stack trace >\n=> __schedule (ffffffff8224a1b0)\n" +
+           "=> schedule (ffffffff8224a8a3)\n" + head +
+           "user_stack:           <user stack trace>\n=>  <00007f9a1f33be00>\n";
+  };
+  const std::string with = rewritten(
+      "demo-stacks.txt", text, [](const std::string&) { return true; }, stacks);
+  const Outcome a = analyze_path(demo);
+  const Outcome b = analyze_path(with);
+  EXPECT_EQ(b.info.events, 3 * a.info.events);
+  EXPECT_EQ(b.info.skipped, 0u);  // "=>" lines belong to their stack event
+  expect_same_results(a.r, b.r);
+  std::uint64_t latency = 0;
+  for (const TaskResult& t : b.r.tasks) latency += t[Metric::latency].count;
+  EXPECT_GT(latency, 100u);
+}
+
+// In tracefs text the flags column marks an event from NMI context ('z', 'Z'): one that lands
+// between a switch's record and the switch names the task switched out.
+TEST(Traces, NmiEventsDoNotMoveTasks) {
+  const std::string head = "# tracer: nop\n";
+  const std::string lines =
+      "             app-100     [000] d..2.   100.000000: sched_switch: prev_comm=app "
+      "prev_pid=100 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120\n"
+      "             app-100     [000] d.z2.   100.000001: nmi_handler: "
+      "handler=perf_event_nmi_handler "
+      "delta_ns=1000 handled=1\n"
+      "            busy-200     [001] d..2.   100.000010: sched_wakeup: comm=app pid=100 "
+      "prio=120 target_cpu=000\n"
+      "          <idle>-0       [000] d..2.   100.000015: sched_switch: prev_comm=swapper/0 "
+      "prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=app next_pid=100 next_prio=120\n";
+  const std::string path = rewritten(
+      "nmi.txt", head + lines, [](const std::string&) { return true; },
+      [](const std::string&) { return std::string(); });
+  const Outcome x = analyze_path(path);
+  EXPECT_EQ(x.info.events, 4u);
+  expect_totals(x.r.trace, {});
+  expect_metric(task(x.r, 100), Metric::latency, 1, 5000, 5000, 5000);
 }
 
 }  // namespace

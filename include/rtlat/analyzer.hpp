@@ -70,6 +70,7 @@ class Analyzer {
     skipped_ = info.skipped;
     rules_.recorded.syscalls = info.syscall_events_recorded;
     rules_.recorded.irq_threads = info.irq_thread_events_recorded;
+    rules_.recorded.wakeups = info.wakeup_events_recorded;
     if (info.cpus > 0) {
       cpus_.ensure(static_cast<std::size_t>(info.cpus) - 1);
       if (info.cpus > source_cpus_) source_cpus_ = info.cpus;
@@ -159,6 +160,7 @@ inline TraceStats Analyzer::stats() const {
   cpus_.extent(s);
   s.missing.sched_switch = !rules_.seen.sched_switch;
   s.missing.wakeups = !rules_.seen.wakeup;
+  s.waking_fallback = rules_.waking_fallback_used() && rules_.waking_fallback();
   s.missing.timer_markers =
       !rules_.seen.timer_marker && !rules_.seen.syscall && rules_.recorded.syscalls != true;
   return s;

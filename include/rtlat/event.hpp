@@ -165,6 +165,12 @@ struct LostFields {
 struct OtherFields {
   std::uint32_t type_id;  ///< source-specific event id, 0 when unknown
   Comm name;              ///< the event's name, truncated to 15 bytes
+  /// True when common_pid proves nothing about who runs on the CPU: a stack trace
+  /// (ftrace:kernel_stack, ftrace:user_stack) is recorded in the context of the event before
+  /// it, which may be a switch that already put another task there; an event from NMI context
+  /// may land between a switch's record and the switch itself. The engine takes no implicit
+  /// switch from it.
+  bool detached;
 };
 
 /// One trace event: a common header and a payload chosen by `kind`. Build one with the make_*
@@ -291,12 +297,14 @@ struct alignas(64) Event {
     e.lost.count = count;
     return e;
   }
-  /// Any other event, by `name` (truncated) and the source's id for it.
+  /// Any other event, by `name` (truncated) and the source's id for it; `detached`: see
+  /// OtherFields::detached.
   static Event make_other(Timestamp ts, std::uint16_t cpu, Pid common_pid, std::string_view name,
-                          std::uint32_t type_id = 0) noexcept {
+                          std::uint32_t type_id = 0, bool detached = false) noexcept {
     Event e = head(ts, cpu, common_pid, EventKind::other);
     e.other.type_id = type_id;
     e.other.name = Comm::from(name);
+    e.other.detached = detached;
     return e;
   }
   /// @}

@@ -175,6 +175,10 @@ struct TraceStats {
   /// their CPU, since measuring across them could give a negative or made-up duration.
   std::uint64_t out_of_order = 0;
   MissingEvents missing;  ///< only meaningful once events were analysed
+  /// The trace recorded sched_waking but no sched_wakeup, so sched_waking started latency and
+  /// response although Config::wakeup_event asked for sched_wakeup (the issue of the wakeup, on
+  /// the waker's CPU, instead of the task's arrival on its runqueue).
+  bool waking_fallback = false;
 };
 
 /// One completed measurement of a selected task, handed to Config::on_sample and

@@ -73,6 +73,20 @@ constexpr TraceEvent classify_event(std::string_view system, std::string_view na
   return TraceEvent::other;
 }
 
+// A stack trace that trace-cmd record -T (or the stacktrace option) adds after an event: it is
+// recorded in that event's context, so its common_pid says nothing of its own. Text traces
+// print no system: an empty one matches.
+constexpr bool is_stack_trace_event(std::string_view system, std::string_view name) noexcept {
+  return (system.empty() || system == "ftrace") && (name == "kernel_stack" || name == "user_stack");
+}
+
+// The common_flags bit (and the letters of the text flags column's third character) of an event
+// issued in NMI context (the kernel's TRACE_FLAG_NMI; 'z', or 'Z' for an NMI inside a hard IRQ).
+inline constexpr std::uint32_t trace_flag_nmi = 0x40;
+constexpr bool is_nmi_flags_column(std::string_view flags) noexcept {
+  return flags.size() >= 3 && (flags[2] == 'z' || flags[2] == 'Z');
+}
+
 // The ftrace name of a known event ("" for other and sys_enter_other).
 constexpr std::string_view event_name(TraceEvent e) noexcept {
   for (const TraceEventName& k : known_events)

@@ -4,7 +4,8 @@
 ///     {"trace": {"source": str, "events": int, "cpus": int, "start_ns": int, "end_ns": int,
 ///                "lost_events": int, "implicit_switches": int, "unobserved_latency": int,
 ///                "unobserved_response": int, "unobserved_relief": int, "unobserved_irq": int,
-///                "lost_event_markers": int, "skipped": int, "out_of_order": int},
+///                "lost_event_markers": int, "skipped": int, "out_of_order": int,
+///                "waking_fallback"?: true},
 ///      "tasks": [{"pid": int, "tgid": int|null, "comm": str,
 ///        "metrics": {"latency"|"response"|"relief"|"irq": {
 ///           "count": int, "min_ns": int|null, "max_ns": int|null, "mean_ns": num|null,
@@ -23,7 +24,8 @@
 ///                   "metrics": {...as a task's...}}]}
 ///     task = {"pid": int, "comm": str, "prio": int, "class": "DL"|"RT"|"fair"}
 ///
-/// Keys marked `?` are present only when there is something to say: `verdicts` with
+/// Keys marked `?` are present only when there is something to say: `waking_fallback` when
+/// sched_waking stood in for the sched_wakeup the trace lacks (TraceStats), `verdicts` with
 /// Config::Explain::all and at least one violation, `breakdown` (with `breakdown_covered_ns`,
 /// what the kept history explained, and `history_too_short`) and `verdict` when the worst sample
 /// was explained, `waker` on a blocked part, `folded` (Results::folded) when a
@@ -357,7 +359,9 @@ inline void write_json(std::ostream& os, const Results& r) {
      << ", \"unobserved_relief\": " << t.unobserved_relief
      << ", \"unobserved_irq\": " << t.unobserved_irq
      << ", \"lost_event_markers\": " << t.lost_event_markers << ", \"skipped\": " << t.skipped
-     << ", \"out_of_order\": " << t.out_of_order << "},\n \"tasks\": [";
+     << ", \"out_of_order\": " << t.out_of_order;
+  if (t.waking_fallback) os << ", \"waking_fallback\": true";
+  os << "},\n \"tasks\": [";
   for (std::size_t i = 0; i < r.tasks.size(); ++i) {
     os << (i == 0 ? "\n  " : ",\n  ");
     detail::json_task(os, r.tasks[i]);

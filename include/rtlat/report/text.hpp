@@ -400,6 +400,8 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
   if (s.unobserved_response + s.unobserved_relief + s.unobserved_irq != 0)
     os << "  note: intervals cut by lost events or lost task state were dropped, not guessed\n";
   if (s.events != 0) write_missing(os, s.missing);
+  if (s.waking_fallback)
+    os << "  note: no sched_wakeup events, so latency and response start at sched_waking\n";
   if (s.out_of_order != 0)
     os << "  note: events older than ones already read were dropped, not measured: input not "
           "in time order\n";

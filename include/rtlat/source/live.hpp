@@ -107,6 +107,9 @@ class LiveSource {
         "tracefs live (instance " + inst_->name() + ", clock " + inst_->recorded().clock + ")";
     info_.syscall_events_recorded = inst_->recorded().syscalls;
     info_.irq_thread_events_recorded = inst_->recorded().irq_threads;
+    info_.wakeup_events_recorded = false;
+    for (const auto& ev : inst_->recorded().events)
+      if (ev.first == "sched" && ev.second == "sched_wakeup") info_.wakeup_events_recorded = true;
     inst_->tracing_on(true);
   }
   LiveSource(const LiveSource&) = delete;

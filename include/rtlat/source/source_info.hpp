@@ -45,6 +45,10 @@ struct SourceInfo {
   /// Whether the trace recorded irq_threaded_handler events: if not, irq is derived from
   /// scheduler events. Known for trace.dat, empty for text (the first such event decides).
   std::optional<bool> irq_thread_events_recorded;
+  /// Whether the trace recorded sched_wakeup: if not, sched_waking starts latency and response
+  /// (Results::trace.waking_fallback). Known for trace.dat and live, empty for text (sched_waking
+  /// counts until the first sched_wakeup appears; see Analyzer).
+  std::optional<bool> wakeup_events_recorded;
   std::uint64_t events = 0;   ///< events delivered to the sink by the last read()
   std::uint64_t skipped = 0;  ///< lines / records the last read() did not understand and skipped
 };

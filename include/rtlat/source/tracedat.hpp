@@ -64,13 +64,17 @@ class TraceDatSource {
     info_.arch = m_.arch;
     info_.syscall_events_recorded = m_.decode.syscall_events;
     info_.irq_thread_events_recorded = m_.decode.irq_thread_events;
+    info_.wakeup_events_recorded = m_.decode.wakeup_events;
+    notes_ = m_.notes;
   }
 
   /// What the file says (format, CPU count, architecture, which events it recorded), and the
   /// events delivered and records skipped by read() so far.
   const SourceInfo& info() const noexcept { return info_; }
-  /// Things worth telling the user that are not errors (fallbacks, format parse failures).
-  const std::vector<std::string>& notes() const noexcept { return m_.notes; }
+  /// Things worth telling the user that are not errors: fallbacks, known when the file is
+  /// opened; after read(), the events skipped because their format could not be parsed (a
+  /// format that cannot be parsed is not worth a note when none of its events occur).
+  const std::vector<std::string>& notes() const noexcept { return notes_; }
   /// The instance buffers in the file ("" is the top buffer).
   std::vector<std::string> buffer_names() const {
     std::vector<std::string> v;
@@ -105,14 +109,41 @@ class TraceDatSource {
       feeder.finish();
     }
     info_.skipped += merge.skipped();
+    unparsed_.resize(merge.unparsed().size());
+    for (std::size_t i = 0; i < unparsed_.size(); ++i) unparsed_[i] += merge.unparsed()[i];
+    note_unparsed();
   }
 
  private:
+  // One note per unparsed format whose events occurred, the first few named, the rest counted.
+  void note_unparsed() {
+    constexpr std::size_t listed = 4;
+    notes_ = m_.notes;
+    std::uint64_t more_events = 0, more_formats = 0;
+    for (std::size_t i = 0; i < unparsed_.size(); ++i) {
+      const std::uint64_t n = unparsed_[i];
+      if (n == 0) continue;
+      if (notes_.size() - m_.notes.size() < listed) {
+        notes_.push_back(std::to_string(n) + (n == 1 ? " event" : " events") +
+                         " of unparsable format " + m_.failed_formats[i].what + " skipped");
+      } else {
+        more_events += n;
+        ++more_formats;
+      }
+    }
+    if (more_formats != 0)
+      notes_.push_back(std::to_string(more_events) + (more_events == 1 ? " event" : " events") +
+                       " of " + std::to_string(more_formats) + " more unparsable format" +
+                       (more_formats == 1 ? "" : "s") + " skipped");
+  }
+
   detail::File file_;
   TraceDatOptions opts_;
   detail::TraceDatMeta m_;
   const detail::BufferRef* selected_ = nullptr;
   SourceInfo info_;
+  std::vector<std::string> notes_;
+  std::vector<std::uint64_t> unparsed_;  // records skipped per unparsed format, all reads
 };
 
 }  // namespace v1

@@ -4,9 +4,9 @@
 //   relief   = a wakeup after a timer sleep -> the next voluntary switch-out that is a timer sleep
 //   irq      = irq_threaded_handler_entry -> exit of an irq/ thread (or, without those events,
 //              its on-CPU time per activation, marked derived)
-// and the data-quality rules: every event's common_pid tells who runs on its CPU, a mismatch is
-// an implicit switch, and no sample is ever built on an unseen start (such samples are counted
-// as unobserved).
+// and the data-quality rules: every event's common_pid tells who runs on its CPU (except a
+// detached one: a stack trace, an NMI's event), a mismatch is an implicit switch, and no sample
+// is ever built on an unseen start (such samples are counted as unobserved).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +35,10 @@ struct RecordedEvents {
   // irq_threaded_handler_* recorded: otherwise irq is derived from scheduler events; unknown:
   // derived until the first such event appears.
   std::optional<bool> irq_threads;
+  // sched_wakeup recorded: otherwise sched_waking starts latency and response; unknown (text
+  // input): sched_waking does until the first sched_wakeup appears, which then takes over
+  // (exact: a kernel that records both emits a task's sched_wakeup before its switch-in).
+  std::optional<bool> wakeups;
 };
 
 class MetricRules {
@@ -54,6 +58,15 @@ class MetricRules {
     bool syscall = false;  // a syscall event: syscalls were traced
   } seen;
 
+  // sched_waking stands in for the sched_wakeup the trace lacks (RecordedEvents::wakeups).
+  bool waking_fallback() const noexcept {
+    if (cfg_.wakeup_event != WakeupEvent::wakeup) return false;
+    if (recorded.wakeups) return !*recorded.wakeups;
+    return !wakeup_seen_;
+  }
+  // Some sample started at a sched_waking standing in for sched_wakeup (TraceStats).
+  bool waking_fallback_used() const noexcept { return waking_used_; }
+
   bool irq_events_in_use() const noexcept {
     if (recorded.irq_threads) return *recorded.irq_threads;
     return irq_events_seen_;
@@ -70,9 +83,14 @@ class MetricRules {
       return;
     }
     if (e.common_pid >= 0) {
-      if (e.common_pid != cpus_[e.cpu].current) observe_running(e, e.common_pid);
-      if (!is_window_kind(e.kind)) {
-        if (Task* t = cpus_[e.cpu].task) ++t->own_events;
+      if (e.kind == EventKind::other && e.other.detached) {
+        // It shows in the windows of the task it names, so it counts as that task's.
+        if (Task* t = tasks_.find(e.common_pid)) ++t->own_events;
+      } else {
+        if (e.common_pid != cpus_[e.cpu].current) observe_running(e, e.common_pid);
+        if (!is_window_kind(e.kind)) {
+          if (Task* t = cpus_[e.cpu].task) ++t->own_events;
+        }
       }
     }
     switch (e.kind) {
@@ -83,13 +101,15 @@ class MetricRules {
         break;
       case EventKind::sched_wakeup:
         if (cfg_.wakeup_event == WakeupEvent::wakeup) {
+          wakeup_seen_ = true;
           seen.wakeup = true;
           record_wakeup(e);
           on_wakeup(e);
         }
         break;
       case EventKind::sched_waking:
-        if (cfg_.wakeup_event == WakeupEvent::waking) {
+        if (cfg_.wakeup_event == WakeupEvent::waking || waking_fallback()) {
+          if (cfg_.wakeup_event == WakeupEvent::wakeup) waking_used_ = true;
           seen.wakeup = true;
           record_wakeup(e);
           on_wakeup(e);
@@ -305,6 +325,7 @@ class MetricRules {
   void observe_running(const Event& e, Pid pid);
   void on_switch(const Event& e);
   void on_wakeup(const Event& e);
+  void restart_at_wakeup(Task& t, const Event& e);
   void on_exit(const Event& e);
   void on_fork(const Event& e);
   void on_timer_marker(const Event& e);
@@ -315,6 +336,8 @@ class MetricRules {
   CpuStates& cpus_;
   WindowScratch scratch_;
   bool irq_events_seen_ = false;
+  bool wakeup_seen_ = false;  // a sched_wakeup arrived (RecordedEvents::wakeups)
+  bool waking_used_ = false;  // sched_waking stood in for sched_wakeup
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -501,7 +524,13 @@ inline void MetricRules::on_wakeup(const Event& e) {
   t.prio = e.wakeup.prio;
   if (t.state == TaskState::running || t.state == TaskState::runnable ||
       t.state == TaskState::dead) {
-    return;  // already on a runqueue (or dying): this wakeup starts nothing
+    // Already on a runqueue (or dying): this wakeup starts nothing, unless it is the
+    // sched_wakeup of a wakeup whose sched_waking stood in for it (text input, before the
+    // first sched_wakeup): the intervals that waking opened start here instead.
+    if (e.kind == EventKind::sched_wakeup && t.state == TaskState::runnable && t.latency.active &&
+        t.start_of(t.latency).kind == EventKind::sched_waking)
+      restart_at_wakeup(t, e);
+    return;
   }
   if (t.state == TaskState::unknown) {
     // We lost track of it (unseen switch-out, lost events): whatever was in flight ended unseen.
@@ -518,6 +547,15 @@ inline void MetricRules::on_wakeup(const Event& e) {
   open(t, t.latency, e, target);
   open(t, t.response, e, target);
   if (t.last_sleep_known && t.last_sleep_timer && !t.relief.active) open(t, t.relief, e, target);
+}
+
+inline void MetricRules::restart_at_wakeup(Task& t, const Event& e) {
+  const int target = valid_cpu(e.wakeup.target_cpu, e.cpu);
+  const bool relief = t.relief.active && t.relief.start_seq == t.latency.start_seq;
+  cpus_.set_cpu(t, target);
+  open(t, t.latency, e, target);
+  open(t, t.response, e, target);
+  if (relief) open(t, t.relief, e, target);
 }
 
 inline void MetricRules::on_exit(const Event& e) {

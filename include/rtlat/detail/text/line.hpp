@@ -27,6 +27,7 @@ struct LineHead {
   Pid tgid = -1;  // -1: no tgid column, or "(-------)"
   bool tgid_column = false;
   bool flags_column = false;  // irq-info ("d..2.") present
+  std::string_view flags;     // that column ("d..2."), empty without one
   bool latency = false;       // trace-cmd report -l: CPU and flags in one column, no brackets
   std::uint32_t cpu = 0;
   Timestamp ts = 0;
@@ -100,6 +101,7 @@ inline bool parse_after_cpu(std::string_view line, std::size_t close, LineHead& 
   std::size_t pos = close + 1;
   if (pos >= line.size() || !is_blank(line[pos])) return false;
   h.flags_column = false;
+  h.flags = {};
   h.latency = false;
   if (!parse_ts_token(line, pos, h.ts)) {
     while (pos < line.size() && is_blank(line[pos])) ++pos;
@@ -108,6 +110,7 @@ inline bool parse_after_cpu(std::string_view line, std::size_t close, LineHead& 
     pos += flags.size();
     if (!parse_ts_token(line, pos, h.ts)) return false;
     h.flags_column = true;
+    h.flags = flags;
   }
   return parse_event_name(line, pos, h);
 }
@@ -139,6 +142,7 @@ inline bool parse_latency_head(std::string_view line, LineHead& h) noexcept {
       return false;
     h.cpu = static_cast<std::uint32_t>(cpu);
     h.flags_column = true;
+    h.flags = tok.substr(digits);
     h.latency = true;
     return true;
   }

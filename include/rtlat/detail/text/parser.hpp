@@ -141,6 +141,11 @@ class Parser {
       return;
     } else if (starts_with(s, "CPU ") && s.size() > 13 && s.substr(s.size() - 9) == " is empty") {
       return;  // trace-cmd report: a CPU that recorded nothing
+    } else if (starts_with(t, "=> ")) {
+      return;  // a frame of the stack trace above (trace-cmd record -T, the stacktrace option)
+    } else if (ends_with(trim_right(s), ": <stack trace>") ||
+               ends_with(trim_right(s), ": <user stack trace>")) {
+      return;  // tracefs prints a stack event without a name: it proves nothing either way
     } else {
       CpuLineKind kind{};
       std::uint32_t cpu = 0;
@@ -190,6 +195,8 @@ class Parser {
     const EventHead eh{h.ts, cpu, h.pid};
     if (const char* why = decode_event(k, h.event, h.payload, eh, dec_, sleeps_, e))
       fail("malformed " + std::string(h.event) + ": " + why + " in \"" + excerpt(h.payload) + "\"");
+    if (e.kind == EventKind::other)
+      e.other.detached = is_stack_trace_event({}, h.event) || is_nmi_flags_column(h.flags);
 
     if (cs.lost_pending) {
       emit(sink, Event::make_lost(h.ts, cpu, cs.lost));

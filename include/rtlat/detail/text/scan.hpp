@@ -38,6 +38,9 @@ inline std::string_view trim(std::string_view s) noexcept {
 inline bool starts_with(std::string_view s, std::string_view prefix) noexcept {
   return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
 }
+inline bool ends_with(std::string_view s, std::string_view suffix) noexcept {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
 
 // The whole of `s` is a decimal number (leading zeros allowed: "000" is a CPU in trace output).
 inline bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {

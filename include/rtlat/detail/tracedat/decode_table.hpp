@@ -73,6 +73,10 @@ struct EventDecoder {
   bool std_layout = false;
   std::uint32_t min_size = 0;  // records shorter than this cannot hold the fields: skipped
   std::uint32_t id = 0;
+  // Unknown because its format could not be parsed: 1 + its index in DecodeTable's list of
+  // unparsed formats, whose skipped records are counted apart. 0: no such format.
+  std::uint32_t unparsed = 0;
+  bool stack_trace = false;  // its common_pid proves nothing (is_stack_trace_event)
   Comm name{};
   // The member `how` names is the one set.
   union Fields {
@@ -110,7 +114,7 @@ struct ClockConversion {
 // Everything decoding a record needs.
 struct DecodeTable {
   std::vector<EventDecoder> events;  // by event id
-  FieldRef common_type, common_pid;
+  FieldRef common_type, common_pid, common_flags;
   bool common_std = false;  // common_type u16 at 0, common_pid s32 at 4, host order
   std::uint32_t header_min = 0;
   ClockConversion clock;
@@ -123,7 +127,20 @@ struct DecodeTable {
   bool have_syscalls = false;
   TimerSleepSyscalls syscalls;
   // Which events the formats hold (a recording has a format for every event it recorded).
-  bool syscall_events = false, irq_thread_events = false;
+  bool syscall_events = false, irq_thread_events = false, wakeup_events = false;
+  // Formats that could not be parsed but name their event id (EventDecoder::unparsed).
+  std::size_t unparsed_formats = 0;
+
+  // Marks the records of event `id` as those of unparsed format number `index` (of `count`),
+  // unless a parsed format holds that id.
+  void mark_unparsed(std::int64_t id, std::size_t index) {
+    if (id < 0 || id > 0xffff) return;
+    const auto i = static_cast<std::size_t>(id);
+    if (i >= events.size()) events.resize(i + 1);
+    if (events[i].how != Decode::unknown || events[i].unparsed != 0) return;
+    events[i].unparsed = static_cast<std::uint32_t>(index + 1);
+    unparsed_formats = std::max(unparsed_formats, index + 1);
+  }
 
   // Sets prev_state (and its lookup table) from sched_switch's preemption flag, if known.
   void set_preempt_flag(std::uint32_t flag) {
@@ -161,6 +178,7 @@ void build_decode_table(tep_handle* tep, bool std_host, DecodeTable& t, Fail&& f
     if (!have_common) {
       t.common_type = type;
       t.common_pid = pid;
+      t.common_flags = FieldRef::of(tep_find_common_field(ev, "common_flags"));
       t.header_min = std::max(type.end(), pid.end());
       have_common = true;
     } else if (type.offset != t.common_type.offset || type.size != t.common_type.size) {
@@ -171,11 +189,13 @@ void build_decode_table(tep_handle* tep, bool std_host, DecodeTable& t, Fail&& f
     if (sys == "raw_syscalls" || sys == "syscalls") t.syscall_events = true;
     const TraceEvent known = sys.empty() ? TraceEvent::other : classify_event(sys, name);
     if (known == TraceEvent::irq_threaded_handler_entry) t.irq_thread_events = true;
+    if (known == TraceEvent::sched_wakeup) t.wakeup_events = true;
 
     EventDecoder d;
     d.id = static_cast<std::uint32_t>(ev->id);
     d.name = Comm::from(name);
     d.how = Decode::other;
+    d.stack_trace = is_stack_trace_event(sys, name);
     // Every field looked up counts towards the record size the event needs.
     std::uint32_t min = t.header_min;
     bool all = true;  // every field that must be there is

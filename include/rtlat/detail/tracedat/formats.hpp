@@ -41,19 +41,29 @@ inline std::string format_problem(std::string_view text) {
     v.remove_prefix(at + 1);
     return true;
   };
+  // An array size is what the kernel's macro expanded to: a number, a name, or a simple integer
+  // expression of them ("char func[30+1]" in ftrace:branch, "[8*2]", "[(16)]").
+  auto size_char = [&](char c) {
+    return ident(c) || c == ' ' || c == '+' || c == '-' || c == '*' || c == '/';
+  };
   auto decl_ok = [&](std::string_view d) {
     if (d.empty() || d.size() > 256 || !ident(d.back())) {
       if (d.empty() || d.back() != ']') return false;
     }
     bool in_bracket = false;
+    int parens = 0;
     for (char c : d) {
       if (c == '[') {
         if (in_bracket) return false;
         in_bracket = true;
       } else if (c == ']') {
-        if (!in_bracket) return false;
+        if (!in_bracket || parens != 0) return false;
         in_bracket = false;
-      } else if (!ident(c) && !(!in_bracket && (c == ' ' || c == '*'))) {
+      } else if (in_bracket && c == '(') {
+        ++parens;
+      } else if (in_bracket && c == ')') {
+        if (--parens < 0) return false;
+      } else if (in_bracket ? !size_char(c) : !(ident(c) || c == ' ' || c == '*')) {
         return false;
       }
     }
@@ -122,12 +132,25 @@ inline std::string format_label(std::string_view text, const char* system) {
   return label;
 }
 
+// The event id of a format whose second line is "ID: N", else -1.
+inline std::int64_t format_id(std::string_view text) {
+  const std::size_t nl = text.find('\n');
+  if (nl == std::string_view::npos) return -1;
+  std::string_view line = text.substr(nl + 1);
+  line = line.substr(0, line.find('\n'));
+  if (line.substr(0, 4) != "ID: " || line.size() == 4 || line.size() > 4 + 9) return -1;
+  std::int64_t id = 0;
+  for (char c : line.substr(4)) {
+    if (c < '0' || c > '9') return -1;
+    id = id * 10 + (c - '0');
+  }
+  return id;
+}
+
 inline void format_failed(TraceDatMeta& m, std::string_view text, const char* system,
                           const std::string& why) {
-  constexpr std::size_t listed = 4;  // the note names this many, then counts the rest
   ++m.format_failures;
-  if (m.failed_formats.size() < listed)
-    m.failed_formats.push_back(format_label(text, system) + " (" + why + ")");
+  m.failed_formats.push_back({format_label(text, system) + " (" + why + ")", format_id(text)});
 }
 
 inline void parse_one_format(TraceDatMeta& m, std::string_view text, const char* system) {

@@ -97,10 +97,16 @@ class BufferMerge {
       merge_threaded(streams, workers, batch, sink);
     else
       merge(streams, batch, sink);
-    for (const auto& st : streams) skipped_ += st->skipped();
+    unparsed_.assign(m_.decode.unparsed_formats, 0);
+    for (const auto& st : streams) {
+      skipped_ += st->skipped();
+      for (std::size_t i = 0; i < unparsed_.size(); ++i) unparsed_[i] += st->unparsed()[i];
+    }
   }
 
   std::uint64_t skipped() const noexcept { return skipped_; }  // records that were not events
+  // Of those, the records of each unparsed format (EventDecoder::unparsed).
+  const std::vector<std::uint64_t>& unparsed() const noexcept { return unparsed_; }
 
  private:
   static constexpr std::size_t batch_events = 512;
@@ -485,6 +491,7 @@ class BufferMerge {
   std::uint64_t& events_;
   std::size_t max_batch_;
   std::uint64_t skipped_ = 0;
+  std::vector<std::uint64_t> unparsed_;
 };
 
 }  // namespace detail

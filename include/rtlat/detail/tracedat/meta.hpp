@@ -92,7 +92,14 @@ struct TraceDatMeta {
   // Kept until formats are turned into tables.
   std::string sched_switch_format;
   int format_failures = 0;
-  std::vector<std::string> failed_formats;  // the first few: "system:event (why)"
+  // Every format that could not be parsed: "system:event (why)" and its event id (-1 when the
+  // format does not give one). Its records are counted apart (DecodeTable::unparsed), so a note
+  // speaks of it only when the file holds such events.
+  struct FailedFormat {
+    std::string what;
+    std::int64_t id = -1;
+  };
+  std::vector<FailedFormat> failed_formats;
   std::uint32_t format_count = 0;
   std::uint64_t format_text = 0, format_fields = 0;  // bytes, against the max_format_* limits
   std::uint64_t metadata_loaded = 0;  // section bytes held so far (max_metadata_total)

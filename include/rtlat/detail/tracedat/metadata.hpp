@@ -370,16 +370,6 @@ class MetadataReader {
     if (selected->latency)
       fail("buffer \"" + selected->name + "\"",
            "latency (text) trace data: only flyrecord (ring-buffer) data can be read");
-    if (m_.format_failures != 0) {
-      std::string which;
-      for (const auto& f : m_.failed_formats) which += (which.empty() ? "" : ", ") + f;
-      const auto more = static_cast<std::size_t>(m_.format_failures) - m_.failed_formats.size();
-      if (more != 0) which += " and " + std::to_string(more) + " more";
-      m_.notes.push_back((m_.format_failures == 1
-                              ? std::string("1 event format")
-                              : std::to_string(m_.format_failures) + " event formats") +
-                         " could not be parsed; their events are skipped: " + which);
-    }
     DecodeTable& t = m_.decode;
 
     // Architecture -> timer-sleep syscall numbers.
@@ -414,6 +404,10 @@ class MetadataReader {
     const bool std_host = !host_is_big_endian() && !m_.order.swap && m_.long_size == 8;
     build_decode_table(m_.tep.get(), std_host, t,
                        [&](const std::string& why) { fail("event formats", why); });
+    // A format that could not be parsed is worth a note only if its events occur (the source
+    // says so after reading); one without an id cannot be told apart from any unknown record.
+    for (std::size_t i = 0; i < m_.failed_formats.size(); ++i)
+      t.mark_unparsed(m_.failed_formats[i].id, i);
     return *selected;
   }
 

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "rtlat/detail/tracedat/bytes.hpp"
 #include "rtlat/detail/tracedat/decode_table.hpp"
@@ -239,6 +240,7 @@ class PageDecoder {
   const char* error() const noexcept { return rb_.error(); }
   std::size_t position() const noexcept { return rb_.position(); }
   std::uint64_t skipped() const noexcept { return rec_.skipped(); }
+  const std::vector<std::uint64_t>& unparsed() const noexcept { return rec_.unparsed(); }
 
  private:
   SubBufferReader rb_;

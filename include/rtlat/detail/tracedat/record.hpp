@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/tracedat/decode_table.hpp"
@@ -25,8 +26,9 @@ struct RingRecord {
 // Decodes the records of one CPU. Counts the records it cannot decode (unknown id, too short).
 class RecordDecoder {
  public:
-  RecordDecoder(const DecodeTable& t, std::uint16_t cpu) noexcept
-      : t_(t),
+  RecordDecoder(const DecodeTable& t, std::uint16_t cpu)
+      : unparsed_(t.unparsed_formats),
+        t_(t),
         cpu_(cpu),
         prev_states_(t.prev_state_table.data()),
         prev_state_mask_(t.prev_state_table.empty()
@@ -35,6 +37,8 @@ class RecordDecoder {
 
   std::uint16_t cpu() const noexcept { return cpu_; }
   std::uint64_t skipped() const noexcept { return skipped_; }
+  // Of the skipped records, those of each unparsed format (EventDecoder::unparsed).
+  const std::vector<std::uint64_t>& unparsed() const noexcept { return unparsed_; }
   Timestamp convert(std::uint64_t ts) const noexcept { return t_.clock(ts); }
 
   // Fills `e` in place (no temporaries); false when the record is skipped. The record's bytes
@@ -55,6 +59,7 @@ class RecordDecoder {
     }
     const EventDecoder& t = t_.events[static_cast<std::size_t>(type)];  // < size(): fits
     if (t.how == Decode::unknown || r.size < t.min_size) {
+      if (t.unparsed != 0) ++unparsed_[t.unparsed - 1];
       ++skipped_;
       return false;
     }
@@ -129,6 +134,9 @@ class RecordDecoder {
     e.kind = EventKind::other;
     e.other.type_id = t.id;
     e.other.name = t.name;
+    e.other.detached = t.stack_trace || (t_.common_flags.kind == FieldRef::number &&
+                                         r.size >= t_.common_flags.end() &&
+                                         (rd.unum(d, t_.common_flags) & trace_flag_nmi) != 0);
     return true;
   }
 
@@ -195,6 +203,7 @@ class RecordDecoder {
     return true;
   }
 
+  std::vector<std::uint64_t> unparsed_;
   const DecodeTable& t_;
   std::uint16_t cpu_;
   const PrevState* prev_states_;   // DecodeTable::prev_state_table, by raw & mask

@@ -259,6 +259,7 @@ class CpuStream {
         swap_(m.order.swap) {}
 
   std::uint64_t skipped() const noexcept { return page_.skipped(); }
+  const std::vector<std::uint64_t>& unparsed() const noexcept { return page_.unparsed(); }
 
   // Decodes up to `max` events into `out`; returns how many (0 only at the end of the data).
   // `ctx` belongs to the calling thread.
