@@ -36,6 +36,7 @@
 #include "output.hpp"
 #include "rtlat/analyze.hpp"
 #include "rtlat/duration.hpp"
+#include "rtlat/gate.hpp"
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/json.hpp"
 #include "rtlat/report/ranking.hpp"
@@ -514,12 +515,7 @@ inline int live_main(const std::vector<std::string>& args) {
     std::cerr << "rtlat: note: the per-CPU stats counted losses the pages did not flag: "
               << stats_markers << " lost-event markers added at the end\n";
 
-  const bool violated = [&] {
-    for (const rtlat::TaskResult& t : results.tasks)
-      for (const rtlat::MetricResult& m : t.metrics)
-        if (m.violations != 0) return true;
-    return false;
-  }();
+  const bool violated = rtlat::any_violation(results);  // before --top drops tasks
   if (o.top) rtlat::keep_top(results, *o.top);
   std::ostringstream out;
   ld::final_report(out, results, o);
