@@ -355,8 +355,11 @@ class Follow {
   void add(rtlat::Pid p) { pids_.insert(p); }
   bool enabled() const noexcept { return !pids_.empty(); }
   bool has(rtlat::Pid p) const { return pids_.count(p) != 0; }
-  void saw(const rtlat::Event& e) {
-    if (e.kind == rtlat::EventKind::process_fork && has(e.fork.parent_pid))
+  // A tap of rtlat::analyze(): it sees each event after the engine, so a callback consulting
+  // has() inside the engine sees the forks of every event before. A child's first sample comes
+  // after its fork event.
+  void feed(const rtlat::Event& e) {
+    if (e.kind == rtlat::EventKind::process_fork && enabled() && has(e.fork.parent_pid))
       pids_.insert(e.fork.child_pid);
   }
   void keep_followed(rtlat::Results& r) const {
@@ -368,17 +371,6 @@ class Follow {
 
  private:
   std::unordered_set<rtlat::Pid> pids_;
-};
-
-// The engine behind the followed-set tracking.
-struct FollowingSink {
-  rtlat::Analyzer& engine;
-  Follow& follow;
-  void feed(const rtlat::Event& e) {
-    if (follow.enabled()) follow.saw(e);
-    engine.feed(e);
-  }
-  void task_info(const rtlat::TaskInfo& t) { engine.task_info(t); }
 };
 
 }  // namespace live_detail
@@ -493,12 +485,7 @@ inline int live_main(const std::vector<std::string>& args) {
   } join{waiter, cmd};
   rtlat::Results results;
   try {
-    ld::FollowingSink sink{engine, follow};
-    // rtlat::analyze() with the followed-set tracking in between.
-    engine.set_source(src->info());
-    src->read(sink);
-    engine.set_source(src->info());
-    results = engine.results();
+    results = rtlat::analyze(*src, engine, follow);
     follow.keep_followed(results);
   } catch (...) {
     ld::source.store(nullptr);
