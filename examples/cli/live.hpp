@@ -485,7 +485,15 @@ inline int live_main(const std::vector<std::string>& args) {
   } join{waiter, cmd};
   rtlat::Results results;
   try {
-    results = rtlat::analyze(*src, engine, follow);
+    try {
+      results = rtlat::analyze(*src, engine, follow);
+    } catch (const rtlat::InputError&) {
+      // No event because a signal stopped the run while tracing was being set up: the
+      // command's status (128 + signal, or 127 when it was never let go) says what happened,
+      // and rtlat returns it after an empty report, as a command run always does.
+      if (!cmd || ld::stop_signal.load() == 0 || src->info().events != 0) throw;
+      results = engine.results();
+    }
     follow.keep_followed(results);
   } catch (...) {
     ld::source.store(nullptr);
