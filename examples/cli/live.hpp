@@ -36,6 +36,7 @@
 #include "output.hpp"
 #include "rtlat/analyze.hpp"
 #include "rtlat/duration.hpp"
+#include "rtlat/gate.hpp"
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/json.hpp"
 #include "rtlat/report/ranking.hpp"
@@ -354,8 +355,11 @@ class Follow {
   void add(rtlat::Pid p) { pids_.insert(p); }
   bool enabled() const noexcept { return !pids_.empty(); }
   bool has(rtlat::Pid p) const { return pids_.count(p) != 0; }
-  void saw(const rtlat::Event& e) {
-    if (e.kind == rtlat::EventKind::process_fork && has(e.fork.parent_pid))
+  // A tap of rtlat::analyze(): it sees each event after the engine, so a callback consulting
+  // has() inside the engine sees the forks of every event before. A child's first sample comes
+  // after its fork event.
+  void feed(const rtlat::Event& e) {
+    if (e.kind == rtlat::EventKind::process_fork && enabled() && has(e.fork.parent_pid))
       pids_.insert(e.fork.child_pid);
   }
   void keep_followed(rtlat::Results& r) const {
@@ -367,17 +371,6 @@ class Follow {
 
  private:
   std::unordered_set<rtlat::Pid> pids_;
-};
-
-// The engine behind the followed-set tracking.
-struct FollowingSink {
-  rtlat::Analyzer& engine;
-  Follow& follow;
-  void feed(const rtlat::Event& e) {
-    if (follow.enabled()) follow.saw(e);
-    engine.feed(e);
-  }
-  void task_info(const rtlat::TaskInfo& t) { engine.task_info(t); }
 };
 
 }  // namespace live_detail
@@ -492,12 +485,15 @@ inline int live_main(const std::vector<std::string>& args) {
   } join{waiter, cmd};
   rtlat::Results results;
   try {
-    ld::FollowingSink sink{engine, follow};
-    // rtlat::analyze() with the followed-set tracking in between.
-    engine.set_source(src->info());
-    src->read(sink);
-    engine.set_source(src->info());
-    results = engine.results();
+    try {
+      results = rtlat::analyze(*src, engine, follow);
+    } catch (const rtlat::InputError&) {
+      // No event because a signal stopped the run while tracing was being set up: the
+      // command's status (128 + signal, or 127 when it was never let go) says what happened,
+      // and rtlat returns it after an empty report, as a command run always does.
+      if (!cmd || ld::stop_signal.load() == 0 || src->info().events != 0) throw;
+      results = engine.results();
+    }
     follow.keep_followed(results);
   } catch (...) {
     ld::source.store(nullptr);
@@ -514,12 +510,7 @@ inline int live_main(const std::vector<std::string>& args) {
     std::cerr << "rtlat: note: the per-CPU stats counted losses the pages did not flag: "
               << stats_markers << " lost-event markers added at the end\n";
 
-  const bool violated = [&] {
-    for (const rtlat::TaskResult& t : results.tasks)
-      for (const rtlat::MetricResult& m : t.metrics)
-        if (m.violations != 0) return true;
-    return false;
-  }();
+  const bool violated = rtlat::any_violation(results);  // before --top drops tasks
   if (o.top) rtlat::keep_top(results, *o.top);
   std::ostringstream out;
   ld::final_report(out, results, o);
