@@ -29,7 +29,6 @@
 #include <sstream>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "options.hpp"
@@ -346,33 +345,6 @@ class Command {
   bool reaped_ = false;
 };
 
-// With a command and no selection, the report is about the command's tasks alone: the others
-// are seen only where their events touch the command's (set_event_pid), so their samples could
-// span events that were filtered out. The followed set grows with the sched_process_fork events
-// of followed tasks (threads and child processes alike).
-class Follow {
- public:
-  void add(rtlat::Pid p) { pids_.insert(p); }
-  bool enabled() const noexcept { return !pids_.empty(); }
-  bool has(rtlat::Pid p) const { return pids_.count(p) != 0; }
-  // A tap of rtlat::analyze(): it sees each event after the engine, so a callback consulting
-  // has() inside the engine sees the forks of every event before. A child's first sample comes
-  // after its fork event.
-  void feed(const rtlat::Event& e) {
-    if (e.kind == rtlat::EventKind::process_fork && enabled() && has(e.fork.parent_pid))
-      pids_.insert(e.fork.child_pid);
-  }
-  void keep_followed(rtlat::Results& r) const {
-    if (!enabled()) return;
-    r.tasks.erase(std::remove_if(r.tasks.begin(), r.tasks.end(),
-                                 [&](const rtlat::TaskResult& t) { return !has(t.pid); }),
-                  r.tasks.end());
-  }
-
- private:
-  std::unordered_set<rtlat::Pid> pids_;
-};
-
 }  // namespace live_detail
 
 inline int live_main(const std::vector<std::string>& args) {
@@ -412,17 +384,20 @@ inline int live_main(const std::vector<std::string>& args) {
     if (jsonl_fd < 0)
       throw OutputError("cannot create '" + *o.output + "': " + std::strerror(errno));
   }
-  ld::Follow follow;
-  if (cmd && !o.explicit_selection) follow.add(cmd->pid());
   bool violated_exit = false;
   rtlat::Config cfg = o.config;
+  // With a command and no selection, the report is about the command's tasks alone: the others
+  // are seen only where their events touch the command's (set_event_pid), so their samples
+  // could span events that were filtered out. The engine selects the command and what it forks.
+  if (cmd && !o.explicit_selection) {
+    cfg.selection.pids = {cmd->pid()};
+    cfg.selection.follow_forks = true;
+  }
   std::unique_ptr<rtlat::LiveSource> src;
   if (o.on_violation != LiveCliOptions::OnViolation::ignore) {
     const bool exit_on = o.on_violation == LiveCliOptions::OnViolation::exit;
-    const rtlat::Config bounds = o.config;
-    cfg.on_violation = [&violated_exit, exit_on, bounds, &src, &follow](const rtlat::Sample& s) {
-      if (follow.enabled() && !follow.has(s.pid)) return;
-      const std::optional<std::int64_t> bound = bounds.slo_ns(s.pid, s.metric);
+    cfg.on_violation = [&violated_exit, exit_on, &src](const rtlat::Sample& s) {
+      const std::optional<std::int64_t>& bound = s.slo_ns;
       char buf[256];
       std::snprintf(buf, sizeof buf, "rtlat: violation %.6f s %s/%d %s %s > %s\n",
                     static_cast<double>(s.end_ns) / 1e9, std::string(s.comm.view()).c_str(), s.pid,
@@ -443,12 +418,10 @@ inline int live_main(const std::vector<std::string>& args) {
       std::size_t rows = 20;
       if (::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 4) rows = ws.ws_row - 4u;
       if (o.top) rows = std::min(rows, *o.top);
-      rtlat::Results r = engine.results();
-      follow.keep_followed(r);
+      const rtlat::Results r = engine.results();
       write_stdout(ld::table(r, p, src->instance_name(), rows));
     } else if (o.format == LiveCliOptions::Fmt::jsonl) {
       rtlat::Results r = engine.results();
-      follow.keep_followed(r);
       if (o.top) rtlat::keep_top(r, *o.top);
       const std::string line =
           ld::json_line(r, "\"interval_start_ns\":" + std::to_string(p.interval_start_ns) +
@@ -486,7 +459,7 @@ inline int live_main(const std::vector<std::string>& args) {
   rtlat::Results results;
   try {
     try {
-      results = rtlat::analyze(*src, engine, follow);
+      results = rtlat::analyze(*src, engine);
     } catch (const rtlat::InputError&) {
       // No event because a signal stopped the run while tracing was being set up: the
       // command's status (128 + signal, or 127 when it was never let go) says what happened,
@@ -494,7 +467,6 @@ inline int live_main(const std::vector<std::string>& args) {
       if (!cmd || ld::stop_signal.load() == 0 || src->info().events != 0) throw;
       results = engine.results();
     }
-    follow.keep_followed(results);
   } catch (...) {
     ld::source.store(nullptr);
     throw;
