@@ -70,6 +70,8 @@ class Analyzer {
     skipped_ = info.skipped;
     rules_.recorded.syscalls = info.syscall_events_recorded;
     rules_.recorded.irq_threads = info.irq_thread_events_recorded;
+    rules_.timers_.expiry_recorded = info.hrtimer_expiry_recorded;
+    rules_.timers_.clock_monotonic = info.clock_monotonic;
     if (info.cpus > 0) {
       cpus_.ensure(static_cast<std::size_t>(info.cpus) - 1);
       if (info.cpus > source_cpus_) source_cpus_ = info.cpus;
@@ -153,6 +155,7 @@ inline TraceStats Analyzer::stats() const {
     s.unobserved_response += t.response.active ? 1 : 0;
     s.unobserved_relief += t.relief.active ? 1 : 0;
     s.unobserved_irq += t.irq.active ? 1 : 0;
+    s.unobserved_timer += t.timer.active ? 1 : 0;
     derived_drops += t.derived.active ? 1 : 0;
   }
   if (!rules_.irq_events_in_use()) s.unobserved_irq += derived_drops;

@@ -107,6 +107,8 @@ class LiveSource {
         "tracefs live (instance " + inst_->name() + ", clock " + inst_->recorded().clock + ")";
     info_.syscall_events_recorded = inst_->recorded().syscalls;
     info_.irq_thread_events_recorded = inst_->recorded().irq_threads;
+    info_.hrtimer_expiry_recorded = inst_->recorded().hrtimer_expiry;
+    info_.clock_monotonic = inst_->recorded().clock_is_monotonic;
     inst_->tracing_on(true);
   }
   LiveSource(const LiveSource&) = delete;

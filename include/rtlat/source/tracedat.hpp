@@ -64,6 +64,8 @@ class TraceDatSource {
     info_.arch = m_.arch;
     info_.syscall_events_recorded = m_.decode.syscall_events;
     info_.irq_thread_events_recorded = m_.decode.irq_thread_events;
+    info_.hrtimer_expiry_recorded = m_.decode.hrtimer_expiry_events;
+    if (!m_.clock.empty()) info_.clock_monotonic = m_.clock == "mono";
   }
 
   /// What the file says (format, CPU count, architecture, which events it recorded), and the
