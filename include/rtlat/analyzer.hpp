@@ -200,6 +200,8 @@ inline Results Analyzer::results() const {
     tr.exited = t.exited;
     for (std::size_t mi = 0; mi < metric_count; ++mi)
       tr.metrics[mi] = metric(t.irq_thread, t.slo, t.stats, t.derived_irq, mi);
+    tr[Metric::timer].unobserved =
+        t.timer_unobserved + (t.timer.active && cpus_.lost_since_checked(t) ? 1 : 0);
     r.tasks.push_back(std::move(tr));
   };
   r.tasks.reserve(tasks_.all().size());

@@ -116,6 +116,9 @@ struct MetricResult {
   std::optional<std::int64_t> slo_ns;  ///< the bound that applied; empty when none was set
   std::uint64_t violations = 0;        ///< samples greater than slo_ns (0 without a bound)
   std::optional<WorstWindow> worst;    ///< the window of the largest sample (the first of equals)
+  /// Metric::timer of a task only: its timer wakeups that gave no sample (TraceStats'
+  /// unobserved_timer counts them for all tasks); 0 for the other metrics and folded groups.
+  std::uint64_t unobserved = 0;
   /// SLO violations counted per verdict and culprit, most first (Config::Explain::all only).
   std::vector<VerdictCount> verdicts;
   /// The distribution: quarter-octave bins that hold samples, in value order.

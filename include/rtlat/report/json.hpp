@@ -11,7 +11,7 @@
 ///        "metrics": {"latency"|"response"|"relief"|"irq"|"timer": {
 ///           "count": int, "min_ns": int|null, "max_ns": int|null, "mean_ns": num|null,
 ///           "p50_ns", "p90_ns", "p99_ns", "p999_ns": int|null, "derived": bool,
-///           "slo_ns": int|null, "violations": int,
+///           "slo_ns": int|null, "violations": int, "unobserved"?: int (timer only),
 ///           "verdicts"?: [{"kind": str, "count": int, "culprit": task|null}],
 ///           "worst": null | {"start_ns": int, "end_ns": int, "cpu": int, "elided": int,
 ///                            "events": [{"ts_ns": int, "cpu": int, "pid": int, "event": str,
@@ -242,7 +242,8 @@ inline void json_verdict(std::ostream& os, const Verdict& v) {
   os << "}";
 }
 
-inline void json_metric(std::ostream& os, const MetricResult& m, const char* indent) {
+inline void json_metric(std::ostream& os, const MetricResult& m, const char* indent,
+                        bool timer = false) {
   os << "{\"count\": " << m.count << ", \"min_ns\": ";
   json_opt_int(os, m.min_ns);
   os << ", \"max_ns\": ";
@@ -263,6 +264,7 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
   os << ", \"derived\": " << (m.derived ? "true" : "false") << ", \"slo_ns\": ";
   json_opt_int(os, m.slo_ns);
   os << ", \"violations\": " << m.violations;
+  if (timer) os << ", \"unobserved\": " << m.unobserved;
   if (!m.verdicts.empty()) {
     os << ",\n" << indent << " \"verdicts\": [";
     for (std::size_t i = 0; i < m.verdicts.size(); ++i) {
@@ -331,7 +333,7 @@ inline void json_task(std::ostream& os, const TaskResult& t) {
     os << (i == 0 ? "\n" : ",\n") << "    ";
     write_json_string(os, metric_name(m));
     os << ": ";
-    json_metric(os, t[m], "     ");
+    json_metric(os, t[m], "     ", m == Metric::timer);
   }
   os << "}}";
 }

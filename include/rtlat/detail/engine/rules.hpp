@@ -272,7 +272,10 @@ class MetricRules {
     iv.own_at_open = t.own_events;
   }
   void drop(Task& t, OpenInterval& iv, std::uint64_t& counter, bool count) noexcept {
-    if (iv.active && count && t.selected) ++counter;
+    if (iv.active && count && t.selected) {
+      ++counter;
+      if (&iv == &t.timer) ++t.timer_unobserved;
+    }
     iv.active = false;
   }
   void drop_all(Task& t, bool count) noexcept {

@@ -239,6 +239,7 @@ struct TimerRules {
       if (!cause->known) {
         ++r.counts.unobserved_timer;
         ++r.counts.unobserved_timer_no_request;
+        if (t != nullptr) ++t->timer_unobserved;
         return;
       }
       Task& task = r.lookup(pid, e.wakeup.comm, e.ts, false);
@@ -252,6 +253,7 @@ struct TimerRules {
     if (r.timers_.clock_monotonic != true) {
       ++r.counts.unobserved_timer;
       ++r.counts.unobserved_timer_clock;
+      ++t->timer_unobserved;
       return;
     }
     if (e.ts < *soft) return;  // woken before its time: not by the timer
