@@ -71,6 +71,8 @@ class Analyzer {
     rules_.recorded.syscalls = info.syscall_events_recorded;
     rules_.recorded.irq_threads = info.irq_thread_events_recorded;
     rules_.recorded.wakeups = info.wakeup_events_recorded;
+    rules_.timers_.expiry_recorded = info.hrtimer_expiry_recorded;
+    rules_.timers_.clock_monotonic = info.clock_monotonic;
     if (info.cpus > 0) {
       cpus_.ensure(static_cast<std::size_t>(info.cpus) - 1);
       if (info.cpus > source_cpus_) source_cpus_ = info.cpus;
@@ -154,6 +156,7 @@ inline TraceStats Analyzer::stats() const {
     s.unobserved_response += t.response.active ? 1 : 0;
     s.unobserved_relief += t.relief.active ? 1 : 0;
     s.unobserved_irq += t.irq.active ? 1 : 0;
+    s.unobserved_timer += t.timer.active ? 1 : 0;
     derived_drops += t.derived.active ? 1 : 0;
   }
   if (!rules_.irq_events_in_use()) s.unobserved_irq += derived_drops;
@@ -199,6 +202,8 @@ inline Results Analyzer::results() const {
     tr.exited = t.exited;
     for (std::size_t mi = 0; mi < metric_count; ++mi)
       tr.metrics[mi] = metric(t.irq_thread, t.slo, t.stats, t.derived_irq, mi);
+    tr[Metric::timer].unobserved =
+        t.timer_unobserved + (t.timer.active && cpus_.lost_since_checked(t) ? 1 : 0);
     r.tasks.push_back(std::move(tr));
   };
   r.tasks.reserve(tasks_.all().size());

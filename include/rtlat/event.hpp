@@ -77,9 +77,13 @@ enum class EventKind : std::uint8_t {
   migrate,  ///< sched:sched_migrate_task: a task moved to another CPU's runqueue (Event::migrate)
   lost_events,  ///< the source lost events on this CPU just before this point (Event::lost)
   other,  ///< any other event: only its common_pid and CPU matter to the engine (Event::other)
+  hrtimer_start,   ///< timer:hrtimer_start of any timer but a task's own sleep (Event::hrtimer)
+  hrtimer_cancel,  ///< timer:hrtimer_cancel (Event::hrtimer, timer only)
+  hrtimer_expire_entry,  ///< timer:hrtimer_expire_entry, its handler starts (Event::hrtimer)
+  hrtimer_expire_exit,   ///< timer:hrtimer_expire_exit (Event::hrtimer, timer only)
 };
 /// The number of EventKind values.
-inline constexpr int event_kind_count = 17;
+inline constexpr int event_kind_count = 21;
 
 /// What a sched_switch's prev_state means, decided by the source from the event's own format
 /// (kernels differ in the bit that marks preemption: 0x100 on 4.14+/6.x, 0x800 or 0x80 before).
@@ -129,9 +133,19 @@ struct ForkFields {
 };
 /// The payload of EventKind::timer_sleep. The sleeping task is Event::common_pid.
 struct TimerSleepFields {
-  TimerSleepSource source;  ///< the event that carried the marker
-  std::int32_t syscall_nr;  ///< raw sys_enter's syscall number; -1 for hrtimer and
-                            ///< syscalls:sys_enter_* markers
+  TimerSleepSource source;   ///< the event that carried the marker
+  std::int32_t syscall_nr;   ///< raw sys_enter's syscall number; -1 for hrtimer and
+                             ///< syscalls:sys_enter_* markers
+  std::uint64_t hrtimer;     ///< hrtimer markers: the timer's address (0 for syscall markers)
+  std::int64_t softexpires;  ///< hrtimer markers: the requested expiry, in the timer's clock
+};
+/// The payload of the hrtimer_* kinds. Times are in the timer's clock (CLOCK_MONOTONIC for
+/// sleeps), which need not be the trace clock.
+struct HrtimerFields {
+  std::uint64_t hrtimer;     ///< the timer's address: what identifies it
+  std::int64_t softexpires;  ///< hrtimer_start: the requested expiry (the earliest it may fire)
+  std::int64_t expires;      ///< hrtimer_start: the latest it should fire (softexpires + slack)
+  std::int64_t now;          ///< hrtimer_expire_entry: the timer clock when its handler ran
 };
 /// The payload of EventKind::syscall.
 struct SyscallFields {
@@ -197,6 +211,7 @@ struct alignas(64) Event {
     MigrateFields migrate;   ///< migrate
     LostFields lost;         ///< lost_events
     OtherFields other;       ///< other
+    HrtimerFields hrtimer;   ///< hrtimer_start, hrtimer_cancel, hrtimer_expire_entry, _exit
   };
 
   /// @name Construction
@@ -248,12 +263,27 @@ struct alignas(64) Event {
     return e;
   }
   /// A timer-sleep marker issued by `common_pid`; `syscall_nr` -1 for hrtimer and
-  /// syscalls:sys_enter_* markers.
+  /// syscalls:sys_enter_* markers; `hrtimer` and `softexpires` for hrtimer markers.
   static Event make_timer_sleep(Timestamp ts, std::uint16_t cpu, Pid common_pid,
-                                TimerSleepSource src, std::int32_t syscall_nr = -1) noexcept {
+                                TimerSleepSource src, std::int32_t syscall_nr = -1,
+                                std::uint64_t hrtimer = 0, std::int64_t softexpires = 0) noexcept {
     Event e = head(ts, cpu, common_pid, EventKind::timer_sleep);
     e.timer.source = src;
     e.timer.syscall_nr = syscall_nr;
+    e.timer.hrtimer = hrtimer;
+    e.timer.softexpires = softexpires;
+    return e;
+  }
+  /// An hrtimer event. `kind`: hrtimer_start (with `softexpires` and `expires`),
+  /// hrtimer_cancel, hrtimer_expire_entry (with `now`) or hrtimer_expire_exit.
+  static Event make_hrtimer(EventKind kind, Timestamp ts, std::uint16_t cpu, Pid common_pid,
+                            std::uint64_t hrtimer, std::int64_t softexpires = 0,
+                            std::int64_t expires = 0, std::int64_t now = 0) noexcept {
+    Event e = head(ts, cpu, common_pid, kind);
+    e.hrtimer.hrtimer = hrtimer;
+    e.hrtimer.softexpires = softexpires;
+    e.hrtimer.expires = expires;
+    e.hrtimer.now = now;
     return e;
   }
   /// A syscall entry by `common_pid` that is not a timer sleep.
@@ -363,6 +393,14 @@ constexpr std::string_view event_kind_name(EventKind k) noexcept {
       return "lost_events";
     case EventKind::other:
       return "other";
+    case EventKind::hrtimer_start:
+      return detail::event_name(TraceEvent::hrtimer_start);
+    case EventKind::hrtimer_cancel:
+      return detail::event_name(TraceEvent::hrtimer_cancel);
+    case EventKind::hrtimer_expire_entry:
+      return detail::event_name(TraceEvent::hrtimer_expire_entry);
+    case EventKind::hrtimer_expire_exit:
+      return detail::event_name(TraceEvent::hrtimer_expire_exit);
   }
   return "?";
 }

@@ -21,13 +21,14 @@ enum class Metric : std::uint8_t {
   latency,   ///< wakeup -> the task's next switch-in
   response,  ///< the same wakeup -> its next voluntary sleep
   relief,    ///< a wakeup from a timer sleep -> its next timer sleep (one periodic cycle)
-  irq        ///< an IRQ thread's handler entry -> exit (or derived from scheduler events)
+  irq,       ///< an IRQ thread's handler entry -> exit (or derived from scheduler events)
+  timer      ///< a timer's requested expiry -> the switch-in of the task it woke
 };
 /// The number of metrics; TaskResult::metrics is indexed by Metric.
-inline constexpr std::size_t metric_count = 4;
+inline constexpr std::size_t metric_count = 5;
 /// Every metric, in report order.
-inline constexpr std::array<Metric, metric_count> all_metrics = {Metric::latency, Metric::response,
-                                                                 Metric::relief, Metric::irq};
+inline constexpr std::array<Metric, metric_count> all_metrics = {
+    Metric::latency, Metric::response, Metric::relief, Metric::irq, Metric::timer};
 
 /// The metric's name in reports, JSON and on the command line ("latency", ...).
 constexpr std::string_view metric_name(Metric m) noexcept {
@@ -40,6 +41,8 @@ constexpr std::string_view metric_name(Metric m) noexcept {
       return "relief";
     case Metric::irq:
       return "irq";
+    case Metric::timer:
+      return "timer";
   }
   return "?";
 }
@@ -55,6 +58,19 @@ inline bool parse_metric(std::string_view s, Metric& out) noexcept {
   return false;
 }
 
+/// Where a timer sample's time went (Metric::timer). The parts add up to the sample.
+struct TimerSplit {
+  /// The requested expiry (softexpires) -> the timer's handler, in the timer's own clock
+  /// (hrtimer_expire_entry's `now`); empty without expiry events.
+  std::optional<std::int64_t> irq_delay_ns;
+  /// The handler's entry -> the wakeup it issued; empty without expiry events.
+  std::optional<std::int64_t> wakeup_ns;
+  /// The requested expiry -> the wakeup: irq delay + wakeup when both are known.
+  std::int64_t to_wakeup_ns = 0;
+  /// The wakeup -> the task's switch-in (0 when the timer found it running).
+  std::int64_t scheduling_ns = 0;
+};
+
 /// The events that explain one sample: its start and end events, the task's own events in
 /// between and the scheduler / IRQ events of the CPUs where it waited or ran.
 struct WorstWindow {
@@ -64,9 +80,10 @@ struct WorstWindow {
   /// Events that belong in the window but are not in `events` (the Config::window cap, or
   /// older than the bounded per-CPU Config::history).
   std::uint64_t elided = 0;
-  std::vector<Event> events;           ///< time-ordered, at most Config::window
-  std::optional<Breakdown> breakdown;  ///< where the whole interval went (Config::explain)
-  std::optional<Verdict> verdict;      ///< the cause that explains most of it (Config::explain)
+  std::vector<Event> events;              ///< time-ordered, at most Config::window
+  std::optional<Breakdown> breakdown;     ///< where the whole interval went (Config::explain)
+  std::optional<Verdict> verdict;         ///< the cause that explains most of it (Config::explain)
+  std::optional<TimerSplit> timer_split;  ///< Metric::timer only: the sample's parts
 };
 
 /// One bin of a metric's distribution: `count` samples in [lower_ns, upper_ns). Bins are quarter
@@ -99,6 +116,9 @@ struct MetricResult {
   std::optional<std::int64_t> slo_ns;  ///< the bound that applied; empty when none was set
   std::uint64_t violations = 0;        ///< samples greater than slo_ns (0 without a bound)
   std::optional<WorstWindow> worst;    ///< the window of the largest sample (the first of equals)
+  /// Metric::timer of a task only: its timer wakeups that gave no sample (TraceStats'
+  /// unobserved_timer counts them for all tasks); 0 for the other metrics and folded groups.
+  std::uint64_t unobserved = 0;
   /// SLO violations counted per verdict and culprit, most first (Config::Explain::all only).
   std::vector<VerdictCount> verdicts;
   /// The distribution: quarter-octave bins that hold samples, in value order.
@@ -170,6 +190,13 @@ struct TraceStats {
   std::uint64_t unobserved_response = 0;  ///< in-flight responses dropped (lost events, lost track)
   std::uint64_t unobserved_relief = 0;    ///< in-flight reliefs dropped, likewise
   std::uint64_t unobserved_irq = 0;       ///< in-flight irq samples dropped, likewise
+  /// Timer wakeups without a sample: switch-in not recorded, lost events, and the two below.
+  std::uint64_t unobserved_timer = 0;
+  /// Of those: the timer's request was not seen (armed before the trace, or lost).
+  std::uint64_t unobserved_timer_no_request = 0;
+  /// Of those: no hrtimer_expire_entry recorded and the trace clock is not CLOCK_MONOTONIC, so
+  /// a task's own sleep request cannot be placed on the trace clock.
+  std::uint64_t unobserved_timer_clock = 0;
   std::uint64_t skipped = 0;  ///< input the source skipped (unknown lines, unusable records)
   /// Events older than one already analysed (on any CPU): dropped, and treated as a loss on
   /// their CPU, since measuring across them could give a negative or made-up duration.

@@ -28,6 +28,9 @@ enum class TraceEvent : std::uint8_t {
   sys_enter_sleep,  // syscalls:sys_enter_{nanosleep,clock_nanosleep,clock_nanosleep_time64}
   sys_enter_other,  // any other syscalls:sys_enter_*
   hrtimer_start,
+  hrtimer_cancel,
+  hrtimer_expire_entry,
+  hrtimer_expire_exit,
   irq_handler_entry,
   irq_handler_exit,
   irq_threaded_handler_entry,
@@ -55,6 +58,9 @@ inline constexpr TraceEventName known_events[] = {
     {"syscalls", "sys_enter_clock_nanosleep", TraceEvent::sys_enter_sleep},
     {"syscalls", "sys_enter_clock_nanosleep_time64", TraceEvent::sys_enter_sleep},
     {"timer", "hrtimer_start", TraceEvent::hrtimer_start},
+    {"timer", "hrtimer_cancel", TraceEvent::hrtimer_cancel},
+    {"timer", "hrtimer_expire_entry", TraceEvent::hrtimer_expire_entry},
+    {"timer", "hrtimer_expire_exit", TraceEvent::hrtimer_expire_exit},
     {"irq", "irq_handler_entry", TraceEvent::irq_handler_entry},
     {"irq", "irq_handler_exit", TraceEvent::irq_handler_exit},
     {"irq", "irq_threaded_handler_entry", TraceEvent::irq_threaded_handler_entry},

@@ -5,12 +5,13 @@
 ///                "lost_events": int, "implicit_switches": int, "unobserved_latency": int,
 ///                "unobserved_response": int, "unobserved_relief": int, "unobserved_irq": int,
 ///                "lost_event_markers": int, "skipped": int, "out_of_order": int,
-///                "waking_fallback"?: true},
+///                "unobserved_timer": int, "unobserved_timer_no_request": int,
+///                "unobserved_timer_clock": int, "waking_fallback"?: true},
 ///      "tasks": [{"pid": int, "tgid": int|null, "comm": str,
-///        "metrics": {"latency"|"response"|"relief"|"irq": {
+///        "metrics": {"latency"|"response"|"relief"|"irq"|"timer": {
 ///           "count": int, "min_ns": int|null, "max_ns": int|null, "mean_ns": num|null,
 ///           "p50_ns", "p90_ns", "p99_ns", "p999_ns": int|null, "derived": bool,
-///           "slo_ns": int|null, "violations": int,
+///           "slo_ns": int|null, "violations": int, "unobserved"?: int (timer only),
 ///           "verdicts"?: [{"kind": str, "count": int, "culprit": task|null}],
 ///           "worst": null | {"start_ns": int, "end_ns": int, "cpu": int, "elided": int,
 ///                            "events": [{"ts_ns": int, "cpu": int, "pid": int, "event": str,
@@ -19,7 +20,9 @@
 ///                                            "task": task|null, "waker"?: {...}}],
 ///                            "breakdown_covered_ns"?: int, "history_too_short"?: bool,
 ///                            "verdict"?: {"kind": str, "text": str, "share": num,
-///                                         "culprit": task|null}}}}}],
+///                                         "culprit": task|null},
+///                            "split"?: {"irq_delay_ns": int|null, "wakeup_ns": int|null,
+///                                       "to_wakeup_ns": int, "scheduling_ns": int}}}}}],
 ///      "folded"?: [{"comm": str, "tasks": int, "first_seen_ns": int, "last_seen_ns": int,
 ///                   "metrics": {...as a task's...}}]}
 ///     task = {"pid": int, "comm": str, "prio": int, "class": "DL"|"RT"|"fair"}
@@ -30,10 +33,10 @@
 /// what the kept history explained, and `history_too_short`) and `verdict` when the worst sample
 /// was explained, `waker` on a blocked part, `folded` (Results::folded) when a
 /// Config::max_finished_tasks bound folded finished tasks into per-comm groups. The six trace keys
-/// after "unobserved_latency" are additive to the schema. All four metric keys are always
-/// present. An event's "pid" is its common_pid; "fields" depend on the event (see
-/// event_fields.hpp). Strings are valid UTF-8: invalid bytes (a comm truncated inside a
-/// multi-byte character) become U+FFFD, control characters are escaped.
+/// after "unobserved_latency" are additive to the schema. All five metric keys are always
+/// present; `split` only in the timer metric's worst window. An event's "pid" is its common_pid;
+/// "fields" depend on the event (see event_fields.hpp). Strings are valid UTF-8: invalid bytes (a
+/// comm truncated inside a multi-byte character) become U+FFFD, control characters are escaped.
 #pragma once
 
 #include <array>
@@ -240,7 +243,8 @@ inline void json_verdict(std::ostream& os, const Verdict& v) {
   os << "}";
 }
 
-inline void json_metric(std::ostream& os, const MetricResult& m, const char* indent) {
+inline void json_metric(std::ostream& os, const MetricResult& m, const char* indent,
+                        bool timer = false) {
   os << "{\"count\": " << m.count << ", \"min_ns\": ";
   json_opt_int(os, m.min_ns);
   os << ", \"max_ns\": ";
@@ -261,6 +265,7 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
   os << ", \"derived\": " << (m.derived ? "true" : "false") << ", \"slo_ns\": ";
   json_opt_int(os, m.slo_ns);
   os << ", \"violations\": " << m.violations;
+  if (timer) os << ", \"unobserved\": " << m.unobserved;
   if (!m.verdicts.empty()) {
     os << ",\n" << indent << " \"verdicts\": [";
     for (std::size_t i = 0; i < m.verdicts.size(); ++i) {
@@ -297,6 +302,21 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
     os << ",\n" << indent << "  \"verdict\": ";
     json_verdict(os, *w.verdict);
   }
+  if (w.timer_split) {
+    const TimerSplit& sp = *w.timer_split;
+    os << ",\n" << indent << "  \"split\": {\"irq_delay_ns\": ";
+    if (sp.irq_delay_ns)
+      os << *sp.irq_delay_ns;
+    else
+      os << "null";
+    os << ", \"wakeup_ns\": ";
+    if (sp.wakeup_ns)
+      os << *sp.wakeup_ns;
+    else
+      os << "null";
+    os << ", \"to_wakeup_ns\": " << sp.to_wakeup_ns << ", \"scheduling_ns\": " << sp.scheduling_ns
+       << "}";
+  }
   os << "}}";
 }
 
@@ -314,7 +334,7 @@ inline void json_task(std::ostream& os, const TaskResult& t) {
     os << (i == 0 ? "\n" : ",\n") << "    ";
     write_json_string(os, metric_name(m));
     os << ": ";
-    json_metric(os, t[m], "     ");
+    json_metric(os, t[m], "     ", m == Metric::timer);
   }
   os << "}}";
 }
@@ -359,7 +379,10 @@ inline void write_json(std::ostream& os, const Results& r) {
      << ", \"unobserved_relief\": " << t.unobserved_relief
      << ", \"unobserved_irq\": " << t.unobserved_irq
      << ", \"lost_event_markers\": " << t.lost_event_markers << ", \"skipped\": " << t.skipped
-     << ", \"out_of_order\": " << t.out_of_order;
+     << ", \"out_of_order\": " << t.out_of_order
+     << ",\n  \"unobserved_timer\": " << t.unobserved_timer
+     << ", \"unobserved_timer_no_request\": " << t.unobserved_timer_no_request
+     << ", \"unobserved_timer_clock\": " << t.unobserved_timer_clock;
   if (t.waking_fallback) os << ", \"waking_fallback\": true";
   os << "},\n \"tasks\": [";
   for (std::size_t i = 0; i < r.tasks.size(); ++i) {

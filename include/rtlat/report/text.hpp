@@ -180,6 +180,10 @@ inline std::string field_summary(const Event& e) {
     case EventKind::process_exit:
       return comm_pid_prio(e.wakeup.comm.view(), e.wakeup.pid, e.wakeup.prio);
     case EventKind::other:
+    case EventKind::hrtimer_start:
+    case EventKind::hrtimer_cancel:
+    case EventKind::hrtimer_expire_entry:
+    case EventKind::hrtimer_expire_exit:
       return std::string();  // the name is the event column
     default:
       break;
@@ -251,6 +255,15 @@ inline std::string breakdown_summary(const Breakdown& b) {
   return s;
 }
 
+// "irq delay 2.81ms, wakeup 3.2us, scheduling 38.0us" (the parts of a timer sample).
+inline std::string timer_split_summary(const TimerSplit& s) {
+  std::string out = s.irq_delay_ns ? "irq delay " + format_duration(*s.irq_delay_ns) + ", wakeup " +
+                                         format_duration(s.wakeup_ns.value_or(0))
+                                   : "before the wakeup " + format_duration(s.to_wakeup_ns) +
+                                         " (no expiry events)";
+  return out + ", scheduling " + format_duration(s.scheduling_ns);
+}
+
 inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
                          const WorstWindow& w, CommLookup& names) {
   std::string head = fmt("  worst %s %s: %s .. %s s, cpu %d, %zu event%s",
@@ -286,6 +299,7 @@ inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
     wrapped_line(os, head_line, field_summary(e));
   }
   if (w.elided != 0) os << fmt("    ... %" PRIu64 " more events elided\n", w.elided);
+  if (w.timer_split) wrapped_line(os, "    split: ", timer_split_summary(*w.timer_split));
   if (w.verdict) {
     const int pct = static_cast<int>(std::lround(w.verdict->share * 100));
     wrapped_line(os, "    verdict: ",
@@ -392,8 +406,19 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
           " out of order, %" PRIu64 " skipped",
           s.lost_events, s.lost_event_markers, s.implicit_switches, s.out_of_order, s.skipped));
   os << fmt("  unobserved samples: latency %" PRIu64 ", response %" PRIu64 ", relief %" PRIu64
-            ", irq %" PRIu64 "\n",
-            s.unobserved_latency, s.unobserved_response, s.unobserved_relief, s.unobserved_irq);
+            ", irq %" PRIu64 ", timer %" PRIu64 "\n",
+            s.unobserved_latency, s.unobserved_response, s.unobserved_relief, s.unobserved_irq,
+            s.unobserved_timer);
+  if (s.unobserved_timer_no_request != 0)
+    os << fmt("  note: %" PRIu64
+              " timer wakeups came from timers armed before the trace or "
+              "across lost events: no requested time, no sample\n",
+              s.unobserved_timer_no_request);
+  if (s.unobserved_timer_clock != 0)
+    os << fmt("  note: %" PRIu64
+              " timer sleeps ended without hrtimer_expire_entry on a trace "
+              "clock other than mono: record -e timer:hrtimer_expire_entry or -C mono\n",
+              s.unobserved_timer_clock);
   if (s.unobserved_latency != 0)
     os << "  note: switch-ins were not recorded, so those latency samples were dropped, not "
           "guessed\n";

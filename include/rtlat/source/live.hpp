@@ -110,6 +110,8 @@ class LiveSource {
     info_.wakeup_events_recorded = false;
     for (const auto& ev : inst_->recorded().events)
       if (ev.first == "sched" && ev.second == "sched_wakeup") info_.wakeup_events_recorded = true;
+    info_.hrtimer_expiry_recorded = inst_->recorded().hrtimer_expiry;
+    info_.clock_monotonic = inst_->recorded().clock_is_monotonic;
     inst_->tracing_on(true);
   }
   LiveSource(const LiveSource&) = delete;

@@ -49,6 +49,12 @@ struct SourceInfo {
   /// (Results::trace.waking_fallback). Known for trace.dat and live, empty for text (sched_waking
   /// counts until the first sched_wakeup appears; see Analyzer).
   std::optional<bool> wakeup_events_recorded;
+  /// Whether the trace recorded timer:hrtimer_expire_entry, which places a timer's expiry on
+  /// the trace clock whatever that clock is. Known for trace.dat, empty for text.
+  std::optional<bool> hrtimer_expiry_recorded;
+  /// Whether the trace clock is CLOCK_MONOTONIC ("mono"), the clock of sleep timers: only then
+  /// can a requested expiry be compared with trace timestamps directly. Empty when unknown.
+  std::optional<bool> clock_monotonic;
   std::uint64_t events = 0;   ///< events delivered to the sink by the last read()
   std::uint64_t skipped = 0;  ///< lines / records the last read() did not understand and skipped
 };

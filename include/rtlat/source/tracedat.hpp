@@ -66,6 +66,8 @@ class TraceDatSource {
     info_.irq_thread_events_recorded = m_.decode.irq_thread_events;
     info_.wakeup_events_recorded = m_.decode.wakeup_events;
     notes_ = m_.notes;
+    info_.hrtimer_expiry_recorded = m_.decode.hrtimer_expiry_events;
+    if (!m_.clock.empty()) info_.clock_monotonic = m_.clock == "mono";
   }
 
   /// What the file says (format, CPU count, architecture, which events it recorded), and the

@@ -19,6 +19,7 @@
 #include "rtlat/detail/engine/history.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/detail/engine/tasks.hpp"
+#include "rtlat/detail/engine/timer_latency.hpp"
 #include "rtlat/detail/engine/verdict.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
@@ -47,7 +48,8 @@ class MetricRules {
       : cfg_(cfg), tasks_(tasks), cpus_(cpus) {}
 
   RecordedEvents recorded;
-  TraceStats counts;  // implicit switches, unobserved samples, lost events
+  TimerLatency timers_;  // the timer metric's wake source (timer_latency.hpp)
+  TraceStats counts;     // implicit switches, unobserved samples, lost events
   // Derived-irq samples dropped; they count as unobserved irq only if the irq metric is derived.
   std::uint64_t unobserved_derived_irq = 0;
   // Which of the events the metrics need were analysed (TraceStats::missing).
@@ -79,6 +81,7 @@ class MetricRules {
       ++counts.lost_event_markers;
       counts.lost_events += e.lost.count;
       cpus_.lose_track(e.cpu);
+      timers_.lost(e.cpu);
       record(e, SchedRecord::lost);
       return;
     }
@@ -96,10 +99,12 @@ class MetricRules {
     switch (e.kind) {
       case EventKind::sched_switch:
         seen.sched_switch = true;
+        timers_.switched(e.cpu);
         record_switch(e);
         on_switch(e);
         break;
       case EventKind::sched_wakeup:
+        if (timers_.identifies(e.kind)) TimerRules::wakeup(*this, e);
         if (cfg_.wakeup_event == WakeupEvent::wakeup) {
           wakeup_seen_ = true;
           seen.wakeup = true;
@@ -108,6 +113,7 @@ class MetricRules {
         }
         break;
       case EventKind::sched_waking:
+        if (timers_.identifies(e.kind)) TimerRules::wakeup(*this, e);
         if (cfg_.wakeup_event == WakeupEvent::waking || waking_fallback()) {
           if (cfg_.wakeup_event == WakeupEvent::wakeup) waking_used_ = true;
           seen.wakeup = true;
@@ -144,6 +150,13 @@ class MetricRules {
       case EventKind::timer_sleep:
         seen.timer_marker = true;
         on_timer_marker(e);
+        TimerRules::marker(*this, e);
+        break;
+      case EventKind::hrtimer_start:
+      case EventKind::hrtimer_cancel:
+      case EventKind::hrtimer_expire_entry:
+      case EventKind::hrtimer_expire_exit:
+        timers_.event(e, cpus_.seq());
         break;
       case EventKind::syscall:
         seen.syscall = true;
@@ -158,6 +171,7 @@ class MetricRules {
   }
 
  private:
+  friend struct TimerRules;
   using Task = detail::Task;
 
   // Scheduler records for breakdowns (sched_ring.hpp), written in place: this runs for every
@@ -234,6 +248,7 @@ class MetricRules {
     t.relief.cpus |= b;
     t.irq.cpus |= b;
     t.derived.cpus |= b;
+    t.timer.cpus |= b;
   }
   // t was seen running on `cpu`; if it still counted as running elsewhere, its switch-out
   // there was lost.
@@ -255,6 +270,8 @@ class MetricRules {
         return counts.unobserved_relief;
       case Metric::irq:
         break;
+      case Metric::timer:
+        return counts.unobserved_timer;
     }
     return counts.unobserved_irq;
   }
@@ -275,7 +292,10 @@ class MetricRules {
     iv.own_at_open = t.own_events;
   }
   void drop(Task& t, OpenInterval& iv, std::uint64_t& counter, bool count) noexcept {
-    if (iv.active && count && t.selected) ++counter;
+    if (iv.active && count && t.selected) {
+      ++counter;
+      if (&iv == &t.timer) ++t.timer_unobserved;
+    }
     iv.active = false;
   }
   void drop_all(Task& t, bool count) noexcept {
@@ -284,6 +304,8 @@ class MetricRules {
     drop(t, t.relief, counts.unobserved_relief, count);
     drop(t, t.irq, counts.unobserved_irq, count);
     drop(t, t.derived, unobserved_derived_irq, count);
+    drop(t, t.timer, counts.unobserved_timer, count);
+    t.sleep_timer = 0;
     t.derived_running = false;
     t.derived_valid = false;
   }
@@ -383,6 +405,7 @@ inline RTLAT_NOINLINE void MetricRules::new_worst(Task& t, Metric m, const OpenI
     w.verdict = decide_for(t, iv, *w.breakdown);
     if (violation && cfg_.explain == Config::Explain::all) st.count_verdict(*w.verdict);
   }
+  if (m == Metric::timer) w.timer_split = TimerRules::split(t, end.ts);
   st.set_worst(std::move(w));
 }
 
@@ -419,6 +442,7 @@ inline void MetricRules::observe_running(const Event& e, Pid pid) {
     // Running, but its switch-in was not recorded: the latency end is unknown.
     drop(t, t.latency, counts.unobserved_latency, true);
   }
+  if (t.state != TaskState::running) drop(t, t.timer, counts.unobserved_timer, true);  // likewise
   leave_other_cpu(t, cpu, pid);
   if (t.state != TaskState::running) {
     // An activation whose switch-in we did not see cannot give a derived irq sample.
@@ -500,6 +524,7 @@ inline void MetricRules::on_switch(const Event& e) {
     add_cpu(t, cpu);
     if (t.latency.active)
       complete(t, Metric::latency, t.latency, e, e.ts - t.latency.start_ns, false);
+    TimerRules::end(*this, t, e);
     if (t.irq_thread) {
       if (t.derived.active && t.derived_valid) {
         t.derived_running = true;  // resumes after a preemption

@@ -54,13 +54,20 @@ struct Task {
   OpenInterval latency{0}, response{0}, relief{1}, irq{2};
   // Derived irq: on-CPU time of the current activation, excluding preempted time.
   OpenInterval derived{3};
+  // Timer latency (timer_latency.hpp): from the requested expiry; its start event is the
+  // timer handler's entry. The split's parts: irq delay (-1: not known) and the wakeup's time.
+  OpenInterval timer{4};
+  std::int64_t timer_irq_delay = -1;
+  Timestamp timer_wake_ts = 0;
+  std::uint64_t sleep_timer = 0;       // its own sleep timer since it last woke (0: none)
+  std::uint64_t timer_unobserved = 0;  // its timer wakeups without a sample
   Timestamp derived_segment_start = 0;
   std::int64_t derived_accum = 0;
 
   std::array<std::optional<std::int64_t>, metric_count> slo{};
   std::array<MetricStats, metric_count> stats;
   MetricStats derived_irq;
-  std::array<Event, 4> start_events;  // indexed by OpenInterval::start_slot
+  std::array<Event, 5> start_events;  // indexed by OpenInterval::start_slot
 
   // Bounded memory (tasks.hpp): creation order, which results keep once entries are reused;
   // whether the entry's results went into a folded group (it is then free); its place in the
@@ -70,7 +77,8 @@ struct Task {
   LruHook lru;
 
   bool in_flight() const noexcept {
-    return latency.active || response.active || relief.active || irq.active || derived.active;
+    return latency.active || response.active || relief.active || irq.active || derived.active ||
+           timer.active;
   }
   const Event& start_of(const OpenInterval& iv) const noexcept {
     return start_events[iv.start_slot];

@@ -101,9 +101,10 @@ inline std::string why_no_live_session() {
 struct Recorded {
   std::string clock;  // trace clock in use ("mono" unless the kernel lacks it)
   bool clock_is_monotonic = false;
-  std::string marker;        // "raw_syscalls:sys_enter", "syscalls:sys_enter_*", "hrtimer"
-  bool syscalls = false;     // any syscall event recorded
-  bool irq_threads = false;  // irq_threaded_handler_* recorded
+  std::string marker;           // "raw_syscalls:sys_enter", "syscalls:sys_enter_*", "hrtimer"
+  bool syscalls = false;        // any syscall event recorded
+  bool irq_threads = false;     // irq_threaded_handler_* recorded
+  bool hrtimer_expiry = false;  // timer:hrtimer_expire_entry recorded (the timer metric)
   std::vector<std::pair<std::string, std::string>> events;  // (system, name) enabled
 };
 
@@ -263,10 +264,15 @@ class Instance {
       if (any) {
         rec_.marker = "syscalls:sys_enter_*nanosleep";
         rec_.syscalls = true;
-      } else if (enable("timer", "hrtimer_start")) {
-        rec_.marker = "timer:hrtimer_start";
       }
     }
+    // The timer metric: which timer woke a task (expire_entry .. exit) and what it asked for
+    // (start, re-armed or cancelled). hrtimer_start is also the marker of last resort.
+    if (enable("timer", "hrtimer_start") && rec_.marker.empty())
+      rec_.marker = "timer:hrtimer_start";
+    rec_.hrtimer_expiry = enable("timer", "hrtimer_expire_entry");
+    enable("timer", "hrtimer_expire_exit");
+    enable("timer", "hrtimer_cancel");
     for (const char* ev :
          {"irq_handler_entry", "irq_handler_exit", "softirq_entry", "softirq_exit"})
       enable("irq", ev);

@@ -218,17 +218,66 @@ inline const char* decode_sys_enter(std::string_view p, const EventHead& h,
   return nullptr;
 }
 
-// function=hrtimer_wakeup, possibly "hrtimer_wakeup/0x0" or "hrtimer_wakeup+0x0/0x40"; a function
-// printed as an address cannot be resolved and leaves a plain `other` event.
+// A timer address as %p prints it: "0xffffc900069a7b18", or hashed without the 0x.
+inline bool parse_hex(std::string_view s, std::uint64_t& out) noexcept {
+  if (starts_with(s, "0x")) s.remove_prefix(2);
+  if (s.empty() || s.size() > 16) return false;
+  std::uint64_t v = 0;
+  for (const char c : s) {
+    unsigned d = 0;
+    if (is_digit(c))
+      d = static_cast<unsigned>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      d = static_cast<unsigned>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      d = static_cast<unsigned>(c - 'A' + 10);
+    else
+      return false;
+    v = v << 4 | d;
+  }
+  out = v;
+  return true;
+}
+inline bool key_hex(std::string_view p, std::string_view key, std::uint64_t& out) noexcept {
+  const std::size_t at = find_key(p, key);
+  return at != std::string_view::npos && parse_hex(token_at(p, at), out);
+}
+
+// function=hrtimer_wakeup, possibly "hrtimer_wakeup/0x0" or "hrtimer_wakeup+0x0/0x40": a task's
+// own sleep (a timer-sleep marker); any other function: a timer start. Either carries the timer
+// and its softexpires when the line has them (the timer metric needs both); a line without them
+// (older hand-written traces) leaves a marker without a timer, or a plain `other` event.
 inline const char* decode_hrtimer_start(std::string_view p, const EventHead& h,
                                         std::string_view name, Event& out) noexcept {
   const std::size_t f = find_key(p, "function=");
   if (f == std::string_view::npos) return "no function=";
   std::string_view fn = token_at(p, f);
   fn = fn.substr(0, fn.find_first_of("/+"));
-  out = fn == "hrtimer_wakeup"
-            ? Event::make_timer_sleep(h.ts, h.cpu, h.common_pid, TimerSleepSource::hrtimer)
-            : Event::make_other(h.ts, h.cpu, h.common_pid, name);
+  std::uint64_t timer = 0;
+  std::int64_t soft = 0, hard = 0;
+  const bool have_timer = key_hex(p, "hrtimer=", timer) && key_int(p, "softexpires=", soft);
+  if (have_timer && !key_int(p, "expires=", hard)) return "bad expires=";
+  if (fn == "hrtimer_wakeup") {
+    out = Event::make_timer_sleep(h.ts, h.cpu, h.common_pid, TimerSleepSource::hrtimer, -1,
+                                  have_timer ? timer : 0, soft);
+  } else if (have_timer) {
+    out =
+        Event::make_hrtimer(EventKind::hrtimer_start, h.ts, h.cpu, h.common_pid, timer, soft, hard);
+  } else {
+    out = Event::make_other(h.ts, h.cpu, h.common_pid, name);
+  }
+  return nullptr;
+}
+
+// hrtimer_expire_entry "hrtimer=0x... function=... now=N"; _exit and hrtimer_cancel
+// "hrtimer=0x...".
+inline const char* decode_hrtimer(EventKind kind, std::string_view p, const EventHead& h,
+                                  Event& out) noexcept {
+  std::uint64_t timer = 0;
+  if (!key_hex(p, "hrtimer=", timer)) return "bad hrtimer=";
+  std::int64_t now = 0;
+  if (kind == EventKind::hrtimer_expire_entry && !key_int(p, "now=", now)) return "bad now=";
+  out = Event::make_hrtimer(kind, h.ts, h.cpu, h.common_pid, timer, 0, 0, now);
   return nullptr;
 }
 
@@ -312,6 +361,12 @@ inline const char* decode_event(TraceEvent k, std::string_view name, std::string
       return nullptr;
     case TraceEvent::hrtimer_start:
       return decode_hrtimer_start(p, h, name, out);
+    case TraceEvent::hrtimer_cancel:
+      return decode_hrtimer(EventKind::hrtimer_cancel, p, h, out);
+    case TraceEvent::hrtimer_expire_entry:
+      return decode_hrtimer(EventKind::hrtimer_expire_entry, p, h, out);
+    case TraceEvent::hrtimer_expire_exit:
+      return decode_hrtimer(EventKind::hrtimer_expire_exit, p, h, out);
     case TraceEvent::irq_handler_entry:
       return decode_irq(EventKind::irq_entry, p, h, out);
     case TraceEvent::irq_handler_exit:

@@ -34,6 +34,7 @@ enum class Decode : std::uint8_t {
   raw_sys_enter,
   timer_syscall,  // syscalls:sys_enter_nanosleep / clock_nanosleep[_time64]
   hrtimer_start,
+  hrtimer,    // hrtimer_cancel, hrtimer_expire_entry, hrtimer_expire_exit (kind says which)
   irq_entry,  // hard or threaded (kind says which)
   irq_exit,
   softirq,  // entry or exit (kind says which)
@@ -56,7 +57,7 @@ struct SysEnterRefs {
   FieldRef id;
 };
 struct HrtimerRefs {
-  FieldRef function;
+  FieldRef function, hrtimer, softexpires, expires, now;  // as each event has them
 };
 struct IrqRefs {
   FieldRef irq, name, ret;  // name: entry only; ret: exit only
@@ -128,6 +129,7 @@ struct DecodeTable {
   TimerSleepSyscalls syscalls;
   // Which events the formats hold (a recording has a format for every event it recorded).
   bool syscall_events = false, irq_thread_events = false, wakeup_events = false;
+  bool hrtimer_expiry_events = false;  // timer:hrtimer_expire_entry
   // Formats that could not be parsed but name their event id (EventDecoder::unparsed).
   std::size_t unparsed_formats = 0;
 
@@ -190,6 +192,7 @@ void build_decode_table(tep_handle* tep, bool std_host, DecodeTable& t, Fail&& f
     const TraceEvent known = sys.empty() ? TraceEvent::other : classify_event(sys, name);
     if (known == TraceEvent::irq_threaded_handler_entry) t.irq_thread_events = true;
     if (known == TraceEvent::sched_wakeup) t.wakeup_events = true;
+    if (known == TraceEvent::hrtimer_expire_entry) t.hrtimer_expiry_events = true;
 
     EventDecoder d;
     d.id = static_cast<std::uint32_t>(ev->id);
@@ -264,8 +267,21 @@ void build_decode_table(tep_handle* tep, bool std_host, DecodeTable& t, Fail&& f
         as(Decode::timer_syscall, EventKind::timer_sleep);
         break;
       case TraceEvent::hrtimer_start:
-        d.f.hrtimer = HrtimerRefs{field("function")};
+        // Kernels before the timer fields were traced still give the timer-sleep marker.
+        d.f.hrtimer = HrtimerRefs{field("function"), field("hrtimer", false),
+                                  field("softexpires", false), field("expires", false), FieldRef{}};
         as(Decode::hrtimer_start, EventKind::timer_sleep);
+        break;
+      case TraceEvent::hrtimer_cancel:
+      case TraceEvent::hrtimer_expire_entry:
+      case TraceEvent::hrtimer_expire_exit:
+        d.f.hrtimer =
+            HrtimerRefs{FieldRef{}, field("hrtimer"), FieldRef{}, FieldRef{},
+                        known == TraceEvent::hrtimer_expire_entry ? field("now") : FieldRef{}};
+        as(Decode::hrtimer, known == TraceEvent::hrtimer_cancel ? EventKind::hrtimer_cancel
+                            : known == TraceEvent::hrtimer_expire_entry
+                                ? EventKind::hrtimer_expire_entry
+                                : EventKind::hrtimer_expire_exit);
         break;
       case TraceEvent::irq_handler_entry:
       case TraceEvent::irq_threaded_handler_entry:

@@ -106,13 +106,31 @@ class RecordDecoder {
         e.timer.source = TimerSleepSource::syscall;
         e.timer.syscall_nr = -1;
         return true;
-      case Decode::hrtimer_start:
-        if (t_.have_hrtimer_wakeup && rd.unum(d, t.f.hrtimer.function) == t_.hrtimer_wakeup) {
+      case Decode::hrtimer_start: {
+        const HrtimerRefs& f = t.f.hrtimer;
+        const bool timer = f.hrtimer.kind != FieldRef::absent &&
+                           f.softexpires.kind != FieldRef::absent &&
+                           f.expires.kind != FieldRef::absent;
+        if (t_.have_hrtimer_wakeup && rd.unum(d, f.function) == t_.hrtimer_wakeup) {
           e.timer.source = TimerSleepSource::hrtimer;
           e.timer.syscall_nr = -1;
+          if (timer) {
+            e.timer.hrtimer = rd.unum(d, f.hrtimer);
+            e.timer.softexpires = rd.num(d, f.softexpires);
+          }
           return true;
         }
-        break;
+        if (!timer) break;
+        e.kind = EventKind::hrtimer_start;
+        e.hrtimer.hrtimer = rd.unum(d, f.hrtimer);
+        e.hrtimer.softexpires = rd.num(d, f.softexpires);
+        e.hrtimer.expires = rd.num(d, f.expires);
+        return true;
+      }
+      case Decode::hrtimer:
+        e.hrtimer.hrtimer = rd.unum(d, t.f.hrtimer.hrtimer);
+        if (t.f.hrtimer.now.kind != FieldRef::absent) e.hrtimer.now = rd.num(d, t.f.hrtimer.now);
+        return true;
       case Decode::irq_entry:
         e.irq.irq = static_cast<std::int32_t>(rd.num(d, t.f.irq.irq));
         e.irq.ret = 1;

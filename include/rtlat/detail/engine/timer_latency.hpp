@@ -1,0 +1,310 @@
+// The timer metric's wake source (README "Metric definitions", timer):
+//   timer = a task's requested expiry (softexpires of its timer's last hrtimer_start) -> its
+//           switch-in, for every wakeup an hrtimer caused, split into
+//             irq delay  = hrtimer_expire_entry's `now` - softexpires (both in the timer's clock)
+//             wakeup     = the handler's entry -> the sched_waking it issued (trace clock)
+//             scheduling = that waking -> the switch-in (trace clock)
+// The timer is known by what happened, not by symbol names: a sched_waking (sched_wakeup when
+// waking is not recorded) issued on a CPU inside hrtimer_expire_entry(X) .. hrtimer_expire_exit(X)
+// (or the first one after the entry, when exits are not recorded) was caused by X. Taking the
+// irq delay in the timer's clock and the rest in the trace clock makes any trace clock work.
+//
+// Without hrtimer_expire_entry, a task's own sleep timer (hrtimer_start of hrtimer_wakeup that it
+// issued) still gives a sample when the trace clock is CLOCK_MONOTONIC, the timer's clock: from
+// softexpires to the switch-in, split only into the part before the wakeup and scheduling.
+// Otherwise such a wakeup is counted unobserved.
+//
+// State, none of it allocated per event: per CPU, the timers whose handlers run now (a hard
+// timer can interrupt a soft one's expiry: two levels); and one table of the timers armed now
+// with what they asked for. A timer leaves the table when it expires, is cancelled, or (own
+// sleeps without expiry events) when its task wakes; the table grows only when more timers are
+// armed at once than it ever held, and is bounded by max_armed_timers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "rtlat/detail/engine/task.hpp"
+#include "rtlat/event.hpp"
+#include "rtlat/results.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+
+// Timers armed now -> their softexpires: open addressing with linear probing and backward-shift
+// deletion (no tombstones, so lookups stay short however many timers come and go).
+class ArmedTimers {
+ public:
+  // Past this many armed timers (a trace whose expiries and cancels were not recorded) the
+  // table starts over rather than grow: what is forgotten is counted unobserved when its timer
+  // fires.
+  static constexpr std::size_t max_armed_timers = std::size_t{1} << 16;
+
+  void set(std::uint64_t timer, std::int64_t softexpires) {
+    if (timer == 0) return;
+    if (2 * (used_ + 1) > slots_.size()) grow();
+    std::size_t i = home(timer);
+    while (slots_[i].timer != 0 && slots_[i].timer != timer) i = (i + 1) & mask_;
+    if (slots_[i].timer == 0) ++used_;
+    slots_[i] = {timer, softexpires};
+  }
+  // Removes the timer and gives what it asked for; empty when it was not armed as far as known.
+  std::optional<std::int64_t> take(std::uint64_t timer) noexcept {
+    if (timer == 0 || used_ == 0) return std::nullopt;
+    std::size_t i = home(timer);
+    while (slots_[i].timer != timer) {
+      if (slots_[i].timer == 0) return std::nullopt;
+      i = (i + 1) & mask_;
+    }
+    const std::int64_t soft = slots_[i].softexpires;
+    // Backward shift: move up every entry of the run that would not be found past the hole.
+    std::size_t hole = i;
+    for (std::size_t j = (i + 1) & mask_; slots_[j].timer != 0; j = (j + 1) & mask_) {
+      const std::size_t h = home(slots_[j].timer);
+      if (((j - h) & mask_) >= ((j - hole) & mask_)) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole] = {};
+    --used_;
+    return soft;
+  }
+  void clear() noexcept {
+    for (Slot& s : slots_) s = {};
+    used_ = 0;
+  }
+  std::size_t size() const noexcept { return used_; }
+
+ private:
+  struct Slot {
+    std::uint64_t timer = 0;  // 0: empty (no timer lives at address 0)
+    std::int64_t softexpires = 0;
+  };
+  std::size_t home(std::uint64_t timer) const noexcept {
+    // Timers are 8-byte aligned: drop the bits that never differ before mixing.
+    return static_cast<std::size_t>(((timer >> 3) * 0x9E3779B97F4A7C15ULL) >> shift_) & mask_;
+  }
+  RTLAT_NOINLINE void grow() {
+    if (slots_.size() >= 2 * max_armed_timers) {
+      clear();
+      return;
+    }
+    std::vector<Slot> old = std::move(slots_);
+    const std::size_t n = old.empty() ? 64 : 2 * old.size();
+    slots_.assign(n, Slot{});
+    mask_ = n - 1;
+    shift_ = 64;
+    for (std::size_t k = n; k > 1; k >>= 1) --shift_;
+    used_ = 0;
+    for (const Slot& s : old)
+      if (s.timer != 0) set(s.timer, s.softexpires);
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
+  std::size_t mask_ = 0;
+  unsigned shift_ = 64;
+};
+
+// What caused a wakeup: the timer whose handler ran on the waker's CPU.
+struct TimerCause {
+  bool known = false;          // its request was seen (else: armed before the trace, or lost)
+  std::int64_t irq_delay = 0;  // now - softexpires at the handler's entry
+  Event entry{};               // its hrtimer_expire_entry
+  std::uint64_t entry_seq = 0;
+};
+
+class TimerLatency {
+ public:
+  // Facts about the input (Analyzer::set_source()); unknown: decided by the events seen.
+  std::optional<bool> expiry_recorded;
+  std::optional<bool> clock_monotonic;
+
+  bool expiry_in_use() const noexcept { return expiry_recorded ? *expiry_recorded : expiry_seen_; }
+  // sched_waking identifies the wakeup when it is recorded; sched_wakeup otherwise.
+  bool identifies(EventKind k) noexcept {
+    if (k == EventKind::sched_waking) waking_seen_ = true;
+    return k == EventKind::sched_waking || (k == EventKind::sched_wakeup && !waking_seen_);
+  }
+
+  // An hrtimer event, or a timer-sleep marker (which arms its timer too), on its CPU.
+  void event(const Event& e, std::uint64_t seq) {
+    switch (e.kind) {
+      case EventKind::timer_sleep:
+        if (e.timer.source == TimerSleepSource::hrtimer)
+          armed_.set(e.timer.hrtimer, e.timer.softexpires);
+        break;
+      case EventKind::hrtimer_start:
+        armed_.set(e.hrtimer.hrtimer, e.hrtimer.softexpires);  // a re-arm replaces the request
+        break;
+      case EventKind::hrtimer_cancel:
+        armed_.take(e.hrtimer.hrtimer);
+        break;
+      case EventKind::hrtimer_expire_entry: {
+        expiry_seen_ = true;
+        Level& l = push(e.cpu);
+        l.timer = e.hrtimer.hrtimer;
+        const std::optional<std::int64_t> soft = armed_.take(e.hrtimer.hrtimer);
+        l.cause.known = soft.has_value();
+        l.cause.irq_delay = soft ? e.hrtimer.now - *soft : 0;
+        l.cause.entry = e;
+        l.cause.entry_seq = seq;
+        break;
+      }
+      case EventKind::hrtimer_expire_exit: {
+        exit_seen_ = true;
+        Cpu& c = cpu(e.cpu);
+        // The innermost expiry ends; an exit without its entry (lost, or before the trace)
+        // closes nothing it does not name.
+        if (c.depth > 0 && c.levels[c.depth - 1].timer == e.hrtimer.hrtimer) --c.depth;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // The CPU's task switched: no handler runs across a switch (exits not recorded).
+  void switched(std::uint16_t cpu_nr) noexcept {
+    if (cpu_nr < cpus_.size()) cpus_[cpu_nr].depth = 0;
+  }
+  // Lost events on `cpu_nr`: its expiries may have ended, and any timer may have been re-armed
+  // or cancelled there unseen.
+  void lost(std::uint16_t cpu_nr) noexcept {
+    switched(cpu_nr);
+    armed_.clear();
+  }
+  // The timer that caused `waking` (issued on its CPU), if any. Without exit events only the
+  // first wakeup after the entry counts: an hrtimer wakes at most one task directly.
+  std::optional<TimerCause> cause(const Event& waking) noexcept {
+    if (waking.cpu >= cpus_.size()) return std::nullopt;
+    Cpu& c = cpus_[waking.cpu];
+    if (c.depth == 0) return std::nullopt;
+    TimerCause cause = c.levels[c.depth - 1].cause;
+    if (!exit_seen_) --c.depth;
+    return cause;
+  }
+  // A task's own sleep timer (no expiry events): what it asked for, if still armed; the timer
+  // leaves the table, since its task is awake.
+  std::optional<std::int64_t> take_sleep(std::uint64_t timer) noexcept {
+    return armed_.take(timer);
+  }
+  std::size_t armed() const noexcept { return armed_.size(); }
+
+ private:
+  struct Level {
+    std::uint64_t timer = 0;
+    TimerCause cause;
+  };
+  struct Cpu {
+    Level levels[2];
+    int depth = 0;
+  };
+  Cpu& cpu(std::uint16_t n) {
+    if (n >= cpus_.size()) cpus_.resize(std::size_t{n} + 1);  // once per new CPU
+    return cpus_[n];
+  }
+  Level& push(std::uint16_t n) {
+    Cpu& c = cpu(n);
+    if (c.depth == 2) {  // a missed exit: the outer level is stale
+      c.levels[0] = c.levels[1];
+      c.depth = 1;
+    }
+    return c.levels[c.depth++];
+  }
+
+  ArmedTimers armed_;
+  std::vector<Cpu> cpus_;
+  bool expiry_seen_ = false;
+  bool exit_seen_ = false;
+  bool waking_seen_ = false;
+};
+
+// The metric rules' hooks for the timer metric. R is MetricRules, which befriends this.
+struct TimerRules {
+  // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()).
+  template <class R>
+  static void wakeup(R& r, const Event& e) {
+    const Pid pid = e.wakeup.pid;
+    if (pid <= 0) return;
+    const std::optional<TimerCause> cause = r.timers_.cause(e);
+    Task* t = r.find(pid);
+    if (t != nullptr && (t->gone || t->comm != e.wakeup.comm)) t = nullptr;  // a new task
+    const std::uint64_t sleep_timer = t != nullptr ? t->sleep_timer : 0;
+    if (t != nullptr) t->sleep_timer = 0;
+    if (cause) {
+      if (!cause->known) {
+        ++r.counts.unobserved_timer;
+        ++r.counts.unobserved_timer_no_request;
+        if (t != nullptr) ++t->timer_unobserved;
+        return;
+      }
+      Task& task = r.lookup(pid, e.wakeup.comm, e.ts, false);
+      open(r, task, e, cause->entry, cause->entry_seq, cause->entry.ts - cause->irq_delay,
+           cause->irq_delay);
+      return;
+    }
+    if (sleep_timer == 0 || r.timers_.expiry_in_use()) return;  // not woken by a timer
+    const std::optional<std::int64_t> soft = r.timers_.take_sleep(sleep_timer);
+    if (!soft) return;  // cancelled: something else woke it
+    if (r.timers_.clock_monotonic != true) {
+      ++r.counts.unobserved_timer;
+      ++r.counts.unobserved_timer_clock;
+      ++t->timer_unobserved;
+      return;
+    }
+    if (e.ts < *soft) return;  // woken before its time: not by the timer
+    open(r, *t, e, e, r.cpus_.seq(), *soft, -1);
+  }
+
+  // A timer-sleep marker: its timer is armed, and is the task's own sleep.
+  template <class R>
+  static void marker(R& r, const Event& e) {
+    r.timers_.event(e, r.cpus_.seq());
+    if (e.timer.source != TimerSleepSource::hrtimer || e.common_pid <= 0) return;
+    if (Task* t = r.find(e.common_pid)) t->sleep_timer = e.timer.hrtimer;
+  }
+
+  // t, woken by a timer, is switched in by `e` (or was found running at the wakeup `e`).
+  template <class R>
+  static void end(R& r, Task& t, const Event& e) {
+    if (t.timer.active) r.complete(t, Metric::timer, t.timer, e, e.ts - t.timer.start_ns, false);
+  }
+
+  // The split of t's sample that just completed at `end_ts`.
+  static TimerSplit split(const Task& t, Timestamp end_ts) noexcept {
+    TimerSplit s;
+    s.to_wakeup_ns = t.timer_wake_ts - t.timer.start_ns;
+    if (t.timer_irq_delay >= 0) {
+      s.irq_delay_ns = t.timer_irq_delay;
+      s.wakeup_ns = t.timer_wake_ts - t.start_of(t.timer).ts;
+    }
+    s.scheduling_ns = end_ts - t.timer_wake_ts;
+    return s;
+  }
+
+ private:
+  // Opens t's timer sample at the requested time `requested` (trace clock); `start` is the
+  // event the window starts with (the handler's entry, or the wakeup without expiry events).
+  template <class R>
+  static void open(R& r, Task& t, const Event& wake, const Event& start, std::uint64_t start_seq,
+                   Timestamp requested, std::int64_t irq_delay) {
+    if (t.state == TaskState::dead) return;
+    r.drop(t, t.timer, r.counts.unobserved_timer, true);  // a wakeup whose switch-in was missed
+    const int target = R::valid_cpu(wake.wakeup.target_cpu, wake.cpu);
+    r.open(t, t.timer, start, t.state == TaskState::running ? wake.cpu : target);
+    t.timer.start_ns = requested;
+    t.timer.start_seq = start_seq;
+    t.timer.cpus |= cpu_bit(start.cpu) | cpu_bit(wake.cpu);
+    t.timer_irq_delay = irq_delay;
+    t.timer_wake_ts = wake.ts;
+    if (t.state == TaskState::running) end(r, t, wake);  // found running: nothing to wait for
+  }
+};
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat

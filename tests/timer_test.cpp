@@ -1,0 +1,176 @@
+// The timer metric (timer_latency.hpp) on hand-written text traces (tests/traces/timer_*.txt):
+// each file's header comment works its numbers out by hand, and they are written here again.
+#include <gtest/gtest.h>
+
+#include <rtlat/detail/engine/timer_latency.hpp>
+#include <rtlat/rtlat.hpp>
+#include <rtlat/source/text.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace {
+
+using namespace rtlat;
+
+std::string trace_path(const std::string& name) {
+  return std::string(RTLAT_SOURCE_DIR) + "/tests/traces/" + name;
+}
+
+// `facts` stands for what a trace.dat would say about its clock and events (text says neither).
+Results analyze(const std::string& name, std::optional<SourceInfo> facts = std::nullopt) {
+  Analyzer a;
+  TextOptions opts;
+  opts.arch = "x86_64";
+  TextSource src(trace_path(name), opts);
+  if (facts) a.set_source(*facts);
+  src.read(a);
+  return a.results();
+}
+
+const TaskResult* task(const Results& r, Pid pid, int nth = 0) {
+  for (const TaskResult& t : r.tasks)
+    if (t.pid == pid && nth-- == 0) return &t;
+  return nullptr;
+}
+
+void expect_timer(const TaskResult* t, std::uint64_t count, std::int64_t min = 0,
+                  std::int64_t max = 0, double mean = 0) {
+  ASSERT_NE(t, nullptr);
+  SCOPED_TRACE(t->comm + ":" + std::to_string(t->pid));
+  const MetricResult& m = (*t)[Metric::timer];
+  EXPECT_EQ(m.count, count);
+  if (count == 0) {
+    EXPECT_FALSE(m.worst.has_value());
+    return;
+  }
+  EXPECT_EQ(m.min_ns, min);
+  EXPECT_EQ(m.max_ns, max);
+  ASSERT_TRUE(m.mean_ns.has_value());
+  EXPECT_NEAR(*m.mean_ns, mean, 0.01);
+}
+
+// The worst sample's split: irq delay and wakeup (empty: unknown), to wakeup, scheduling.
+void expect_split(const TaskResult* t, std::optional<std::int64_t> irq_delay,
+                  std::optional<std::int64_t> wakeup, std::int64_t to_wakeup,
+                  std::int64_t scheduling) {
+  ASSERT_NE(t, nullptr);
+  const std::optional<WorstWindow>& w = (*t)[Metric::timer].worst;
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE(w->timer_split.has_value());
+  EXPECT_EQ(w->timer_split->irq_delay_ns, irq_delay);
+  EXPECT_EQ(w->timer_split->wakeup_ns, wakeup);
+  EXPECT_EQ(w->timer_split->to_wakeup_ns, to_wakeup);
+  EXPECT_EQ(w->timer_split->scheduling_ns, scheduling);
+  EXPECT_EQ(w->end_ns - w->start_ns, to_wakeup + scheduling);  // the parts make the sample
+}
+
+TEST(TimerLatency, FiredLateWhileIdle) {
+  const Results r = analyze("timer_idle.txt");
+  const TaskResult* ctl = task(r, 100);
+  expect_timer(ctl, 2, 8000, 38000, 23000);
+  expect_split(ctl, 28000, 2000, 30000, 8000);
+  const WorstWindow& w = *(*ctl)[Metric::timer].worst;
+  EXPECT_EQ(w.start_ns, 100'000'102'000);
+  EXPECT_EQ(w.end_ns, 100'000'140'000);
+  ASSERT_FALSE(w.events.empty());
+  EXPECT_EQ(w.events.front().kind, EventKind::hrtimer_expire_entry);
+  EXPECT_EQ((*ctl)[Metric::latency].count, 2u);
+  EXPECT_EQ((*ctl)[Metric::latency].max_ns, 7000);
+  EXPECT_EQ((*ctl)[Metric::latency].min_ns, 3000);
+  EXPECT_EQ(r.trace.unobserved_timer, 0u);
+}
+
+TEST(TimerLatency, CancelledAndRearmed) {
+  const Results r = analyze("timer_rearm.txt");
+  const TaskResult* ctl = task(r, 100);
+  expect_timer(ctl, 2, 4000, 9000, 6500);
+  expect_split(ctl, 4000, 1000, 5000, 4000);
+  EXPECT_EQ(r.trace.unobserved_timer, 0u);
+  EXPECT_EQ((*ctl)[Metric::timer].unobserved, 0u);
+}
+
+TEST(TimerLatency, ExpiryOnAnotherCpuAndTaskFoundRunning) {
+  const Results r = analyze("timer_other_cpu.txt");
+  const TaskResult* ctl = task(r, 100);
+  expect_timer(ctl, 2, 1500, 23000, 12250);
+  expect_split(ctl, 8000, 1000, 9000, 14000);
+  const WorstWindow& w = *(*ctl)[Metric::timer].worst;
+  ASSERT_FALSE(w.events.empty());
+  EXPECT_EQ(w.events.front().kind, EventKind::hrtimer_expire_entry);
+  EXPECT_EQ(w.events.front().cpu, 1);
+  EXPECT_EQ(w.cpu, 0);
+  EXPECT_EQ(r.trace.unobserved_timer, 0u);
+}
+
+TEST(TimerLatency, PidReuseStartsAfresh) {
+  const Results r = analyze("timer_pid_reuse.txt");
+  const TaskResult* old_task = task(r, 100, 0);
+  const TaskResult* new_task = task(r, 100, 1);
+  ASSERT_NE(old_task, nullptr);
+  ASSERT_NE(new_task, nullptr);
+  EXPECT_EQ(old_task->comm, "old");
+  EXPECT_EQ(new_task->comm, "new");
+  expect_timer(old_task, 0);
+  expect_timer(new_task, 1, 5000, 5000, 5000);
+  expect_split(new_task, 2000, 1000, 3000, 2000);
+  EXPECT_EQ(r.trace.unobserved_timer, 0u);
+}
+
+TEST(TimerLatency, LostEventsAreCountedNotGuessed) {
+  const Results r = analyze("timer_lost.txt");
+  const TaskResult* ctl = task(r, 100);
+  expect_timer(ctl, 1, 2000, 2000, 2000);
+  expect_split(ctl, 0, 500, 500, 1500);
+  EXPECT_EQ(r.trace.unobserved_timer, 2u);
+  EXPECT_EQ(r.trace.unobserved_timer_no_request, 1u);
+  EXPECT_EQ(r.trace.unobserved_timer_clock, 0u);
+  EXPECT_EQ(r.trace.lost_event_markers, 2u);
+  EXPECT_EQ((*ctl)[Metric::timer].unobserved, 2u);
+}
+
+TEST(TimerLatency, SlackCountsFromSoftexpires) {
+  const Results r = analyze("timer_slack.txt");
+  const TaskResult* app = task(r, 100);
+  expect_timer(app, 1, 53000, 53000, 53000);
+  expect_split(app, 49000, 1000, 50000, 3000);
+}
+
+TEST(TimerLatency, WithoutExpiryEventsOnlyAMonotonicClockGivesSamples) {
+  SourceInfo mono;
+  mono.hrtimer_expiry_recorded = false;
+  mono.clock_monotonic = true;
+  const Results m = analyze("timer_no_expiry.txt", mono);
+  const TaskResult* ctl = task(m, 100);
+  expect_timer(ctl, 2, 5000, 15000, 10000);
+  expect_split(ctl, std::nullopt, std::nullopt, 12000, 3000);
+  EXPECT_EQ(m.trace.unobserved_timer, 0u);
+
+  const Results u = analyze("timer_no_expiry.txt");  // text: the clock is not known
+  expect_timer(task(u, 100), 0);
+  EXPECT_EQ(u.trace.unobserved_timer, 3u);
+  EXPECT_EQ(u.trace.unobserved_timer_clock, 3u);
+  EXPECT_EQ((*task(u, 100))[Metric::timer].unobserved, 3u);
+}
+
+// The table of armed timers: backward-shift deletion keeps every other timer findable, and it
+// grows past its first size without losing any.
+TEST(TimerLatency, ArmedTimersTable) {
+  detail::ArmedTimers t;
+  for (std::uint64_t i = 1; i <= 1000; ++i) t.set(i * 64, static_cast<std::int64_t>(i));
+  EXPECT_EQ(t.size(), 1000u);
+  for (std::uint64_t i = 1; i <= 1000; i += 2)
+    EXPECT_EQ(t.take(i * 64), static_cast<std::int64_t>(i));
+  EXPECT_EQ(t.size(), 500u);
+  for (std::uint64_t i = 2; i <= 1000; i += 2)
+    EXPECT_EQ(t.take(i * 64), static_cast<std::int64_t>(i));
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_FALSE(t.take(64).has_value());
+  t.set(64, 5);
+  t.set(64, 7);  // a re-arm replaces
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.take(64), 7);
+}
+
+}  // namespace
