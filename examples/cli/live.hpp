@@ -366,7 +366,6 @@ inline int live_main(const std::vector<std::string>& args) {
   std::unique_ptr<ld::Command> cmd;
   if (!o.command.empty()) {
     cmd = std::make_unique<ld::Command>(o.command);
-    o.live.follow.push_back(cmd->pid());
     ld::child.store(cmd->pid());
   }
   // A reader of our output that goes away (| head) must make a write fail, not kill rtlat before

@@ -69,8 +69,11 @@ struct LiveOptions {
   /// loaded machine it may wait its turn long enough for a context-switch storm to fill a small
   /// buffer (bench/live-overhead shows where 4 MB is not enough and 8 MB is).
   std::size_t buffer_kb = 8192;
-  /// Follow these tasks and every thread and child they create (set_event_pid, event-fork);
-  /// empty: every task.
+  /// Record only the events of these tasks and of every thread and child they create
+  /// (set_event_pid, event-fork); empty: every task. A kernel filter: interrupts that hit other
+  /// tasks (timer expiries) and the tasks that keep these waiting are dropped with it, so timer
+  /// latencies and verdicts go unobserved. `rtlat live -- COMMAND` leaves it empty and selects
+  /// the command's tasks with Selection::follow_forks instead.
   std::vector<Pid> follow;
   std::chrono::nanoseconds duration{0};                        ///< 0: until stop()
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};  ///< on_interval period
