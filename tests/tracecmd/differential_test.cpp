@@ -118,14 +118,25 @@ int collect(tracecmd_input*, tep_record* r, int cpu, void* data) {
                                              static_cast<int>(nr));
     else
       rec.e = rtlat::Event::make_syscall(ts, c, pid, nr);
-  } else if (name == "hrtimer_start") {
+  } else if (sys == "timer" && name == "hrtimer_start") {
     const auto fn = static_cast<unsigned long long>(num(ev, r, "function"));
     const char* f = tep_find_function(o->tep, fn);
+    const auto timer = static_cast<std::uint64_t>(num(ev, r, "hrtimer"));
     if (f != nullptr && std::string(f) == "hrtimer_wakeup" &&
         tep_find_function_address(o->tep, fn) == fn)
-      rec.e = rtlat::Event::make_timer_sleep(ts, c, pid, rtlat::TimerSleepSource::hrtimer);
+      rec.e = rtlat::Event::make_timer_sleep(ts, c, pid, rtlat::TimerSleepSource::hrtimer, -1,
+                                             timer, num(ev, r, "softexpires"));
     else
-      rec.e = rtlat::Event::make_other(ts, c, pid, name, static_cast<std::uint32_t>(ev->id));
+      rec.e = rtlat::Event::make_hrtimer(K::hrtimer_start, ts, c, pid, timer,
+                                         num(ev, r, "softexpires"), num(ev, r, "expires"));
+  } else if (sys == "timer" && (name == "hrtimer_cancel" || name == "hrtimer_expire_entry" ||
+                                name == "hrtimer_expire_exit")) {
+    const K k = name == "hrtimer_cancel"         ? K::hrtimer_cancel
+                : name == "hrtimer_expire_entry" ? K::hrtimer_expire_entry
+                                                 : K::hrtimer_expire_exit;
+    rec.e =
+        rtlat::Event::make_hrtimer(k, ts, c, pid, static_cast<std::uint64_t>(num(ev, r, "hrtimer")),
+                                   0, 0, k == K::hrtimer_expire_entry ? num(ev, r, "now") : 0);
   } else if (name == "irq_handler_entry" || name == "irq_threaded_handler_entry") {
     rec.e =
         rtlat::Event::make_irq(name == "irq_handler_entry" ? K::irq_entry : K::irq_thread_entry, ts,
@@ -195,6 +206,17 @@ void expect_same(const rtlat::Event& a, const rtlat::Event& b, const std::string
     case K::timer_sleep:
       ASSERT_EQ(a.timer.source, b.timer.source) << ctx;
       ASSERT_EQ(a.timer.syscall_nr, b.timer.syscall_nr) << ctx;
+      ASSERT_EQ(a.timer.hrtimer, b.timer.hrtimer) << ctx;
+      ASSERT_EQ(a.timer.softexpires, b.timer.softexpires) << ctx;
+      break;
+    case K::hrtimer_start:
+    case K::hrtimer_cancel:
+    case K::hrtimer_expire_entry:
+    case K::hrtimer_expire_exit:
+      ASSERT_EQ(a.hrtimer.hrtimer, b.hrtimer.hrtimer) << ctx;
+      ASSERT_EQ(a.hrtimer.softexpires, b.hrtimer.softexpires) << ctx;
+      ASSERT_EQ(a.hrtimer.expires, b.hrtimer.expires) << ctx;
+      ASSERT_EQ(a.hrtimer.now, b.hrtimer.now) << ctx;
       break;
     case K::syscall:
       ASSERT_EQ(a.sys.nr, b.sys.nr) << ctx;
