@@ -70,8 +70,9 @@ class Live:
             while True:
                 r = self._session.next(_POLL_S)
                 if r is not None:
-                    if r.final:
+                    if r.final:  # the reader is done: the instance can go now
                         self._finished = True
+                        self.close()
                     return r
         except StopIteration:
             self._finished = True
