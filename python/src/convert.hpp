@@ -108,7 +108,8 @@ inline py::list verdict_counts(const std::vector<rtlat::VerdictCount>& counts) {
 // (lower_ns, upper_ns, count) per bin holding samples, in value order.
 inline py::list histogram(const std::vector<rtlat::HistogramBin>& bins) {
   py::list out;
-  for (const rtlat::HistogramBin& b : bins) out.append(py::make_tuple(b.lower_ns, b.upper_ns, b.count));
+  for (const rtlat::HistogramBin& b : bins)
+    out.append(py::make_tuple(b.lower_ns, b.upper_ns, b.count));
   return out;
 }
 

@@ -132,8 +132,8 @@ PYBIND11_MODULE(_rtlat, m) {
   m.doc() = "rtlat's compiled core; use the package rtlat";
   m.attr("version") = std::string(rtlat::version);
 
-  error_type = PyErr_NewExceptionWithDoc("rtlat.Error", "Base of rtlat's errors.",
-                                         PyExc_Exception, nullptr);
+  error_type =
+      PyErr_NewExceptionWithDoc("rtlat.Error", "Base of rtlat's errors.", PyExc_Exception, nullptr);
   input_error_type = PyErr_NewExceptionWithDoc(
       "rtlat.InputError",
       "Bad input: a trace that cannot be read or is corrupt. str() names the file, the place and "
@@ -237,17 +237,16 @@ PYBIND11_MODULE(_rtlat, m) {
       .def_readonly("derived", &rtlat::MetricResult::derived)
       .def_readonly("slo_ns", &rtlat::MetricResult::slo_ns)
       .def_readonly("violations", &rtlat::MetricResult::violations)
-      .def_property_readonly(
-          "worst",
-          [](const py::object& self) -> py::object {
-            const auto& mr = self.cast<const rtlat::MetricResult&>();
-            if (!mr.worst) return py::none();
-            return py::cast(&*mr.worst, py::return_value_policy::reference_internal, self);
-          })
-      .def_property_readonly("verdicts",
-                             [](const rtlat::MetricResult& mr) {
-                               return rtlat_py::verdict_counts(mr.verdicts);
+      .def_property_readonly("worst",
+                             [](const py::object& self) -> py::object {
+                               const auto& mr = self.cast<const rtlat::MetricResult&>();
+                               if (!mr.worst) return py::none();
+                               return py::cast(&*mr.worst,
+                                               py::return_value_policy::reference_internal, self);
                              })
+      .def_property_readonly(
+          "verdicts",
+          [](const rtlat::MetricResult& mr) { return rtlat_py::verdict_counts(mr.verdicts); })
       .def_property_readonly(
           "histogram",
           [](const rtlat::MetricResult& mr) { return rtlat_py::histogram(mr.histogram); },
@@ -307,24 +306,22 @@ PYBIND11_MODULE(_rtlat, m) {
                                return py::cast(&self.cast<const PyResults&>().results.trace,
                                                py::return_value_policy::reference_internal, self);
                              })
-      .def_property_readonly("tasks",
-                             [](const py::object& self) {
-                               py::list l;
-                               for (const rtlat::TaskResult& t :
-                                    self.cast<const PyResults&>().results.tasks)
-                                 l.append(py::cast(&t, py::return_value_policy::reference_internal,
-                                                   self));
-                               return l;
-                             })
-      .def_property_readonly("folded",
-                             [](const py::object& self) {
-                               py::list l;
-                               for (const rtlat::FoldedGroup& g :
-                                    self.cast<const PyResults&>().results.folded)
-                                 l.append(py::cast(&g, py::return_value_policy::reference_internal,
-                                                   self));
-                               return l;
-                             })
+      .def_property_readonly(
+          "tasks",
+          [](const py::object& self) {
+            py::list l;
+            for (const rtlat::TaskResult& t : self.cast<const PyResults&>().results.tasks)
+              l.append(py::cast(&t, py::return_value_policy::reference_internal, self));
+            return l;
+          })
+      .def_property_readonly(
+          "folded",
+          [](const py::object& self) {
+            py::list l;
+            for (const rtlat::FoldedGroup& g : self.cast<const PyResults&>().results.folded)
+              l.append(py::cast(&g, py::return_value_policy::reference_internal, self));
+            return l;
+          })
       .def_readonly("notes", &PyResults::notes)
       .def_readonly("final", &PyResults::final)
       .def_readonly("interval", &PyResults::interval)
@@ -358,8 +355,8 @@ PYBIND11_MODULE(_rtlat, m) {
              lo.save = save;
              lo.follow = follow;
              py::gil_scoped_release nogil;
-             return std::make_unique<LiveSession>(std::move(o.config), std::move(lo),
-                                                  keep_samples, top);
+             return std::make_unique<LiveSession>(std::move(o.config), std::move(lo), keep_samples,
+                                                  top);
            }),
            py::arg("args"), py::arg("duration_ns"), py::arg("interval_ns"), py::arg("buffer_kb"),
            py::arg("save"), py::arg("follow"), py::arg("keep_samples"), py::arg("top"),

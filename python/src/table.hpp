@@ -47,8 +47,9 @@ struct NullableColumn {
 
 }  // namespace detail
 
-// Metrics in rtlat::all_metrics order, coded by their position there. Returns {"plain": {name: array}, "nullable": {name: (values, mask)}, "comm": [str],
-// "verdict": [str|None], "metric_codes": int8 array, "metric_names": [str]}.
+// Metrics in rtlat::all_metrics order, coded by their position there. Returns {"plain": {name:
+// array}, "nullable": {name: (values, mask)}, "comm": [str], "verdict": [str|None], "metric_codes":
+// int8 array, "metric_names": [str]}.
 inline py::dict table(const rtlat::Results& r) {
   using detail::NullableColumn;
   std::vector<std::int64_t> count, violations, folded_tasks, first_seen, last_seen;
