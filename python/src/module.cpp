@@ -54,8 +54,10 @@ rtlat::Metric metric_of(const std::string& name) {
   rtlat::Metric m{};
   if (!rtlat::parse_metric(name, m)) {
     std::string known;
-    for (rtlat::Metric x : rtlat::all_metrics)
-      known += (known.empty() ? "" : "|") + std::string(rtlat::metric_name(x));
+    for (rtlat::Metric x : rtlat::all_metrics) {
+      if (!known.empty()) known += '|';
+      known += rtlat::metric_name(x);
+    }
     throw py::value_error("unknown metric '" + name + "' (" + known + ")");
   }
   return m;
