@@ -148,6 +148,8 @@ PYBIND11_MODULE(_rtlat, m) {
   m.attr("Error") = py::handle(error_type);
   m.attr("InputError") = py::handle(input_error_type);
   m.attr("LiveError") = py::handle(live_error_type);
+  // pybind11 takes a `void (*)(std::exception_ptr)`: by value.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
