@@ -1,5 +1,5 @@
-# rtlat_strict(target): the warning and sanitizer flags every first-party binary gets.
-function(rtlat_strict target)
+# rtlat_warnings(target): the warning flags every first-party binary gets.
+function(rtlat_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
                          -Wno-sign-conversion)
   if(RTLAT_WERROR)
@@ -10,6 +10,12 @@ function(rtlat_strict target)
     set(gcc12_opt $<AND:${gcc12},$<NOT:$<CONFIG:Debug>>>)
     target_compile_options(${target} PRIVATE -Werror $<${gcc12_opt}:-Wno-error=restrict>)
   endif()
+endfunction()
+
+# rtlat_strict(target): the warning and sanitizer flags every first-party binary gets. (The Python
+# module takes only the warnings: Debian's python3 is not instrumented, see python/CMakeLists.txt.)
+function(rtlat_strict target)
+  rtlat_warnings(${target})
   if(RTLAT_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined
                            -fno-sanitize-recover=all -fno-omit-frame-pointer)
