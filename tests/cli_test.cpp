@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <rtlat/results.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -367,15 +368,15 @@ TEST_F(Cli, CsvAndTop) {
   CliRun r = run({"report", "--format=csv", trace_});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.rfind("pid,tgid,comm,metric,count,", 0), 0u);
-  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), 4u);
-  EXPECT_EQ(csv_rows_of(r.out, "2000,").size(), 4u);
-  EXPECT_EQ(csv_rows_of(r.out, "3000,").size(), 4u);
+  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), rtlat::metric_count);
+  EXPECT_EQ(csv_rows_of(r.out, "2000,").size(), rtlat::metric_count);
+  EXPECT_EQ(csv_rows_of(r.out, "3000,").size(), rtlat::metric_count);
   EXPECT_EQ(csv_rows_of(r.out, "2000,")[0],
             "2000,,\"worker\",latency,1,30000,30000,30000,30000,30000,30000,30000,false,,0");
 
   r = run({"report", "--format", "csv", "--top", "1", trace_});
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), 4u);
+  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), rtlat::metric_count);
   EXPECT_TRUE(csv_rows_of(r.out, "2000,").empty());
   EXPECT_TRUE(csv_rows_of(r.out, "3000,").empty());
 
@@ -403,7 +404,7 @@ TEST_F(Cli, SelectionByPidAndComm) {
 
   r = run({"report", "--comm", "^cyc", "--format", "csv", trace_});
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), 4u);
+  EXPECT_EQ(csv_rows_of(r.out, "1234,").size(), rtlat::metric_count);
   EXPECT_TRUE(csv_rows_of(r.out, "2000,").empty());
   EXPECT_TRUE(csv_rows_of(r.out, "3000,").empty());
 }
@@ -429,7 +430,7 @@ TEST_F(Cli, SelectionByTgid) {
   CliRun r = run({"report", "--tgid", "1999", "--format", "csv", path});
   ASSERT_EQ(r.rc, 0) << r.err;
   const auto worker = csv_rows_of(r.out, "2000,");
-  ASSERT_EQ(worker.size(), 4u) << r.out;
+  ASSERT_EQ(worker.size(), rtlat::metric_count) << r.out;
   EXPECT_EQ(worker[0],
             "2000,1999,\"worker\",latency,1,30000,30000,30000,30000,30000,30000,30000,false,,0");
   EXPECT_TRUE(csv_rows_of(r.out, "1234,").empty());
@@ -518,8 +519,8 @@ TEST_F(Cli, PerPidSloOverride) {
   ASSERT_EQ(r.rc, 0) << r.err;
   const auto cyc = csv_rows_of(r.out, "1234,");
   const auto worker = csv_rows_of(r.out, "2000,");
-  ASSERT_EQ(cyc.size(), 4u);
-  ASSERT_EQ(worker.size(), 4u);
+  ASSERT_EQ(cyc.size(), rtlat::metric_count);
+  ASSERT_EQ(worker.size(), rtlat::metric_count);
   // cyclictest: latencies 50us and 10us against its own 20us bound: one violation.
   EXPECT_EQ(cyc[0].substr(cyc[0].size() - 8), ",20000,1") << cyc[0];
   // responses 200us and 100us against 100us: only the one over the bound.
@@ -613,7 +614,7 @@ TEST_F(Cli, DerivedIrqIsMarkedInEveryFormat) {
   EXPECT_NE(r.out.find("\"derived\": true"), std::string::npos);
   r = run({"report", "--comm", "^irq/", "--format", "csv", txt.string()});
   const auto rows = csv_rows_of(r.out, "181,");
-  ASSERT_EQ(rows.size(), 4u);
+  ASSERT_EQ(rows.size(), rtlat::metric_count);
   EXPECT_NE(rows[3].find(",irq,"), std::string::npos);
   EXPECT_NE(rows[3].find(",true,"), std::string::npos) << rows[3];
 }
@@ -871,7 +872,7 @@ TEST_F(Cli, CommPatternsCannotBacktrack) {
   }
   CliRun r = run({"report", "--format", "csv", "--comm", "^a{15}$", t});
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_EQ(csv_rows_of(r.out, "5,").size(), 4u);
+  EXPECT_EQ(csv_rows_of(r.out, "5,").size(), rtlat::metric_count);
   r = run({"report", "--comm", "(a)\\1", t});
   expect_error(r, "--comm '(a)\\1': bad regular expression: ");
   EXPECT_EQ(r.err.find("_GLIBCXX"), std::string::npos) << r.err;

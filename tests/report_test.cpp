@@ -332,8 +332,9 @@ TEST(JsonReport, TraceKeysAndValues) {
   EXPECT_EQ(t.keys(),
             (std::set<std::string>{"source", "events", "cpus", "start_ns", "end_ns", "lost_events",
                                    "implicit_switches", "unobserved_latency", "unobserved_response",
-                                   "unobserved_relief", "unobserved_irq", "lost_event_markers",
-                                   "skipped", "out_of_order"}));
+                                   "unobserved_relief", "unobserved_irq", "unobserved_timer",
+                                   "unobserved_timer_no_request", "unobserved_timer_clock",
+                                   "lost_event_markers", "skipped", "out_of_order"}));
   EXPECT_EQ(t["source"].str, "traces/demo.txt");
   EXPECT_EQ(t["events"].i(), 123456);
   EXPECT_EQ(t["cpus"].i(), 4);
@@ -360,7 +361,9 @@ TEST(JsonReport, TaskMetricsAndWorstWindow) {
   EXPECT_EQ(cyc["pid"].i(), 1234);
   EXPECT_EQ(cyc["tgid"].i(), 1230);
   EXPECT_EQ(cyc["comm"].str, "cyclictest");
-  EXPECT_EQ(cyc["metrics"].keys(), (std::set<std::string>{"latency", "response", "relief", "irq"}));
+  std::set<std::string> metric_names;
+  for (Metric m : rtlat::all_metrics) metric_names.insert(std::string(rtlat::metric_name(m)));
+  EXPECT_EQ(cyc["metrics"].keys(), metric_names);
 
   const Json& lat = cyc["metrics"]["latency"];
   EXPECT_EQ(lat.keys(), metric_keys);
@@ -464,7 +467,9 @@ TEST(JsonReport, ExactOutputForAnEmptyTrace) {
       "{\"trace\": {\"source\": \"-\", \"events\": 0, \"cpus\": 0, \"start_ns\": 0, "
       "\"end_ns\": 0,\n  \"lost_events\": 0, \"implicit_switches\": 0, "
       "\"unobserved_latency\": 0,\n  \"unobserved_response\": 0, \"unobserved_relief\": 0, "
-      "\"unobserved_irq\": 0, \"lost_event_markers\": 0, \"skipped\": 0, \"out_of_order\": 0},\n "
+      "\"unobserved_irq\": 0, \"lost_event_markers\": 0, \"skipped\": 0, \"out_of_order\": 0,\n  "
+      "\"unobserved_timer\": 0, \"unobserved_timer_no_request\": 0, \"unobserved_timer_clock\": "
+      "0},\n "
       "\"tasks\": []}\n");
 }
 
@@ -816,10 +821,12 @@ TEST(CsvReport, OneRowPerTaskAndMetric) {
       "1234,1230,\"cyclictest\",response,999,30000,90000,200000,40000,50000,80000,90000,false,,0",
       "1234,1230,\"cyclictest\",relief,0,,,,,,,,false,,0",
       "1234,1230,\"cyclictest\",irq,0,,,,,,,,true,,0",
+      "1234,1230,\"cyclictest\",timer,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",latency,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",response,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",relief,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",irq,0,,,,,,,,false,,0",
+      "77,,\"say \"\"hi\"\",?bye\",timer,0,,,,,,,,false,,0",
   };
   EXPECT_EQ(lines_of(os.str()), expected);
 }

@@ -185,19 +185,21 @@ TEST(TextReport, HrtimerStartWakeupIsTimerSleep) {
   EXPECT_EQ(f.kind, EventKind::timer_sleep);
 }
 
-TEST(TextReport, HrtimerStartOtherFunctionIsOther) {
+TEST(TextReport, HrtimerStartOfAnotherFunctionIsATimerNotASleep) {
   const Event e = one(
       "              sh-8820  [001]   395.074404: hrtimer_start:        hrtimer=0xffff888627d1c6f8 "
-      "function=tick_nohz_handler/0x0 expires=395052000000 softexpires=395052000000");
-  EXPECT_EQ(e.kind, EventKind::other);
+      "function=tick_nohz_handler/0x0 expires=395052000000 softexpires=395051000000");
+  EXPECT_EQ(e.kind, EventKind::hrtimer_start);
   EXPECT_EQ(e.cpu, 1);
   EXPECT_EQ(e.common_pid, 8820);
-  EXPECT_EQ(e.other.name.view(), "hrtimer_start");
-  // An unresolved function address cannot be recognised (hand-made).
+  EXPECT_EQ(e.hrtimer.hrtimer, 0xffff888627d1c6f8u);
+  EXPECT_EQ(e.hrtimer.softexpires, 395051000000);
+  EXPECT_EQ(e.hrtimer.expires, 395052000000);
+  // An unresolved function address cannot be recognised as a sleep (hand-made).
   const Event f = one(
       "              sh-8820  [001]   395.074404: hrtimer_start:        hrtimer=0xffff888627d1c6f8 "
       "function=0xffffffff8123a4b0 expires=395052000000 softexpires=395052000000");
-  EXPECT_EQ(f.kind, EventKind::other);
+  EXPECT_EQ(f.kind, EventKind::hrtimer_start);
 }
 
 TEST(TextReport, SysEnterTimerSleepAndOther) {
@@ -991,7 +993,7 @@ TEST(TextErrors, SinkErrorsGetFileAndLine) {
 //   grep -c ' hrtimer_start: .*function=hrtimer_wakeup'           -> 59 (timer_sleep)
 //   grep -cE ' sys_enter: +(NR 230 |id=230 )'                     -> 55 (timer_sleep, x86_64)
 //   grep -c ' sys_enter: ' minus the line above                   -> syscall
-//   grep -c ' hrtimer_start: ' minus hrtimer_wakeup ones          -> other
+//   grep -c ' hrtimer_start: ' minus hrtimer_wakeup ones          -> other (hrtimer_start)
 //   grep -cE '^CPU:[0-9]+ \['                                     -> lost_events
 
 struct Counts {
@@ -1025,7 +1027,10 @@ TEST_P(RealCapture, CountsMatchGrep) {
   EXPECT_EQ(c[EventKind::irq_entry], x.irq_entry);
   EXPECT_EQ(c[EventKind::irq_exit], x.irq_exit);
   EXPECT_EQ(c[EventKind::lost_events], x.lost);
-  EXPECT_EQ(c[EventKind::other], x.other);
+  // Every event of these captures that is none of the above is an hrtimer_start of another
+  // function than hrtimer_wakeup.
+  EXPECT_EQ(c[EventKind::hrtimer_start], x.other);
+  EXPECT_EQ(c[EventKind::other], 0u);
   EXPECT_EQ(c[EventKind::irq_thread_entry] + c[EventKind::irq_thread_exit], 0u);
   EXPECT_EQ(src.info().skipped, 0u);
   EXPECT_EQ(src.info().cpus, x.cpus);
