@@ -38,6 +38,7 @@
 #include "rtlat/config.hpp"
 #include "rtlat/duration.hpp"
 #include "rtlat/error.hpp"
+#include "rtlat/gate.hpp"
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/html.hpp"
 #include "rtlat/report/json.hpp"
@@ -290,13 +291,6 @@ void refuse_overwriting_input(const Options& o, const std::string& output, const
                      "; refusing to overwrite it"};
 }
 
-bool any_violation(const rtlat::Results& r) {
-  for (const rtlat::TaskResult& t : r.tasks)
-    for (const rtlat::MetricResult& m : t.metrics)
-      if (m.violations != 0) return true;
-  return false;
-}
-
 int report(const std::vector<std::string>& args) {
   Options o;
   if (!parse_report_args(args, o)) {
@@ -308,7 +302,7 @@ int report(const std::vector<std::string>& args) {
   if (o.html) refuse_overwriting_input(o, *o.html, "--html");
   if (o.perfetto) refuse_overwriting_input(o, *o.perfetto, "--perfetto");
   rtlat::Results results = run_source(o);
-  const bool violated = any_violation(results);  // over every selected task, before --top
+  const bool violated = rtlat::any_violation(results);  // before --top drops tasks
   if (o.top) rtlat::keep_top(results, *o.top);
 
   // Written to memory first: an output file is only replaced once the whole report exists.

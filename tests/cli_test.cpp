@@ -462,6 +462,56 @@ TEST_F(Cli, FailOnViolation) {
   EXPECT_EQ(r.rc, 0);
 }
 
+// Two tasks of one comm, each woken, run and exited on CPU 0 (us after 100 s):
+//   worker 100: woken at 0, runs at 2000 (latency 2 ms), exits at 2100, switched out X at 2200.
+//   worker 200: woken at 10000, runs at 10010 (latency 10 us), exits, switched out X.
+// With --slo latency=1ms, worker 100 violates once. --max-finished-tasks 0 folds both into the
+// group "worker" (2 tasks, 2 latency samples, 1 violation) and lists no task on its own.
+constexpr const char* two_exits = R"(cpus=1
+          <idle>-0     [000]   100.000000: sched_wakeup:         worker:100 [120] CPU:000
+          <idle>-0     [000]   100.002000: sched_switch:         swapper/0:0 [120] R ==> worker:100 [120]
+          worker-100   [000]   100.002100: sched_process_exit:   comm=worker pid=100 prio=120 group_dead=true
+          worker-100   [000]   100.002200: sched_switch:         worker:100 [120] X ==> swapper/0:0 [120]
+          <idle>-0     [000]   100.010000: sched_wakeup:         worker:200 [120] CPU:000
+          <idle>-0     [000]   100.010010: sched_switch:         swapper/0:0 [120] R ==> worker:200 [120]
+          worker-200   [000]   100.010100: sched_process_exit:   comm=worker pid=200 prio=120 group_dead=true
+          worker-200   [000]   100.010200: sched_switch:         worker:200 [120] X ==> swapper/0:0 [120]
+)";
+
+TEST_F(Cli, FailOnViolationCountsFoldedTasks) {
+  const std::string trace = write("two_exits.txt", two_exits);
+  CliRun r = run({"report", trace, "--slo", "latency=1ms", "--fail-on-violation",
+                  "--max-finished-tasks", "none", "--format", "json"});
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_NE(r.out.find("{\"pid\": 100, \"tgid\": null, \"comm\": \"worker\""), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("\"folded\""), std::string::npos) << r.out;
+
+  // The violating task is folded: the gate still fails, and the group holds the violation.
+  r = run({"report", trace, "--slo", "latency=1ms", "--fail-on-violation", "--max-finished-tasks",
+           "0", "--format", "json"});
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_NE(r.out.find("\"tasks\": [],"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n \"folded\": [\n  {\"comm\": \"worker\", \"tasks\": 2,"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"latency\": {\"count\": 2, \"min_ns\": 10000, \"max_ns\": 2000000,"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"slo_ns\": 1000000, \"violations\": 1,"), std::string::npos) << r.out;
+
+  // --top keeps one task or group for display; the gate looked at all of them before.
+  r = run({"report", trace, "--slo", "latency=1ms", "--fail-on-violation", "--max-finished-tasks",
+           "0", "--top", "1"});
+  EXPECT_EQ(r.rc, 3) << r.err;
+  // A bound both samples meet passes, folded or not.
+  for (const char* bound : {"none", "0"}) {
+    r = run({"report", trace, "--slo", "latency=2ms", "--fail-on-violation", "--max-finished-tasks",
+             bound});
+    EXPECT_EQ(r.rc, 0) << bound << ": " << r.err;
+  }
+}
+
 TEST_F(Cli, PerPidSloOverride) {
   const CliRun r = run({"report", "--format", "csv", "--slo", "latency=100us", "--slo",
                         "1234:latency=0.02ms", "--slo", "response=0.1ms", trace_});

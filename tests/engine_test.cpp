@@ -570,6 +570,49 @@ TEST(Engine, SelectionByPidCommAndTgid) {
   EXPECT_EQ(find_task(r, 301)->tgid, 900);
 }
 
+TEST(Engine, FollowForksSelectsWhatASelectedTaskStarts) {
+  Config c;
+  c.selection.pids = {100};
+  c.selection.follow_forks = true;
+  Analyzer a(c);
+  Feed f(a);
+  std::vector<Pid> called;
+  a.on_sample([&](const Sample& s) { called.push_back(s.pid); });
+  f.sw(0, 0, 0, "swapper/0", R, 100, "sh");
+  a.feed(Event::make_fork(us(1), 0, 100, 100, 101, "sh"));  // a child of the command
+  a.feed(Event::make_fork(us(2), 0, 100, 100, 102, "sh"));
+  f.sw(3, 0, 100, "sh", S, 101, "sh");
+  a.feed(Event::make_fork(us(4), 0, 101, 101, 103, "sh"));     // a grandchild
+  f.sw(5, 0, 101, "sleep", S, 500, "other");                   // 101 exec'd: a new comm
+  a.feed(Event::make_fork(us(6), 0, 500, 500, 501, "other"));  // not the command's
+  // Each is woken at 10 and runs in turn.
+  for (Pid p : {101, 103, 500, 501}) {
+    f.wake(10, 1, 0, p, p == 500 || p == 501 ? "other" : "sleep", 0);
+  }
+  f.sw(15, 0, 500, "other", R, 101, "sleep");
+  f.sw(16, 0, 101, "sleep", S, 103, "sleep");
+  f.sw(17, 0, 103, "sleep", S, 500, "other");
+  f.sw(18, 0, 500, "other", S, 501, "other");
+  const Results r = a.results();
+  std::vector<Pid> pids;
+  for (const auto& t : r.tasks) pids.push_back(t.pid);
+  EXPECT_EQ(pids, (std::vector<Pid>{100, 101, 102, 103}));
+  // The latency and then the response of each followed task; nothing of 500 or 501.
+  EXPECT_EQ(called, (std::vector<Pid>{101, 101, 103, 103}));
+}
+
+TEST(Engine, WithoutFollowForksAPidSelectionIsThosePidsAlone) {
+  Config c;
+  c.selection.pids = {100};
+  Analyzer a(c);
+  Feed f(a);
+  f.sw(0, 0, 0, "swapper/0", R, 100, "sh");
+  a.feed(Event::make_fork(us(1), 0, 100, 100, 101, "sh"));
+  const Results r = a.results();
+  ASSERT_EQ(r.tasks.size(), 1u);
+  EXPECT_EQ(r.tasks[0].pid, 100);
+}
+
 TEST(Engine, TgidSelectionKeepsSamplesTakenBeforeTheTgidWasKnown) {
   Config c;
   c.selection.tgids = {1999};

@@ -769,4 +769,64 @@ TEST(LiveMerge, EngineMeasuresAcrossCpusReadInDifferentRounds) {
   EXPECT_EQ(*t->metrics[0].max_ns, 2000);
 }
 
+// The latency violations of the folded group `comm` in a JSON report; -1 when it has none.
+long long folded_latency_violations(const std::string& json, const std::string& comm) {
+  const std::size_t folded = json.find("\n \"folded\": [");
+  if (folded == std::string::npos) return -1;
+  const std::size_t group = json.find("{\"comm\": \"" + comm + "\", \"tasks\": ", folded);
+  if (group == std::string::npos) return -1;
+  const std::size_t lat = json.find("\"latency\": {\"count\": ", group);
+  const std::string key = "\"violations\": ";
+  const std::size_t v = json.find(key, lat);
+  if (lat == std::string::npos || v == std::string::npos) return -1;
+  return std::stoll(json.substr(v + key.size()));
+}
+
+const std::string five_sleeps = "for i in 1 2 3 4 5; do /bin/sleep 0.01; done";
+
+// The gate counts the violations of tasks folded under --max-finished-tasks: with 0, every task
+// of the command (sh and its five sleeps) is folded as it exits, and none is listed on its own.
+TEST_F(Live, FailOnViolationCountsFoldedTasks) {
+  SKIP_UNLESS_LIVE();
+  std::string out, err;
+  const int rc = run({"live", "--max-finished-tasks", "0", "--slo", "latency=1ns",
+                      "--fail-on-violation", "--format", "json", "--", "sh", "-c", five_sleeps},
+                     &out, &err);
+  EXPECT_EQ(rc, 3) << err;
+  EXPECT_NE(out.find("\"tasks\": [],"), std::string::npos) << out.substr(0, 2000);
+  EXPECT_NE(out.find("{\"comm\": \"sleep\", \"tasks\": 5,"), std::string::npos)
+      << out.substr(0, 2000);
+  // Each sleep is woken at least once (its fork), and every latency exceeds 1 ns.
+  EXPECT_GE(folded_latency_violations(out, "sleep"), 5) << out.substr(0, 2000);
+  EXPECT_TRUE(rtlat_instances().empty());
+}
+
+// --on-violation fires as each sample completes, so a task folded later is not missed: one line
+// per violation of the command's tasks, as many as their folded groups count.
+TEST_F(Live, OnViolationPrintsViolationsOfTasksFoldedLater) {
+  SKIP_UNLESS_LIVE();
+  std::string out, err;
+  const int rc = run({"live", "--max-finished-tasks", "0", "--slo", "latency=1ns", "--on-violation",
+                      "print", "--format", "json", "--", "sh", "-c", five_sleeps},
+                     &out, &err);
+  EXPECT_EQ(rc, 0) << "the command's status without --fail-on-violation: " << err;
+  const long long sleeps = folded_latency_violations(out, "sleep");
+  const long long shell = folded_latency_violations(out, "sh");
+  ASSERT_GE(sleeps, 5) << out.substr(0, 2000);
+  ASSERT_GE(shell, 0) << out.substr(0, 2000);
+  const std::regex line("rtlat: violation [0-9.]+ s [^ ]+/[0-9]+ latency [^ ]+ > 1ns\n");
+  const auto lines =
+      std::distance(std::sregex_iterator(err.begin(), err.end(), line), std::sregex_iterator());
+  EXPECT_EQ(lines, sleeps + shell) << err;
+
+  // exit: stops at the first of them with status 3.
+  EXPECT_EQ(run({"live", "--max-finished-tasks", "0", "--slo", "latency=1ns", "--on-violation",
+                 "exit", "-o", (dir_ / "r.txt").string(), "--", "sh", "-c", five_sleeps},
+                nullptr, &err),
+            3)
+      << err;
+  EXPECT_NE(err.find("rtlat: violation "), std::string::npos) << err;
+  EXPECT_TRUE(rtlat_instances().empty());
+}
+
 }  // namespace

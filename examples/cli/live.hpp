@@ -29,13 +29,13 @@
 #include <sstream>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "options.hpp"
 #include "output.hpp"
 #include "rtlat/analyze.hpp"
 #include "rtlat/duration.hpp"
+#include "rtlat/gate.hpp"
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/json.hpp"
 #include "rtlat/report/ranking.hpp"
@@ -345,41 +345,6 @@ class Command {
   bool reaped_ = false;
 };
 
-// With a command and no selection, the report is about the command's tasks alone: the others
-// are seen only where their events touch the command's (set_event_pid), so their samples could
-// span events that were filtered out. The followed set grows with the sched_process_fork events
-// of followed tasks (threads and child processes alike).
-class Follow {
- public:
-  void add(rtlat::Pid p) { pids_.insert(p); }
-  bool enabled() const noexcept { return !pids_.empty(); }
-  bool has(rtlat::Pid p) const { return pids_.count(p) != 0; }
-  void saw(const rtlat::Event& e) {
-    if (e.kind == rtlat::EventKind::process_fork && has(e.fork.parent_pid))
-      pids_.insert(e.fork.child_pid);
-  }
-  void keep_followed(rtlat::Results& r) const {
-    if (!enabled()) return;
-    r.tasks.erase(std::remove_if(r.tasks.begin(), r.tasks.end(),
-                                 [&](const rtlat::TaskResult& t) { return !has(t.pid); }),
-                  r.tasks.end());
-  }
-
- private:
-  std::unordered_set<rtlat::Pid> pids_;
-};
-
-// The engine behind the followed-set tracking.
-struct FollowingSink {
-  rtlat::Analyzer& engine;
-  Follow& follow;
-  void feed(const rtlat::Event& e) {
-    if (follow.enabled()) follow.saw(e);
-    engine.feed(e);
-  }
-  void task_info(const rtlat::TaskInfo& t) { engine.task_info(t); }
-};
-
 }  // namespace live_detail
 
 inline int live_main(const std::vector<std::string>& args) {
@@ -419,17 +384,20 @@ inline int live_main(const std::vector<std::string>& args) {
     if (jsonl_fd < 0)
       throw OutputError("cannot create '" + *o.output + "': " + std::strerror(errno));
   }
-  ld::Follow follow;
-  if (cmd && !o.explicit_selection) follow.add(cmd->pid());
   bool violated_exit = false;
   rtlat::Config cfg = o.config;
+  // With a command and no selection, the report is about the command's tasks alone: the others
+  // are seen only where their events touch the command's (set_event_pid), so their samples
+  // could span events that were filtered out. The engine selects the command and what it forks.
+  if (cmd && !o.explicit_selection) {
+    cfg.selection.pids = {cmd->pid()};
+    cfg.selection.follow_forks = true;
+  }
   std::unique_ptr<rtlat::LiveSource> src;
   if (o.on_violation != LiveCliOptions::OnViolation::ignore) {
     const bool exit_on = o.on_violation == LiveCliOptions::OnViolation::exit;
-    const rtlat::Config bounds = o.config;
-    cfg.on_violation = [&violated_exit, exit_on, bounds, &src, &follow](const rtlat::Sample& s) {
-      if (follow.enabled() && !follow.has(s.pid)) return;
-      const std::optional<std::int64_t> bound = bounds.slo_ns(s.pid, s.metric);
+    cfg.on_violation = [&violated_exit, exit_on, &src](const rtlat::Sample& s) {
+      const std::optional<std::int64_t>& bound = s.slo_ns;
       char buf[256];
       std::snprintf(buf, sizeof buf, "rtlat: violation %.6f s %s/%d %s %s > %s\n",
                     static_cast<double>(s.end_ns) / 1e9, std::string(s.comm.view()).c_str(), s.pid,
@@ -450,12 +418,10 @@ inline int live_main(const std::vector<std::string>& args) {
       std::size_t rows = 20;
       if (::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 4) rows = ws.ws_row - 4u;
       if (o.top) rows = std::min(rows, *o.top);
-      rtlat::Results r = engine.results();
-      follow.keep_followed(r);
+      const rtlat::Results r = engine.results();
       write_stdout(ld::table(r, p, src->instance_name(), rows));
     } else if (o.format == LiveCliOptions::Fmt::jsonl) {
       rtlat::Results r = engine.results();
-      follow.keep_followed(r);
       if (o.top) rtlat::keep_top(r, *o.top);
       const std::string line =
           ld::json_line(r, "\"interval_start_ns\":" + std::to_string(p.interval_start_ns) +
@@ -492,13 +458,15 @@ inline int live_main(const std::vector<std::string>& args) {
   } join{waiter, cmd};
   rtlat::Results results;
   try {
-    ld::FollowingSink sink{engine, follow};
-    // rtlat::analyze() with the followed-set tracking in between.
-    engine.set_source(src->info());
-    src->read(sink);
-    engine.set_source(src->info());
-    results = engine.results();
-    follow.keep_followed(results);
+    try {
+      results = rtlat::analyze(*src, engine);
+    } catch (const rtlat::InputError&) {
+      // No event because a signal stopped the run while tracing was being set up: the
+      // command's status (128 + signal, or 127 when it was never let go) says what happened,
+      // and rtlat returns it after an empty report, as a command run always does.
+      if (!cmd || ld::stop_signal.load() == 0 || src->info().events != 0) throw;
+      results = engine.results();
+    }
   } catch (...) {
     ld::source.store(nullptr);
     throw;
@@ -514,12 +482,7 @@ inline int live_main(const std::vector<std::string>& args) {
     std::cerr << "rtlat: note: the per-CPU stats counted losses the pages did not flag: "
               << stats_markers << " lost-event markers added at the end\n";
 
-  const bool violated = [&] {
-    for (const rtlat::TaskResult& t : results.tasks)
-      for (const rtlat::MetricResult& m : t.metrics)
-        if (m.violations != 0) return true;
-    return false;
-  }();
+  const bool violated = rtlat::any_violation(results);  // before --top drops tasks
   if (o.top) rtlat::keep_top(results, *o.top);
   std::ostringstream out;
   ld::final_report(out, results, o);

@@ -169,32 +169,24 @@ inline void require_events(const SourceInfo& info) {
                              " lines skipped): expected trace-cmd report or tracefs trace "
                              "text, or a trace.dat");
 }
-}  // namespace detail
 
-/// Effects: streams `src` (any source: info() and read(sink)) through `engine`: tells it what
-/// the source knows before and after reading, reads (text on a second thread when there is a
-/// spare core), and returns its results. An input without a single event is an error, so a
-/// report on nothing never passes a CI gate. Complexity: O(input size); memory bounded as
-/// Analyzer and the source say, not by the input. Throws: InputError naming the file (the
-/// engine's errors too); whatever a callback throws. Thread safety: the engine and its
-/// callbacks run on the calling thread; the source may parse (text) or decode (trace.dat) on
-/// other threads it starts and joins before returning. `src` and `engine` must not be used
-/// elsewhere meanwhile.
-template <class Source>
-Results analyze(Source& src, Analyzer& engine) {
+// The one path every analyze() takes: the engine learns what the source knows before and after
+// reading, the engine's errors get the file's name, and an input without events is an error.
+// `sink` is the engine itself or something that feeds it.
+template <class Source, class Sink>
+Results drive(Source& src, Analyzer& engine, Sink& sink) {
   try {
     engine.set_source(src.info());
-    detail::read_source(src, engine);
+    read_source(src, sink);
     engine.set_source(src.info());
   } catch (const InputError& e) {
     if (e.file().empty()) throw e.in_file(src.info().name);  // the engine does not know the file
     throw;
   }
-  detail::require_events(src.info());
+  require_events(src.info());
   return engine.results();
 }
 
-namespace detail {
 // Feeds the engine, then an observer, with every event.
 template <class Tap>
 struct Tee {
@@ -211,22 +203,28 @@ struct Tee {
 };
 }  // namespace detail
 
+/// Effects: streams `src` (any source: info() and read(sink)) through `engine`: tells it what
+/// the source knows before and after reading, reads (text on a second thread when there is a
+/// spare core), and returns its results. An input without a single event is an error, so a
+/// report on nothing never passes a CI gate. Complexity: O(input size); memory bounded as
+/// Analyzer and the source say, not by the input. Throws: InputError naming the file (the
+/// engine's errors too); whatever a callback throws. Thread safety: the engine and its
+/// callbacks run on the calling thread; the source may parse (text) or decode (trace.dat) on
+/// other threads it starts and joins before returning. `src` and `engine` must not be used
+/// elsewhere meanwhile.
+template <class Source>
+Results analyze(Source& src, Analyzer& engine) {
+  return detail::drive(src, engine, engine);
+}
+
 /// Effects: as analyze(src, engine), and every event the source gives also goes to `tap` (a
-/// sink, see sink.hpp), after the engine has seen it: for writers of the whole trace. Events the
-/// engine drops as out of order reach the tap too.
+/// sink, see sink.hpp), after the engine has seen it: for writers of the whole trace, or for
+/// state the engine's callbacks consult (while the engine analyses an event, the tap has seen
+/// every one before it). Events the engine drops as out of order reach the tap too.
 template <class Source, class Tap>
 Results analyze(Source& src, Analyzer& engine, Tap& tap) {
   detail::Tee<Tap> tee{engine, tap};
-  try {
-    engine.set_source(src.info());
-    detail::read_source(src, tee);
-    engine.set_source(src.info());
-  } catch (const InputError& e) {
-    if (e.file().empty()) throw e.in_file(src.info().name);
-    throw;
-  }
-  detail::require_events(src.info());
-  return engine.results();
+  return detail::drive(src, engine, tee);
 }
 
 /// Effects: as analyze(src, engine) with an engine built from `config` (its callbacks run

@@ -36,6 +36,9 @@ struct Selection {
   std::vector<Pid> pids;   ///< tasks with these pids
   std::vector<Pid> tgids;  ///< tasks of these thread groups (when the source knows tgids)
   CommPredicate comm;      ///< tasks whose comm it accepts
+  /// Also select every task a selected task forks (threads and processes, from the
+  /// sched_process_fork that creates them), and theirs in turn: a command and all it starts.
+  bool follow_forks = false;
   /// True when nothing narrows the selection.
   bool all() const noexcept { return pids.empty() && tgids.empty() && !comm; }
 };

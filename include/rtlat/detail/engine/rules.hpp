@@ -573,6 +573,8 @@ inline void MetricRules::on_exit(const Event& e) {
 inline void MetricRules::on_fork(const Event& e) {
   const Pid child = e.fork.child_pid;
   if (child <= 0) return;
+  const Task* parent = cfg_.selection.follow_forks ? find(e.fork.parent_pid) : nullptr;
+  const bool followed = parent != nullptr && parent->selected && !parent->provisional;
   Task* old = find(child);
   if (old != nullptr && !old->gone) {
     // The pid is being handed out again, so whatever we had under it is over.
@@ -585,6 +587,11 @@ inline void MetricRules::on_fork(const Event& e) {
   // source knows it. It is not on a runqueue yet: sched_wakeup_new starts its latency.
   Task& t = tasks_.create(child, e.fork.child_comm, e.ts);
   t.state = TaskState::sleeping;
+  if (followed) {
+    t.forked_by_selected = true;
+    t.selected = true;
+    t.provisional = false;
+  }
 }
 
 inline void MetricRules::on_timer_marker(const Event& e) {

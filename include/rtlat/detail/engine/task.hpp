@@ -29,6 +29,8 @@ struct Task {
   // Measured only because its tgid is not known yet and --tgid may select it once it is
   // (a text trace's tgid column can first show it after its first samples).
   bool provisional = false;
+  // Forked by a selected task under Selection::follow_forks: selected whatever it becomes.
+  bool forked_by_selected = false;
   bool irq_thread = false;  // comm starts with "irq/"
   bool exited = false;      // sched_process_exit seen
   bool gone = false;        // exited and switched out for the last time: the pid is free

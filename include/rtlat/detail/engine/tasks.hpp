@@ -144,7 +144,7 @@ class TaskStore {
   void update_selection(Task& t) const {
     const Selection& s = cfg_.selection;
     t.provisional = false;
-    if (s.all()) {
+    if (s.all() || t.forked_by_selected) {
       t.selected = true;
       return;
     }
