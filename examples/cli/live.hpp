@@ -481,6 +481,7 @@ inline int live_main(const std::vector<std::string>& args) {
     cmd->release();
     waiter = std::thread([&] {
       status = cmd->wait();
+      ld::child.store(-1);  // reaped: a later signal (during --linger) must not reach its pid
       src->stop();
     });
   }
