@@ -290,4 +290,17 @@ TEST(OpenMetricsCli, UnknownFormatNamesTheChoices) {
   EXPECT_NE(r.out.find("--format: 'prom' (text|json|csv|openmetrics)"), std::string::npos) << r.out;
 }
 
+// The example alerting rule: promtool accepts it, and its unit test (a rising violation counter
+// fires, a steady one does not) passes.
+TEST(OpenMetricsRules, ExampleAlertingRuleChecksAndFiresOnARisingCounter) {
+  RTLAT_SKIP_UNLESS_PROGRAM("promtool");
+  const std::string src = RTLAT_SOURCE_DIR;
+  ShRun r = sh("promtool check rules " + src + "/examples/prometheus/rtlat-alerts.yml");
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("SUCCESS: 2 rules found"), std::string::npos) << r.out;
+  r = sh("cd " + src + "/tests/prometheus && promtool test rules rtlat-alerts.test.yml");
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("SUCCESS"), std::string::npos) << r.out;
+}
+
 }  // namespace
