@@ -95,6 +95,13 @@ class MetricsServer {
   // The results the next scrapes see. Called on the reading thread: O(1) under the lock, the
   // old snapshot freed outside it.
   void publish(rtlat::Results r) {
+    // The exposition has no use for the worst windows, the bulk of a Results (up to
+    // Config::window events per metric and task): the snapshot lives beside the engine, so
+    // they would double what a long run holds.
+    for (rtlat::TaskResult& t : r.tasks)
+      for (rtlat::MetricResult& m : t.metrics) m.worst.reset();
+    for (rtlat::FoldedGroup& g : r.folded)
+      for (rtlat::MetricResult& m : g.metrics) m.worst.reset();
     auto next = std::make_shared<const rtlat::Results>(std::move(r));
     {
       const std::lock_guard<std::mutex> lock(mutex_);
