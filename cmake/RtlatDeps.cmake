@@ -8,6 +8,8 @@ pkg_check_modules(zstd IMPORTED_TARGET libzstd)
 pkg_check_modules(zlib IMPORTED_TARGET zlib)
 pkg_check_modules(re2 IMPORTED_TARGET re2)
 pkg_check_modules(tracefs IMPORTED_TARGET libtracefs)
+# `rtlat live --listen`'s HTTP server (the CLI only; the library serves nothing itself).
+pkg_check_modules(httplib IMPORTED_TARGET cpp-httplib)
 if(traceevent_FOUND AND zstd_FOUND AND zlib_FOUND)
   set(RTLAT_HAVE_TRACEDAT_DEPS ON)
 else()

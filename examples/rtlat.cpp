@@ -106,7 +106,9 @@ measurement:
       --arch ARCH              text input: syscall numbering of ARCH (default: this machine's)
 
 output:
-      --format text|json|csv   report format (default text)
+      --format text|json|csv|openmetrics
+                               report format (default text); openmetrics: the Prometheus
+                               text format, for node_exporter's textfile collector
       --top N                  only the N tasks with the highest worst value (any metric)
   -o, --output FILE            write the report to FILE instead of stdout ('-': stdout)
       --fail-on-violation      exit 3 when any SLO bound was violated

@@ -2,6 +2,7 @@
 #include <rtlat/report/csv.hpp>
 #include <rtlat/report/event_fields.hpp>
 #include <rtlat/report/json.hpp>
+#include <rtlat/report/openmetrics.hpp>
 #include <rtlat/replay.hpp>
 #include <rtlat/report/text.hpp>
 #include <rtlat/rtlat.hpp>

@@ -1,9 +1,12 @@
 // Live mode on this machine: `rtlat live` (RTLAT_CLI) over the workloads of examples/workloads,
 // and rtlat::LiveSource in process. Needs root and a kernel with tracefs (mounted here if it is
 // not); elsewhere every test is skipped with the reason (SKIP_UNLESS_LIVE).
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -827,6 +830,330 @@ TEST_F(Live, OnViolationPrintsViolationsOfTasksFoldedLater) {
       << err;
   EXPECT_NE(err.find("rtlat: violation "), std::string::npos) << err;
   EXPECT_TRUE(rtlat_instances().empty());
+}
+
+// --- rtlat live --listen: GET /metrics ---
+
+struct HttpReply {
+  int status = 0;
+  std::string headers, body;
+};
+
+// A plain HTTP/1.0 request to 127.0.0.1:port (the server closes the connection after it).
+// rcvbuf > 0 shrinks the receive buffer first, so that a slow reader holds the server's write.
+int http_connect(int port, int rcvbuf = 0) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  if (rcvbuf > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool http_send(int fd, const std::string& method, const std::string& target,
+               const std::string& accept = "") {
+  std::string req = method + " " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n";
+  if (!accept.empty()) req += "Accept: " + accept + "\r\n";
+  req += "\r\n";
+  return ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
+}
+
+HttpReply http(int port, const std::string& method, const std::string& target,
+               const std::string& accept = "") {
+  HttpReply r;
+  const int fd = http_connect(port);
+  if (fd < 0 || !http_send(fd, method, target, accept)) {
+    if (fd >= 0) ::close(fd);
+    return r;
+  }
+  std::string all;
+  char buf[65536];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+    all.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  const std::size_t end = all.find("\r\n\r\n");
+  if (all.rfind("HTTP/1.", 0) != 0 || end == std::string::npos) return r;
+  r.status = std::atoi(all.c_str() + 9);
+  r.headers = all.substr(0, end);
+  r.body = all.substr(end + 4);
+  return r;
+}
+
+std::string url_encoded(const std::string& s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// The port `rtlat live --listen ...:0` reports on stderr, once it does.
+int listening_port(const Proc& p) {
+  const std::regex re("serving /metrics on port ([0-9]+)");
+  for (int i = 0; i < 400; ++i) {
+    const std::string err = slurp(p.err);
+    std::smatch m;
+    if (std::regex_search(err, m, re)) return std::stoi(m[1]);
+    std::this_thread::sleep_for(25ms);
+  }
+  return -1;
+}
+
+// A port nobody listens on now (the kernel's pick, released again).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// The value of one sample line `name{labels} value` in an exposition; -1 when absent.
+double sample_value(const std::string& text, const std::string& series) {
+  const std::size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::strtod(text.c_str() + at + series.size() + 2, nullptr);
+}
+
+// count, violations and p99 of a task's metric in a JSON report, by python3 (no JSON reader
+// here): "count violations p99_ns".
+std::string json_metric(const fs::path& json, const std::string& comm, const std::string& metric) {
+  const std::string cmd =
+      "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+      "m=[t[\"metrics\"][sys.argv[3]] for t in d[\"tasks\"] if t[\"comm\"]==sys.argv[2]]; "
+      "print(sum(x[\"count\"] for x in m), sum(x[\"violations\"] for x in m), "
+      "max(x[\"p99_ns\"] or 0 for x in m))' '" +
+      json.string() + "' '" + comm + "' '" + metric + "'";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (f == nullptr) return "";
+  char buf[256] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  ::pclose(f);
+  return std::string(buf, n);
+}
+
+// Endpoint behaviour over a live session: 200 with either format, 404 elsewhere, 405 for other
+// methods. With an interval longer than the run, the only snapshot with samples is the final
+// one: after the command ends, --linger serves exactly what the final report says (promtool
+// accepts it); SIGTERM during the linger stops at once, the instance removed.
+TEST_F(Live, ListenServesMetricsAndTheFinalReportDuringLinger) {
+  SKIP_UNLESS_LIVE();
+  RTLAT_SKIP_UNLESS_PROGRAM("promtool");
+  RTLAT_SKIP_UNLESS_PROGRAM("python3");
+  const fs::path json = dir_ / "final.json";
+  const Proc p = start({"live", "--listen", "127.0.0.1:0", "--interval", "60s", "--linger", "60s",
+                        "--slo", "latency=40us", "--format", "json", "-o", json.string(), "--",
+                        wl("wl_healthy"), "--seconds", "1.5"});
+  const int port = listening_port(p);
+  ASSERT_GT(port, 0) << slurp(p.err);
+  HttpReply r = http(port, "GET", "/metrics");
+  ASSERT_EQ(r.status, 200) << r.headers;
+  EXPECT_NE(r.headers.find("Content-Type: text/plain; version=0.0.4; charset=utf-8"),
+            std::string::npos)
+      << r.headers;
+  EXPECT_EQ(sample_value(r.body, "rtlat_events_total"), 0) << "no interval yet";
+  r = http(port, "GET", "/metrics", "application/openmetrics-text;version=1.0.0");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.headers.find("application/openmetrics-text; version=1.0.0"), std::string::npos);
+  ASSERT_GE(r.body.size(), 6u);
+  EXPECT_EQ(r.body.substr(r.body.size() - 6), "# EOF\n");
+  EXPECT_EQ(http(port, "GET", "/").status, 404);
+  EXPECT_EQ(http(port, "GET", "/metrics/x").status, 404);
+  for (const char* m : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    r = http(port, m, "/metrics");
+    EXPECT_EQ(r.status, 405) << m;
+    EXPECT_NE(r.headers.find("Allow: GET, HEAD"), std::string::npos) << m;
+  }
+
+  // The command has ended once the final report is written; the endpoint still serves it.
+  for (int i = 0; i < 400 && (!fs::exists(json) || fs::file_size(json) == 0); ++i)
+    std::this_thread::sleep_for(25ms);
+  std::this_thread::sleep_for(100ms);
+  std::istringstream fin(json_metric(json, "rt-healthy", "latency"));
+  std::uint64_t count = 0, violations = 0;
+  fin >> count >> violations;
+  ASSERT_GT(count, 1000u);
+  r = http(port, "GET", "/metrics");
+  ASSERT_EQ(r.status, 200) << "not serving during --linger";
+  EXPECT_EQ(sample_value(r.body, "rtlat_latency_seconds_count{comm=\"rt-healthy\"}"),
+            static_cast<double>(count));
+  EXPECT_EQ(sample_value(r.body, "rtlat_violations_total{comm=\"rt-healthy\",metric=\"latency\"}"),
+            static_cast<double>(violations));
+  EXPECT_EQ(sample_value(r.body, "rtlat_latency_seconds_bucket{comm=\"rt-healthy\",le=\"+Inf\"}"),
+            static_cast<double>(count));
+  EXPECT_GT(sample_value(r.body, "rtlat_events_total"), 0);
+  const fs::path prom = dir_ / "scrape.prom";
+  std::ofstream(prom) << r.body;
+  EXPECT_EQ(std::system(("promtool check metrics <'" + prom.string() + "'").c_str()), 0)
+      << r.body.substr(0, 2000);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  ::kill(p.pid, SIGTERM);
+  EXPECT_EQ(wait(p), 0) << slurp(p.err);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s) << "SIGTERM did not end the linger";
+  EXPECT_FALSE(instance_exists(p.pid));
+  EXPECT_EQ(http(port, "GET", "/metrics").status, 0) << "still listening after exit";
+}
+
+// A scraper that reads one byte per second (its receive buffer shrunk, so the server's write
+// really waits on it) while a workload runs: the session loses no event, other scrapes are
+// answered meanwhile, and the run ends on time.
+TEST_F(Live, SlowScraperNeitherStallsTheReaderNorTheEnd) {
+  SKIP_UNLESS_LIVE();
+  const fs::path json = dir_ / "final.json";
+  const Proc p =
+      start({"live", "--listen", "127.0.0.1:0", "--comm", ".", "--interval", "250ms", "--format",
+             "json", "-o", json.string(), "--", wl("wl_healthy"), "--seconds", "4", "--filler"});
+  const int port = listening_port(p);
+  ASSERT_GT(port, 0) << slurp(p.err);
+  std::this_thread::sleep_for(600ms);
+  std::vector<int> slow;
+  for (int i = 0; i < 6; ++i) {  // more than the server's 4 threads
+    const int fd = http_connect(port, 1024);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(http_send(fd, "GET", "/metrics"));
+    slow.push_back(fd);
+  }
+  std::atomic<bool> done{false};
+  std::size_t slow_bytes = 0;
+  std::thread reader([&] {
+    while (!done.load()) {
+      char b;
+      for (int fd : slow)
+        if (::recv(fd, &b, 1, MSG_DONTWAIT) == 1) ++slow_bytes;
+      std::this_thread::sleep_for(1s);
+    }
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  int answered = 0;
+  while (::waitpid(p.pid, nullptr, WNOHANG) == 0 && std::chrono::steady_clock::now() - t0 < 2s) {
+    if (http(port, "GET", "/metrics").status == 200) ++answered;
+    std::this_thread::sleep_for(200ms);
+  }
+  const int rc = wait(p);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  done = true;
+  reader.join();
+  for (int fd : slow) ::close(fd);
+  EXPECT_EQ(rc, 0) << slurp(p.err);
+  EXPECT_LT(took, 20s) << "the end waited on the slow clients";
+  EXPECT_GT(answered, 0) << "no scrape was answered beside the slow ones";
+  EXPECT_LT(slow_bytes, 100u);
+  const std::string final_json = slurp(json);
+  EXPECT_NE(final_json.find("\"lost_events\": 0,"), std::string::npos) << final_json.substr(0, 600);
+  EXPECT_NE(final_json.find("\"lost_event_markers\": 0,"), std::string::npos);
+  std::istringstream fin(json_metric(json, "rt-healthy", "latency"));
+  std::uint64_t count = 0;
+  fin >> count;
+  EXPECT_GT(count, 3000u) << "4 s of a 1 ms loop";
+  EXPECT_FALSE(instance_exists(p.pid));
+}
+
+// Quarter-octave bin of a value in ns (MetricResult::histogram's grid).
+int quarter_octave(double ns) {
+  const auto v = static_cast<std::uint64_t>(ns);
+  if (v < 64) return static_cast<int>(v);
+  const int e = 63 - __builtin_clzll(v);
+  return 64 + (e - 6) * 4 + static_cast<int>((v >> (e - 2)) & 3);
+}
+
+// The whole path: a real Prometheus (1 s scrapes) stores what rtlat's final report says for a
+// workload's task: sample and violation counts exactly, its p99 within one bucket.
+TEST_F(Live, PrometheusStoresTheFinalReport) {
+  SKIP_UNLESS_LIVE();
+  RTLAT_SKIP_UNLESS_PROGRAM("prometheus");
+  RTLAT_SKIP_UNLESS_PROGRAM("python3");
+  const int rport = free_port(), pport = free_port();
+  ASSERT_GT(rport, 0);
+  ASSERT_GT(pport, 0);
+  ASSERT_NE(rport, pport);
+  const fs::path cfg = dir_ / "prometheus.yml";
+  std::ofstream(cfg) << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+                        "scrape_configs:\n  - job_name: rtlat\n    static_configs:\n"
+                        "      - targets: ['127.0.0.1:"
+                     << rport << "']\n";
+  Proc prom;
+  {
+    prom.out = dir_ / "prom.out";
+    prom.err = dir_ / "prom.err";
+    const std::string cmd = "exec prometheus --config.file='" + cfg.string() +
+                            "' --storage.tsdb.path='" + (dir_ / "tsdb").string() +
+                            "' --web.listen-address=127.0.0.1:" + std::to_string(pport) + " >'" +
+                            prom.out.string() + "' 2>'" + prom.err.string() + "'";
+    const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+    ASSERT_EQ(
+        posix_spawn(&prom.pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+  }
+  struct Stop {
+    pid_t pid;
+    ~Stop() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } stop{prom.pid};
+  bool ready = false;
+  for (int i = 0; i < 300 && !ready; ++i) {
+    ready = http(pport, "GET", "/-/ready").status == 200;
+    if (!ready) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(ready) << slurp(prom.err);
+
+  const fs::path json = dir_ / "final.json";
+  std::string err;
+  ASSERT_EQ(run({"live", "--listen", "127.0.0.1:" + std::to_string(rport), "--linger", "3s",
+                 "--slo", "latency=40us", "--format", "json", "-o", json.string(), "--",
+                 wl("wl_healthy"), "--seconds", "3"},
+                nullptr, &err),
+            0)
+      << err;
+  std::istringstream fin(json_metric(json, "rt-healthy", "latency"));
+  std::uint64_t count = 0, violations = 0;
+  std::int64_t p99 = 0;
+  fin >> count >> violations >> p99;
+  ASSERT_GT(count, 2000u);
+
+  // After rtlat exits Prometheus marks its series stale: the last stored value is what counts.
+  auto query = [&](const std::string& q) {
+    const HttpReply r = http(pport, "GET", "/api/v1/query?query=" + url_encoded(q));
+    std::smatch m;
+    const std::regex re(R"re("value":\[[0-9.]+,"([^"]+)"\])re");
+    EXPECT_EQ(r.status, 200) << q << ": " << r.body;
+    if (!std::regex_search(r.body, m, re)) {
+      ADD_FAILURE() << q << ": " << r.body;
+      return -1.0;
+    }
+    return std::stod(m[1]);
+  };
+  const std::string sel = "{comm=\"rt-healthy\"}";
+  EXPECT_EQ(query("last_over_time(rtlat_latency_seconds_count" + sel + "[5m])"),
+            static_cast<double>(count));
+  EXPECT_EQ(
+      query("last_over_time(rtlat_violations_total{comm=\"rt-healthy\",metric=\"latency\"}[5m])"),
+      static_cast<double>(violations));
+  const double q99 = query("histogram_quantile(0.99, last_over_time(rtlat_latency_seconds_bucket" +
+                           sel + "[5m]))");
+  EXPECT_LE(std::abs(quarter_octave(q99 * 1e9) - quarter_octave(static_cast<double>(p99))), 1)
+      << "prometheus " << q99 * 1e9 << " ns, rtlat " << p99 << " ns";
+  EXPECT_EQ(query("last_over_time(rtlat_lost_events_total[5m])"), 0.0);
 }
 
 }  // namespace

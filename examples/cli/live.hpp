@@ -2,11 +2,13 @@
 //
 //   rtlat live [selection and SLO options as in report] [--duration 10s] [--interval 1s]
 //              [--buffer-kb N] [--format text|json|jsonl|csv] [--on-violation ignore|print|exit]
-//              [--save FILE.dat] [-o FILE] [-- COMMAND [ARGS...]]
+//              [--save FILE.dat] [--listen [ADDR:]PORT [--linger D]] [-o FILE]
+//              [-- COMMAND [ARGS...]]
 //
 // While it runs: on a terminal, a table of the tasks by worst latency refreshed every interval;
 // with --format jsonl, one JSON object per interval (the report schema, cumulative, plus
-// interval_start_ns and interval_end_ns). At the end, the same report as `rtlat report`.
+// interval_start_ns and interval_end_ns); with --listen, GET /metrics for Prometheus
+// (metrics_server.hpp). At the end, the same report as `rtlat report`.
 #pragma once
 
 #include <signal.h>
@@ -21,6 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -33,6 +36,9 @@
 
 #include "options.hpp"
 #include "output.hpp"
+#if defined(RTLAT_HAVE_HTTPLIB)
+#include "metrics_server.hpp"
+#endif
 #include "rtlat/analyze.hpp"
 #include "rtlat/duration.hpp"
 #include "rtlat/gate.hpp"
@@ -77,9 +83,14 @@ live:
                                exit: stop at the first one, exit status 3 (default ignore)
       --save FILE.dat          also write what was read as a trace.dat (version 7, zstd:
                                rtlat report and trace-cmd report read it)
+      --listen [ADDR:]PORT     serve GET /metrics (OpenMetrics, for Prometheus) on ADDR
+                               (default 127.0.0.1; any other address only when given),
+                               cumulative since start, updated every interval
+      --linger DURATION        with --listen: keep serving the final metrics this long after
+                               the run ends, so the last interval is scraped (default 0)
 
 output:
-      --format text|json|jsonl|csv
+      --format text|json|jsonl|csv|openmetrics
                                final report format; jsonl: one JSON line per interval, then
                                the final report as one line (default text)
       --top N                  only the N tasks with the highest worst value (any metric)
@@ -97,12 +108,14 @@ struct LiveCliOptions {
   rtlat::Config config;
   bool explicit_selection = false;
   std::optional<std::size_t> top;
-  enum class Fmt { text, json, jsonl, csv } format = Fmt::text;
+  enum class Fmt { text, json, jsonl, csv, openmetrics } format = Fmt::text;
   std::optional<std::string> output;
   bool fail_on_violation = false;
   enum class OnViolation { ignore, print, exit } on_violation = OnViolation::ignore;
   rtlat::LiveOptions live;
   std::vector<std::string> command;
+  std::optional<std::string> listen;  // --listen as given
+  std::chrono::nanoseconds linger{0};
 };
 
 inline std::chrono::nanoseconds parse_live_duration(const std::string& opt, const std::string& v) {
@@ -162,8 +175,10 @@ inline bool parse_live_args(const std::vector<std::string>& all, LiveCliOptions&
       o.format = F::jsonl;
     else if (v == "csv")
       o.format = F::csv;
+    else if (v == "openmetrics")
+      o.format = F::openmetrics;
     else
-      throw UsageError{"--format: '" + v + "' (text|json|jsonl|csv)"};
+      throw UsageError{"--format: '" + v + "' (text|json|jsonl|csv|openmetrics)"};
   });
   table.value({"--top"}, "--top", true, [&o](const std::string& sp, const std::string& v) {
     o.top = parse_int<std::size_t>(sp, v, 1);
@@ -171,6 +186,11 @@ inline bool parse_live_args(const std::vector<std::string>& all, LiveCliOptions&
   table.value({"-o", "--output"}, "--output", true,
               [&o](const std::string&, const std::string& v) { o.output = v; });
   table.flag("--fail-on-violation", [&o] { o.fail_on_violation = true; });
+  table.value({"--listen"}, "--listen", true,
+              [&o](const std::string&, const std::string& v) { o.listen = v; });
+  table.value({"--linger"}, "--linger", true, [&o](const std::string& sp, const std::string& v) {
+    o.linger = parse_live_duration(sp, v);
+  });
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   try {
     app.parse(args);
@@ -183,6 +203,7 @@ inline bool parse_live_args(const std::vector<std::string>& all, LiveCliOptions&
     throw UsageError{"unknown option or argument '" + x + "' (see 'rtlat live --help'; a " +
                      "command goes after '--')"};
   if (dash != all.end() && o.command.empty()) throw UsageError{"no COMMAND after '--'"};
+  if (o.linger.count() != 0 && !o.listen) throw UsageError{"--linger needs --listen"};
   o.config = std::move(measure.config);
   // A live run may last for days while tasks come and go: without a bound its memory would grow
   // with every task ever seen. 1024 keeps the recent exits listed on their own and costs at most
@@ -198,9 +219,11 @@ namespace live_detail {
 inline std::atomic<rtlat::LiveSource*> source{nullptr};
 inline std::atomic<pid_t> child{-1};
 inline std::atomic<int> stop_signal{0};
+inline std::atomic<unsigned> signals{0};  // how many arrived: a signal during --linger ends it
 
 inline void on_signal(int sig) {
   stop_signal.store(sig);
+  signals.fetch_add(1);
   if (rtlat::LiveSource* s = source.load()) s->stop();
   // The command shares the terminal's Ctrl-C; SIGTERM and SIGHUP are passed on to it.
   const pid_t c = child.load();
@@ -281,9 +304,10 @@ inline void final_report(std::ostream& os, const rtlat::Results& r, const LiveCl
     return;
   }
   write_report(os, r,
-               o.format == F::json  ? Format::json
-               : o.format == F::csv ? Format::csv
-                                    : Format::text,
+               o.format == F::json          ? Format::json
+               : o.format == F::csv         ? Format::csv
+               : o.format == F::openmetrics ? Format::openmetrics
+                                            : Format::text,
                o.explicit_selection);
 }
 
@@ -410,8 +434,22 @@ inline int live_main(const std::vector<std::string>& args) {
       }
     };
   }
+#if defined(RTLAT_HAVE_HTTPLIB)
+  std::unique_ptr<MetricsServer> metrics;
+  if (o.listen) {
+    metrics = std::make_unique<MetricsServer>(parse_listen(*o.listen));
+    std::cerr << "rtlat: serving /metrics on port " << metrics->port() << '\n';
+  }
+  const auto publish = [&metrics](const rtlat::Results& r) {
+    if (metrics) metrics->publish(r);
+  };
+#else
+  if (o.listen) throw UsageError{"--listen: this rtlat was built without cpp-httplib"};
+  const auto publish = [](const rtlat::Results&) {};
+#endif
   rtlat::Analyzer engine(cfg);
   o.live.on_interval = [&](const rtlat::LiveProgress& p) {
+    if (o.listen) publish(engine.results());
     if (tty) {
       struct winsize ws {};
       std::size_t rows = 20;
@@ -442,6 +480,7 @@ inline int live_main(const std::vector<std::string>& args) {
     cmd->release();
     waiter = std::thread([&] {
       status = cmd->wait();
+      ld::child.store(-1);  // reaped: a later signal (during --linger) must not reach its pid
       src->stop();
     });
   }
@@ -481,6 +520,7 @@ inline int live_main(const std::vector<std::string>& args) {
     std::cerr << "rtlat: note: the per-CPU stats counted losses the pages did not flag: "
               << stats_markers << " lost-event markers added at the end\n";
 
+  publish(results);                                     // the final numbers, what the report says
   const bool violated = rtlat::any_violation(results);  // before --top drops tasks
   if (o.top) rtlat::keep_top(results, *o.top);
   std::ostringstream out;
@@ -493,6 +533,14 @@ inline int live_main(const std::vector<std::string>& args) {
     write_file(*o.output, out.str());
   } else {
     write_stdout(out.str());
+  }
+  if (o.linger.count() != 0) {
+    // A scraper polls: it sees the last interval only if the endpoint outlives the run a bit.
+    // A signal (the service stopping) cuts the wait short.
+    const unsigned seen = ld::signals.load();
+    const auto until = std::chrono::steady_clock::now() + o.linger;
+    while (std::chrono::steady_clock::now() < until && ld::signals.load() == seen)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (violated_exit) return 3;
   if (o.fail_on_violation && violated) return 3;

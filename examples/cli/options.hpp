@@ -29,6 +29,7 @@
 #include "rtlat/duration.hpp"
 #include "rtlat/report/csv.hpp"
 #include "rtlat/report/json.hpp"
+#include "rtlat/report/openmetrics.hpp"
 #include "rtlat/report/text.hpp"
 #include "rtlat/results.hpp"
 #include "rtlat/source/syscalls.hpp"
@@ -40,7 +41,7 @@ struct UsageError {
   std::string message;
 };
 
-enum class Format { text, json, csv };
+enum class Format { text, json, csv, openmetrics };
 
 // The final report in one of the formats `report` and `live` share; tasks without samples are
 // listed in text only when the user selected tasks.
@@ -59,6 +60,13 @@ inline void write_report(std::ostream& os, const rtlat::Results& r, Format forma
     case Format::csv:
       rtlat::write_csv(os, r);
       break;
+    case Format::openmetrics: {
+      // A file is read by node_exporter's textfile collector or promtool: the 0.0.4 format.
+      rtlat::OpenMetricsOptions mopts;
+      mopts.format = rtlat::ExpositionFormat::prometheus;
+      rtlat::write_openmetrics(os, r, mopts);
+      break;
+    }
   }
 }
 
@@ -268,8 +276,10 @@ inline void add_output(OptionTable& t, OutputOptions& o) {
       o.format = Format::json;
     else if (v == "csv")
       o.format = Format::csv;
+    else if (v == "openmetrics")
+      o.format = Format::openmetrics;
     else
-      throw UsageError{"--format: '" + v + "' (text|json|csv)"};
+      throw UsageError{"--format: '" + v + "' (text|json|csv|openmetrics)"};
   });
   t.value({"--top"}, "--top", true, [&o](const std::string& sp, const std::string& v) {
     o.top = parse_int<std::size_t>(sp, v, 1);
