@@ -75,7 +75,7 @@ constexpr std::string_view exposition_content_type(ExpositionFormat f) noexcept 
 
 namespace detail {
 
-// TraceStats' unobserved count of metric m; empty for a metric TraceStats does not count.
+// TraceStats' unobserved count of metric m. No default case: a new metric must say its count.
 inline std::optional<std::uint64_t> om_unobserved(const TraceStats& t, Metric m) noexcept {
   switch (m) {
     case Metric::latency:
@@ -86,9 +86,10 @@ inline std::optional<std::uint64_t> om_unobserved(const TraceStats& t, Metric m)
       return t.unobserved_relief;
     case Metric::irq:
       return t.unobserved_irq;
-    default:
-      return std::nullopt;
+    case Metric::timer:
+      return t.unobserved_timer;
   }
+  return std::nullopt;
 }
 
 // A label value: backslash, double quote and line feed escaped; bytes that are not valid UTF-8
