@@ -61,6 +61,12 @@ enum class PartState : std::uint8_t {
   blocked,    ///< the task slept; `task` is who woke it (cpu: where the wakeup was issued)
   migration,  ///< the task moved to another CPU's runqueue and waited for it there
   unknown,    ///< not observable: lost events, a missed switch, or older than the history kept
+  /// Timer samples: the timer was due but its CPU (`cpu`) had not taken the interrupt: it idled
+  /// (`idle_state`, `task` empty) or ran `task` (`irqs_off_caller` when interrupts were seen off).
+  timer_delay,
+  /// Timer samples: the timer's slack (hrtimer_start's expires - softexpires): the kernel was
+  /// allowed to fire it this much after the requested time (`cpu`: where it fired).
+  timer_slack,
 };
 /// The JSON name of a state ("running", "runnable", ...).
 constexpr std::string_view part_state_name(PartState s) noexcept {
@@ -79,6 +85,10 @@ constexpr std::string_view part_state_name(PartState s) noexcept {
       return "blocked";
     case PartState::migration:
       return "migration";
+    case PartState::timer_delay:
+      return "timer_delay";
+    case PartState::timer_slack:
+      return "timer_slack";
     case PartState::unknown:
       break;
   }
@@ -95,6 +105,24 @@ struct WakerActivity {
   std::int64_t behind_ns = 0;     ///< for how long
 };
 
+/// A hard IRQ or softirq a part is about.
+struct InterruptRef {
+  bool softirq = false;  ///< a softirq vector, else a hard IRQ line
+  int number = -1;       ///< the IRQ number or softirq vector
+  std::string name;      ///< the handler's name ("virtio1-req.0") or the vector's ("NET_RX")
+  /// A wakeup from the idle task after this hard IRQ, without softirq events to show the bottom
+  /// half: from interrupt context, but not seen inside the handler.
+  bool after = false;
+};
+/// "IRQ 36 virtio1-req.0", "softirq NET_RX".
+inline std::string interrupt_label(const InterruptRef& i) {
+  if (i.softirq) return "softirq " + i.name;
+  if (i.number < 0) return i.name;  // the timer's own handler: "hrtimer"
+  std::string s = "IRQ " + std::to_string(i.number);
+  if (!i.name.empty()) s += " " + i.name;
+  return s;
+}
+
 /// One part of a breakdown: a state, its total time, and the task that part is about.
 struct BreakdownPart {
   PartState state = PartState::unknown;  ///< what was going on
@@ -102,6 +130,18 @@ struct BreakdownPart {
   int cpu = -1;                          ///< the CPU it happened on
   std::optional<TaskRef> task;           ///< runnable: who ran; blocked: the waker
   std::optional<WakerActivity> waker;    ///< blocked only: what the waker did meanwhile
+  /// irq / softirq: which one ran; blocked: the interrupt that woke the task (then `task` is
+  /// empty: a wakeup from interrupt context is never the interrupted task's doing).
+  std::optional<InterruptRef> interrupt;
+  /// timer_delay while the CPU idled: the idle state it was in (power:cpu_idle), when recorded.
+  std::optional<std::uint32_t> idle_state;
+  /// timer_delay while `task` ran: where interrupts went off (preemptirq:irq_disable), when
+  /// recorded; empty otherwise.
+  std::string irqs_off_caller;
+  /// timer_delay while `task` ran: preemptirq events on that CPU showed interrupts on.
+  bool irqs_on = false;
+  /// blocked: an uninterruptible sleep (D), such as I/O.
+  bool uninterruptible = false;
 };
 
 /// Where a sample's interval went. Parts are grouped by state, CPU and task, largest first;
@@ -126,7 +166,15 @@ enum class VerdictKind : std::uint8_t {
   irq,                 ///< hard-IRQ and softirq time
   migration,           ///< time lost moving between CPUs
   own_execution,       ///< the task itself ran for most of the interval
-  insufficient_data,   ///< the events needed were not recorded or were lost
+  idle_exit,           ///< its timer fired late while the timer's CPU was idle
+  irqs_off,   ///< its timer fired late while a task ran on the timer's CPU with interrupts off
+  cpu_stall,  ///< its timer fired late while a task ran with interrupts on: the CPU stalled
+  /// its timer fired late while a task ran; no preemptirq events say whether interrupts were
+  /// off or the CPU stalled
+  irqs_off_or_stall,
+  timer_slack,        ///< its timer fired within the slack it was armed with (timer_slack_ns, poll)
+  mixed,              ///< complete data, but no one cause covers half of the interval
+  insufficient_data,  ///< the events needed were not recorded or were lost
 };
 /// The JSON name of a verdict kind ("higher_priority", ...).
 constexpr std::string_view verdict_kind_name(VerdictKind k) noexcept {
@@ -151,13 +199,25 @@ constexpr std::string_view verdict_kind_name(VerdictKind k) noexcept {
       return "migration";
     case VerdictKind::own_execution:
       return "own_execution";
+    case VerdictKind::idle_exit:
+      return "idle_exit";
+    case VerdictKind::irqs_off:
+      return "irqs_off";
+    case VerdictKind::cpu_stall:
+      return "cpu_stall";
+    case VerdictKind::irqs_off_or_stall:
+      return "irqs_off_or_stall";
+    case VerdictKind::timer_slack:
+      return "timer_slack";
+    case VerdictKind::mixed:
+      return "mixed";
     case VerdictKind::insufficient_data:
       break;
   }
   return "insufficient_data";
 }
 /// Number of verdict kinds.
-inline constexpr std::size_t verdict_kind_count = 11;
+inline constexpr std::size_t verdict_kind_count = 17;
 
 /// The cause that explains most of a sample.
 struct Verdict {

@@ -5,6 +5,7 @@
 /// it into bounded per-CPU history rings by value, and a cache line holds exactly one event.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -81,9 +82,12 @@ enum class EventKind : std::uint8_t {
   hrtimer_cancel,  ///< timer:hrtimer_cancel (Event::hrtimer, timer only)
   hrtimer_expire_entry,  ///< timer:hrtimer_expire_entry, its handler starts (Event::hrtimer)
   hrtimer_expire_exit,   ///< timer:hrtimer_expire_exit (Event::hrtimer, timer only)
+  cpu_idle,  ///< power:cpu_idle: the CPU enters an idle state, or leaves it (Event::idle)
+  irqs_off,  ///< preemptirq:irq_disable: interrupts go off on the CPU (Event::irqs)
+  irqs_on,   ///< preemptirq:irq_enable: they come back on (Event::irqs)
 };
 /// The number of EventKind values.
-inline constexpr int event_kind_count = 21;
+inline constexpr int event_kind_count = 24;
 
 /// What a sched_switch's prev_state means, decided by the source from the event's own format
 /// (kernels differ in the bit that marks preemption: 0x100 on 4.14+/6.x, 0x800 or 0x80 before).
@@ -175,6 +179,22 @@ struct MigrateFields {
 struct LostFields {
   std::uint64_t count;  ///< events lost; 0 when the source only knows that something was lost
 };
+/// The payload of EventKind::cpu_idle.
+struct IdleFields {
+  /// The state entered (the driver's index: 0 is the shallowest); idle_exit when leaving.
+  std::uint32_t state;
+  static constexpr std::uint32_t idle_exit = 0xffffffffu;  ///< the kernel's PWR_EVENT_EXIT
+};
+/// The payload of irqs_off / irqs_on: where in the kernel interrupts went off or on.
+struct IrqsFields {
+  char caller[44];  ///< the caller's symbol ("_raw_spin_lock_irqsave+0x1a"), NUL-padded
+  /// The caller as a string (empty when not recorded).
+  std::string_view caller_view() const noexcept {
+    std::size_t n = 0;
+    while (n < sizeof caller && caller[n] != '\0') ++n;
+    return {caller, n};
+  }
+};
 /// The payload of EventKind::other.
 struct OtherFields {
   std::uint32_t type_id;  ///< source-specific event id, 0 when unknown
@@ -212,6 +232,8 @@ struct alignas(64) Event {
     LostFields lost;         ///< lost_events
     OtherFields other;       ///< other
     HrtimerFields hrtimer;   ///< hrtimer_start, hrtimer_cancel, hrtimer_expire_entry, _exit
+    IdleFields idle;         ///< cpu_idle
+    IrqsFields irqs;         ///< irqs_off, irqs_on
   };
 
   /// @name Construction
@@ -327,6 +349,22 @@ struct alignas(64) Event {
     e.lost.count = count;
     return e;
   }
+  /// A power:cpu_idle on `cpu`: `state` entered, or IdleFields::idle_exit.
+  static Event make_cpu_idle(Timestamp ts, std::uint16_t cpu, Pid common_pid,
+                             std::uint32_t state) noexcept {
+    Event e = head(ts, cpu, common_pid, EventKind::cpu_idle);
+    e.idle.state = state;
+    return e;
+  }
+  /// A preemptirq:irq_disable (`kind` irqs_off) or irq_enable (irqs_on) recorded at `caller`
+  /// (truncated to 43 bytes).
+  static Event make_irqs(EventKind kind, Timestamp ts, std::uint16_t cpu, Pid common_pid,
+                         std::string_view caller) noexcept {
+    Event e = head(ts, cpu, common_pid, kind);
+    const std::size_t n = std::min(caller.size(), sizeof e.irqs.caller - 1);
+    for (std::size_t i = 0; i < n; ++i) e.irqs.caller[i] = caller[i];
+    return e;
+  }
   /// Any other event, by `name` (truncated) and the source's id for it; `detached`: see
   /// OtherFields::detached.
   static Event make_other(Timestamp ts, std::uint16_t cpu, Pid common_pid, std::string_view name,
@@ -401,6 +439,12 @@ constexpr std::string_view event_kind_name(EventKind k) noexcept {
       return detail::event_name(TraceEvent::hrtimer_expire_entry);
     case EventKind::hrtimer_expire_exit:
       return detail::event_name(TraceEvent::hrtimer_expire_exit);
+    case EventKind::cpu_idle:
+      return detail::event_name(TraceEvent::cpu_idle);
+    case EventKind::irqs_off:
+      return detail::event_name(TraceEvent::irq_disable);
+    case EventKind::irqs_on:
+      return detail::event_name(TraceEvent::irq_enable);
   }
   return "?";
 }

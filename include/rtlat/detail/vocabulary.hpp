@@ -37,6 +37,9 @@ enum class TraceEvent : std::uint8_t {
   irq_threaded_handler_exit,
   softirq_entry,
   softirq_exit,
+  cpu_idle,     // power:cpu_idle
+  irq_disable,  // preemptirq:irq_disable
+  irq_enable,   // preemptirq:irq_enable
 };
 
 struct TraceEventName {
@@ -67,6 +70,9 @@ inline constexpr TraceEventName known_events[] = {
     {"irq", "irq_threaded_handler_exit", TraceEvent::irq_threaded_handler_exit},
     {"irq", "softirq_entry", TraceEvent::softirq_entry},
     {"irq", "softirq_exit", TraceEvent::softirq_exit},
+    {"power", "cpu_idle", TraceEvent::cpu_idle},
+    {"preemptirq", "irq_disable", TraceEvent::irq_disable},
+    {"preemptirq", "irq_enable", TraceEvent::irq_enable},
 };
 
 // The event `system:name` names. Text traces print no system: an empty one matches any. Any

@@ -208,6 +208,13 @@ inline FieldList event_fields(const Event& e) noexcept {
     case EventKind::other:
       f.add(EventField::of_str("name", e.other.name.view()));
       break;
+    case EventKind::cpu_idle:
+      f.add(EventField::of_int("state", e.idle.state));
+      break;
+    case EventKind::irqs_off:
+    case EventKind::irqs_on:
+      f.add(EventField::of_str("caller", e.irqs.caller_view()));
+      break;
     case EventKind::hrtimer_start:
     case EventKind::hrtimer_cancel:
     case EventKind::hrtimer_expire_entry:

@@ -17,7 +17,12 @@
 ///                            "events": [{"ts_ns": int, "cpu": int, "pid": int, "event": str,
 ///                                        "fields": {...}}],
 ///                            "breakdown"?: [{"state": str, "ns": int, "cpu": int,
-///                                            "task": task|null, "waker"?: {...}}],
+///                                            "task": task|null, "waker"?: {...},
+///                                            "interrupt"?: {"softirq": bool, "number": int,
+///                                                           "name": str, "after": bool},
+///                                            "idle_state"?: int, "irqs"?: "off"|"on"|"unknown",
+///                                            "irqs_off_caller"?: str,
+///                                            "uninterruptible"?: true}],
 ///                            "breakdown_covered_ns"?: int, "history_too_short"?: bool,
 ///                            "verdict"?: {"kind": str, "text": str, "share": num,
 ///                                         "culprit": task|null},
@@ -226,6 +231,22 @@ inline void json_breakdown(std::ostream& os, const Breakdown& b, const char* ind
       json_task_ref(os, w.behind);
       os << ", \"behind_ns\": " << w.behind_ns << "}";
     }
+    if (p.interrupt) {
+      os << ", \"interrupt\": {\"softirq\": " << (p.interrupt->softirq ? "true" : "false")
+         << ", \"number\": " << p.interrupt->number << ", \"name\": ";
+      write_json_string(os, p.interrupt->name);
+      os << ", \"after\": " << (p.interrupt->after ? "true" : "false") << "}";
+    }
+    if (p.idle_state) os << ", \"idle_state\": " << *p.idle_state;
+    if (p.state == PartState::timer_delay && p.task) {
+      os << ", \"irqs\": ";
+      write_json_string(os, !p.irqs_off_caller.empty() ? "off" : p.irqs_on ? "on" : "unknown");
+      if (!p.irqs_off_caller.empty()) {
+        os << ", \"irqs_off_caller\": ";
+        write_json_string(os, p.irqs_off_caller);
+      }
+    }
+    if (p.uninterruptible) os << ", \"uninterruptible\": true";
     os << "}";
   }
   os << "]";

@@ -228,15 +228,26 @@ inline std::string breakdown_summary(const Breakdown& b) {
         break;
       case PartState::idle:
         what = "idle" + cpu;
+        if (p.idle_state) what += " (state " + std::to_string(*p.idle_state) + ")";
         break;
       case PartState::irq:
-        what = "hard irq" + cpu;
+        what = (p.interrupt ? interrupt_label(*p.interrupt) : std::string("hard irq")) + cpu;
         break;
       case PartState::softirq:
-        what = "softirq" + cpu;
+        what = (p.interrupt ? interrupt_label(*p.interrupt) : std::string("softirq")) + cpu;
         break;
       case PartState::blocked:
-        what = p.task ? "blocked until " + task_label(*p.task) + " woke it" : "blocked";
+        what = p.interrupt ? "blocked until " + interrupt_label(*p.interrupt) + " woke it"
+               : p.task    ? "blocked until " + task_label(*p.task) + " woke it"
+                           : "blocked";
+        break;
+      case PartState::timer_slack:
+        what = "timer slack";
+        break;
+      case PartState::timer_delay:
+        what = "timer due" + cpu + (p.task ? ", " + task_label(*p.task) + " ran" : ", idle");
+        if (p.idle_state) what += " (state " + std::to_string(*p.idle_state) + ")";
+        if (!p.irqs_off_caller.empty()) what += " (irqs off at " + p.irqs_off_caller + ")";
         break;
       case PartState::migration:
         what = "migrating" + (p.cpu >= 0 ? " to CPU " + std::to_string(p.cpu) : std::string());

@@ -45,6 +45,7 @@ constexpr bool is_window_kind(EventKind k) noexcept {
     case EventKind::irq_thread_entry:
     case EventKind::irq_thread_exit:
     case EventKind::lost_events:
+    case EventKind::cpu_idle:
       return true;
     default:
       return false;

@@ -15,10 +15,12 @@
 #include "rtlat/config.hpp"
 #include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/attribution.hpp"
+#include "rtlat/detail/engine/context_names.hpp"
 #include "rtlat/detail/engine/cpus.hpp"
 #include "rtlat/detail/engine/history.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/detail/engine/tasks.hpp"
+#include "rtlat/detail/engine/timer_breakdown.hpp"
 #include "rtlat/detail/engine/timer_latency.hpp"
 #include "rtlat/detail/engine/verdict.hpp"
 #include "rtlat/event.hpp"
@@ -130,16 +132,25 @@ class MetricRules {
         record(e, SchedRecord::migrated, e.migrate.pid, 0, e.migrate.prio, e.migrate.dest_cpu);
         break;
       case EventKind::irq_entry:
-        record(e, SchedRecord::irq_entry);
+        if (cfg_.explain != Config::Explain::none) context_.irq(e.irq.irq, e.irq.name);
+        record(e, SchedRecord::irq_entry, e.irq.irq);
         break;
       case EventKind::irq_exit:
-        record(e, SchedRecord::irq_exit);
+        record(e, SchedRecord::irq_exit, e.irq.irq);
         break;
       case EventKind::softirq_entry:
-        record(e, SchedRecord::softirq_entry);
+        context_.softirqs_seen = true;
+        record(e, SchedRecord::softirq_entry, static_cast<Pid>(e.softirq.vec));
         break;
       case EventKind::softirq_exit:
-        record(e, SchedRecord::softirq_exit);
+        record(e, SchedRecord::softirq_exit, static_cast<Pid>(e.softirq.vec));
+        break;
+      case EventKind::cpu_idle:  // IdleFields::idle_exit becomes -1
+        record(e, SchedRecord::idle, static_cast<Pid>(e.idle.state));
+        break;
+      case EventKind::irqs_off:
+      case EventKind::irqs_on:
+        record_irqs(e);
         break;
       case EventKind::process_exit:
         on_exit(e);
@@ -190,11 +201,19 @@ class MetricRules {
   }
   RTLAT_ALWAYS_INLINE void record_switch(const Event& e) {
     if (cfg_.explain == Config::Explain::none) return;
-    const SchedRecord::PrevClass how = is_voluntary_sleep(e.prev_state)  ? SchedRecord::slept
-                                       : e.prev_state == PrevState::dead ? SchedRecord::died
-                                                                         : SchedRecord::preempted;
+    const SchedRecord::PrevClass how = e.prev_state == PrevState::blocked ? SchedRecord::slept_io
+                                       : is_voluntary_sleep(e.prev_state) ? SchedRecord::slept
+                                       : e.prev_state == PrevState::dead  ? SchedRecord::died
+                                                                          : SchedRecord::preempted;
     cpus_.sched_slot(e.cpu) = {e.ts,           e.sw.prev_pid,         e.sw.next_pid, e.sw.prev_prio,
                                e.sw.next_prio, SchedRecord::switched, how,           -1};
+  }
+  // Interrupts off / on, with where (the caller's name, kept once in context_).
+  RTLAT_NOINLINE void record_irqs(const Event& e) {
+    if (cfg_.explain == Config::Explain::none) return;
+    const std::string_view caller = e.irqs.caller_view();
+    record(e, e.kind == EventKind::irqs_off ? SchedRecord::irqs_off : SchedRecord::irqs_on,
+           context_.caller(caller.empty() ? std::string_view("?") : caller));
   }
   RTLAT_ALWAYS_INLINE void record_wakeup(const Event& e) {
     record(e, SchedRecord::woken, e.wakeup.pid, e.common_pid, e.wakeup.prio, e.wakeup.target_cpu);
@@ -318,13 +337,24 @@ class MetricRules {
   Breakdown explain(const Task& t, Metric m, const OpenInterval& iv, const Event& end,
                     bool derived) const {
     const Event& start = t.start_of(iv);
+    if (m == Metric::timer) {
+      TimerSampleSpan span;
+      span.requested = iv.start_ns;
+      span.handler = start.ts;  // the handler's entry, or the wakeup without expiry events
+      span.wakeup = t.timer_wake_ts;
+      span.end = end.ts;
+      span.slack = t.timer_slack;
+      span.timer_cpu = start.cpu;
+      span.target = iv.home_cpu >= 0 ? iv.home_cpu : start.cpu;
+      return timer_breakdown(cpus_.sched(), tasks_, context_, t.pid, span);
+    }
     Subject s;
     if (m == Metric::irq || derived) {
       s = {Subject::running, start.cpu, 0};
     } else {
       s = {Subject::runnable, iv.home_cpu >= 0 ? iv.home_cpu : start.cpu, 0};
     }
-    return breakdown(cpus_.sched(), tasks_, t.pid, s, iv.start_ns, end.ts);
+    return breakdown(cpus_.sched(), tasks_, context_, t.pid, s, iv.start_ns, end.ts);
   }
   // The verdict on t's sample; its priority is the one its start event gave (a wakeup names
   // it), since a task may change class after.
@@ -357,6 +387,7 @@ class MetricRules {
   TaskStore& tasks_;
   CpuStates& cpus_;
   WindowScratch scratch_;
+  ContextNames context_;  // IRQ names and interrupts-off callers, for breakdowns
   bool irq_events_seen_ = false;
   bool wakeup_seen_ = false;  // a sched_wakeup arrived (RecordedEvents::wakeups)
   bool waking_used_ = false;  // sched_waking stood in for sched_wakeup

@@ -26,9 +26,14 @@ struct SchedRecord {
     softirq_entry,  // a: vector
     softirq_exit,
     lost,      // what ran from here on is unknown until the next switch
-    implicit,  // b: the task seen running (the switch into it was not recorded)
+    implicit,  // a: the task believed running, b: the task seen running (the switch into it
+               // was not recorded), b_prio: b's last known prio
+    idle,      // power:cpu_idle; a: the state entered, -1 when leaving idle
+    irqs_off,  // preemptirq:irq_disable; a: the caller's id (ContextNames)
+    irqs_on,   // preemptirq:irq_enable
   };
-  enum PrevClass : std::uint8_t { slept, preempted, died };
+  // slept_io: an uninterruptible sleep (D), such as I/O.
+  enum PrevClass : std::uint8_t { slept, preempted, died, slept_io };
 
   Timestamp ts;
   Pid a;
@@ -40,6 +45,10 @@ struct SchedRecord {
   std::int16_t cpu2;
 };
 static_assert(sizeof(SchedRecord) == 24);
+
+constexpr bool is_sleep(SchedRecord::PrevClass c) noexcept {
+  return c == SchedRecord::slept || c == SchedRecord::slept_io;
+}
 
 // A ring of SchedRecords; storage is allocated at the first push, so CPUs that never see an
 // event cost nothing. Filled on every scheduler event: the push is a slot store, nothing more.

@@ -59,6 +59,7 @@ struct Task {
   OpenInterval timer{4};
   std::int64_t timer_irq_delay = -1;
   Timestamp timer_wake_ts = 0;
+  std::int64_t timer_slack = 0;        // its timer's expires - softexpires (breakdowns)
   std::uint64_t sleep_timer = 0;       // its own sleep timer since it last woke (0: none)
   std::uint64_t timer_unobserved = 0;  // its timer wakeups without a sample
   Timestamp derived_segment_start = 0;

@@ -43,16 +43,17 @@ class ArmedTimers {
   // fires.
   static constexpr std::size_t max_armed_timers = std::size_t{1} << 16;
 
-  void set(std::uint64_t timer, std::int64_t softexpires) {
+  void set(std::uint64_t timer, std::int64_t softexpires, std::int64_t expires = 0) {
     if (timer == 0) return;
     if (2 * (used_ + 1) > slots_.size()) grow();
     std::size_t i = home(timer);
     while (slots_[i].timer != 0 && slots_[i].timer != timer) i = (i + 1) & mask_;
     if (slots_[i].timer == 0) ++used_;
-    slots_[i] = {timer, softexpires};
+    slots_[i] = {timer, softexpires, expires > softexpires ? expires - softexpires : 0};
   }
   // Removes the timer and gives what it asked for; empty when it was not armed as far as known.
-  std::optional<std::int64_t> take(std::uint64_t timer) noexcept {
+  // `slack`, when given, receives expires - softexpires (0 when expires was not recorded).
+  std::optional<std::int64_t> take(std::uint64_t timer, std::int64_t* slack = nullptr) noexcept {
     if (timer == 0 || used_ == 0) return std::nullopt;
     std::size_t i = home(timer);
     while (slots_[i].timer != timer) {
@@ -60,6 +61,7 @@ class ArmedTimers {
       i = (i + 1) & mask_;
     }
     const std::int64_t soft = slots_[i].softexpires;
+    if (slack != nullptr) *slack = slots_[i].slack;
     // Backward shift: move up every entry of the run that would not be found past the hole.
     std::size_t hole = i;
     for (std::size_t j = (i + 1) & mask_; slots_[j].timer != 0; j = (j + 1) & mask_) {
@@ -83,6 +85,7 @@ class ArmedTimers {
   struct Slot {
     std::uint64_t timer = 0;  // 0: empty (no timer lives at address 0)
     std::int64_t softexpires = 0;
+    std::int64_t slack = 0;  // expires - softexpires: how late the timer was allowed to fire
   };
   std::size_t home(std::uint64_t timer) const noexcept {
     // Timers are 8-byte aligned: drop the bits that never differ before mixing.
@@ -101,7 +104,7 @@ class ArmedTimers {
     for (std::size_t k = n; k > 1; k >>= 1) --shift_;
     used_ = 0;
     for (const Slot& s : old)
-      if (s.timer != 0) set(s.timer, s.softexpires);
+      if (s.timer != 0) set(s.timer, s.softexpires, s.softexpires + s.slack);
   }
 
   std::vector<Slot> slots_;
@@ -114,6 +117,7 @@ class ArmedTimers {
 struct TimerCause {
   bool known = false;          // its request was seen (else: armed before the trace, or lost)
   std::int64_t irq_delay = 0;  // now - softexpires at the handler's entry
+  std::int64_t slack = 0;      // expires - softexpires: the part of the delay the timer allowed
   Event entry{};               // its hrtimer_expire_entry
   std::uint64_t entry_seq = 0;
 };
@@ -139,7 +143,8 @@ class TimerLatency {
           armed_.set(e.timer.hrtimer, e.timer.softexpires);
         break;
       case EventKind::hrtimer_start:
-        armed_.set(e.hrtimer.hrtimer, e.hrtimer.softexpires);  // a re-arm replaces the request
+        // A re-arm replaces the request.
+        armed_.set(e.hrtimer.hrtimer, e.hrtimer.softexpires, e.hrtimer.expires);
         break;
       case EventKind::hrtimer_cancel:
         armed_.take(e.hrtimer.hrtimer);
@@ -148,8 +153,10 @@ class TimerLatency {
         expiry_seen_ = true;
         Level& l = push(e.cpu);
         l.timer = e.hrtimer.hrtimer;
-        const std::optional<std::int64_t> soft = armed_.take(e.hrtimer.hrtimer);
+        std::int64_t slack = 0;
+        const std::optional<std::int64_t> soft = armed_.take(e.hrtimer.hrtimer, &slack);
         l.cause.known = soft.has_value();
+        l.cause.slack = slack;
         l.cause.irq_delay = soft ? e.hrtimer.now - *soft : 0;
         l.cause.entry = e;
         l.cause.entry_seq = seq;
@@ -243,6 +250,7 @@ struct TimerRules {
         return;
       }
       Task& task = r.lookup(pid, e.wakeup.comm, e.ts, false);
+      task.timer_slack = cause->slack;  // before open(): a task found running completes there
       open(r, task, e, cause->entry, cause->entry_seq, cause->entry.ts - cause->irq_delay,
            cause->irq_delay);
       return;
@@ -257,6 +265,7 @@ struct TimerRules {
       return;
     }
     if (e.ts < *soft) return;  // woken before its time: not by the timer
+    t->timer_slack = 0;        // a sleep marker carries no expires
     open(r, *t, e, e, r.cpus_.seq(), *soft, -1);
   }
 

@@ -23,7 +23,8 @@ inline constexpr double throttle_share = 0.9;
 // priority, is the inversion.
 inline constexpr double inversion_share = 0.5;
 // A verdict needs its evidence to cover at least this share of the interval; below it, no one
-// cause explains the interval and the verdict says so (insufficient_data, naming the largest).
+// cause explains the interval and the verdict says so, naming the largest: mixed when what was
+// not observed could not have made any cause reach the share, insufficient_data when it could.
 inline constexpr double verdict_share = 0.5;
 
 struct VerdictInputs {
@@ -48,6 +49,11 @@ inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
     irq,
     migration,
     own,
+    idle_exit,
+    irqs_off,
+    cpu_stall,
+    off_or_stall,
+    slack,
     unknown,
     count
   };
@@ -113,6 +119,16 @@ inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
         add(inverted ? inversion : blocking, p);
         break;
       }
+      case PartState::timer_delay:
+        add(!p.task                      ? idle_exit
+            : !p.irqs_off_caller.empty() ? irqs_off
+            : p.irqs_on                  ? cpu_stall
+                                         : off_or_stall,
+            p);
+        break;
+      case PartState::timer_slack:
+        add(slack, p);
+        break;
       case PartState::unknown:
         add(unknown, p);
         break;
@@ -170,7 +186,14 @@ inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
     }
     case blocking:
       v.kind = VerdictKind::blocking;
-      if (p->task) {
+      if (p->interrupt) {
+        const std::string irq = interrupt_label(*p->interrupt);
+        v.text = "blocked " + of +
+                 (p->uninterruptible ? " on I/O completed from " + irq
+                                     : " until " + irq + " woke it, from interrupt context");
+        if (p->interrupt->after)
+          v.text += " (woken by the idle task after that IRQ; no softirq events recorded)";
+      } else if (p->task) {
         v.text = "blocked " + of + " until " + task_label(*p->task) + " woke it";
         if (p->waker) v.text += "; it ran " + format_duration(p->waker->ran_ns) + " meanwhile";
       } else {
@@ -180,6 +203,34 @@ inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
     case irq:
       v.kind = VerdictKind::irq;
       v.text = "hard IRQs and softirqs took " + of + cpu;
+      if (p->interrupt) v.text += ", most of it " + interrupt_label(*p->interrupt);
+      break;
+    case idle_exit:
+      v.kind = VerdictKind::idle_exit;
+      v.text = "its timer fired " + of + " late while " +
+               (p->cpu >= 0 ? "CPU " + std::to_string(p->cpu) : std::string("its CPU")) + " idled" +
+               (p->idle_state ? " in idle state " + std::to_string(*p->idle_state)
+                              : std::string(" (idle state not recorded)")) +
+               ": idle exit; check C-states (cpuidle, idle=poll to compare), and on a VM whether "
+               "the vCPU ran";
+      break;
+    case irqs_off:
+      v.kind = VerdictKind::irqs_off;
+      v.text = "its timer's interrupt was held off " + of + cpu + " while " + task_label(*p->task) +
+               " ran with interrupts off since " + p->irqs_off_caller;
+      break;
+    case off_or_stall:
+      v.kind = VerdictKind::irqs_off_or_stall;
+      v.text = "its timer's interrupt came " + of + " late" + cpu + " while " +
+               task_label(*p->task) +
+               " ran: interrupts off in its kernel path, or the CPU stalled under it (a vCPU not "
+               "running, an SMI); record preemptirq:irq_disable/irq_enable to tell";
+      break;
+    case cpu_stall:
+      v.kind = VerdictKind::cpu_stall;
+      v.text = "its timer's interrupt came " + of + " late" + cpu + " while " +
+               task_label(*p->task) +
+               " ran with interrupts on: the CPU stalled under it (a vCPU not running, an SMI)";
       break;
     case migration:
       v.kind = VerdictKind::migration;
@@ -199,9 +250,14 @@ inline Verdict decide(const Breakdown& b, const VerdictInputs& in) {
       break;
   }
   if (win != unknown && v.share < verdict_share) {
+    // Could what was not observed have given some cause the share? Then data is missing;
+    // otherwise the interval is mixed.
+    const bool missing = static_cast<double>(evidence[win] + evidence[unknown]) >=
+                             verdict_share * static_cast<double>(total) ||
+                         b.history_too_short;
     v.text = "no single cause covers most of the interval; the largest, " +
              std::string(verdict_kind_name(v.kind)) + ": " + v.text;
-    v.kind = VerdictKind::insufficient_data;
+    v.kind = missing ? VerdictKind::insufficient_data : VerdictKind::mixed;
   }
   return v;
 }

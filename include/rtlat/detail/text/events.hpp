@@ -317,6 +317,26 @@ inline const char* decode_softirq(EventKind kind, std::string_view p, const Even
   return nullptr;
 }
 
+// power:cpu_idle "state=N cpu_id=C" (state 4294967295: the CPU leaves idle).
+inline const char* decode_cpu_idle(std::string_view p, const EventHead& h, Event& out) noexcept {
+  std::uint32_t state = 0;
+  if (!key_int(p, "state=", state)) return "bad state=";
+  out = Event::make_cpu_idle(h.ts, h.cpu, h.common_pid, state);
+  return nullptr;
+}
+
+// preemptirq:irq_disable / irq_enable "caller=SYM+0xOFF/0xSIZE parent=SYM+...": the caller's
+// symbol and offset (the function size dropped).
+inline const char* decode_irqs(EventKind kind, std::string_view p, const EventHead& h,
+                               Event& out) noexcept {
+  const std::size_t c = find_key(p, "caller=");
+  if (c == std::string_view::npos) return "no caller=";
+  std::string_view caller = token_at(p, c);
+  caller = caller.substr(0, caller.find('/'));
+  out = Event::make_irqs(kind, h.ts, h.cpu, h.common_pid, caller);
+  return nullptr;
+}
+
 // "comm=X pid=N prio=P orig_cpu=A dest_cpu=B".
 inline const char* decode_migrate(std::string_view p, const EventHead& h, Event& out) noexcept {
   std::string_view comm;
@@ -379,6 +399,12 @@ inline const char* decode_event(TraceEvent k, std::string_view name, std::string
       return decode_softirq(EventKind::softirq_entry, p, h, out);
     case TraceEvent::softirq_exit:
       return decode_softirq(EventKind::softirq_exit, p, h, out);
+    case TraceEvent::cpu_idle:
+      return decode_cpu_idle(p, h, out);
+    case TraceEvent::irq_disable:
+      return decode_irqs(EventKind::irqs_off, p, h, out);
+    case TraceEvent::irq_enable:
+      return decode_irqs(EventKind::irqs_on, p, h, out);
     case TraceEvent::other:
       break;
   }

@@ -38,6 +38,8 @@ enum class Decode : std::uint8_t {
   irq_entry,  // hard or threaded (kind says which)
   irq_exit,
   softirq,  // entry or exit (kind says which)
+  cpu_idle,
+  irqs,  // preemptirq irq_disable / irq_enable (kind says which)
 };
 
 // The fields each family reads.
@@ -65,6 +67,12 @@ struct IrqRefs {
 struct SoftirqRefs {
   FieldRef vec;
 };
+struct IdleRefs {
+  FieldRef state;
+};
+struct IrqsRefs {
+  FieldRef caller_offs;  // from _stext
+};
 
 struct EventDecoder {
   Decode how = Decode::unknown;
@@ -90,6 +98,8 @@ struct EventDecoder {
     HrtimerRefs hrtimer;
     IrqRefs irq;
     SoftirqRefs softirq;
+    IdleRefs idle;
+    IrqsRefs irqs;
   } f;
 };
 
@@ -300,6 +310,16 @@ void build_decode_table(tep_handle* tep, bool std_host, DecodeTable& t, Fail&& f
         d.f.softirq = SoftirqRefs{field("vec")};
         as(Decode::softirq,
            known == TraceEvent::softirq_entry ? EventKind::softirq_entry : EventKind::softirq_exit);
+        break;
+      case TraceEvent::cpu_idle:
+        d.f.idle = IdleRefs{field("state")};
+        as(Decode::cpu_idle, EventKind::cpu_idle);
+        break;
+      case TraceEvent::irq_disable:
+      case TraceEvent::irq_enable:
+        d.f.irqs = IrqsRefs{field("caller_offs")};
+        as(Decode::irqs,
+           known == TraceEvent::irq_disable ? EventKind::irqs_off : EventKind::irqs_on);
         break;
       case TraceEvent::other:
       case TraceEvent::sys_enter_other:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -145,6 +146,18 @@ class RecordDecoder {
       case Decode::softirq:
         e.softirq.vec = static_cast<std::uint32_t>(rd.unum(d, t.f.softirq.vec));
         return true;
+      case Decode::cpu_idle:
+        e.idle.state = static_cast<std::uint32_t>(rd.unum(d, t.f.idle.state));
+        return true;
+      case Decode::irqs: {
+        // The offset from _stext, unresolved: kallsyms is read only as far as hrtimer_wakeup.
+        const std::int64_t off = rd.num(d, t.f.irqs.caller_offs);
+        char text[sizeof e.irqs.caller];
+        const int n = std::snprintf(text, sizeof text, "_stext%s0x%llx", off < 0 ? "-" : "+",
+                                    static_cast<unsigned long long>(off < 0 ? -off : off));
+        std::memcpy(e.irqs.caller, text, n > 0 ? static_cast<std::size_t>(n) : 0);
+        return true;
+      }
       case Decode::other:
       case Decode::unknown:
         break;

@@ -1,0 +1,425 @@
+// The walk breakdowns are made of: the per-CPU scheduler records (sched_ring.hpp) of an interval
+// replayed in time order, following one task, with every nanosecond of it added to one part
+// (PartSums). What a CPU did is only what its records prove: the stretch before a switch that
+// was not recorded (an implicit one) is unknown, never idle or the task believed to run; a task
+// has the prio its switch-out shows, which a policy change while it ran makes differ from its
+// switch-in's; a wakeup issued inside a hard IRQ or softirq is the interrupt's, not the
+// interrupted task's.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "rtlat/breakdown.hpp"
+#include "rtlat/detail/engine/sched_ring.hpp"
+#include "rtlat/event.hpp"
+
+namespace rtlat {
+inline namespace v1 {
+namespace detail {
+
+// The state of one task along a walk.
+struct Subject {
+  enum State : std::uint8_t { running, runnable, migrating, blocked, unknown };
+  State state = unknown;
+  int cpu = -1;         // running on / waiting on
+  Timestamp since = 0;  // blocked: since when
+  bool io = false;      // blocked: an uninterruptible sleep
+};
+
+// What a CPU was doing along a walk.
+struct CpuNow {
+  Pid current = -1;  // -1 unknown
+  int prio = 0;
+  int irq_depth = 0;
+  int softirq_depth = 0;
+  int irq = -1;         // the innermost hard IRQ's number
+  int softirq = -1;     // the innermost softirq's vector
+  int last_irq = -1;    // the last hard IRQ entered since the last switch
+  int idle_state = -1;  // power:cpu_idle's state while idle; -1 unknown
+  int irqs = -1;        // -1 unknown, 0 interrupts on, > 0 off (the caller's id)
+};
+
+// Where a wakeup came from: a task (none), or an interrupt on the waker's CPU.
+struct WakeFrom {
+  enum Kind : std::uint8_t { task, hardirq, softirq };
+  Kind kind = task;
+  int number = -1;     // IRQ number or softirq vector
+  bool after = false;  // the idle task's wakeup after a hard IRQ, no softirq events to show it
+};
+
+// Time accumulated per (state, cpu, pid, detail), with the prio the pid had. `detail` is the IRQ
+// number (irq), vector (softirq), idle state (idle, timer_delay while idle) or interrupt state
+// (runnable, timer_delay: CpuNow::irqs). A walk adds often but mostly to the key it added to
+// last, and to few keys: a flat table that checks the last key first beats a tree. each() visits
+// the keys in (state, cpu, pid, detail) order, which the report order relies on.
+class PartSums {
+ public:
+  void add(PartState s, int cpu, Pid pid, int prio, std::int64_t ns, int detail = -1) {
+    if (ns <= 0) return;
+    const Key k{static_cast<int>(s), cpu, pid, detail};
+    if (last_ >= entries_.size() || !(entries_[last_].key == k)) last_ = slot(k);
+    entries_[last_].ns += ns;
+    entries_[last_].prio = prio;
+  }
+  std::int64_t total(PartState s) const {
+    std::int64_t n = 0;
+    for (const Entry& e : entries_)
+      if (e.key.state == static_cast<int>(s)) n += e.ns;
+    return n;
+  }
+  // f(state, cpu, pid, prio, ns, detail).
+  template <class F>
+  void each(F&& f) const {
+    std::vector<const Entry*> order;
+    order.reserve(entries_.size());
+    for (const Entry& e : entries_) order.push_back(&e);
+    std::sort(order.begin(), order.end(), [](const Entry* x, const Entry* y) {
+      return std::tie(x->key.state, x->key.cpu, x->key.pid, x->key.detail) <
+             std::tie(y->key.state, y->key.cpu, y->key.pid, y->key.detail);
+    });
+    for (const Entry* e : order)
+      f(static_cast<PartState>(e->key.state), e->key.cpu, e->key.pid, e->prio, e->ns,
+        e->key.detail);
+  }
+
+ private:
+  struct Key {
+    int state, cpu;
+    Pid pid;
+    int detail;
+    bool operator==(const Key& o) const noexcept {
+      return state == o.state && cpu == o.cpu && pid == o.pid && detail == o.detail;
+    }
+  };
+  struct Entry {
+    Key key;
+    std::int64_t ns;
+    int prio;
+  };
+  // Few keys: a scan. Many (a busy CPU with hundreds of tasks): a hash index.
+  std::size_t slot(const Key& k) {
+    if (index_.empty()) {
+      for (std::size_t i = 0; i < entries_.size(); ++i)
+        if (entries_[i].key == k) return i;
+      entries_.push_back({k, 0, 0});
+      if (entries_.size() > scan_limit)
+        for (std::size_t i = 0; i < entries_.size(); ++i)
+          index_.emplace(packed(entries_[i].key), i);
+      return entries_.size() - 1;
+    }
+    const std::uint64_t h = packed(k);
+    for (auto [it, end] = index_.equal_range(h); it != end; ++it)
+      if (entries_[it->second].key == k) return it->second;
+    index_.emplace(h, entries_.size());
+    entries_.push_back({k, 0, 0});
+    return entries_.size() - 1;
+  }
+  static std::uint64_t packed(const Key& k) noexcept {
+    return (static_cast<std::uint64_t>(k.state) << 59) ^
+           (static_cast<std::uint64_t>(static_cast<std::uint32_t>(k.detail + 1)) << 40) ^
+           (static_cast<std::uint64_t>(static_cast<std::uint32_t>(k.cpu + 1)) << 32) ^
+           static_cast<std::uint32_t>(k.pid);
+  }
+  static constexpr std::size_t scan_limit = 16;
+
+  std::vector<Entry> entries_;
+  std::unordered_multimap<std::uint64_t, std::size_t> index_;  // keys checked: hashes may collide
+  std::size_t last_ = 0;
+};
+
+// A walk over the records of every CPU in (from, to], in time order (ties: lower CPU first),
+// following one task (or a CPU: a pid no task has, runnable there).
+class Walk {
+ public:
+  // `softirqs_seen`: softirq events were recorded (WakeFrom::after).
+  Walk(const std::vector<SchedRing>& rings, Timestamp from, Timestamp to, bool softirqs_seen = true)
+      : rings_(rings),
+        from_(from),
+        to_(to),
+        softirqs_seen_(softirqs_seen),
+        cpus_(rings.size()),
+        pos_(rings.size()),
+        end_(rings.size()) {
+    for (std::size_t c = 0; c < rings.size(); ++c) {
+      const SchedRing& r = rings[c];
+      pos_[c] = r.upper_bound(from);
+      end_[c] = r.upper_bound(to);
+      cpus_[c] = at_start(r, pos_[c]);
+      if (r.forgot_before(from)) short_ = true;
+    }
+  }
+
+  // True when some CPU's records did not reach back to the walk's start.
+  bool history_too_short() const noexcept { return short_; }
+
+  // Follows `pid` from state `s` at `from` to `to`, adding its time to `sums`. `on_block(t,
+  // block_start, waker, cpu, from, io)` is called when a block of the task ends with a wakeup.
+  template <class OnBlock>
+  void follow(Pid pid, Subject s, PartSums& sums, OnBlock&& on_block) {
+    // The next timestamp of each CPU (INT64_MAX once done), so choosing the next record reads
+    // one array instead of every ring.
+    const std::size_t n = cpus_.size();
+    std::vector<Timestamp> next(n, INT64_MAX);
+    std::uint64_t remaining = 0;
+    for (std::size_t c = 0; c < n; ++c) {
+      if (pos_[c] < end_[c]) next[c] = rings_[c].at(pos_[c]).ts;
+      remaining += end_[c] - pos_[c];
+    }
+    Timestamp t_prev = from_;
+    for (; remaining > 0; --remaining) {
+      std::size_t best = n;
+      Timestamp t = INT64_MAX;
+      for (std::size_t c = 0; c < n; ++c) {
+        if (next[c] < t) {
+          t = next[c];
+          best = c;
+        }
+      }
+      if (best == n) {  // only records stamped at the very end of time are left
+        best = 0;
+        while (pos_[best] >= end_[best]) ++best;
+      }
+      const SchedRing& ring = rings_[best];
+      const SchedRecord& r = ring.at(pos_[best]++);
+      next[best] = pos_[best] < end_[best] ? ring.at(pos_[best]).ts : INT64_MAX;
+      const int c = static_cast<int>(best);
+      // The prio the task leaving the CPU shows is the one it ran with.
+      CpuNow& now = cpus_[best];
+      if (r.type == SchedRecord::switched && r.a == now.current && r.a > 0) now.prio = r.a_prio;
+      // Only a record on the task's CPU or about the task changes where its time goes; the
+      // others just keep their CPU's state current, and the span goes on unsplit.
+      if (c == s.cpu || r.a == pid || r.b == pid) {
+        account(pid, s, t_prev, t, sums, c == s.cpu ? &r : nullptr);
+        t_prev = t;
+      }
+      apply(pid, s, r, c, sums, on_block);
+    }
+    account(pid, s, t_prev, to_, sums, nullptr);
+    if (s.state == Subject::blocked) sums.add(PartState::blocked, -1, -1, 0, to_ - s.since);
+  }
+
+ private:
+  // What ran on the ring's CPU at position `pos`: the latest switch before it, and the hard IRQs
+  // and softirqs entered since and not left (a wakeup is often issued from inside one).
+  static CpuNow at_start(const SchedRing& r, std::uint64_t pos) {
+    CpuNow now;
+    int irq_exits = 0, softirq_exits = 0;
+    bool idle_known = false, irqs_known = false;
+    for (std::uint64_t p = pos; p > r.oldest();) {
+      const SchedRecord& x = r.at(--p);
+      if (x.type == SchedRecord::switched || x.type == SchedRecord::implicit) {
+        now.current = x.b;
+        now.prio = x.b_prio;
+        break;
+      }
+      if (x.type == SchedRecord::lost) break;
+      switch (x.type) {
+        case SchedRecord::irq_exit:
+          ++irq_exits;
+          break;
+        case SchedRecord::irq_entry:
+          if (now.last_irq < 0) now.last_irq = x.a;
+          if (irq_exits > 0) {
+            --irq_exits;
+          } else {
+            if (now.irq_depth++ == 0) now.irq = x.a;
+          }
+          break;
+        case SchedRecord::softirq_exit:
+          ++softirq_exits;
+          break;
+        case SchedRecord::softirq_entry:
+          if (softirq_exits > 0) {
+            --softirq_exits;
+          } else {
+            if (now.softirq_depth++ == 0) now.softirq = x.a;
+          }
+          break;
+        case SchedRecord::idle:
+          if (!idle_known) now.idle_state = x.a;
+          idle_known = true;
+          break;
+        case SchedRecord::irqs_off:
+        case SchedRecord::irqs_on:
+          if (!irqs_known) now.irqs = x.type == SchedRecord::irqs_on ? 0 : x.a;
+          irqs_known = true;
+          break;
+        default:
+          break;
+      }
+    }
+    return now;
+  }
+
+  // The span [a, b] of `pid` in state s; `next_on_cpu`: the record ending it, when it is on the
+  // task's CPU (else the CPU's next record decides whether a switch there went unrecorded).
+  void account(Pid pid, const Subject& s, Timestamp a, Timestamp b, PartSums& sums,
+               const SchedRecord* next_on_cpu) const {
+    const std::int64_t ns = b - a;
+    if (ns <= 0) return;
+    switch (s.state) {
+      case Subject::running:
+      case Subject::runnable: {
+        const CpuNow& c = cpu(s.cpu);
+        if (s.cpu < 0 || c.current < 0 || unrecorded_switch_next(s.cpu, next_on_cpu)) {
+          sums.add(PartState::unknown, s.cpu, -1, 0, ns);
+        } else if (c.irq_depth > 0) {
+          sums.add(PartState::irq, s.cpu, -1, 0, ns, c.irq);
+        } else if (c.softirq_depth > 0) {
+          sums.add(PartState::softirq, s.cpu, -1, 0, ns, c.softirq);
+        } else if (s.state == Subject::running) {
+          sums.add(c.current == pid ? PartState::running : PartState::unknown, s.cpu, -1, 0, ns);
+        } else if (c.current == 0) {
+          sums.add(PartState::idle, s.cpu, -1, 0, ns, c.idle_state);
+        } else if (c.current == pid) {
+          sums.add(PartState::unknown, s.cpu, -1, 0, ns);  // records contradict each other
+        } else {
+          sums.add(PartState::runnable, s.cpu, c.current, c.prio, ns, c.irqs);
+        }
+        break;
+      }
+      case Subject::migrating:
+        sums.add(PartState::migration, s.cpu, -1, 0, ns);
+        break;
+      case Subject::blocked:
+        break;  // added when the wakeup names the waker
+      case Subject::unknown:
+        sums.add(PartState::unknown, -1, -1, 0, ns);
+        break;
+    }
+  }
+
+  // Whether the CPU's next record is an implicit switch: what ran there since its last record
+  // is then unproven.
+  bool unrecorded_switch_next(int c, const SchedRecord* next_on_cpu) const noexcept {
+    if (next_on_cpu != nullptr) return next_on_cpu->type == SchedRecord::implicit;
+    const auto i = static_cast<std::size_t>(c);
+    const SchedRing& r = rings_[i];
+    return pos_[i] < r.head() && r.at(pos_[i]).type == SchedRecord::implicit;
+  }
+
+  template <class OnBlock>
+  void apply(Pid pid, Subject& s, const SchedRecord& r, int c, PartSums& sums, OnBlock&& on_block) {
+    const Subject before = s;
+    bool woken = false;
+    update(pid, s, r, c, on_block, woken);
+    // A block that ended without a recorded wakeup (a switch-in, a contradiction): its time is
+    // still part of the interval, blocked with no known waker.
+    if (before.state == Subject::blocked && !woken &&
+        !(s.state == Subject::blocked && s.since == before.since))
+      sums.add(PartState::blocked, -1, -1, 0, r.ts - before.since);
+  }
+
+  WakeFrom wake_source(const CpuNow& now, Pid waker) const noexcept {
+    WakeFrom w;
+    if (now.irq_depth > 0) {
+      w.kind = WakeFrom::hardirq;
+      w.number = now.irq;
+    } else if (now.softirq_depth > 0) {
+      w.kind = WakeFrom::softirq;
+      w.number = now.softirq;
+    } else if (waker == 0 && !softirqs_seen_ && now.last_irq >= 0) {
+      w.kind = WakeFrom::hardirq;
+      w.number = now.last_irq;
+      w.after = true;
+    }
+    return w;
+  }
+
+  template <class OnBlock>
+  void update(Pid pid, Subject& s, const SchedRecord& r, int c, OnBlock&& on_block, bool& woken) {
+    CpuNow& now = cpus_[static_cast<std::size_t>(c)];
+    switch (r.type) {
+      case SchedRecord::switched:
+        now.current = r.b;
+        now.prio = r.b_prio;
+        now.irq_depth = now.softirq_depth = 0;
+        now.last_irq = now.idle_state = -1;
+        if (r.a == pid && r.a != r.b) {
+          if (r.prev_class == SchedRecord::preempted) {
+            s = {Subject::runnable, c, 0};
+          } else if (is_sleep(r.prev_class)) {
+            s = {Subject::blocked, -1, r.ts, r.prev_class == SchedRecord::slept_io};
+          } else {
+            s = {Subject::unknown, -1, 0};
+          }
+        }
+        if (r.b == pid) s = {Subject::running, c, 0};
+        break;
+      case SchedRecord::implicit:
+        now.current = r.b;
+        now.prio = r.b_prio;
+        now.last_irq = now.idle_state = -1;
+        if (r.b == pid) {
+          s = {Subject::running, c, 0};
+        } else if (s.state == Subject::running && s.cpu == c) {
+          s = {Subject::unknown, -1, 0};  // it left the CPU unseen
+        }
+        break;
+      case SchedRecord::woken:
+        if (r.a == pid && (s.state == Subject::blocked || s.state == Subject::unknown)) {
+          if (s.state == Subject::blocked) {
+            on_block(r.ts, s.since, r.b, c, wake_source(now, r.b), s.io);
+            woken = true;
+          }
+          const int target =
+              r.cpu2 >= 0 && static_cast<std::size_t>(r.cpu2) < cpus_.size() ? r.cpu2 : c;
+          s = {Subject::runnable, target, 0};
+        }
+        break;
+      case SchedRecord::migrated:
+        if (r.a == pid && (s.state == Subject::runnable || s.state == Subject::migrating) &&
+            r.cpu2 >= 0 && static_cast<std::size_t>(r.cpu2) < cpus_.size())
+          s = {Subject::migrating, r.cpu2, 0};
+        break;
+      case SchedRecord::irq_entry:
+        if (now.irq_depth++ == 0) now.irq = r.a;
+        now.last_irq = r.a;
+        break;
+      case SchedRecord::irq_exit:
+        if (now.irq_depth > 0) --now.irq_depth;
+        break;
+      case SchedRecord::softirq_entry:
+        if (now.softirq_depth++ == 0) now.softirq = r.a;
+        break;
+      case SchedRecord::softirq_exit:
+        if (now.softirq_depth > 0) --now.softirq_depth;
+        break;
+      case SchedRecord::idle:
+        now.idle_state = r.a;
+        break;
+      case SchedRecord::irqs_off:
+        now.irqs = r.a > 0 ? r.a : 1;
+        break;
+      case SchedRecord::irqs_on:
+        now.irqs = 0;
+        break;
+      case SchedRecord::lost:
+        now = CpuNow{};
+        if ((s.state == Subject::running || s.state == Subject::runnable) && s.cpu == c)
+          s = {Subject::unknown, -1, 0};
+        break;
+    }
+  }
+
+  const CpuNow& cpu(int c) const noexcept {
+    static const CpuNow none;
+    return c >= 0 && static_cast<std::size_t>(c) < cpus_.size() ? cpus_[static_cast<std::size_t>(c)]
+                                                                : none;
+  }
+
+  const std::vector<SchedRing>& rings_;
+  Timestamp from_, to_;
+  bool softirqs_seen_;
+  std::vector<CpuNow> cpus_;
+  std::vector<std::uint64_t> pos_, end_;
+  bool short_ = false;
+};
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace rtlat
