@@ -17,6 +17,7 @@
 #include "rtlat/detail/engine/attribution.hpp"
 #include "rtlat/detail/engine/cpus.hpp"
 #include "rtlat/detail/engine/history.hpp"
+#include "rtlat/detail/engine/irq_latency.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/detail/engine/tasks.hpp"
 #include "rtlat/detail/engine/timer_latency.hpp"
@@ -49,6 +50,7 @@ class MetricRules {
 
   RecordedEvents recorded;
   TimerLatency timers_;  // the timer metric's wake source (timer_latency.hpp)
+  IrqLatency irqs_;      // irq_latency's wake source (irq_latency.hpp)
   TraceStats counts;     // implicit switches, unobserved samples, lost events
   // Derived-irq samples dropped; they count as unobserved irq only if the irq metric is derived.
   std::uint64_t unobserved_derived_irq = 0;
@@ -82,6 +84,7 @@ class MetricRules {
       counts.lost_events += e.lost.count;
       cpus_.lose_track(e.cpu);
       timers_.lost(e.cpu);
+      irqs_.lost(e.cpu);
       record(e, SchedRecord::lost);
       return;
     }
@@ -100,11 +103,12 @@ class MetricRules {
       case EventKind::sched_switch:
         seen.sched_switch = true;
         timers_.switched(e.cpu);
+        irqs_.switched(e.cpu);
         record_switch(e);
         on_switch(e);
         break;
       case EventKind::sched_wakeup:
-        if (timers_.identifies(e.kind)) TimerRules::wakeup(*this, e);
+        if (timers_.identifies(e.kind)) identified_wakeup(e);
         if (cfg_.wakeup_event == WakeupEvent::wakeup) {
           wakeup_seen_ = true;
           seen.wakeup = true;
@@ -113,7 +117,7 @@ class MetricRules {
         }
         break;
       case EventKind::sched_waking:
-        if (timers_.identifies(e.kind)) TimerRules::wakeup(*this, e);
+        if (timers_.identifies(e.kind)) identified_wakeup(e);
         if (cfg_.wakeup_event == WakeupEvent::waking || waking_fallback()) {
           if (cfg_.wakeup_event == WakeupEvent::wakeup) waking_used_ = true;
           seen.wakeup = true;
@@ -131,9 +135,11 @@ class MetricRules {
         break;
       case EventKind::irq_entry:
         record(e, SchedRecord::irq_entry);
+        irqs_.entry(e, cpus_.seq());
         break;
       case EventKind::irq_exit:
         record(e, SchedRecord::irq_exit);
+        irqs_.exit(e);
         break;
       case EventKind::softirq_entry:
         record(e, SchedRecord::softirq_entry);
@@ -172,7 +178,14 @@ class MetricRules {
 
  private:
   friend struct TimerRules;
+  friend struct IrqLatencyRules;
   using Task = detail::Task;
+
+  // A wakeup that names its waker: a timer's expiry or a hard IRQ's handler may have caused it.
+  RTLAT_ALWAYS_INLINE void identified_wakeup(const Event& e) {
+    TimerRules::wakeup(*this, e);
+    IrqLatencyRules::wakeup(*this, e);
+  }
 
   // Scheduler records for breakdowns (sched_ring.hpp), written in place: this runs for every
   // scheduler event.
@@ -249,6 +262,7 @@ class MetricRules {
     t.irq.cpus |= b;
     t.derived.cpus |= b;
     t.timer.cpus |= b;
+    t.irq_latency.cpus |= b;
   }
   // t was seen running on `cpu`; if it still counted as running elsewhere, its switch-out
   // there was lost.
@@ -272,6 +286,8 @@ class MetricRules {
         break;
       case Metric::timer:
         return counts.unobserved_timer;
+      case Metric::irq_latency:
+        return counts.unobserved_irq_latency;
     }
     return counts.unobserved_irq;
   }
@@ -295,6 +311,7 @@ class MetricRules {
     if (iv.active && count && t.selected) {
       ++counter;
       if (&iv == &t.timer) ++t.timer_unobserved;
+      if (&iv == &t.irq_latency) ++t.irq_latency_unobserved;
     }
     iv.active = false;
   }
@@ -305,6 +322,7 @@ class MetricRules {
     drop(t, t.irq, counts.unobserved_irq, count);
     drop(t, t.derived, unobserved_derived_irq, count);
     drop(t, t.timer, counts.unobserved_timer, count);
+    drop(t, t.irq_latency, counts.unobserved_irq_latency, count);
     t.sleep_timer = 0;
     t.derived_running = false;
     t.derived_valid = false;
@@ -406,6 +424,7 @@ inline RTLAT_NOINLINE void MetricRules::new_worst(Task& t, Metric m, const OpenI
     if (violation && cfg_.explain == Config::Explain::all) st.count_verdict(*w.verdict);
   }
   if (m == Metric::timer) w.timer_split = TimerRules::split(t, end.ts);
+  if (m == Metric::irq_latency) w.irq_split = IrqLatencyRules::split(t, end.ts);
   st.set_worst(std::move(w));
 }
 
@@ -442,7 +461,10 @@ inline void MetricRules::observe_running(const Event& e, Pid pid) {
     // Running, but its switch-in was not recorded: the latency end is unknown.
     drop(t, t.latency, counts.unobserved_latency, true);
   }
-  if (t.state != TaskState::running) drop(t, t.timer, counts.unobserved_timer, true);  // likewise
+  if (t.state != TaskState::running) {  // likewise
+    drop(t, t.timer, counts.unobserved_timer, true);
+    drop(t, t.irq_latency, counts.unobserved_irq_latency, true);
+  }
   leave_other_cpu(t, cpu, pid);
   if (t.state != TaskState::running) {
     // An activation whose switch-in we did not see cannot give a derived irq sample.
@@ -526,6 +548,7 @@ inline void MetricRules::on_switch(const Event& e) {
       complete(t, Metric::latency, t.latency, e, e.ts - t.latency.start_ns, false);
     TimerRules::end(*this, t, e);
     if (t.irq_thread) {
+      IrqLatencyRules::end(*this, t, e);
       if (t.derived.active && t.derived_valid) {
         t.derived_running = true;  // resumes after a preemption
         t.derived_segment_start = e.ts;
