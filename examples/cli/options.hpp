@@ -131,7 +131,8 @@ inline void parse_slo(std::string_view s, rtlat::Config& cfg) {
   }
   rtlat::Metric metric{};
   if (!rtlat::parse_metric(lhs, metric))
-    throw fail("unknown metric '" + std::string(lhs) + "' (latency|response|relief|irq)");
+    throw fail("unknown metric '" + std::string(lhs) +
+               "' (latency|response|relief|irq|timer|irq_latency)");
   const std::optional<std::int64_t> ns = rtlat::parse_duration(dur);
   if (!ns)
     throw fail("bad duration '" + std::string(dur) + "' (a number and a unit: 2000ns, 50us, " +

@@ -157,6 +157,7 @@ inline TraceStats Analyzer::stats() const {
     s.unobserved_relief += t.relief.active ? 1 : 0;
     s.unobserved_irq += t.irq.active ? 1 : 0;
     s.unobserved_timer += t.timer.active ? 1 : 0;
+    s.unobserved_irq_latency += t.irq_latency.active ? 1 : 0;
     derived_drops += t.derived.active ? 1 : 0;
   }
   if (!rules_.irq_events_in_use()) s.unobserved_irq += derived_drops;
@@ -204,6 +205,8 @@ inline Results Analyzer::results() const {
       tr.metrics[mi] = metric(t.irq_thread, t.slo, t.stats, t.derived_irq, mi);
     tr[Metric::timer].unobserved =
         t.timer_unobserved + (t.timer.active && cpus_.lost_since_checked(t) ? 1 : 0);
+    tr[Metric::irq_latency].unobserved =
+        t.irq_latency_unobserved + (t.irq_latency.active && cpus_.lost_since_checked(t) ? 1 : 0);
     r.tasks.push_back(std::move(tr));
   };
   r.tasks.reserve(tasks_.all().size());

@@ -18,17 +18,19 @@ inline namespace v1 {
 
 /// What is measured per task (the README's "Metric definitions" has the exact rules).
 enum class Metric : std::uint8_t {
-  latency,   ///< wakeup -> the task's next switch-in
-  response,  ///< the same wakeup -> its next voluntary sleep
-  relief,    ///< a wakeup from a timer sleep -> its next timer sleep (one periodic cycle)
-  irq,       ///< an IRQ thread's handler entry -> exit (or derived from scheduler events)
-  timer      ///< a timer's requested expiry -> the switch-in of the task it woke
+  latency,     ///< wakeup -> the task's next switch-in
+  response,    ///< the same wakeup -> its next voluntary sleep
+  relief,      ///< a wakeup from a timer sleep -> its next timer sleep (one periodic cycle)
+  irq,         ///< an IRQ thread's handler entry -> exit (or derived from scheduler events)
+  timer,       ///< a timer's requested expiry -> the switch-in of the task it woke
+  irq_latency  ///< a hard IRQ's entry -> the switch-in of the IRQ thread its handler woke
 };
 /// The number of metrics; TaskResult::metrics is indexed by Metric.
-inline constexpr std::size_t metric_count = 5;
+inline constexpr std::size_t metric_count = 6;
 /// Every metric, in report order.
 inline constexpr std::array<Metric, metric_count> all_metrics = {
-    Metric::latency, Metric::response, Metric::relief, Metric::irq, Metric::timer};
+    Metric::latency, Metric::response, Metric::relief,
+    Metric::irq,     Metric::timer,    Metric::irq_latency};
 
 /// The metric's name in reports, JSON and on the command line ("latency", ...).
 constexpr std::string_view metric_name(Metric m) noexcept {
@@ -43,6 +45,8 @@ constexpr std::string_view metric_name(Metric m) noexcept {
       return "irq";
     case Metric::timer:
       return "timer";
+    case Metric::irq_latency:
+      return "irq_latency";
   }
   return "?";
 }
@@ -71,6 +75,12 @@ struct TimerSplit {
   std::int64_t scheduling_ns = 0;
 };
 
+/// Where an irq_latency sample's time went (Metric::irq_latency). The parts add up to the sample.
+struct IrqSplit {
+  std::int64_t handler_ns = 0;     ///< the hard IRQ's entry -> the wakeup its handler issued
+  std::int64_t scheduling_ns = 0;  ///< the wakeup -> the IRQ thread's switch-in (0: found running)
+};
+
 /// The events that explain one sample: its start and end events, the task's own events in
 /// between and the scheduler / IRQ events of the CPUs where it waited or ran.
 struct WorstWindow {
@@ -84,6 +94,7 @@ struct WorstWindow {
   std::optional<Breakdown> breakdown;     ///< where the whole interval went (Config::explain)
   std::optional<Verdict> verdict;         ///< the cause that explains most of it (Config::explain)
   std::optional<TimerSplit> timer_split;  ///< Metric::timer only: the sample's parts
+  std::optional<IrqSplit> irq_split;      ///< Metric::irq_latency only: the sample's parts
 };
 
 /// One bin of a metric's distribution: `count` samples in [lower_ns, upper_ns). Bins are quarter
@@ -116,8 +127,9 @@ struct MetricResult {
   std::optional<std::int64_t> slo_ns;  ///< the bound that applied; empty when none was set
   std::uint64_t violations = 0;        ///< samples greater than slo_ns (0 without a bound)
   std::optional<WorstWindow> worst;    ///< the window of the largest sample (the first of equals)
-  /// Metric::timer of a task only: its timer wakeups that gave no sample (TraceStats'
-  /// unobserved_timer counts them for all tasks); 0 for the other metrics and folded groups.
+  /// Metric::timer and Metric::irq_latency of a task only: its wakeups that gave no sample
+  /// (TraceStats' unobserved_timer / unobserved_irq_latency count them for all tasks); 0 for the
+  /// other metrics and folded groups.
   std::uint64_t unobserved = 0;
   /// SLO violations counted per verdict and culprit, most first (Config::Explain::all only).
   std::vector<VerdictCount> verdicts;
@@ -197,6 +209,8 @@ struct TraceStats {
   /// Of those: no hrtimer_expire_entry recorded and the trace clock is not CLOCK_MONOTONIC, so
   /// a task's own sleep request cannot be placed on the trace clock.
   std::uint64_t unobserved_timer_clock = 0;
+  /// IRQ-thread wakeups by a hard handler without a sample: switch-in not recorded, lost events.
+  std::uint64_t unobserved_irq_latency = 0;
   std::uint64_t skipped = 0;  ///< input the source skipped (unknown lines, unusable records)
   /// Events older than one already analysed (on any CPU): dropped, and treated as a loss on
   /// their CPU, since measuring across them could give a negative or made-up duration.

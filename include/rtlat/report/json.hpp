@@ -6,12 +6,14 @@
 ///                "unobserved_response": int, "unobserved_relief": int, "unobserved_irq": int,
 ///                "lost_event_markers": int, "skipped": int, "out_of_order": int,
 ///                "unobserved_timer": int, "unobserved_timer_no_request": int,
-///                "unobserved_timer_clock": int, "waking_fallback"?: true},
+///                "unobserved_timer_clock": int, "unobserved_irq_latency": int,
+///                "waking_fallback"?: true},
 ///      "tasks": [{"pid": int, "tgid": int|null, "comm": str,
-///        "metrics": {"latency"|"response"|"relief"|"irq"|"timer": {
+///        "metrics": {"latency"|"response"|"relief"|"irq"|"timer"|"irq_latency": {
 ///           "count": int, "min_ns": int|null, "max_ns": int|null, "mean_ns": num|null,
 ///           "p50_ns", "p90_ns", "p99_ns", "p999_ns": int|null, "derived": bool,
-///           "slo_ns": int|null, "violations": int, "unobserved"?: int (timer only),
+///           "slo_ns": int|null, "violations": int, "unobserved"?: int (timer and
+///           irq_latency only),
 ///           "verdicts"?: [{"kind": str, "count": int, "culprit": task|null}],
 ///           "worst": null | {"start_ns": int, "end_ns": int, "cpu": int, "elided": int,
 ///                            "events": [{"ts_ns": int, "cpu": int, "pid": int, "event": str,
@@ -27,7 +29,9 @@
 ///                            "verdict"?: {"kind": str, "text": str, "share": num,
 ///                                         "culprit": task|null},
 ///                            "split"?: {"irq_delay_ns": int|null, "wakeup_ns": int|null,
-///                                       "to_wakeup_ns": int, "scheduling_ns": int}}}}}],
+///                                       "to_wakeup_ns": int, "scheduling_ns": int} (timer)
+///                                     | {"handler_ns": int, "scheduling_ns": int}
+///                                       (irq_latency)}}}}],
 ///      "folded"?: [{"comm": str, "tasks": int, "first_seen_ns": int, "last_seen_ns": int,
 ///                   "metrics": {...as a task's...}}]}
 ///     task = {"pid": int, "comm": str, "prio": int, "class": "DL"|"RT"|"fair"}
@@ -338,6 +342,11 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
     os << ", \"to_wakeup_ns\": " << sp.to_wakeup_ns << ", \"scheduling_ns\": " << sp.scheduling_ns
        << "}";
   }
+  if (w.irq_split) {
+    os << ",\n"
+       << indent << "  \"split\": {\"handler_ns\": " << w.irq_split->handler_ns
+       << ", \"scheduling_ns\": " << w.irq_split->scheduling_ns << "}";
+  }
   os << "}}";
 }
 
@@ -355,7 +364,7 @@ inline void json_task(std::ostream& os, const TaskResult& t) {
     os << (i == 0 ? "\n" : ",\n") << "    ";
     write_json_string(os, metric_name(m));
     os << ": ";
-    json_metric(os, t[m], "     ", m == Metric::timer);
+    json_metric(os, t[m], "     ", m == Metric::timer || m == Metric::irq_latency);
   }
   os << "}}";
 }
@@ -403,7 +412,8 @@ inline void write_json(std::ostream& os, const Results& r) {
      << ", \"out_of_order\": " << t.out_of_order
      << ",\n  \"unobserved_timer\": " << t.unobserved_timer
      << ", \"unobserved_timer_no_request\": " << t.unobserved_timer_no_request
-     << ", \"unobserved_timer_clock\": " << t.unobserved_timer_clock;
+     << ", \"unobserved_timer_clock\": " << t.unobserved_timer_clock
+     << ", \"unobserved_irq_latency\": " << t.unobserved_irq_latency;
   if (t.waking_fallback) os << ", \"waking_fallback\": true";
   os << "},\n \"tasks\": [";
   for (std::size_t i = 0; i < r.tasks.size(); ++i) {

@@ -311,6 +311,10 @@ inline void write_window(std::ostream& os, Metric metric, const MetricResult& m,
   }
   if (w.elided != 0) os << fmt("    ... %" PRIu64 " more events elided\n", w.elided);
   if (w.timer_split) wrapped_line(os, "    split: ", timer_split_summary(*w.timer_split));
+  if (w.irq_split)
+    wrapped_line(os, "    split: ",
+                 "hard handler " + format_duration(w.irq_split->handler_ns) + ", scheduling " +
+                     format_duration(w.irq_split->scheduling_ns));
   if (w.verdict) {
     const int pct = static_cast<int>(std::lround(w.verdict->share * 100));
     wrapped_line(os, "    verdict: ",
@@ -369,12 +373,18 @@ inline void write_block(std::ostream& os, std::string head,
     std::optional<std::int64_t> mean;
     if (m.mean_ns && std::isfinite(*m.mean_ns)) mean = std::llround(*m.mean_ns);
     const std::string viol = m.slo_ns ? std::to_string(m.violations) : std::string("-");
-    const std::string row =
-        fmt("%-8s %8" PRIu64 " %8s %8s %8s %8s %8s %8s %8s %8s %6s", name.c_str(), m.count,
-            opt_duration(m.min_ns).c_str(), opt_duration(m.max_ns).c_str(),
-            opt_duration(mean).c_str(), opt_duration(m.p50_ns).c_str(),
-            opt_duration(m.p90_ns).c_str(), opt_duration(m.p99_ns).c_str(),
-            opt_duration(m.p999_ns).c_str(), opt_duration(m.slo_ns).c_str(), viol.c_str());
+    // A name longer than its column (irq_latency) takes room from the count's, so the columns
+    // stay where they are.
+    std::string count = std::to_string(m.count);
+    if (name.size() > 8 && name.size() + 1 + count.size() < 17)
+      count.insert(0, 17 - name.size() - 1 - count.size(), ' ');
+    const std::string lead =
+        name.size() > 8 ? name + " " + count : fmt("%-8s %8s", name.c_str(), count.c_str());
+    const std::string row = fmt(
+        "%s %8s %8s %8s %8s %8s %8s %8s %8s %6s", lead.c_str(), opt_duration(m.min_ns).c_str(),
+        opt_duration(m.max_ns).c_str(), opt_duration(mean).c_str(), opt_duration(m.p50_ns).c_str(),
+        opt_duration(m.p90_ns).c_str(), opt_duration(m.p99_ns).c_str(),
+        opt_duration(m.p999_ns).c_str(), opt_duration(m.slo_ns).c_str(), viol.c_str());
     wrapped_line(os, "  ", row);  // only absurd values make it wider than the page
   }
   if (any_derived)
@@ -417,9 +427,9 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
           " out of order, %" PRIu64 " skipped",
           s.lost_events, s.lost_event_markers, s.implicit_switches, s.out_of_order, s.skipped));
   os << fmt("  unobserved samples: latency %" PRIu64 ", response %" PRIu64 ", relief %" PRIu64
-            ", irq %" PRIu64 ", timer %" PRIu64 "\n",
+            ", irq %" PRIu64 ", timer %" PRIu64 ", irq_latency %" PRIu64 "\n",
             s.unobserved_latency, s.unobserved_response, s.unobserved_relief, s.unobserved_irq,
-            s.unobserved_timer);
+            s.unobserved_timer, s.unobserved_irq_latency);
   if (s.unobserved_timer_no_request != 0)
     os << fmt("  note: %" PRIu64
               " timer wakeups came from timers armed before the trace or "
@@ -433,7 +443,8 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
   if (s.unobserved_latency != 0)
     os << "  note: switch-ins were not recorded, so those latency samples were dropped, not "
           "guessed\n";
-  if (s.unobserved_response + s.unobserved_relief + s.unobserved_irq != 0)
+  if (s.unobserved_response + s.unobserved_relief + s.unobserved_irq + s.unobserved_irq_latency !=
+      0)
     os << "  note: intervals cut by lost events or lost task state were dropped, not guessed\n";
   if (s.events != 0) write_missing(os, s.missing);
   if (s.waking_fallback)

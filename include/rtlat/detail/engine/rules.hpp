@@ -18,6 +18,7 @@
 #include "rtlat/detail/engine/context_names.hpp"
 #include "rtlat/detail/engine/cpus.hpp"
 #include "rtlat/detail/engine/history.hpp"
+#include "rtlat/detail/engine/irq_latency.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/detail/engine/tasks.hpp"
 #include "rtlat/detail/engine/timer_breakdown.hpp"
@@ -51,6 +52,7 @@ class MetricRules {
 
   RecordedEvents recorded;
   TimerLatency timers_;  // the timer metric's wake source (timer_latency.hpp)
+  IrqLatency irqs_;      // irq_latency's wake source (irq_latency.hpp)
   TraceStats counts;     // implicit switches, unobserved samples, lost events
   // Derived-irq samples dropped; they count as unobserved irq only if the irq metric is derived.
   std::uint64_t unobserved_derived_irq = 0;
@@ -84,6 +86,7 @@ class MetricRules {
       counts.lost_events += e.lost.count;
       cpus_.lose_track(e.cpu);
       timers_.lost(e.cpu);
+      irqs_.lost(e.cpu);
       record(e, SchedRecord::lost);
       return;
     }
@@ -102,11 +105,12 @@ class MetricRules {
       case EventKind::sched_switch:
         seen.sched_switch = true;
         timers_.switched(e.cpu);
+        irqs_.switched(e.cpu);
         record_switch(e);
         on_switch(e);
         break;
       case EventKind::sched_wakeup:
-        if (timers_.identifies(e.kind)) TimerRules::wakeup(*this, e);
+        if (timers_.identifies(e.kind)) identified_wakeup(e);
         if (cfg_.wakeup_event == WakeupEvent::wakeup) {
           wakeup_seen_ = true;
           seen.wakeup = true;
@@ -115,7 +119,7 @@ class MetricRules {
         }
         break;
       case EventKind::sched_waking:
-        if (timers_.identifies(e.kind)) TimerRules::wakeup(*this, e);
+        if (timers_.identifies(e.kind)) identified_wakeup(e);
         if (cfg_.wakeup_event == WakeupEvent::waking || waking_fallback()) {
           if (cfg_.wakeup_event == WakeupEvent::wakeup) waking_used_ = true;
           seen.wakeup = true;
@@ -134,9 +138,11 @@ class MetricRules {
       case EventKind::irq_entry:
         if (cfg_.explain != Config::Explain::none) context_.irq(e.irq.irq, e.irq.name);
         record(e, SchedRecord::irq_entry, e.irq.irq);
+        irqs_.entry(e, cpus_.seq());
         break;
       case EventKind::irq_exit:
         record(e, SchedRecord::irq_exit, e.irq.irq);
+        irqs_.exit(e);
         break;
       case EventKind::softirq_entry:
         context_.softirqs_seen = true;
@@ -183,7 +189,14 @@ class MetricRules {
 
  private:
   friend struct TimerRules;
+  friend struct IrqLatencyRules;
   using Task = detail::Task;
+
+  // A wakeup that names its waker: a timer's expiry or a hard IRQ's handler may have caused it.
+  RTLAT_ALWAYS_INLINE void identified_wakeup(const Event& e) {
+    TimerRules::wakeup(*this, e);
+    IrqLatencyRules::wakeup(*this, e);
+  }
 
   // Scheduler records for breakdowns (sched_ring.hpp), written in place: this runs for every
   // scheduler event.
@@ -268,6 +281,7 @@ class MetricRules {
     t.irq.cpus |= b;
     t.derived.cpus |= b;
     t.timer.cpus |= b;
+    t.irq_latency.cpus |= b;
   }
   // t was seen running on `cpu`; if it still counted as running elsewhere, its switch-out
   // there was lost.
@@ -291,6 +305,8 @@ class MetricRules {
         break;
       case Metric::timer:
         return counts.unobserved_timer;
+      case Metric::irq_latency:
+        return counts.unobserved_irq_latency;
     }
     return counts.unobserved_irq;
   }
@@ -314,6 +330,7 @@ class MetricRules {
     if (iv.active && count && t.selected) {
       ++counter;
       if (&iv == &t.timer) ++t.timer_unobserved;
+      if (&iv == &t.irq_latency) ++t.irq_latency_unobserved;
     }
     iv.active = false;
   }
@@ -324,6 +341,7 @@ class MetricRules {
     drop(t, t.irq, counts.unobserved_irq, count);
     drop(t, t.derived, unobserved_derived_irq, count);
     drop(t, t.timer, counts.unobserved_timer, count);
+    drop(t, t.irq_latency, counts.unobserved_irq_latency, count);
     t.sleep_timer = 0;
     t.derived_running = false;
     t.derived_valid = false;
@@ -437,6 +455,7 @@ inline RTLAT_NOINLINE void MetricRules::new_worst(Task& t, Metric m, const OpenI
     if (violation && cfg_.explain == Config::Explain::all) st.count_verdict(*w.verdict);
   }
   if (m == Metric::timer) w.timer_split = TimerRules::split(t, end.ts);
+  if (m == Metric::irq_latency) w.irq_split = IrqLatencyRules::split(t, end.ts);
   st.set_worst(std::move(w));
 }
 
@@ -473,7 +492,10 @@ inline void MetricRules::observe_running(const Event& e, Pid pid) {
     // Running, but its switch-in was not recorded: the latency end is unknown.
     drop(t, t.latency, counts.unobserved_latency, true);
   }
-  if (t.state != TaskState::running) drop(t, t.timer, counts.unobserved_timer, true);  // likewise
+  if (t.state != TaskState::running) {  // likewise
+    drop(t, t.timer, counts.unobserved_timer, true);
+    drop(t, t.irq_latency, counts.unobserved_irq_latency, true);
+  }
   leave_other_cpu(t, cpu, pid);
   if (t.state != TaskState::running) {
     // An activation whose switch-in we did not see cannot give a derived irq sample.
@@ -557,6 +579,7 @@ inline void MetricRules::on_switch(const Event& e) {
       complete(t, Metric::latency, t.latency, e, e.ts - t.latency.start_ns, false);
     TimerRules::end(*this, t, e);
     if (t.irq_thread) {
+      IrqLatencyRules::end(*this, t, e);
       if (t.derived.active && t.derived_valid) {
         t.derived_running = true;  // resumes after a preemption
         t.derived_segment_start = e.ts;

@@ -62,13 +62,17 @@ struct Task {
   std::int64_t timer_slack = 0;        // its timer's expires - softexpires (breakdowns)
   std::uint64_t sleep_timer = 0;       // its own sleep timer since it last woke (0: none)
   std::uint64_t timer_unobserved = 0;  // its timer wakeups without a sample
+  // IRQ latency (irq_latency.hpp): from the hard IRQ's entry, its start event; and the wakeup.
+  OpenInterval irq_latency{5};
+  Timestamp irq_wake_ts = 0;
+  std::uint64_t irq_latency_unobserved = 0;  // its hard-IRQ wakeups without a sample
   Timestamp derived_segment_start = 0;
   std::int64_t derived_accum = 0;
 
   std::array<std::optional<std::int64_t>, metric_count> slo{};
   std::array<MetricStats, metric_count> stats;
   MetricStats derived_irq;
-  std::array<Event, 5> start_events;  // indexed by OpenInterval::start_slot
+  std::array<Event, 6> start_events;  // indexed by OpenInterval::start_slot
 
   // Bounded memory (tasks.hpp): creation order, which results keep once entries are reused;
   // whether the entry's results went into a folded group (it is then free); its place in the
@@ -79,7 +83,7 @@ struct Task {
 
   bool in_flight() const noexcept {
     return latency.active || response.active || relief.active || irq.active || derived.active ||
-           timer.active;
+           timer.active || irq_latency.active;
   }
   const Event& start_of(const OpenInterval& iv) const noexcept {
     return start_events[iv.start_slot];

@@ -26,6 +26,7 @@
 #include <optional>
 #include <vector>
 
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
@@ -238,6 +239,9 @@ struct TimerRules {
     const Pid pid = e.wakeup.pid;
     if (pid <= 0) return;
     const std::optional<TimerCause> cause = r.timers_.cause(e);
+    // With expiry events a wakeup outside an expiry is not a timer's, and own sleep timers are
+    // not consulted: most wakeups end here, without a task lookup.
+    if (!cause && r.timers_.expiry_in_use()) return;
     Task* t = r.find(pid);
     if (t != nullptr && (t->gone || t->comm != e.wakeup.comm)) t = nullptr;  // a new task
     const std::uint64_t sleep_timer = t != nullptr ? t->sleep_timer : 0;
@@ -274,12 +278,13 @@ struct TimerRules {
   static void marker(R& r, const Event& e) {
     r.timers_.event(e, r.cpus_.seq());
     if (e.timer.source != TimerSleepSource::hrtimer || e.common_pid <= 0) return;
+    if (r.timers_.expiry_in_use()) return;  // own sleep timers are needed only without expiries
     if (Task* t = r.find(e.common_pid)) t->sleep_timer = e.timer.hrtimer;
   }
 
   // t, woken by a timer, is switched in by `e` (or was found running at the wakeup `e`).
   template <class R>
-  static void end(R& r, Task& t, const Event& e) {
+  RTLAT_ALWAYS_INLINE static void end(R& r, Task& t, const Event& e) {
     if (t.timer.active) r.complete(t, Metric::timer, t.timer, e, e.ts - t.timer.start_ns, false);
   }
 
