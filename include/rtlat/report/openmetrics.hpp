@@ -88,6 +88,8 @@ inline std::optional<std::uint64_t> om_unobserved(const TraceStats& t, Metric m)
       return t.unobserved_irq;
     case Metric::timer:
       return t.unobserved_timer;
+    case Metric::irq_latency:
+      return t.unobserved_irq_latency;
   }
   return std::nullopt;
 }
