@@ -1154,71 +1154,72 @@ TEST_F(Live, PrometheusStoresTheFinalReport) {
   EXPECT_LE(std::abs(quarter_octave(q99 * 1e9) - quarter_octave(static_cast<double>(p99))), 1)
       << "prometheus " << q99 * 1e9 << " ns, rtlat " << p99 << " ns";
   EXPECT_EQ(query("last_over_time(rtlat_lost_events_total[5m])"), 0.0);
+}
 
-  // The timer metric against cyclictest's own report, live: the same check as the ctest
-  // cyclictest_timer over a recording (tests/check-cyclictest says why rtlat is below cyclictest).
-  // Per measuring thread, found by the tid cyclictest prints: timer count + unobserved =
-  // cyclictest's cycles; max and mean never above cyclictest's, and below it by at most the
-  // thread's own time after its switch-in, measured from the saved trace (mean and max); live,
-  // rtlat shares the CPUs with cyclictest, so that own time is measured rather than assumed.
-  TEST_F(Live, TimerLatencyMatchesCyclictest) {
-    SKIP_UNLESS_LIVE();
-    for (const char* tool : {"/usr/bin/cyclictest", "/usr/bin/python3", "/usr/bin/trace-cmd"})
-      if (::access(tool, X_OK) != 0) RTLAT_SKIP(std::string(tool) + " missing");
-    const fs::path rt = dir_ / "rtlat.json", cy = dir_ / "cyclictest.json", dat = dir_ / "run.dat",
-                   txt = dir_ / "run.txt";
-    std::string out, err;
-    const int rc = run({"live",
-                        "--format",
-                        "json",
-                        "-o",
-                        rt.string(),
-                        "--save",
-                        dat.string(),
-                        "--",
-                        "/usr/bin/cyclictest",
-                        "-m",
-                        "-p",
-                        "95",
-                        "-i",
-                        "1000",
-                        "-l",
-                        "3000",
-                        "-t",
-                        "2",
-                        "-q",
-                        "--json=" + cy.string()},
-                       &out, &err);
-    ASSERT_EQ(rc, 0) << err;
-    // "T: 0 ( 8402) P:95 ..." per thread, in thread order: cyclictest's JSON has no tids.
-    std::string tids;
-    const std::regex tid_re("T: *([0-9]+) \\( *([0-9]+)\\)");
-    int threads = 0;
-    for (auto it = std::sregex_iterator(out.begin(), out.end(), tid_re);
-         it != std::sregex_iterator(); ++it, ++threads) {
-      ASSERT_EQ(std::stoi((*it)[1]), threads) << out;
-      tids += (tids.empty() ? "" : ",") + (*it)[2].str();
-    }
-    ASSERT_EQ(threads, 2) << out;
-    ASSERT_EQ(std::system(("/usr/bin/trace-cmd report -t '" + dat.string() + "' >'" + txt.string() +
-                           "' 2>/dev/null")
-                              .c_str()),
-              0);
-    const fs::path check_out = dir_ / "check.out";
-    const std::string line = std::string("/usr/bin/python3 '") + RTLAT_SOURCE_DIR +
-                             "/tests/check-cyclictest' '" + rt.string() + "' '" + cy.string() +
-                             "' --tids " + tids + " --own-time '" + txt.string() + "' >'" +
-                             check_out.string() + "' 2>&1";
-    const int check = std::system(line.c_str());
-    const std::string report = slurp(check_out);
-    EXPECT_EQ(check, 0) << report;
-    // Both measuring threads were compared, each with its own line.
-    const std::regex ok("(^|\\n)ok    thread [01] ");
-    EXPECT_EQ(std::distance(std::sregex_iterator(report.begin(), report.end(), ok),
-                            std::sregex_iterator()),
-              2)
-        << report;
-    EXPECT_TRUE(rtlat_instances().empty());
+// The timer metric against cyclictest's own report, live: the same check as the ctest
+// cyclictest_timer over a recording (tests/check-cyclictest says why rtlat is below cyclictest).
+// Per measuring thread, found by the tid cyclictest prints: timer count + unobserved =
+// cyclictest's cycles; max and mean never above cyclictest's, and below it by at most the
+// thread's own time after its switch-in, measured from the saved trace (mean and max); live,
+// rtlat shares the CPUs with cyclictest, so that own time is measured rather than assumed.
+TEST_F(Live, TimerLatencyMatchesCyclictest) {
+  SKIP_UNLESS_LIVE();
+  for (const char* tool : {"/usr/bin/cyclictest", "/usr/bin/python3", "/usr/bin/trace-cmd"})
+    if (::access(tool, X_OK) != 0) RTLAT_SKIP(std::string(tool) + " missing");
+  const fs::path rt = dir_ / "rtlat.json", cy = dir_ / "cyclictest.json", dat = dir_ / "run.dat",
+                 txt = dir_ / "run.txt";
+  std::string out, err;
+  const int rc = run({"live",
+                      "--format",
+                      "json",
+                      "-o",
+                      rt.string(),
+                      "--save",
+                      dat.string(),
+                      "--",
+                      "/usr/bin/cyclictest",
+                      "-m",
+                      "-p",
+                      "95",
+                      "-i",
+                      "1000",
+                      "-l",
+                      "3000",
+                      "-t",
+                      "2",
+                      "-q",
+                      "--json=" + cy.string()},
+                     &out, &err);
+  ASSERT_EQ(rc, 0) << err;
+  // "T: 0 ( 8402) P:95 ..." per thread, in thread order: cyclictest's JSON has no tids.
+  std::string tids;
+  const std::regex tid_re("T: *([0-9]+) \\( *([0-9]+)\\)");
+  int threads = 0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), tid_re); it != std::sregex_iterator();
+       ++it, ++threads) {
+    ASSERT_EQ(std::stoi((*it)[1]), threads) << out;
+    tids += (tids.empty() ? "" : ",") + (*it)[2].str();
   }
+  ASSERT_EQ(threads, 2) << out;
+  ASSERT_EQ(std::system(("/usr/bin/trace-cmd report -t '" + dat.string() + "' >'" + txt.string() +
+                         "' 2>/dev/null")
+                            .c_str()),
+            0);
+  const fs::path check_out = dir_ / "check.out";
+  const std::string line = std::string("/usr/bin/python3 '") + RTLAT_SOURCE_DIR +
+                           "/tests/check-cyclictest' '" + rt.string() + "' '" + cy.string() +
+                           "' --tids " + tids + " --own-time '" + txt.string() + "' >'" +
+                           check_out.string() + "' 2>&1";
+  const int check = std::system(line.c_str());
+  const std::string report = slurp(check_out);
+  EXPECT_EQ(check, 0) << report;
+  // Both measuring threads were compared, each with its own line.
+  const std::regex ok("(^|\\n)ok    thread [01] ");
+  EXPECT_EQ(
+      std::distance(std::sregex_iterator(report.begin(), report.end(), ok), std::sregex_iterator()),
+      2)
+      << report;
+  EXPECT_TRUE(rtlat_instances().empty());
+}
 
 }  // namespace

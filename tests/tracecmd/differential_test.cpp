@@ -118,6 +118,17 @@ int collect(tracecmd_input*, tep_record* r, int cpu, void* data) {
                                              static_cast<int>(nr));
     else
       rec.e = rtlat::Event::make_syscall(ts, c, pid, nr);
+  } else if (sys == "power" && name == "cpu_idle") {
+    rec.e =
+        rtlat::Event::make_cpu_idle(ts, c, pid, static_cast<std::uint32_t>(num(ev, r, "state")));
+  } else if (sys == "preemptirq" && (name == "irq_disable" || name == "irq_enable")) {
+    // rtlat names the caller by its offset from _stext (it reads no symbol table for it).
+    const long long off = num(ev, r, "caller_offs");
+    char text[64];
+    std::snprintf(text, sizeof text, "_stext%s0x%llx", off < 0 ? "-" : "+",
+                  static_cast<unsigned long long>(off < 0 ? -off : off));
+    rec.e =
+        rtlat::Event::make_irqs(name == "irq_disable" ? K::irqs_off : K::irqs_on, ts, c, pid, text);
   } else if (sys == "timer" && name == "hrtimer_start") {
     const auto fn = static_cast<unsigned long long>(num(ev, r, "function"));
     const char* f = tep_find_function(o->tep, fn);
@@ -245,6 +256,13 @@ void expect_same(const rtlat::Event& a, const rtlat::Event& b, const std::string
     case K::other:
       ASSERT_EQ(a.other.type_id, b.other.type_id) << ctx;
       ASSERT_EQ(a.other.name.view(), b.other.name.view()) << ctx;
+      break;
+    case K::cpu_idle:
+      ASSERT_EQ(a.idle.state, b.idle.state) << ctx;
+      break;
+    case K::irqs_off:
+    case K::irqs_on:
+      ASSERT_EQ(a.irqs.caller_view(), b.irqs.caller_view()) << ctx;
       break;
     case K::lost_events:
       break;
