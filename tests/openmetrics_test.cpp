@@ -93,6 +93,8 @@ rtlat_unobserved_samples_total{metric="latency"} 4
 rtlat_unobserved_samples_total{metric="response"} 5
 rtlat_unobserved_samples_total{metric="relief"} 6
 rtlat_unobserved_samples_total{metric="irq"} 7
+rtlat_unobserved_samples_total{metric="timer"} 0
+rtlat_unobserved_samples_total{metric="irq_latency"} 0
 # HELP rtlat_tasks Tasks measured under the comm, folded ones included
 # TYPE rtlat_tasks gauge
 rtlat_tasks{comm="a\"b"} 3

@@ -329,12 +329,13 @@ TEST(JsonReport, TraceKeysAndValues) {
   const Json j = parse_json(os.str());
   EXPECT_EQ(j.keys(), (std::set<std::string>{"trace", "tasks"}));
   const Json& t = j["trace"];
-  EXPECT_EQ(t.keys(),
-            (std::set<std::string>{"source", "events", "cpus", "start_ns", "end_ns", "lost_events",
-                                   "implicit_switches", "unobserved_latency", "unobserved_response",
-                                   "unobserved_relief", "unobserved_irq", "unobserved_timer",
-                                   "unobserved_timer_no_request", "unobserved_timer_clock",
-                                   "lost_event_markers", "skipped", "out_of_order"}));
+  EXPECT_EQ(
+      t.keys(),
+      (std::set<std::string>{
+          "source", "events", "cpus", "start_ns", "end_ns", "lost_events", "implicit_switches",
+          "unobserved_latency", "unobserved_response", "unobserved_relief", "unobserved_irq",
+          "unobserved_timer", "unobserved_timer_no_request", "unobserved_timer_clock",
+          "unobserved_irq_latency", "lost_event_markers", "skipped", "out_of_order"}));
   EXPECT_EQ(t["source"].str, "traces/demo.txt");
   EXPECT_EQ(t["events"].i(), 123456);
   EXPECT_EQ(t["cpus"].i(), 4);
@@ -468,9 +469,8 @@ TEST(JsonReport, ExactOutputForAnEmptyTrace) {
       "\"end_ns\": 0,\n  \"lost_events\": 0, \"implicit_switches\": 0, "
       "\"unobserved_latency\": 0,\n  \"unobserved_response\": 0, \"unobserved_relief\": 0, "
       "\"unobserved_irq\": 0, \"lost_event_markers\": 0, \"skipped\": 0, \"out_of_order\": 0,\n  "
-      "\"unobserved_timer\": 0, \"unobserved_timer_no_request\": 0, \"unobserved_timer_clock\": "
-      "0},\n "
-      "\"tasks\": []}\n");
+      "\"unobserved_timer\": 0, \"unobserved_timer_no_request\": 0, \"unobserved_timer_clock\": 0, "
+      "\"unobserved_irq_latency\": 0},\n \"tasks\": []}\n");
 }
 
 std::string json_str(std::string_view s) {
@@ -822,11 +822,13 @@ TEST(CsvReport, OneRowPerTaskAndMetric) {
       "1234,1230,\"cyclictest\",relief,0,,,,,,,,false,,0",
       "1234,1230,\"cyclictest\",irq,0,,,,,,,,true,,0",
       "1234,1230,\"cyclictest\",timer,0,,,,,,,,false,,0",
+      "1234,1230,\"cyclictest\",irq_latency,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",latency,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",response,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",relief,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",irq,0,,,,,,,,false,,0",
       "77,,\"say \"\"hi\"\",?bye\",timer,0,,,,,,,,false,,0",
+      "77,,\"say \"\"hi\"\",?bye\",irq_latency,0,,,,,,,,false,,0",
   };
   EXPECT_EQ(lines_of(os.str()), expected);
 }

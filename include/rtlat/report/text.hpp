@@ -426,20 +426,23 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
       fmt("%" PRIu64 " lost events (%" PRIu64 " markers), %" PRIu64 " implicit switches, %" PRIu64
           " out of order, %" PRIu64 " skipped",
           s.lost_events, s.lost_event_markers, s.implicit_switches, s.out_of_order, s.skipped));
-  os << fmt("  unobserved samples: latency %" PRIu64 ", response %" PRIu64 ", relief %" PRIu64
-            ", irq %" PRIu64 ", timer %" PRIu64 ", irq_latency %" PRIu64 "\n",
-            s.unobserved_latency, s.unobserved_response, s.unobserved_relief, s.unobserved_irq,
-            s.unobserved_timer, s.unobserved_irq_latency);
+  wrapped_line(os, "  ",
+               fmt("unobserved samples: latency %" PRIu64 ", response %" PRIu64 ", relief %" PRIu64
+                   ", irq %" PRIu64 ", timer %" PRIu64 ", irq_latency %" PRIu64,
+                   s.unobserved_latency, s.unobserved_response, s.unobserved_relief,
+                   s.unobserved_irq, s.unobserved_timer, s.unobserved_irq_latency));
   if (s.unobserved_timer_no_request != 0)
-    os << fmt("  note: %" PRIu64
-              " timer wakeups came from timers armed before the trace or "
-              "across lost events: no requested time, no sample\n",
-              s.unobserved_timer_no_request);
+    wrapped_line(
+        os, "  note: ",
+        fmt("%" PRIu64 " timer wakeups came from timers armed before the trace or across lost "
+            "events: no requested time, no sample",
+            s.unobserved_timer_no_request));
   if (s.unobserved_timer_clock != 0)
-    os << fmt("  note: %" PRIu64
-              " timer sleeps ended without hrtimer_expire_entry on a trace "
-              "clock other than mono: record -e timer:hrtimer_expire_entry or -C mono\n",
-              s.unobserved_timer_clock);
+    wrapped_line(
+        os, "  note: ",
+        fmt("%" PRIu64 " timer sleeps ended without hrtimer_expire_entry on a trace clock other "
+            "than mono: record -e timer:hrtimer_expire_entry or -C mono",
+            s.unobserved_timer_clock));
   if (s.unobserved_latency != 0)
     os << "  note: switch-ins were not recorded, so those latency samples were dropped, not "
           "guessed\n";
