@@ -378,8 +378,8 @@ inline void write_block(std::ostream& os, std::string head,
     std::string count = std::to_string(m.count);
     if (name.size() > 8 && name.size() + 1 + count.size() < 17)
       count.insert(0, 17 - name.size() - 1 - count.size(), ' ');
-    const std::string lead =
-        name.size() > 8 ? name + " " + count : fmt("%-8s %8s", name.c_str(), count.c_str());
+    const std::string lead = name.size() > 8 ? fmt("%s %s", name.c_str(), count.c_str())
+                                             : fmt("%-8s %8s", name.c_str(), count.c_str());
     const std::string row = fmt(
         "%s %8s %8s %8s %8s %8s %8s %8s %8s %6s", lead.c_str(), opt_duration(m.min_ns).c_str(),
         opt_duration(m.max_ns).c_str(), opt_duration(mean).c_str(), opt_duration(m.p50_ns).c_str(),
