@@ -65,8 +65,9 @@ selection (default: every task; several criteria select the union):
 
 measurement:
       --slo [PID:]METRIC=DURATION
-                               SLO bound, repeatable; METRIC: latency|response|relief|irq;
-                               DURATION: 2000ns, 50us, 1.5ms, 2s; with PID: that task only
+                               SLO bound, repeatable; METRIC: latency|response|relief|irq|
+                               timer|irq_latency; DURATION: 2000ns, 50us, 1.5ms, 2s; with
+                               PID: that task only
       --window N               at most N events per worst-case window (default 64)
       --wakeup-event wakeup|waking
                                the event that starts latency and response (default wakeup)
