@@ -240,8 +240,12 @@ inline Violations check_engine(const Scenario& sc) {
           fail(where + ": worst window size " + std::to_string(w.events.size()));
         for (std::size_t i = 1; i < w.events.size(); ++i)
           if (w.events[i].ts < w.events[i - 1].ts) fail(where + ": worst window not in order");
-        if (!w.events.empty() &&
-            (w.events.front().ts != w.start_ns || w.events.back().ts != w.end_ns))
+        // A timer sample starts at the requested expiry, where no event was recorded: its
+        // window's events lie within the sample and end with it.
+        const bool starts_at_event = m != Metric::timer;
+        if (!w.events.empty() && ((starts_at_event ? w.events.front().ts != w.start_ns
+                                                   : w.events.front().ts < w.start_ns) ||
+                                  w.events.back().ts != w.end_ns))
           fail(where + ": worst window does not span the sample");
         if (w.breakdown) {
           const Breakdown& b = *w.breakdown;
