@@ -34,6 +34,11 @@ class TraceStats:
     unobserved_irq: int
     skipped: int
     out_of_order: int
+    unobserved_timer: int
+    unobserved_timer_no_request: int
+    unobserved_timer_clock: int
+    unobserved_irq_latency: int
+    waking_fallback: bool
 
 class WorstWindow:
     start_ns: int
@@ -45,6 +50,7 @@ class WorstWindow:
     breakdown_covered_ns: Optional[int]
     history_too_short: Optional[bool]
     verdict: Optional[Dict[str, Any]]
+    split: Optional[Dict[str, Optional[int]]]
 
 class MetricResult:
     count: int
@@ -58,6 +64,7 @@ class MetricResult:
     derived: bool
     slo_ns: Optional[int]
     violations: int
+    unobserved: int
     worst: Optional[WorstWindow]
     verdicts: List[Dict[str, Any]]
     histogram: List[Tuple[int, int, int]]

@@ -78,6 +78,20 @@ inline py::list breakdown(const rtlat::Breakdown& b) {
       w["behind_ns"] = p.waker->behind_ns;
       d["waker"] = w;
     }
+    if (p.interrupt) {
+      py::dict i;
+      i["softirq"] = p.interrupt->softirq;
+      i["number"] = p.interrupt->number;
+      i["name"] = to_str(p.interrupt->name);
+      i["after"] = p.interrupt->after;
+      d["interrupt"] = i;
+    }
+    if (p.idle_state) d["idle_state"] = *p.idle_state;
+    if (p.state == rtlat::PartState::timer_delay && p.task) {
+      d["irqs"] = !p.irqs_off_caller.empty() ? "off" : p.irqs_on ? "on" : "unknown";
+      if (!p.irqs_off_caller.empty()) d["irqs_off_caller"] = to_str(p.irqs_off_caller);
+    }
+    if (p.uninterruptible) d["uninterruptible"] = true;
     parts.append(d);
   }
   return parts;

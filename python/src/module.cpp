@@ -198,7 +198,12 @@ PYBIND11_MODULE(_rtlat, m) {
       .def_readonly("unobserved_relief", &rtlat::TraceStats::unobserved_relief)
       .def_readonly("unobserved_irq", &rtlat::TraceStats::unobserved_irq)
       .def_readonly("skipped", &rtlat::TraceStats::skipped)
-      .def_readonly("out_of_order", &rtlat::TraceStats::out_of_order);
+      .def_readonly("out_of_order", &rtlat::TraceStats::out_of_order)
+      .def_readonly("unobserved_timer", &rtlat::TraceStats::unobserved_timer)
+      .def_readonly("unobserved_timer_no_request", &rtlat::TraceStats::unobserved_timer_no_request)
+      .def_readonly("unobserved_timer_clock", &rtlat::TraceStats::unobserved_timer_clock)
+      .def_readonly("unobserved_irq_latency", &rtlat::TraceStats::unobserved_irq_latency)
+      .def_readonly("waking_fallback", &rtlat::TraceStats::waking_fallback);
 
   py::class_<rtlat::WorstWindow>(m, "WorstWindow", "The events that explain a worst sample.")
       .def_readonly("start_ns", &rtlat::WorstWindow::start_ns)
@@ -227,7 +232,24 @@ PYBIND11_MODULE(_rtlat, m) {
                                return w.breakdown->history_too_short;
                              })
       .def_property_readonly(
-          "verdict", [](const rtlat::WorstWindow& w) { return rtlat_py::verdict(w.verdict); });
+          "verdict", [](const rtlat::WorstWindow& w) { return rtlat_py::verdict(w.verdict); })
+      .def_property_readonly("split", [](const rtlat::WorstWindow& w) -> py::object {
+        if (w.timer_split) {
+          py::dict d;
+          d["irq_delay_ns"] = w.timer_split->irq_delay_ns;
+          d["wakeup_ns"] = w.timer_split->wakeup_ns;
+          d["to_wakeup_ns"] = w.timer_split->to_wakeup_ns;
+          d["scheduling_ns"] = w.timer_split->scheduling_ns;
+          return d;
+        }
+        if (w.irq_split) {
+          py::dict d;
+          d["handler_ns"] = w.irq_split->handler_ns;
+          d["scheduling_ns"] = w.irq_split->scheduling_ns;
+          return d;
+        }
+        return py::none();
+      });
 
   py::class_<rtlat::MetricResult>(m, "MetricResult", "One metric of one task.")
       .def_readonly("count", &rtlat::MetricResult::count)
@@ -241,6 +263,7 @@ PYBIND11_MODULE(_rtlat, m) {
       .def_readonly("derived", &rtlat::MetricResult::derived)
       .def_readonly("slo_ns", &rtlat::MetricResult::slo_ns)
       .def_readonly("violations", &rtlat::MetricResult::violations)
+      .def_readonly("unobserved", &rtlat::MetricResult::unobserved)
       .def_property_readonly("worst",
                              [](const py::object& self) -> py::object {
                                const auto& mr = self.cast<const rtlat::MetricResult&>();

@@ -10,12 +10,14 @@ import rtlat
 from conftest import DATA, ROOT, run_cli, traces
 
 
-def metric_dict(m):
+def metric_dict(m, name, folded=False):
     d = {
         "count": m.count, "min_ns": m.min_ns, "max_ns": m.max_ns, "mean_ns": m.mean_ns,
         "p50_ns": m.p50_ns, "p90_ns": m.p90_ns, "p99_ns": m.p99_ns, "p999_ns": m.p999_ns,
         "derived": m.derived, "slo_ns": m.slo_ns, "violations": m.violations,
     }
+    if name in ("timer", "irq_latency") and not folded:
+        d["unobserved"] = m.unobserved
     if m.verdicts:
         d["verdicts"] = m.verdicts
     w = m.worst
@@ -30,6 +32,8 @@ def metric_dict(m):
         wd["history_too_short"] = w.history_too_short
     if w.verdict is not None:
         wd["verdict"] = w.verdict
+    if w.split is not None:
+        wd["split"] = w.split
     d["worst"] = wd
     return d
 
@@ -40,15 +44,18 @@ def results_dict(r):
         "trace": {k: getattr(t, k) for k in (
             "source", "events", "cpus", "start_ns", "end_ns", "lost_events", "implicit_switches",
             "unobserved_latency", "unobserved_response", "unobserved_relief", "unobserved_irq",
-            "lost_event_markers", "skipped", "out_of_order")},
+            "lost_event_markers", "skipped", "out_of_order", "unobserved_timer",
+            "unobserved_timer_no_request", "unobserved_timer_clock", "unobserved_irq_latency")},
         "tasks": [{"pid": task.pid, "tgid": task.tgid, "comm": task.comm,
-                   "metrics": {name: metric_dict(m) for name, m in task.metrics.items()}}
+                   "metrics": {name: metric_dict(m, name) for name, m in task.metrics.items()}}
                   for task in r.tasks],
     }
+    if t.waking_fallback:
+        out["trace"]["waking_fallback"] = True
     if r.folded:
         out["folded"] = [{"comm": g.comm, "tasks": g.tasks, "first_seen_ns": g.first_seen_ns,
                           "last_seen_ns": g.last_seen_ns,
-                          "metrics": {name: metric_dict(m) for name, m in g.metrics.items()}}
+                          "metrics": {name: metric_dict(m, name, True) for name, m in g.metrics.items()}}
                          for g in r.folded]
     return out
 
