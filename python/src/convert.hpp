@@ -60,6 +60,24 @@ inline py::dict event(const rtlat::Event& e) {
   return d;
 }
 
+// The worst sample's parts, as the JSON report's "split": timer or irq_latency, else None.
+inline py::object split(const rtlat::WorstWindow& w) {
+  py::dict d;
+  if (w.timer_split) {
+    d["irq_delay_ns"] = w.timer_split->irq_delay_ns;
+    d["wakeup_ns"] = w.timer_split->wakeup_ns;
+    d["to_wakeup_ns"] = w.timer_split->to_wakeup_ns;
+    d["scheduling_ns"] = w.timer_split->scheduling_ns;
+    return d;
+  }
+  if (w.irq_split) {
+    d["handler_ns"] = w.irq_split->handler_ns;
+    d["scheduling_ns"] = w.irq_split->scheduling_ns;
+    return d;
+  }
+  return py::none();
+}
+
 inline py::list breakdown(const rtlat::Breakdown& b) {
   py::list parts;
   for (const rtlat::BreakdownPart& p : b.parts) {

@@ -233,23 +233,8 @@ PYBIND11_MODULE(_rtlat, m) {
                              })
       .def_property_readonly(
           "verdict", [](const rtlat::WorstWindow& w) { return rtlat_py::verdict(w.verdict); })
-      .def_property_readonly("split", [](const rtlat::WorstWindow& w) -> py::object {
-        if (w.timer_split) {
-          py::dict d;
-          d["irq_delay_ns"] = w.timer_split->irq_delay_ns;
-          d["wakeup_ns"] = w.timer_split->wakeup_ns;
-          d["to_wakeup_ns"] = w.timer_split->to_wakeup_ns;
-          d["scheduling_ns"] = w.timer_split->scheduling_ns;
-          return d;
-        }
-        if (w.irq_split) {
-          py::dict d;
-          d["handler_ns"] = w.irq_split->handler_ns;
-          d["scheduling_ns"] = w.irq_split->scheduling_ns;
-          return d;
-        }
-        return py::none();
-      });
+      .def_property_readonly("split",
+                             [](const rtlat::WorstWindow& w) { return rtlat_py::split(w); });
 
   py::class_<rtlat::MetricResult>(m, "MetricResult", "One metric of one task.")
       .def_readonly("count", &rtlat::MetricResult::count)
