@@ -132,7 +132,7 @@ TEST(Cases, HealthyIsSmallAndSteady) {
 // Case 1, misconfigured priorities: ctl-loop (FIFO 80, 2 ms period, 0.2 ms work) and bg-hog
 // (FIFO 90, ~3 ms every 20 ms from 1.1 ms into the period) on CPU 1. Each burst covers exactly one
 // of the loop's wakeups (the next one is skipped: the loop finishes after it) and delays it by
-// ~2.1 ms. Recorded: ctl-loop latency max 2.40ms, bg-hog 101 bursts, 100 loop latencies > 1 ms.
+// ~2.1 ms. Recorded: ctl-loop latency max 2.77ms, bg-hog 101 bursts, 100 loop latencies > 1 ms.
 
 TEST(Cases, MisconfiguredPrioritiesShowInLatency) {
   const Analysis r = analyze_dat("misprio.dat", select_comms("^(ctl-loop|bg-hog)$"));
@@ -212,8 +212,8 @@ TEST(Cases, HiddenBlockingShowsOnlyInRelief) {
 
 // ---------------------------------------------------------------------------------------------
 // Case 3, event-driven: ev-handler is woken through a semaphore by ev-source every 5 ms, works
-// ~1 ms, blocks again; it never sleeps on a timer. Recorded: ev-handler latency n=402 max 23.7us,
-// response n=402 p50 1.03ms, relief n=0; ev-source (timer-driven) relief n=399.
+// ~1 ms, blocks again; it never sleeps on a timer. Recorded: ev-handler latency n=402 max 17.2us,
+// response n=402 p50 1.07ms, relief n=0; ev-source (timer-driven) relief n=399.
 
 TEST(Cases, EventDrivenTaskHasNoRelief) {
   const Analysis r = analyze_dat("event-driven.dat", select_comms("^ev-"));
@@ -281,9 +281,9 @@ TEST(Cases, PriorityInversionPlainVersusInheritance) {
 // ---------------------------------------------------------------------------------------------
 // Case 5, RT throttling: rt-hog (FIFO 1) spins for 2.5 s, rt-periodic (FIFO 50, 10 ms) shares
 // its CPU. Once a second the RT class is throttled (kernel.sched_rt_runtime_us = 950000) and
-// rt-periodic stalls while the CPU runs a SCHED_OTHER task. Recorded: relief max 45.07ms, one
+// rt-periodic stalls while the CPU runs a SCHED_OTHER task. Recorded: relief max 43.14ms, one
 // relief sample > 30 ms (the throttling period is 1 s and the hog started mid-period); the worst
-// latency (44.93ms) ends with a switch from a prio-120 task (a compiler of a concurrent build).
+// latency (42.57ms) ends with a switch from a prio-120 task (a compiler of a concurrent build).
 
 TEST(Cases, RtThrottlingStallsThePeriodicTask) {
   const Analysis r = analyze_dat("throttle.dat", select_comms("^rt-(periodic|hog)$"));
@@ -321,7 +321,7 @@ TEST(Cases, RtThrottlingStallsThePeriodicTask) {
 // ---------------------------------------------------------------------------------------------
 // data/demo.txt, the default trace of scripts/demo: 250 ms of case 1 as `trace-cmd report -t`
 // text. With the demo's --slo latency=500us it must show violations, ctl-loop must be the worst
-// task, and its worst window must name bg-hog. Recorded: 113 samples, 12 over 500us, max 2.22ms.
+// task, and its worst window must name bg-hog. Recorded: 113 samples, 12 over 500us, max 2.28ms.
 
 TEST(Cases, DemoTraceShowsTheViolation) {
   rtlat::Config cfg;

@@ -3,6 +3,7 @@
 /// that explains most of it (a verdict). Part of every worst case in Results.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -144,6 +145,28 @@ struct BreakdownPart {
   bool uninterruptible = false;
 };
 
+/// One stretch of the interval on the measured task's own timeline (for a timer's irq delay,
+/// the timer's CPU's): `parts[part]` held from `from_ns` to `to_ns`. The walk that builds the
+/// breakdown yields these; each part's time is the sum of its stretches.
+struct BreakdownSpan {
+  Timestamp from_ns = 0;  ///< where the stretch starts
+  Timestamp to_ns = 0;    ///< where it ends
+  std::size_t part = 0;   ///< the index in Breakdown::parts
+};
+
+/// What one CPU did over a stretch of the interval, as the walk behind the breakdown saw it.
+struct CpuRun {
+  int cpu = -1;           ///< the CPU
+  Timestamp from_ns = 0;  ///< where the stretch starts
+  Timestamp to_ns = 0;    ///< where it ends
+  /// running (`task` ran), idle, irq or softirq (`interrupt`), or unknown (before an unrecorded
+  /// switch, after lost events, or older than the history kept).
+  PartState state = PartState::unknown;
+  std::optional<TaskRef> task;              ///< running: the task, with the prio it ran with
+  std::optional<InterruptRef> interrupt;    ///< irq / softirq: which one
+  std::optional<std::uint32_t> idle_state;  ///< idle: power:cpu_idle's state, when recorded
+};
+
 /// Where a sample's interval went. Parts are grouped by state, CPU and task, largest first;
 /// their times add up to the interval.
 struct Breakdown {
@@ -152,6 +175,11 @@ struct Breakdown {
   std::int64_t covered_ns = 0;       ///< what the kept history could explain (total - unknown)
   /// True when the per-CPU history no longer reached the interval's start.
   bool history_too_short = false;
+  /// The measured task's timeline, in time order: the stretches the parts add up.
+  std::vector<BreakdownSpan> spans;
+  /// What every CPU did meanwhile, per CPU in time order, from the same walk: a runnable span
+  /// behind task X on CPU c lies within runs of X on c.
+  std::vector<CpuRun> cpu_runs;
 };
 
 /// The causes a verdict can name (a fixed set: part of the JSON contract).

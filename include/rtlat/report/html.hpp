@@ -1,8 +1,9 @@
 // One self-contained HTML report (no network, no external assets: inline CSS and SVG, a few lines
 // of plain JS to filter the task table): a summary table of tasks with their worst values, SLO
 // violations and verdicts; per task and metric a histogram on a log time axis with the SLO line;
-// and for each worst case a timeline of its interval (a lane per CPU, runs coloured by task, the
-// measured task outlined, wakeups and IRQs marked) with its breakdown and verdict.
+// and for each worst case its breakdown and verdict with a timeline of its interval (a lane per
+// CPU, runs coloured by task, the measured task outlined, interrupts and wakeups marked), drawn
+// from the walk the breakdown came from.
 #pragma once
 
 #include <algorithm>
@@ -12,8 +13,9 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "rtlat/detail/report/timeline.hpp"
+#include "rtlat/detail/report/part_label.hpp"
 #include "rtlat/duration.hpp"
 #include "rtlat/report/ranking.hpp"
 #include "rtlat/report/text.hpp"
@@ -109,10 +111,57 @@ inline void histogram(std::ostream& os, const MetricResult& m) {
      << "\" stroke=\"#555\"/></svg>\n";
 }
 
-// The timeline of one worst window.
+// What a CPU's run or a task's stretch looks like: a task in its colour, idle grey, interrupts
+// orange, the unknown white (outlined), waiting red, blocked dark grey, a timer's delay violet.
+inline std::string fill(PartState s, Pid pid) {
+  switch (s) {
+    case PartState::running:
+      return colour(pid);
+    case PartState::idle:
+      return pid < 0 ? "#ccc" : "#d22";  // a CPU idling; a task waiting on an idle CPU
+    case PartState::irq:
+    case PartState::softirq:
+      return "#e80";
+    case PartState::runnable:
+    case PartState::migration:
+      return "#d22";
+    case PartState::blocked:
+      return "#888";
+    case PartState::timer_delay:
+      return "#93c";
+    case PartState::timer_slack:
+      return "#bbb";
+    case PartState::unknown:
+      break;
+  }
+  return "#fff";
+}
+
+inline std::string run_label(const CpuRun& r) {
+  switch (r.state) {
+    case PartState::running:
+      return r.task ? task_label(*r.task) : std::string("?");
+    case PartState::idle:
+      return "idle" + (r.idle_state ? " (state " + std::to_string(*r.idle_state) + ")" : "");
+    case PartState::irq:
+    case PartState::softirq:
+      return r.interrupt ? interrupt_label(*r.interrupt) : std::string(part_state_name(r.state));
+    default:
+      return "not observed";
+  }
+}
+
+// The timeline of one worst window, drawn from the walk its breakdown came from: a lane per CPU
+// (what the walk saw each one do) and the measured task's lane (the stretches the breakdown's
+// parts add up), so it cannot disagree with the breakdown; wakeups are marked from the window's
+// events. Without a breakdown (Config::Explain::none) there was no walk and there is no timeline.
 inline void timeline(std::ostream& os, const WorstWindow& win, Pid pid) {
-  const Timeline t = timeline_of(win.events, win.start_ns, win.end_ns);
-  if (t.cpus.empty()) return;
+  if (!win.breakdown) return;
+  const Breakdown& b = *win.breakdown;
+  std::vector<int> cpus;
+  for (const CpuRun& r : b.cpu_runs)
+    if (std::find(cpus.begin(), cpus.end(), r.cpu) == cpus.end()) cpus.push_back(r.cpu);
+  if (cpus.empty() && b.spans.empty()) return;
   constexpr double w = 900, lane = 20, left = 46;
   const double span = static_cast<double>(std::max<Timestamp>(1, win.end_ns - win.start_ns));
   const auto x = [&](Timestamp ts) {
@@ -120,72 +169,50 @@ inline void timeline(std::ostream& os, const WorstWindow& win, Pid pid) {
     return left + std::clamp(f, 0.0, 1.0) * (w - left - 4);
   };
   const auto y = [&](int cpu) {
-    const auto at = std::find(t.cpus.begin(), t.cpus.end(), cpu) - t.cpus.begin();
+    const auto at = std::find(cpus.begin(), cpus.end(), cpu) - cpus.begin();
     return 4 + static_cast<double>(at) * (lane + 4);
   };
-  // The measured task's own lane: waiting (woken, not yet running) and blocked (asleep) stretches
-  // from its events, running from the CPU lanes.
-  struct Stretch {
-    Timestamp from, to;
-    bool waiting;
-  };
-  std::vector<Stretch> stretches;
-  Timestamp open_from = win.start_ns;
-  int state = -1;  // -1 unknown, 0 waiting, 1 blocked, 2 running
-  for (const Event& e : win.events) {
-    const bool woken = (e.kind == EventKind::sched_wakeup || e.kind == EventKind::sched_waking ||
-                        e.kind == EventKind::sched_wakeup_new) &&
-                       e.wakeup.pid == pid;
-    const bool in = e.kind == EventKind::sched_switch && e.sw.next_pid == pid;
-    const bool out = e.kind == EventKind::sched_switch && e.sw.prev_pid == pid;
-    if (woken && state != 2 && state != 0) {
-      if (state == 1) stretches.push_back({open_from, e.ts, false});
-      state = 0;
-      open_from = e.ts;
-    } else if (in) {
-      if (state == 0) stretches.push_back({open_from, e.ts, true});
-      state = 2;
-    } else if (out) {
-      state = e.prev_state == PrevState::runnable || e.prev_state == PrevState::preempted ? 0 : 1;
-      open_from = e.ts;
-    }
-  }
-  if (state == 0 || state == 1) stretches.push_back({open_from, win.end_ns, state == 0});
-  const double task_y = 4 + static_cast<double>(t.cpus.size()) * (lane + 4);
+  const double task_y = 4 + static_cast<double>(cpus.size()) * (lane + 4);
   const double height = task_y + 8 + 14;
   os << "<svg class=\"timeline\" width=\"" << w << "\" height=\"" << height << "\">";
-  for (const int cpu : t.cpus)
+  for (const int cpu : cpus)
     os << "<text x=\"2\" y=\"" << num(y(cpu) + 14) << "\" font-size=\"11\">CPU " << cpu
        << "</text>";
-  for (const RunSlice& s : t.slices) {
-    const double x0 = x(s.from), x1 = std::max(x0 + 0.5, x(s.to));
-    os << "<rect x=\"" << num(x0) << "\" y=\"" << num(y(s.cpu)) << "\" width=\"" << num(x1 - x0)
-       << "\" height=\"" << lane << "\" fill=\"" << colour(s.pid) << "\""
-       << (s.pid == pid ? " stroke=\"#000\" stroke-width=\"2\"" : "") << "><title>" << esc(s.comm)
-       << ":" << s.pid << " (" << prio_name(s.prio) << ") " << format_duration(s.to - s.from)
+  for (const CpuRun& r : b.cpu_runs) {
+    const double x0 = x(r.from_ns), x1 = std::max(x0 + 0.5, x(r.to_ns));
+    const Pid who = r.state == PartState::running && r.task ? r.task->pid : -1;
+    const bool irq = r.state == PartState::irq || r.state == PartState::softirq;
+    os << "<rect class=\"run\" x=\"" << num(x0) << "\" y=\""
+       << num(y(r.cpu) + (irq ? lane - 6 : 0.0)) << "\" width=\"" << num(x1 - x0) << "\" height=\""
+       << (irq ? 6.0 : lane) << "\" fill=\"" << fill(r.state, who) << "\""
+       << (who == pid                      ? " stroke=\"#000\" stroke-width=\"2\""
+           : r.state == PartState::unknown ? " stroke=\"#999\" stroke-dasharray=\"2 2\""
+                                           : "")
+       << "><title>" << esc(run_label(r)) << " " << format_duration(r.to_ns - r.from_ns)
        << "</title></rect>";
-    if (x1 - x0 > 60)
-      os << "<text x=\"" << num(x0 + 3) << "\" y=\"" << num(y(s.cpu) + 14) << "\" font-size=\"10\">"
-         << esc(s.comm) << "</text>";
+    if (r.task && x1 - x0 > 60)
+      os << "<text x=\"" << num(x0 + 3) << "\" y=\"" << num(y(r.cpu) + 14) << "\" font-size=\"10\">"
+         << esc(std::string(r.task->comm.view())) << "</text>";
   }
-  for (const Mark& m : t.marks) {
-    if (m.kind == Mark::wakeup) {
-      const double xm = x(m.from);
-      os << "<path d=\"M" << num(xm) << ' ' << num(y(m.cpu)) << " l-4 -4 h8 z\" fill=\""
-         << (m.pid == pid ? "#d22" : "#333") << "\"><title>" << esc(m.label) << "</title></path>";
-    } else {
-      const double x0 = x(m.from), x1 = std::max(x0 + 1, x(m.to));
-      os << "<rect x=\"" << num(x0) << "\" y=\"" << num(y(m.cpu) + lane - 4) << "\" width=\""
-         << num(x1 - x0) << "\" height=\"4\" fill=\"#e80\"><title>" << esc(m.label)
-         << "</title></rect>";
-    }
+  for (const Event& e : win.events) {
+    if (e.kind != EventKind::sched_wakeup && e.kind != EventKind::sched_waking &&
+        e.kind != EventKind::sched_wakeup_new)
+      continue;
+    if (std::find(cpus.begin(), cpus.end(), e.cpu) == cpus.end()) continue;
+    const double xm = x(e.ts);
+    os << "<path d=\"M" << num(xm) << ' ' << num(y(e.cpu)) << " l-4 -4 h8 z\" fill=\""
+       << (e.wakeup.pid == pid ? "#d22" : "#333") << "\"><title>" << event_kind_name(e.kind) << ' '
+       << esc(std::string(e.wakeup.comm.view())) << ':' << e.wakeup.pid << "</title></path>";
   }
   os << "<text x=\"2\" y=\"" << num(task_y + 8) << "\" font-size=\"10\">task</text>";
-  for (const Stretch& st : stretches) {
-    const double x0 = x(st.from), x1 = std::max(x0 + 0.5, x(st.to));
-    os << "<rect x=\"" << num(x0) << "\" y=\"" << num(task_y) << "\" width=\"" << num(x1 - x0)
-       << "\" height=\"8\" fill=\"" << (st.waiting ? "#d22" : "#888") << "\"><title>"
-       << (st.waiting ? "waiting for a CPU " : "blocked ") << format_duration(st.to - st.from)
+  for (const BreakdownSpan& st : b.spans) {
+    if (st.part >= b.parts.size()) continue;
+    const BreakdownPart& part = b.parts[st.part];
+    const double x0 = x(st.from_ns), x1 = std::max(x0 + 0.5, x(st.to_ns));
+    os << "<rect class=\"span\" x=\"" << num(x0) << "\" y=\"" << num(task_y) << "\" width=\""
+       << num(x1 - x0) << "\" height=\"8\" fill=\"" << fill(part.state, pid) << "\""
+       << (part.state == PartState::unknown ? " stroke=\"#999\"" : "") << "><title>"
+       << esc(part_label(part)) << " " << format_duration(st.to_ns - st.from_ns)
        << "</title></rect>";
   }
   os << "<text x=\"" << left << "\" y=\"" << num(height - 2)

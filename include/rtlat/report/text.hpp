@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "rtlat/detail/report/part_label.hpp"
 #include "rtlat/duration.hpp"
 #include "rtlat/report/event_fields.hpp"
 #include "rtlat/report/ranking.hpp"
@@ -217,45 +218,7 @@ inline std::string breakdown_summary(const Breakdown& b) {
   const std::size_t shown = std::min<std::size_t>(b.parts.size(), 4);
   for (std::size_t i = 0; i < shown; ++i) {
     const BreakdownPart& p = b.parts[i];
-    const std::string cpu = p.cpu >= 0 ? " on CPU " + std::to_string(p.cpu) : "";
-    std::string what;
-    switch (p.state) {
-      case PartState::running:
-        what = "running" + cpu;
-        break;
-      case PartState::runnable:
-        what = "behind " + (p.task ? task_label(*p.task) : std::string("?")) + cpu;
-        break;
-      case PartState::idle:
-        what = "idle" + cpu;
-        if (p.idle_state) what += " (state " + std::to_string(*p.idle_state) + ")";
-        break;
-      case PartState::irq:
-        what = (p.interrupt ? interrupt_label(*p.interrupt) : std::string("hard irq")) + cpu;
-        break;
-      case PartState::softirq:
-        what = (p.interrupt ? interrupt_label(*p.interrupt) : std::string("softirq")) + cpu;
-        break;
-      case PartState::blocked:
-        what = p.interrupt ? "blocked until " + interrupt_label(*p.interrupt) + " woke it"
-               : p.task    ? "blocked until " + task_label(*p.task) + " woke it"
-                           : "blocked";
-        break;
-      case PartState::timer_slack:
-        what = "timer slack";
-        break;
-      case PartState::timer_delay:
-        what = "timer due" + cpu + (p.task ? ", " + task_label(*p.task) + " ran" : ", idle");
-        if (p.idle_state) what += " (state " + std::to_string(*p.idle_state) + ")";
-        if (!p.irqs_off_caller.empty()) what += " (irqs off at " + p.irqs_off_caller + ")";
-        break;
-      case PartState::migration:
-        what = "migrating" + (p.cpu >= 0 ? " to CPU " + std::to_string(p.cpu) : std::string());
-        break;
-      case PartState::unknown:
-        what = "not observed";
-        break;
-    }
+    const std::string what = part_label(p);
     if (!s.empty()) s += ", ";
     s += printable(what, 80) + " " + format_duration(p.ns) + " " +
          std::to_string(std::lround(static_cast<double>(p.ns) * 100 / total)) + "%";

@@ -79,10 +79,10 @@ inline WakerActivity waker_activity(const std::vector<SchedRing>& rings, const T
   PartSums sums;
   walk.follow(waker, state_at(rings, waker, from), sums,
               [&sums](Timestamp t, Timestamp since, Pid, int, WakeFrom, bool) {
-                sums.add(PartState::blocked, -1, -1, 0, t - since);
+                sums.add(PartState::blocked, -1, -1, 0, since, t);
               });
   std::map<Pid, std::pair<std::int64_t, int>> behind;
-  sums.each([&](PartState s, int, Pid pid, int prio, std::int64_t ns, int) {
+  sums.each([&](PartState s, int, Pid pid, int prio, std::int64_t ns, int, std::size_t) {
     switch (s) {
       case PartState::running:
       case PartState::irq:
@@ -128,26 +128,65 @@ inline InterruptRef interrupt_ref(const ContextNames& names, bool softirq, int n
   return i;
 }
 
-// The parts a walk's sums hold, blocked tails aside, appended to b.
-inline void add_parts(const PartSums& sums, const TaskStore& tasks, const ContextNames& names,
-                      Breakdown& b) {
-  sums.each([&](PartState s, int cpu, Pid p, int prio, std::int64_t ns, int detail) {
-    if (s == PartState::blocked) return;  // the unwoken tail: added apart, with no waker
-    BreakdownPart part;
-    part.state = s;
-    part.ns = ns;
-    part.cpu = cpu;
-    if ((s == PartState::runnable || s == PartState::timer_delay) && p > 0)
-      part.task = task_ref(tasks, p, prio);
-    if ((s == PartState::irq || s == PartState::softirq) && detail >= 0)
-      part.interrupt = interrupt_ref(names, s == PartState::softirq, detail);
-    if ((s == PartState::idle || s == PartState::timer_delay) && p <= 0 && detail >= 0)
-      part.idle_state = static_cast<std::uint32_t>(detail);
-    if (s == PartState::timer_delay && p > 0) {
-      part.irqs_on = detail == 0;
-      if (detail > 0) part.irqs_off_caller = std::string(names.caller_name(detail));
-    }
-    b.parts.push_back(part);
+inline constexpr std::size_t no_part = SIZE_MAX;
+
+// The parts a walk's sums hold, blocked tails aside, appended to b; returns the part of each of
+// the sums' entries (no_part for the blocked ones).
+inline std::vector<std::size_t> add_parts(const PartSums& sums, const TaskStore& tasks,
+                                          const ContextNames& names, Breakdown& b) {
+  std::vector<std::size_t> part_of;
+  sums.each(
+      [&](PartState s, int cpu, Pid p, int prio, std::int64_t ns, int detail, std::size_t entry) {
+        if (part_of.size() <= entry) part_of.resize(entry + 1, no_part);
+        if (s == PartState::blocked) return;  // the unwoken tail: added apart, with no waker
+        BreakdownPart part;
+        part.state = s;
+        part.ns = ns;
+        part.cpu = cpu;
+        if ((s == PartState::runnable || s == PartState::timer_delay) && p > 0)
+          part.task = task_ref(tasks, p, prio);
+        if ((s == PartState::irq || s == PartState::softirq) && detail >= 0)
+          part.interrupt = interrupt_ref(names, s == PartState::softirq, detail);
+        if ((s == PartState::idle || s == PartState::timer_delay) && p <= 0 && detail >= 0)
+          part.idle_state = static_cast<std::uint32_t>(detail);
+        if (s == PartState::timer_delay && p > 0) {
+          part.irqs_on = detail == 0;
+          if (detail > 0) part.irqs_off_caller = std::string(names.caller_name(detail));
+        }
+        part_of[entry] = b.parts.size();
+        b.parts.push_back(part);
+      });
+  return part_of;
+}
+
+// The stretches of a walk's sums, on the parts add_parts made of them (`tail`: the unwoken
+// blocked part), appended to b's spans.
+inline void add_spans(const PartSums& sums, const std::vector<std::size_t>& part_of,
+                      std::size_t tail, Breakdown& b) {
+  for (const PartSums::Span& sp : sums.spans()) {
+    const std::size_t part = sums.blocked(sp.entry) ? tail : part_of[sp.entry];
+    if (part != no_part) b.spans.push_back({sp.from, sp.to, part});
+  }
+}
+
+// What the CPUs did along the walk, per CPU in time order, as b's cpu_runs.
+inline void add_lanes(const std::vector<LaneRun>& lanes, const TaskStore& tasks,
+                      const ContextNames& names, Breakdown& b) {
+  for (const LaneRun& l : lanes) {
+    CpuRun run;
+    run.cpu = l.cpu;
+    run.from_ns = l.from;
+    run.to_ns = l.to;
+    run.state = l.state;
+    if (l.state == PartState::running) run.task = task_ref(tasks, l.pid, l.prio);
+    if ((l.state == PartState::irq || l.state == PartState::softirq) && l.detail >= 0)
+      run.interrupt = interrupt_ref(names, l.state == PartState::softirq, l.detail);
+    if (l.state == PartState::idle && l.detail >= 0)
+      run.idle_state = static_cast<std::uint32_t>(l.detail);
+    b.cpu_runs.push_back(std::move(run));
+  }
+  std::stable_sort(b.cpu_runs.begin(), b.cpu_runs.end(), [](const CpuRun& x, const CpuRun& y) {
+    return std::tie(x.cpu, x.from_ns) < std::tie(y.cpu, y.from_ns);
   });
 }
 
@@ -191,6 +230,7 @@ inline void add_blocks(const std::vector<SchedRing>& rings, const TaskStore& tas
       it = by_waker.emplace(key, b.parts.size()).first;
       b.parts.push_back(part);
     }
+    b.spans.push_back({k.from, k.to, it->second});
     BreakdownPart& part = b.parts[it->second];
     part.ns += ns;
     if (from_irq) continue;
@@ -207,35 +247,54 @@ inline void add_blocks(const std::vector<SchedRing>& rings, const TaskStore& tas
   }
 }
 
-// Orders b's parts largest first and sets what they covered.
+// Orders b's parts largest first (its spans follow them) and its spans by time, and sets what
+// the parts covered.
 inline void finish(Breakdown& b) {
-  std::stable_sort(b.parts.begin(), b.parts.end(),
-                   [](const BreakdownPart& x, const BreakdownPart& y) { return x.ns > y.ns; });
+  std::vector<std::size_t> order(b.parts.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&b](std::size_t x, std::size_t y) { return b.parts[x].ns > b.parts[y].ns; });
+  std::vector<BreakdownPart> parts;
+  parts.reserve(order.size());
+  std::vector<std::size_t> moved_to(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    moved_to[order[i]] = i;
+    parts.push_back(std::move(b.parts[order[i]]));
+  }
+  b.parts = std::move(parts);
+  for (BreakdownSpan& sp : b.spans) sp.part = moved_to[sp.part];
+  std::stable_sort(
+      b.spans.begin(), b.spans.end(),
+      [](const BreakdownSpan& x, const BreakdownSpan& y) { return x.from_ns < y.from_ns; });
   std::int64_t unknown = 0;
   for (const BreakdownPart& p : b.parts)
     if (p.state == PartState::unknown) unknown += p.ns;
   b.covered_ns = b.total_ns - unknown;
 }
 
-// Follows `pid` over [from, to] from state `start`, adding its parts and blocks to b.
-inline void follow_into(const std::vector<SchedRing>& rings, const TaskStore& tasks,
-                        const ContextNames& names, Pid pid, Subject start, Timestamp from,
-                        Timestamp to, Breakdown& b) {
-  Walk walk(rings, from, to, names.softirqs_seen);
-  PartSums sums;
+// Follows `pid` in `walk` from state `start` to `to`, adding its parts, blocks and their
+// stretches to b.
+inline void follow_into(Walk& walk, const std::vector<SchedRing>& rings, const TaskStore& tasks,
+                        const ContextNames& names, Pid pid, Subject start, Timestamp to,
+                        Breakdown& b) {
+  PartSums sums(true);
   std::vector<Block> blocks;
-  walk.follow(pid, start, sums,
-              [&](Timestamp t, Timestamp since, Pid waker, int cpu, WakeFrom src, bool io) {
-                blocks.push_back({since, t, waker, cpu, src, io});
-              });
-  b.history_too_short = b.history_too_short || walk.history_too_short();
-  add_parts(sums, tasks, names, b);
-  if (const std::int64_t tail = sums.total(PartState::blocked); tail > 0) {
+  walk.follow_until(
+      pid, start, sums,
+      [&](Timestamp t, Timestamp since, Pid waker, int cpu, WakeFrom src, bool io) {
+        blocks.push_back({since, t, waker, cpu, src, io});
+      },
+      to);
+  const std::vector<std::size_t> part_of = add_parts(sums, tasks, names, b);
+  std::size_t tail = no_part;
+  if (const std::int64_t ns = sums.total(PartState::blocked); ns > 0) {
     BreakdownPart part;
     part.state = PartState::blocked;
-    part.ns = tail;
+    part.ns = ns;
+    tail = b.parts.size();
     b.parts.push_back(part);
   }
+  add_spans(sums, part_of, tail, b);
   add_blocks(rings, tasks, names, blocks, b);
 }
 
@@ -245,7 +304,12 @@ inline Breakdown breakdown(const std::vector<SchedRing>& rings, const TaskStore&
                            Timestamp to) {
   Breakdown b;
   b.total_ns = to > from ? to - from : 0;
-  follow_into(rings, tasks, names, pid, start, from, to, b);
+  Walk walk(rings, from, to, names.softirqs_seen);
+  std::vector<LaneRun> lanes;
+  walk.keep_lanes(&lanes);
+  follow_into(walk, rings, tasks, names, pid, start, to, b);
+  b.history_too_short = walk.history_too_short();
+  add_lanes(lanes, tasks, names, b);
   finish(b);
   return b;
 }

@@ -28,10 +28,27 @@ struct TimerSampleSpan {
   int timer_cpu = -1, target = -1;
 };
 
+// Whether some CPU's records no longer reach back to t.
+inline bool history_forgot(const std::vector<SchedRing>& rings, Timestamp t) {
+  return std::any_of(rings.begin(), rings.end(),
+                     [t](const SchedRing& r) { return r.forgot_before(t); });
+}
+
+// One walk over the whole sample, so that the timeline of every CPU runs through it; each
+// stretch starts from what the records before it prove, as it would alone.
 inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const TaskStore& tasks,
                                  const ContextNames& names, Pid pid, const TimerSampleSpan& s) {
   Breakdown b;
   b.total_ns = s.end > s.requested ? s.end - s.requested : 0;
+  Walk walk(rings, s.requested, std::max(s.end, s.requested), names.softirqs_seen);
+  std::vector<LaneRun> lanes;
+  walk.keep_lanes(&lanes);
+  // The timer's CPU, followed as a task no one is, waiting there, so every stretch lands on
+  // what that CPU ran.
+  constexpr Pid nobody = -2;
+  const Subject on_timer_cpu{Subject::runnable, s.timer_cpu, 0};
+  const auto no_block = [](Timestamp, Timestamp, Pid, int, WakeFrom, bool) {};
+  PartSums none;
   // The slack first: the kernel was not asked to fire the timer before requested + slack.
   const Timestamp due = s.requested + std::min(s.slack, s.handler - s.requested);
   if (due > s.requested) {
@@ -39,26 +56,28 @@ inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const Task
     part.state = PartState::timer_slack;
     part.ns = due - s.requested;
     part.cpu = s.timer_cpu;
+    b.spans.push_back({s.requested, due, b.parts.size()});
     b.parts.push_back(part);
   }
-  // The timer's CPU from then to the handler: followed as a task no one is, waiting there, so
-  // every stretch lands on what that CPU ran.
+  walk.follow_until(nobody, on_timer_cpu, none, no_block, due);
+  // From then to the handler.
   if (s.handler > due && s.timer_cpu >= 0) {
-    constexpr Pid nobody = -2;
-    Walk walk(rings, due, s.handler, names.softirqs_seen);
-    PartSums sums;
-    walk.follow(nobody, Subject{Subject::runnable, s.timer_cpu, 0}, sums,
-                [](Timestamp, Timestamp, Pid, int, WakeFrom, bool) {});
-    b.history_too_short = walk.history_too_short();
-    PartSums delay;
-    sums.each([&](PartState st, int cpu, Pid p, int prio, std::int64_t ns, int detail) {
-      // Idle or a task there instead of the handler: the timer's own delay. IRQs, softirqs
-      // and what is unknown stay what they are.
-      if (st == PartState::idle) st = PartState::timer_delay, p = 0;
-      if (st == PartState::runnable) st = PartState::timer_delay;
-      delay.add(st, cpu, p, prio, ns, detail);
-    });
-    add_parts(delay, tasks, names, b);
+    walk.reseat();
+    PartSums sums(true);
+    walk.follow_until(nobody, on_timer_cpu, sums, no_block, s.handler);
+    b.history_too_short = history_forgot(rings, due);
+    PartSums delay(true);
+    sums.each_span(
+        [&](PartState st, int cpu, Pid p, int prio, Timestamp from, Timestamp to, int detail) {
+          // Idle or a task there instead of the handler: the timer's own delay. IRQs, softirqs
+          // and what is unknown stay what they are.
+          if (st == PartState::idle) st = PartState::timer_delay, p = 0;
+          if (st == PartState::runnable) st = PartState::timer_delay;
+          delay.add(st, cpu, p, prio, from, to, detail);
+        });
+    add_spans(delay, add_parts(delay, tasks, names, b), no_part, b);
+  } else {
+    walk.follow_until(nobody, on_timer_cpu, none, no_block, s.handler);
   }
   // The handler up to its wakeup: the timer's own interrupt.
   if (s.wakeup > s.handler) {
@@ -69,11 +88,16 @@ inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const Task
     InterruptRef timer;
     timer.name = "hrtimer";
     part.interrupt = timer;
+    b.spans.push_back({s.handler, s.wakeup, b.parts.size()});
     b.parts.push_back(part);
   }
-  if (s.end > s.wakeup)
-    follow_into(rings, tasks, names, pid, Subject{Subject::runnable, s.target, 0}, s.wakeup, s.end,
-                b);
+  walk.follow_until(nobody, on_timer_cpu, none, no_block, s.wakeup);
+  if (s.end > s.wakeup) {
+    walk.reseat();
+    follow_into(walk, rings, tasks, names, pid, Subject{Subject::runnable, s.target, 0}, s.end, b);
+    b.history_too_short = b.history_too_short || history_forgot(rings, s.wakeup);
+  }
+  add_lanes(lanes, tasks, names, b);
   finish(b);
   return b;
 }

@@ -55,15 +55,39 @@ struct WakeFrom {
 // number (irq), vector (softirq), idle state (idle, timer_delay while idle) or interrupt state
 // (runnable, timer_delay: CpuNow::irqs). A walk adds often but mostly to the key it added to
 // last, and to few keys: a flat table that checks the last key first beats a tree. each() visits
-// the keys in (state, cpu, pid, detail) order, which the report order relies on.
+// the keys in (state, cpu, pid, detail) order, which the report order relies on. With `spans`,
+// it also keeps each stretch added, for the timeline drawn from the same walk.
 class PartSums {
  public:
-  void add(PartState s, int cpu, Pid pid, int prio, std::int64_t ns, int detail = -1) {
-    if (ns <= 0) return;
+  struct Span {
+    Timestamp from, to;
+    std::size_t entry;
+  };
+  PartSums() = default;
+  explicit PartSums(bool spans) : keep_spans_(spans) {}
+
+  void add(PartState s, int cpu, Pid pid, int prio, Timestamp from, Timestamp to, int detail = -1) {
+    if (to <= from) return;
     const Key k{static_cast<int>(s), cpu, pid, detail};
     if (last_ >= entries_.size() || !(entries_[last_].key == k)) last_ = slot(k);
-    entries_[last_].ns += ns;
+    entries_[last_].ns += to - from;
     entries_[last_].prio = prio;
+    if (keep_spans_) spans_.push_back({from, to, last_});
+  }
+  // The stretches added, in the order they were (with `spans` only).
+  const std::vector<Span>& spans() const noexcept { return spans_; }
+  // f(state, cpu, pid, prio, from, to, detail) for each stretch, in the order added.
+  template <class F>
+  void each_span(F&& f) const {
+    for (const Span& sp : spans_) {
+      const Entry& e = entries_[sp.entry];
+      f(static_cast<PartState>(e.key.state), e.key.cpu, e.key.pid, e.prio, sp.from, sp.to,
+        e.key.detail);
+    }
+  }
+  // Whether entry `i` is a blocked one (the unwoken tail, kept apart from the woken blocks).
+  bool blocked(std::size_t i) const noexcept {
+    return entries_[i].key.state == static_cast<int>(PartState::blocked);
   }
   std::int64_t total(PartState s) const {
     std::int64_t n = 0;
@@ -71,7 +95,7 @@ class PartSums {
       if (e.key.state == static_cast<int>(s)) n += e.ns;
     return n;
   }
-  // f(state, cpu, pid, prio, ns, detail).
+  // f(state, cpu, pid, prio, ns, detail, entry).
   template <class F>
   void each(F&& f) const {
     std::vector<const Entry*> order;
@@ -82,8 +106,8 @@ class PartSums {
              std::tie(y->key.state, y->key.cpu, y->key.pid, y->key.detail);
     });
     for (const Entry* e : order)
-      f(static_cast<PartState>(e->key.state), e->key.cpu, e->key.pid, e->prio, e->ns,
-        e->key.detail);
+      f(static_cast<PartState>(e->key.state), e->key.cpu, e->key.pid, e->prio, e->ns, e->key.detail,
+        static_cast<std::size_t>(e - entries_.data()));
   }
 
  private:
@@ -129,6 +153,19 @@ class PartSums {
   std::vector<Entry> entries_;
   std::unordered_multimap<std::uint64_t, std::size_t> index_;  // keys checked: hashes may collide
   std::size_t last_ = 0;
+  bool keep_spans_ = false;
+  std::vector<Span> spans_;
+};
+
+// What one CPU did over [from, to] along a walk: a task ran (running: pid, prio), idle (detail:
+// the idle state), irq / softirq (detail: the number), or unknown.
+struct LaneRun {
+  int cpu;
+  Timestamp from, to;
+  PartState state;
+  Pid pid;
+  int prio;
+  int detail;
 };
 
 // A walk over the records of every CPU in (from, to], in time order (ties: lower CPU first),
@@ -138,12 +175,14 @@ class Walk {
   // `softirqs_seen`: softirq events were recorded (WakeFrom::after).
   Walk(const std::vector<SchedRing>& rings, Timestamp from, Timestamp to, bool softirqs_seen = true)
       : rings_(rings),
-        from_(from),
         to_(to),
         softirqs_seen_(softirqs_seen),
+        at_(from),
         cpus_(rings.size()),
         pos_(rings.size()),
-        end_(rings.size()) {
+        end_(rings.size()),
+        lane_from_(rings.size(), from),
+        last_run_(rings.size(), no_run) {
     for (std::size_t c = 0; c < rings.size(); ++c) {
       const SchedRing& r = rings[c];
       pos_[c] = r.upper_bound(from);
@@ -156,20 +195,41 @@ class Walk {
   // True when some CPU's records did not reach back to the walk's start.
   bool history_too_short() const noexcept { return short_; }
 
-  // Follows `pid` from state `s` at `from` to `to`, adding its time to `sums`. `on_block(t,
-  // block_start, waker, cpu, from, io)` is called when a block of the task ends with a wakeup.
+  // From here on, what every CPU did goes to `lanes` too (consecutive equal runs of a CPU
+  // merged): the timeline of the same walk.
+  void keep_lanes(std::vector<LaneRun>* lanes) noexcept { lanes_ = lanes; }
+
+  // Takes what each CPU runs afresh from the records before where the walk stands, as a walk
+  // starting there would: a breakdown made of stretches (a timer's) reads each one as before.
+  void reseat() {
+    for (std::size_t c = 0; c < rings_.size(); ++c) cpus_[c] = at_start(rings_[c], pos_[c]);
+  }
+
+  // Follows `pid` from state `s` where the walk stands to `to`, adding its time to `sums`.
+  // `on_block(t, block_start, waker, cpu, from, io)` is called when a block of the task ends
+  // with a wakeup.
   template <class OnBlock>
   void follow(Pid pid, Subject s, PartSums& sums, OnBlock&& on_block) {
+    follow_until(pid, s, sums, on_block, to_);
+  }
+
+  // The same up to `until` (within the walk's span): the followed task's walk ends there, and
+  // the next call goes on from there, maybe following another.
+  template <class OnBlock>
+  void follow_until(Pid pid, Subject s, PartSums& sums, OnBlock&& on_block, Timestamp until) {
+    until = std::clamp(until, at_, to_);
     // The next timestamp of each CPU (INT64_MAX once done), so choosing the next record reads
     // one array instead of every ring.
     const std::size_t n = cpus_.size();
     std::vector<Timestamp> next(n, INT64_MAX);
+    std::vector<std::uint64_t> stop(n);
     std::uint64_t remaining = 0;
     for (std::size_t c = 0; c < n; ++c) {
-      if (pos_[c] < end_[c]) next[c] = rings_[c].at(pos_[c]).ts;
-      remaining += end_[c] - pos_[c];
+      stop[c] = std::min(end_[c], std::max(pos_[c], rings_[c].upper_bound(until)));
+      if (pos_[c] < stop[c]) next[c] = rings_[c].at(pos_[c]).ts;
+      remaining += stop[c] - pos_[c];
     }
-    Timestamp t_prev = from_;
+    Timestamp t_prev = at_;
     for (; remaining > 0; --remaining) {
       std::size_t best = n;
       Timestamp t = INT64_MAX;
@@ -181,11 +241,11 @@ class Walk {
       }
       if (best == n) {  // only records stamped at the very end of time are left
         best = 0;
-        while (pos_[best] >= end_[best]) ++best;
+        while (pos_[best] >= stop[best]) ++best;
       }
       const SchedRing& ring = rings_[best];
       const SchedRecord& r = ring.at(pos_[best]++);
-      next[best] = pos_[best] < end_[best] ? ring.at(pos_[best]).ts : INT64_MAX;
+      next[best] = pos_[best] < stop[best] ? ring.at(pos_[best]).ts : INT64_MAX;
       const int c = static_cast<int>(best);
       // The prio the task leaving the CPU shows is the one it ran with.
       CpuNow& now = cpus_[best];
@@ -196,10 +256,13 @@ class Walk {
         account(pid, s, t_prev, t, sums, c == s.cpu ? &r : nullptr);
         t_prev = t;
       }
+      lane(c, t, &r);
       apply(pid, s, r, c, sums, on_block);
     }
-    account(pid, s, t_prev, to_, sums, nullptr);
-    if (s.state == Subject::blocked) sums.add(PartState::blocked, -1, -1, 0, to_ - s.since);
+    account(pid, s, t_prev, until, sums, nullptr);
+    if (s.state == Subject::blocked) sums.add(PartState::blocked, -1, -1, 0, s.since, until);
+    for (std::size_t c = 0; c < n; ++c) lane(static_cast<int>(c), until, nullptr);
+    at_ = until;
   }
 
  private:
@@ -259,38 +322,74 @@ class Walk {
   // task's CPU (else the CPU's next record decides whether a switch there went unrecorded).
   void account(Pid pid, const Subject& s, Timestamp a, Timestamp b, PartSums& sums,
                const SchedRecord* next_on_cpu) const {
-    const std::int64_t ns = b - a;
-    if (ns <= 0) return;
+    if (b <= a) return;
     switch (s.state) {
       case Subject::running:
       case Subject::runnable: {
         const CpuNow& c = cpu(s.cpu);
         if (s.cpu < 0 || c.current < 0 || unrecorded_switch_next(s.cpu, next_on_cpu)) {
-          sums.add(PartState::unknown, s.cpu, -1, 0, ns);
+          sums.add(PartState::unknown, s.cpu, -1, 0, a, b);
         } else if (c.irq_depth > 0) {
-          sums.add(PartState::irq, s.cpu, -1, 0, ns, c.irq);
+          sums.add(PartState::irq, s.cpu, -1, 0, a, b, c.irq);
         } else if (c.softirq_depth > 0) {
-          sums.add(PartState::softirq, s.cpu, -1, 0, ns, c.softirq);
+          sums.add(PartState::softirq, s.cpu, -1, 0, a, b, c.softirq);
         } else if (s.state == Subject::running) {
-          sums.add(c.current == pid ? PartState::running : PartState::unknown, s.cpu, -1, 0, ns);
+          sums.add(c.current == pid ? PartState::running : PartState::unknown, s.cpu, -1, 0, a, b);
         } else if (c.current == 0) {
-          sums.add(PartState::idle, s.cpu, -1, 0, ns, c.idle_state);
+          sums.add(PartState::idle, s.cpu, -1, 0, a, b, c.idle_state);
         } else if (c.current == pid) {
-          sums.add(PartState::unknown, s.cpu, -1, 0, ns);  // records contradict each other
+          sums.add(PartState::unknown, s.cpu, -1, 0, a, b);  // records contradict each other
         } else {
-          sums.add(PartState::runnable, s.cpu, c.current, c.prio, ns, c.irqs);
+          sums.add(PartState::runnable, s.cpu, c.current, c.prio, a, b, c.irqs);
         }
         break;
       }
       case Subject::migrating:
-        sums.add(PartState::migration, s.cpu, -1, 0, ns);
+        sums.add(PartState::migration, s.cpu, -1, 0, a, b);
         break;
       case Subject::blocked:
         break;  // added when the wakeup names the waker
       case Subject::unknown:
-        sums.add(PartState::unknown, -1, -1, 0, ns);
+        sums.add(PartState::unknown, -1, -1, 0, a, b);
         break;
     }
+  }
+
+  // What CPU c did from its last cut to `t`, `next_on_cpu` (or its next record) ending it; the
+  // same reading account() gives a task running or waiting there.
+  void lane(int c, Timestamp t, const SchedRecord* next_on_cpu) {
+    const auto i = static_cast<std::size_t>(c);
+    const Timestamp from = lane_from_[i];
+    lane_from_[i] = t;
+    if (lanes_ == nullptr || t <= from) return;
+    const CpuNow& now = cpus_[i];
+    LaneRun run{c, from, t, PartState::unknown, -1, 0, -1};
+    if (now.current < 0 || unrecorded_switch_next(c, next_on_cpu)) {
+      // unknown
+    } else if (now.irq_depth > 0) {
+      run.state = PartState::irq;
+      run.detail = now.irq;
+    } else if (now.softirq_depth > 0) {
+      run.state = PartState::softirq;
+      run.detail = now.softirq;
+    } else if (now.current == 0) {
+      run.state = PartState::idle;
+      run.detail = now.idle_state;
+    } else {
+      run.state = PartState::running;
+      run.pid = now.current;
+      run.prio = now.prio;
+    }
+    if (last_run_[i] != no_run) {
+      LaneRun& last = (*lanes_)[last_run_[i]];
+      if (last.to == from && last.state == run.state && last.pid == run.pid &&
+          last.prio == run.prio && last.detail == run.detail) {
+        last.to = t;
+        return;
+      }
+    }
+    last_run_[i] = lanes_->size();
+    lanes_->push_back(run);
   }
 
   // Whether the CPU's next record is an implicit switch: what ran there since its last record
@@ -311,7 +410,7 @@ class Walk {
     // still part of the interval, blocked with no known waker.
     if (before.state == Subject::blocked && !woken &&
         !(s.state == Subject::blocked && s.since == before.since))
-      sums.add(PartState::blocked, -1, -1, 0, r.ts - before.since);
+      sums.add(PartState::blocked, -1, -1, 0, before.since, r.ts);
   }
 
   WakeFrom wake_source(const CpuNow& now, Pid waker) const noexcept {
@@ -412,11 +511,17 @@ class Walk {
                                                                 : none;
   }
 
+  static constexpr std::size_t no_run = SIZE_MAX;
+
   const std::vector<SchedRing>& rings_;
-  Timestamp from_, to_;
+  Timestamp to_;
   bool softirqs_seen_;
+  Timestamp at_;  // where the walk stands
   std::vector<CpuNow> cpus_;
   std::vector<std::uint64_t> pos_, end_;
+  std::vector<Timestamp> lane_from_;   // each CPU's lane is cut up to here
+  std::vector<std::size_t> last_run_;  // each CPU's last run in *lanes_
+  std::vector<LaneRun>* lanes_ = nullptr;
   bool short_ = false;
 };
 
