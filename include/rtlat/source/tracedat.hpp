@@ -27,7 +27,7 @@
 #include "rtlat/error.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/sink.hpp"
-#include "rtlat/source/source_info.hpp"
+#include "rtlat/source_info.hpp"
 
 namespace rtlat {
 inline namespace v1 {
