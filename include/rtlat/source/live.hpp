@@ -33,6 +33,7 @@
 
 #include "rtlat/detail/cmdlines.hpp"
 #include "rtlat/detail/live/decode.hpp"
+#include "rtlat/detail/live/harvest.hpp"
 #include "rtlat/detail/live/instance.hpp"
 #include "rtlat/detail/live/reader.hpp"
 #include "rtlat/detail/live/tracedat_file.hpp"
@@ -105,7 +106,8 @@ class LiveSource {
     dec_ = std::make_unique<detail::live::PageDecoder>(detail::live::tracedat_v6(meta_, {}),
                                                        readers_->batch_bytes());
     if (!opt_.save.empty()) saver_ = std::make_unique<detail::live::Saver>(opt_.save, meta_.cpus);
-    info_ = dec_->info();
+    info_.cpus = dec_->cpus();
+    info_.arch = dec_->arch();
     info_.name = "live";
     info_.format =
         "tracefs live (instance " + inst_->name() + ", clock " + inst_->recorded().clock + ")";
