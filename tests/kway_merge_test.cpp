@@ -70,6 +70,7 @@ Key key(const Event& e) {
 }
 std::vector<Key> keys(const std::vector<Event>& v) {
   std::vector<Key> k;
+  k.reserve(v.size());
   for (const auto& e : v) k.push_back(key(e));
   return k;
 }
