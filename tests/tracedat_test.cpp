@@ -5,7 +5,7 @@
 
 #include <rtlat/analyze.hpp>
 #include <rtlat/analyzer.hpp>
-#include <rtlat/detail/tracedat/merge.hpp>
+#include <rtlat/detail/tracedat/buffer_read.hpp>
 #include <rtlat/detail/tracedat/page.hpp>
 #include <rtlat/detail/tracedat/stream.hpp>
 #include <rtlat/report/json.hpp>
@@ -233,8 +233,8 @@ TEST(Source, DecodeWorkersGiveTheSameResults) {
       c.slo(rtlat::Metric::latency) = std::chrono::microseconds(5);
       rtlat::Analyzer a(c);
       std::uint64_t events = 0;
-      rtlat::detail::BufferMerge(src.meta(), src.file(), src.meta().buffers.at(0), threads, events,
-                                 256)
+      rtlat::detail::BufferRead(src.meta(), src.file(), src.meta().buffers.at(0), threads, events,
+                                256)
           .run(a);
       EXPECT_GT(events, 5000u);
       std::ostringstream os;
@@ -298,8 +298,8 @@ TEST(Source, DecodeWorkersKeepViewsUntilRetired) {
     SCOPED_TRACE(threads);
     ViewChecker check;
     std::uint64_t events = 0;
-    rtlat::detail::BufferMerge(src.meta(), src.file(), src.meta().buffers.at(0), threads, events,
-                               256)
+    rtlat::detail::BufferRead(src.meta(), src.file(), src.meta().buffers.at(0), threads, events,
+                              256)
         .run(check);
     EXPECT_EQ(check.error, "");
     EXPECT_TRUE(check.released);
@@ -308,8 +308,8 @@ TEST(Source, DecodeWorkersKeepViewsUntilRetired) {
     // A sink that throws mid-read is told to release its views on the way out.
     ViewChecker quits;
     quits.throw_at = 5000;
-    EXPECT_THROW(rtlat::detail::BufferMerge(src.meta(), src.file(), src.meta().buffers.at(0),
-                                            threads, events, 256)
+    EXPECT_THROW(rtlat::detail::BufferRead(src.meta(), src.file(), src.meta().buffers.at(0),
+                                           threads, events, 256)
                      .run(quits),
                  std::runtime_error);
     EXPECT_EQ(quits.error, "");

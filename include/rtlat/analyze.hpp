@@ -20,9 +20,9 @@
 #include "rtlat/rtlat.hpp"
 #include "rtlat/source/detect.hpp"
 #include "rtlat/source/pipelined.hpp"
-#include "rtlat/source/source_info.hpp"
 #include "rtlat/source/text.hpp"
 #include "rtlat/source/tracedat.hpp"
+#include "rtlat/source_info.hpp"
 
 namespace rtlat {
 inline namespace v1 {

@@ -227,7 +227,7 @@ class TraceDatWriter {
     const ByteOrder in = src_->meta().order;
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
     if (id == opt_uname && !opt_.uname.empty()) return opt_.uname + std::string(1, '\0');
-    if (id == 11 && data.size() == 8) return put_num(in.u64(p), 8, opt_.big_endian);  // TRACEID
+    if (id == opt_traceid && data.size() == 8) return put_num(in.u64(p), 8, opt_.big_endian);
     if (id == opt_tsc2nsec && data.size() >= 16)
       return put_num(in.u32(p), 4, opt_.big_endian) + put_num(in.u32(p + 4), 4, opt_.big_endian) +
              put_num(in.u64(p + 8), 8, opt_.big_endian);

@@ -1,6 +1,6 @@
 // The one event vocabulary both readers and the reports share: which ftrace events rtlat knows,
 // by system and name, and what each becomes; and the trace.dat magic. Timer-sleep syscall
-// numbers live in source/syscalls.hpp, prev_state bits and letters in prev_state.hpp, the CPU
+// numbers live in syscalls.hpp, prev_state bits and letters in prev_state.hpp, the CPU
 // limit in event.hpp: each is defined once.
 #pragma once
 

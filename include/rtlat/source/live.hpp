@@ -31,13 +31,15 @@
 #include <utility>
 #include <vector>
 
+#include "rtlat/detail/cmdlines.hpp"
 #include "rtlat/detail/live/decode.hpp"
+#include "rtlat/detail/live/harvest.hpp"
 #include "rtlat/detail/live/instance.hpp"
 #include "rtlat/detail/live/reader.hpp"
 #include "rtlat/detail/live/tracedat_file.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/sink.hpp"
-#include "rtlat/source/source_info.hpp"
+#include "rtlat/source_info.hpp"
 
 namespace rtlat {
 inline namespace v1 {
@@ -104,7 +106,8 @@ class LiveSource {
     dec_ = std::make_unique<detail::live::PageDecoder>(detail::live::tracedat_v6(meta_, {}),
                                                        readers_->batch_bytes());
     if (!opt_.save.empty()) saver_ = std::make_unique<detail::live::Saver>(opt_.save, meta_.cpus);
-    info_ = dec_->info();
+    info_.cpus = dec_->cpus();
+    info_.arch = dec_->arch();
     info_.name = "live";
     info_.format =
         "tracefs live (instance " + inst_->name() + ", clock " + inst_->recorded().clock + ")";
@@ -224,10 +227,11 @@ class LiveSource {
   // saved_cmdlines as read at start: names for the tasks already known.
   template <class Sink>
   void send_cmdlines(Sink& sink) {
-    each_cmdline(meta_.cmdlines, [&](long pid, std::string_view comm) {
+    detail::each_cmdline(meta_.cmdlines, [&](Pid pid, std::string_view comm) {
+      if (pid <= 0) return;
       cmdline_pids_.insert(pid);
       TaskInfo ti;
-      ti.pid = static_cast<Pid>(pid);
+      ti.pid = pid;
       ti.comm = Comm::from(comm);
       sink_task_info(sink, ti);
     });
@@ -237,26 +241,15 @@ class LiveSource {
   template <class Sink>
   void send_new_cmdlines(Sink& sink) {
     const std::string now = detail::live::Instance::top_file("saved_cmdlines");
-    each_cmdline(now, [&](long pid, std::string_view comm) {
+    detail::each_cmdline(now, [&](Pid pid, std::string_view comm) {
+      if (pid <= 0) return;
       if (!cmdline_pids_.insert(pid).second) return;
       meta_.cmdlines.append(std::to_string(pid)).append(" ").append(comm).append("\n");
       TaskInfo ti;
-      ti.pid = static_cast<Pid>(pid);
+      ti.pid = pid;
       ti.comm = Comm::from(comm);
       sink_task_info(sink, ti);
     });
-  }
-  template <class F>
-  static void each_cmdline(std::string_view s, F&& f) {
-    while (!s.empty()) {
-      const std::size_t nl = s.find('\n');
-      const std::string_view line = s.substr(0, nl);
-      s = nl == std::string_view::npos ? std::string_view{} : s.substr(nl + 1);
-      const std::size_t sp = line.find(' ');
-      if (sp == std::string_view::npos || sp == 0) continue;
-      const long pid = parse_pid(line.substr(0, sp));
-      if (pid > 0) f(pid, line.substr(sp + 1));
-    }
   }
 
   // Tgids of the tasks that were running before tracing started (saved_tgids knows only the
@@ -266,13 +259,13 @@ class LiveSource {
     DIR* proc = ::opendir("/proc");
     if (proc == nullptr) return;
     while (dirent* d = ::readdir(proc)) {
-      const long tgid = parse_pid(d->d_name);
+      const long tgid = detail::parse_decimal_pid(d->d_name);
       if (tgid <= 0) continue;
       const std::string task_dir = std::string("/proc/") + d->d_name + "/task";
       DIR* tasks = ::opendir(task_dir.c_str());
       if (tasks == nullptr) continue;
       while (dirent* t = ::readdir(tasks)) {
-        const long pid = parse_pid(t->d_name);
+        const long pid = detail::parse_decimal_pid(t->d_name);
         if (pid <= 0 || !tgid_sent_.insert(pid).second) continue;
         send_tgid(sink, pid, tgid);
       }
@@ -292,8 +285,8 @@ class LiveSource {
       v = nl == std::string_view::npos ? std::string_view{} : v.substr(nl + 1);
       const std::size_t sp = line.find(' ');
       if (sp == std::string_view::npos) continue;
-      const long pid = parse_pid(line.substr(0, sp));
-      const long tgid = parse_pid(line.substr(sp + 1));
+      const long pid = detail::parse_decimal_pid(line.substr(0, sp));
+      const long tgid = detail::parse_decimal_pid(line.substr(sp + 1));
       if (pid <= 0 || tgid <= 0 || !tgid_sent_.insert(pid).second) continue;
       send_tgid(sink, pid, tgid);
     }
@@ -316,16 +309,6 @@ class LiveSource {
     line.push_back('\n');
     // Past the readers' limit the file stays readable and its replay lacks the rest.
     if (meta_.tgids.size() + line.size() <= detail::max_tgids_bytes) meta_.tgids += line;
-  }
-
-  static long parse_pid(std::string_view s) noexcept {
-    if (s.empty() || s.size() > 9) return -1;
-    long v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return -1;
-      v = v * 10 + (c - '0');
-    }
-    return v;
   }
 
   LiveOptions opt_;

@@ -11,7 +11,8 @@
 ///
 /// The stages live in rtlat/detail/tracedat/: metadata.hpp reads the metadata, decode_table.hpp
 /// turns the event formats into a decode table, page.hpp decodes one ring-buffer page with it,
-/// stream.hpp yields one CPU's events, merge.hpp merges the CPUs.
+/// stream.hpp yields one CPU's events, buffer_read.hpp reads the CPUs (decode_pool.hpp) and
+/// merges them (merge.hpp).
 #pragma once
 
 #include <algorithm>
@@ -19,15 +20,16 @@
 #include <utility>
 #include <vector>
 
+#include "rtlat/detail/cmdlines.hpp"
+#include "rtlat/detail/tracedat/buffer_read.hpp"
 #include "rtlat/detail/tracedat/io.hpp"
-#include "rtlat/detail/tracedat/merge.hpp"
 #include "rtlat/detail/tracedat/meta.hpp"
 #include "rtlat/detail/tracedat/metadata.hpp"
 #include "rtlat/detail/tracedat/tgids.hpp"
 #include "rtlat/error.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/sink.hpp"
-#include "rtlat/source/source_info.hpp"
+#include "rtlat/source_info.hpp"
 
 namespace rtlat {
 inline namespace v1 {
@@ -99,9 +101,15 @@ class TraceDatSource {
   void read(Sink& sink) {
     static_assert(detail::has_feed<Sink>::value,
                   "TraceDatSource::read needs a sink with `void feed(const rtlat::Event&)`");
-    detail::send_cmdlines(m_.cmdlines, sink);
+    // The saved cmdlines as task_info, before any event.
+    detail::each_cmdline(m_.cmdlines, [&](Pid pid, std::string_view comm) {
+      TaskInfo ti;
+      ti.pid = pid;
+      ti.comm = Comm::from(comm);
+      sink_task_info(sink, ti);
+    });
     const std::size_t first = detail::send_tgids_upto(m_.tgids, 0, 0, sink);
-    detail::BufferMerge merge(m_, file_, *selected_, opts_.decode_threads, info_.events);
+    detail::BufferRead merge(m_, file_, *selected_, opts_.decode_threads, info_.events);
     if (first == m_.tgids.size()) {
       merge.run(sink);
     } else {

@@ -27,8 +27,8 @@ class MetricStats {
     min_ = std::min(min_, value);
     max_ = std::max(max_, value);
     // Straight into the histogram: batching adds to overlap cache misses paid off only on
-    // synthetic streams with hundreds of busy tasks (+7%); on real recordings, where the busy
-    // tasks' counters stay in cache, the batch bookkeeping cost more (-9%, engine_bench replay).
+    // synthetic streams with hundreds of busy tasks; on real recordings, where the busy tasks'
+    // counters stay in cache, the batch bookkeeping cost more (README, Performance: Engine).
     hist_.add(value);
     if (bound && value > *bound) ++violations_;
     return worst;

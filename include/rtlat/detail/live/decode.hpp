@@ -16,8 +16,11 @@
 #include <vector>
 
 #include "rtlat/detail/live/instance.hpp"
+#include "rtlat/detail/tracedat/io.hpp"
+#include "rtlat/detail/tracedat/meta.hpp"
+#include "rtlat/detail/tracedat/metadata.hpp"
+#include "rtlat/detail/tracedat/stream.hpp"
 #include "rtlat/event.hpp"
-#include "rtlat/source/tracedat.hpp"
 
 namespace rtlat {
 inline namespace v1 {
@@ -58,18 +61,22 @@ class MemFile {
 
 class PageDecoder {
  public:
-  // `header`: a trace.dat without CPU data; `batch_bytes`: the most one decode() takes.
+  // `header`: a trace.dat without CPU data; `batch_bytes`: the most one decode() takes. The
+  // header is read by the trace.dat metadata reader alone: no source is needed to decode pages.
   PageDecoder(const std::string& header, std::size_t batch_bytes)
       : header_file_("rtlat-live-header"), scratch_("rtlat-live-pages") {
     header_file_.write_at(0, header.data(), header.size());
-    src_ = std::make_unique<TraceDatSource>(header_file_.path());
+    const File header_in(header_file_.path());
+    m_.path = header_file_.path();
+    MetadataReader(header_in, m_).read("");
     scratch_.resize(batch_bytes);
     scratch_file_ = std::make_unique<File>(scratch_.path());
-    buf_.page_size = src_->meta().page_size;
+    buf_.page_size = m_.page_size;
   }
 
-  const SourceInfo& info() const noexcept { return src_->info(); }
-  const std::vector<std::string>& notes() const noexcept { return src_->notes(); }
+  // What the header says of the machine: its CPU count and architecture (uname -m).
+  int cpus() const noexcept { return m_.cpus; }
+  const std::string& arch() const noexcept { return m_.arch; }
   std::uint64_t skipped() const noexcept { return skipped_; }
 
   // Appends the events of `bytes` bytes of `cpu`'s pages (whole pages) to `out`.
@@ -80,7 +87,7 @@ class PageDecoder {
     ref.cpu = cpu;
     ref.offset = 0;
     ref.size = bytes;
-    CpuStream s(src_->meta(), *scratch_file_, buf_, ref);
+    CpuStream s(m_, *scratch_file_, buf_, ref);
     for (;;) {
       const std::size_t at = out.size();
       out.resize(at + chunk);
@@ -94,7 +101,7 @@ class PageDecoder {
  private:
   static constexpr std::size_t chunk = 1024;
   MemFile header_file_, scratch_;
-  std::unique_ptr<TraceDatSource> src_;
+  TraceDatMeta m_;
   std::unique_ptr<File> scratch_file_;
   BufferRef buf_;
   DecodeContext ctx_;

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "rtlat/detail/vocabulary.hpp"
-#include "rtlat/source/syscalls.hpp"
+#include "rtlat/syscalls.hpp"
 
 namespace rtlat {
 inline namespace v1 {

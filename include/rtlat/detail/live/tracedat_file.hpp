@@ -1,9 +1,9 @@
 // A live session as a trace.dat: the metadata (header_page, the formats of the
 // enabled events, the one kallsyms line the hrtimer marker needs, saved cmdlines) taken from
-// tracefs, then each CPU's raw ring-buffer pages exactly as read. The same bytes serve twice: the
-// header with no CPU data is what the live decoder is built from (decode.hpp), and --save writes
-// the header with the pages, so `rtlat report` and `trace-cmd report` read what the live run
-// analysed; the pid -> tgid pairs the live source learned go in rtlat's own option
+// tracefs (harvest.hpp), then each CPU's raw ring-buffer pages exactly as read. The same bytes
+// serve twice: the header with no CPU data is what the live decoder is built from (decode.hpp), and
+// --save writes the header with the pages, so `rtlat report` and `trace-cmd report` read what the
+// live run analysed; the pid -> tgid pairs the live source learned go in rtlat's own option
 // (tracedat/tgids.hpp), which trace-cmd skips. The decoder reads version 6 (no sections to index);
 // --save writes version 7 with zstd, as trace-cmd record does, assembled at the end from the pages
 // kept per CPU.
@@ -11,7 +11,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "rtlat/detail/live/instance.hpp"
+#include "rtlat/detail/tracedat/meta.hpp"
 #include "rtlat/detail/tracedat/tgids.hpp"
 #include "rtlat/detail/vocabulary.hpp"
 
@@ -63,55 +63,6 @@ inline void put_le(std::string& s, std::uint64_t v, int n) {
   }
 }
 
-// The kallsyms line of hrtimer_wakeup ("" when kallsyms hides addresses).
-inline std::string hrtimer_wakeup_line() {
-  const std::string all = read_text_file("/proc/kallsyms");
-  std::size_t at = 0;
-  const std::string_view sym = " hrtimer_wakeup";
-  while ((at = all.find(sym, at)) != std::string::npos) {
-    const std::size_t end = at + sym.size();
-    if (end == all.size() || all[end] == '\n' || all[end] == '\t' || all[end] == ' ') {
-      const std::size_t start = all.rfind('\n', at);
-      const std::size_t b = start == std::string::npos ? 0 : start + 1;
-      const std::size_t e = all.find('\n', at);
-      std::string line = all.substr(b, e == std::string::npos ? std::string::npos : e - b);
-      if (line.compare(0, 16, "0000000000000000") == 0) return "";
-      return line + "\n";
-    }
-    at = end;
-  }
-  return "";
-}
-
-// Reads the metadata of `inst` and of the events it enabled.
-inline FileMeta file_meta(const Instance& inst, std::uint32_t page_size, int cpus) {
-  FileMeta m;
-  m.page_size = page_size;
-  m.cpus = cpus;
-  const std::string events = std::string(tracefs_tracing_dir()) + "/events/";
-  m.header_page = read_text_file(events + "header_page");
-  m.header_event = read_text_file(events + "header_event");
-  for (const auto& [sys, ev] : inst.recorded().events) {
-    auto it = m.systems.begin();
-    while (it != m.systems.end() && it->first != sys) ++it;
-    if (it == m.systems.end()) it = m.systems.insert(m.systems.end(), {sys, {}});
-    std::string path = events;
-    path.append(sys).append("/").append(ev).append("/format");
-    it->second.push_back(read_text_file(path));
-  }
-  m.kallsyms = hrtimer_wakeup_line();
-  utsname u{};
-  ::uname(&u);
-  m.uname = std::string(u.sysname) + " " + u.nodename + " " + u.release + " " + u.version + " " +
-            u.machine;
-  m.clock = inst.read("trace_clock");
-  while (!m.clock.empty() && m.clock.back() == '\n') m.clock.pop_back();
-  return m;
-}
-
-// The file up to its CPU data, with the CPU table pointing at data that follows at the page
-// aligned offsets `sizes` imply (all 0: no data). Returns the bytes; `data_at` gets each CPU's
-// data offset.
 // The metadata blocks, each as both file versions store it (v7 puts each in a section).
 inline std::string file_start(const FileMeta& m, char version) {
   std::string s(tracedat_magic);
@@ -166,6 +117,9 @@ inline std::string block_cmdlines(const FileMeta& m) {
   return s + m.cmdlines;
 }
 
+// The v6 file up to its CPU data, with the CPU table pointing at data that follows at the page
+// aligned offsets `sizes` imply (all 0: no data). Returns the bytes; `data_at` gets each CPU's
+// data offset.
 inline std::string tracedat_v6(const FileMeta& m, const std::vector<std::uint64_t>& sizes,
                                std::vector<std::uint64_t>* data_at = nullptr) {
   std::string s = file_start(m, '6');
@@ -178,7 +132,7 @@ inline std::string tracedat_v6(const FileMeta& m, const std::vector<std::uint64_
     put_le(s, data.size(), 4);
     s += data;
   };
-  option(5, m.uname + std::string(1, '\0'));  // UNAME
+  option(opt_uname, m.uname + std::string(1, '\0'));
   if (!m.tgids.empty()) option(opt_rtlat_tgids, m.tgids);
   put_le(s, 0, 2);  // DONE
   s += std::string("flyrecord\0", 10);
@@ -331,8 +285,6 @@ class Saver {
   }
 
   void write_v7(const FileMeta& m) {
-    constexpr std::uint16_t opt_done = 0, opt_buffer = 3, opt_traceclock = 4, opt_uname = 5,
-                            opt_cpucount = 8, opt_header_info = 16;
     std::string head = file_start(m, '7');
     head += std::string("zstd") + '\0' + ZSTD_versionString() + '\0';
     const std::uint64_t first_options_at = head.size();

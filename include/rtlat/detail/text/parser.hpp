@@ -19,8 +19,8 @@
 #include "rtlat/event.hpp"
 #include "rtlat/prev_state.hpp"
 #include "rtlat/sink.hpp"
-#include "rtlat/source/source_info.hpp"
-#include "rtlat/source/syscalls.hpp"
+#include "rtlat/source_info.hpp"
+#include "rtlat/syscalls.hpp"
 
 namespace rtlat {
 inline namespace v1 {

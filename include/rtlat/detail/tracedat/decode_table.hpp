@@ -16,7 +16,7 @@
 #include "rtlat/detail/vocabulary.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/prev_state.hpp"
-#include "rtlat/source/syscalls.hpp"
+#include "rtlat/syscalls.hpp"
 
 namespace rtlat {
 inline namespace v1 {

@@ -54,6 +54,7 @@ enum : std::uint16_t {
   opt_uname = 5,
   opt_offset = 7,
   opt_cpucount = 8,
+  opt_traceid = 11,
   opt_tsc2nsec = 14,
   opt_strings = 15,
   opt_header_info = 16,

@@ -27,7 +27,7 @@
 #include "rtlat/detail/vocabulary.hpp"
 #include "rtlat/error.hpp"
 #include "rtlat/event.hpp"
-#include "rtlat/source/syscalls.hpp"
+#include "rtlat/syscalls.hpp"
 
 namespace rtlat {
 inline namespace v1 {

@@ -10,8 +10,8 @@
 // Why not libtraceevent's kbuffer: it hands out one record per call through an opaque handle,
 // with the byte order decided at run time on every read, and the fields are then looked up
 // separately. Walking the page here, with the byte order fixed at compile time, lets the trace.dat
-// reader turn each record straight into an rtlat::Event (several times faster than libtracecmd's
-// kbuffer-based iteration, see bench/compare) and keeps all bounds checks in one place.
+// reader turn each record straight into an rtlat::Event and keeps all bounds checks in one place
+// (README's Performance section has the measurement against libtracecmd, from bench/compare).
 //
 // PageDecoder is the whole page stage: a page in, Events out, given only the decode table. It
 // knows no file, so a live source can hand it the pages it reads from trace_pipe_raw.
