@@ -7,9 +7,6 @@
 // are in live_options.hpp, the command in command.hpp, the signals in live_signals.hpp.
 #pragma once
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -26,6 +23,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+// After a standard header, which defines __GLIBC__.
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "command.hpp"
 #include "help.hpp"
@@ -103,6 +105,18 @@ class JsonlOut {
   int fd_ = 1;
 };
 
+// The table's first line: the instance, time, event rate and losses.
+inline std::string live_header(const rtlat::LiveProgress& p, const std::string& instance,
+                               std::size_t tasks) {
+  const double rate = p.elapsed_s > 0 ? static_cast<double>(p.events) / p.elapsed_s : 0.0;
+  char head[512];
+  std::snprintf(head, sizeof head,
+                "rtlat live  %s  %.0fs  %llu events  %.0f events/s  lost %llu  tasks %zu",
+                instance.c_str(), p.elapsed_s, static_cast<unsigned long long>(p.events), rate,
+                static_cast<unsigned long long>(p.lost), tasks);
+  return head;
+}
+
 // --linger: a scraper polls, so it sees the last interval only if the endpoint outlives the run
 // a bit. A signal (the service stopping) cuts the wait short.
 inline void linger(std::chrono::nanoseconds d) {
@@ -163,8 +177,10 @@ inline int live_main(const std::vector<std::string>& args) {
     if (o.listen) publish(engine.results());
     if (tty) {
       const auto [rows, cols] = ld::screen(o.out.top);
-      write_stdout("\x1b[H\x1b[2J" +
-                   live_table(engine.results(), p, src->instance_name(), rows, cols));
+      const rtlat::Results r = engine.results();
+      write_stdout(
+          "\x1b[H\x1b[2J" +
+          live_table(r, ld::live_header(p, src->instance_name(), r.tasks.size()), rows, cols));
     } else if (jsonl) {
       rtlat::Results r = engine.results();
       if (o.out.top) rtlat::keep_top(r, *o.out.top);

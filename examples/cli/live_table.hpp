@@ -14,7 +14,6 @@
 #include "rtlat/duration.hpp"
 #include "rtlat/report/ranking.hpp"
 #include "rtlat/results.hpp"
-#include "rtlat/source/live.hpp"
 
 namespace rtlat_cli {
 
@@ -29,9 +28,10 @@ inline std::string_view latency_why(const rtlat::TaskResult& t) {
   return rtlat::verdict_kind_name(lat.worst->verdict->kind);
 }
 
-// The screen without the escape that clears it: at most `rows` tasks, lines at most `columns`.
-inline std::string live_table(const rtlat::Results& r, const rtlat::LiveProgress& p,
-                              const std::string& instance, std::size_t rows, std::size_t columns) {
+// The screen without the escape that clears it: `header`, then at most `rows` tasks; no line
+// longer than `columns`.
+inline std::string live_table(const rtlat::Results& r, const std::string& header, std::size_t rows,
+                              std::size_t columns) {
   std::string out;
   const auto add = [&](const char* line, bool highlight) {
     std::string_view l(line);
@@ -41,14 +41,9 @@ inline std::string live_table(const rtlat::Results& r, const rtlat::LiveProgress
     if (highlight) out += "\x1b[0m";
     out += '\n';
   };
-  const double rate = p.elapsed_s > 0 ? static_cast<double>(p.events) / p.elapsed_s : 0.0;
-  char line[512];
-  std::snprintf(line, sizeof line,
-                "rtlat live  %s  %.0fs  %llu events  %.0f events/s  lost %llu  tasks %zu",
-                instance.c_str(), p.elapsed_s, static_cast<unsigned long long>(p.events), rate,
-                static_cast<unsigned long long>(p.lost), r.tasks.size());
-  add(line, false);
+  add(header.c_str(), false);
   add("", false);
+  char line[512];
   std::snprintf(line, sizeof line, "%8s %-16s %8s %9s %9s %9s %9s %9s %6s %s", "PID", "COMM",
                 "WAKEUPS", "LAT p50", "LAT p99", "LAT max", "RESP max", "RELIEF max", "VIOL",
                 "LAT WHY");
