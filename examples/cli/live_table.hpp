@@ -44,9 +44,10 @@ inline std::string live_table(const rtlat::Results& r, const std::string& header
   add(header.c_str(), false);
   add("", false);
   char line[512];
-  std::snprintf(line, sizeof line, "%8s %-16s %8s %9s %9s %9s %9s %9s %6s %s", "PID", "COMM",
-                "WAKEUPS", "LAT p50", "LAT p99", "LAT max", "RESP max", "RELIEF max", "VIOL",
-                "LAT WHY");
+  // The why beside the latency it explains, before the columns a narrow terminal may cut.
+  std::snprintf(line, sizeof line, "%8s %-16s %8s %9s %9s %9s %-18s %9s %9s %6s", "PID", "COMM",
+                "WAKEUPS", "LAT p50", "LAT p99", "LAT max", "LAT WHY", "RESP max", "RELIEF max",
+                "VIOL");
   add(line, false);
   rtlat::Results sorted = r;
   rtlat::keep_top(sorted, rows);
@@ -54,13 +55,12 @@ inline std::string live_table(const rtlat::Results& r, const std::string& header
     const rtlat::MetricResult& lat = t[rtlat::Metric::latency];
     std::uint64_t viol = 0;
     for (const rtlat::MetricResult& m : t.metrics) viol += m.violations;
-    std::snprintf(line, sizeof line, "%8d %-16.16s %8llu %9s %9s %9s %9s %9s %6llu %s", t.pid,
-                  t.comm.c_str(), static_cast<unsigned long long>(lat.count),
-                  table_cell(lat.p50_ns).c_str(), table_cell(lat.p99_ns).c_str(),
-                  table_cell(lat.max_ns).c_str(),
-                  table_cell(t[rtlat::Metric::response].max_ns).c_str(),
-                  table_cell(t[rtlat::Metric::relief].max_ns).c_str(),
-                  static_cast<unsigned long long>(viol), std::string(latency_why(t)).c_str());
+    std::snprintf(
+        line, sizeof line, "%8d %-16.16s %8llu %9s %9s %9s %-18s %9s %9s %6llu", t.pid,
+        t.comm.c_str(), static_cast<unsigned long long>(lat.count), table_cell(lat.p50_ns).c_str(),
+        table_cell(lat.p99_ns).c_str(), table_cell(lat.max_ns).c_str(),
+        std::string(latency_why(t)).c_str(), table_cell(t[rtlat::Metric::response].max_ns).c_str(),
+        table_cell(t[rtlat::Metric::relief].max_ns).c_str(), static_cast<unsigned long long>(viol));
     add(line, viol != 0);
   }
   return out;
