@@ -30,9 +30,11 @@
 #include "cli/live.hpp"
 #endif
 #include "cli/bench.hpp"
+#include "cli/help.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
+#include "cli/report_writer.hpp"
 #include "rtlat/analyze.hpp"
 #include "rtlat/comm_regex.hpp"
 #include "rtlat/config.hpp"
@@ -51,6 +53,7 @@ namespace {
 
 using rtlat_cli::add_arch;
 using rtlat_cli::add_explain;
+using rtlat_cli::add_extra_reports;
 using rtlat_cli::add_measurement;
 using rtlat_cli::add_output;
 using rtlat_cli::add_selection;
@@ -78,53 +81,6 @@ commands:
 Run 'rtlat COMMAND --help' for the options.
 )";
 
-constexpr std::string_view report_help = R"(usage: rtlat report [options] TRACE
-
-TRACE: a trace.dat, a text trace (trace-cmd report, tracefs trace), or '-' for stdin
-
-selection (default: every task; several criteria select the union):
-  -p, --pid PID[,PID...]       tasks with these pids
-      --tgid TGID[,TGID...]    tasks of these thread groups (when the trace knows tgids)
-      --comm REGEX             tasks whose comm matches REGEX (RE2 syntax, searched)
-
-measurement:
-      --slo [PID:]METRIC=DURATION
-                               SLO bound, repeatable; METRIC: latency|response|relief|irq|
-                               timer|irq_latency; DURATION: 2000ns, 50us, 1.5ms, 2s; with
-                               PID: that task only
-      --window N               at most N events per worst-case window (default 64)
-      --wakeup-event wakeup|waking
-                               the event that starts latency and response (default wakeup)
-      --max-finished-tasks N|none
-                               keep at most N finished tasks listed on their own; older ones
-                               are folded into per-comm groups (default none: all listed)
-      --explain worst|all|none a breakdown and a verdict for each worst case (default worst),
-                               also counted over every SLO violation (all), or none
-      --rt-runtime D, --rt-period D
-                               the RT throttling budget verdicts check against
-                               (default 950ms of 1s: kernel.sched_rt_runtime_us / _period_us)
-      --buffer NAME            trace.dat: read the instance buffer NAME instead of the top one
-      --arch ARCH              text input: syscall numbering of ARCH (default: this machine's)
-
-output:
-      --format text|json|csv|openmetrics
-                               report format (default text); openmetrics: the Prometheus
-                               text format, for node_exporter's textfile collector
-      --top N                  only the N tasks with the highest worst value (any metric)
-      --metrics-comms N        openmetrics: series of their own for at most N comms, the
-                               others summed under the comm label (other comms) (default 64;
-                               0: no bound)
-  -o, --output FILE            write the report to FILE instead of stdout ('-': stdout)
-      --fail-on-violation      exit 3 when any SLO bound was violated
-      --html FILE              also write a self-contained HTML report (tables, histograms,
-                               a timeline of each worst case)
-      --perfetto FILE          also write the worst windows as Chrome trace-event JSON for
-                               ui.perfetto.dev and chrome://tracing
-      --perfetto-all           with --perfetto: the whole trace, not only the worst windows
-
-exit status: 0 ok, 2 usage or input error, 3 SLO violated (with --fail-on-violation)
-)";
-
 // Messages are one line even when a file name or reason holds a line break.
 std::string one_line(std::string s) {
   for (char& c : s)
@@ -137,12 +93,12 @@ struct Options {
   rtlat::Config config;
   bool explicit_selection = false;
   std::optional<std::size_t> top;
-  std::optional<std::size_t> metrics_comms;
   Format format = Format::text;
   std::optional<std::string> output;
   bool fail_on_violation = false;
   std::optional<std::string> html, perfetto;
   bool perfetto_all = false;
+  std::optional<std::size_t> metrics_comms;
   std::optional<std::string> buffer;
   std::string arch;
 };
@@ -185,6 +141,7 @@ bool parse_report_args(const std::vector<std::string>& all, Options& o) {
               [&o](const std::string&, const std::string& v) { o.buffer = v; });
   add_arch(table, o.arch);
   add_output(table, out);
+  add_extra_reports(table, out);
   std::vector<std::string> traces;
   app.add_option("TRACE", traces)->expected(0, -1);
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
@@ -205,13 +162,13 @@ bool parse_report_args(const std::vector<std::string>& all, Options& o) {
   o.config.selection = std::move(sel.selection);
   o.explicit_selection = sel.given;
   o.top = out.top;
-  o.metrics_comms = out.metrics_comms;
   o.format = out.format;
   o.output = out.output;
   o.fail_on_violation = out.fail_on_violation;
   o.html = out.html;
   o.perfetto = out.perfetto;
   o.perfetto_all = out.perfetto_all;
+  o.metrics_comms = out.metrics_comms;
   if (o.perfetto_all && !o.perfetto) throw UsageError{"--perfetto-all needs --perfetto FILE"};
   return true;
 }
@@ -300,7 +257,7 @@ void refuse_overwriting_input(const Options& o, const std::string& output, const
 int report(const std::vector<std::string>& args) {
   Options o;
   if (!parse_report_args(args, o)) {
-    std::cout << report_help;
+    std::cout << rtlat_cli::report_help();
     return 0;
   }
   const bool to_file = o.output && *o.output != "-";

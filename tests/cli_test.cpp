@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <rtlat/duration.hpp>
 #include <rtlat/results.hpp>
 
 #include <algorithm>
@@ -11,6 +12,8 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -1070,3 +1073,108 @@ TEST_F(Cli, ProgressLineOnlyOnATerminal) {
 }
 
 }  // namespace
+
+// ---- the text report's first screen -------------------------------------------------------------
+
+namespace {
+
+// One task of a JSON report, read with the few patterns this test needs.
+struct JsonTask {
+  std::string pid, comm;
+  std::vector<std::optional<long long>> max;  // per metric, in all_metrics order
+  std::optional<unsigned long long> violations;
+  std::vector<std::string> verdict;  // per metric: its worst window's verdict kind, or "-"
+};
+
+std::vector<JsonTask> json_tasks(const std::string& json) {
+  std::vector<JsonTask> out;
+  const std::string start = "\n  {\"pid\": ";  // a task, not a task reference
+  for (std::size_t p = json.find(start); p != std::string::npos;) {
+    const std::size_t next = json.find(start, p + 1);
+    const std::string t = json.substr(p, next == std::string::npos ? std::string::npos : next - p);
+    JsonTask jt;
+    jt.pid = t.substr(start.size(), t.find(',') - start.size());
+    const std::size_t c = t.find("\"comm\": \"") + 9;
+    jt.comm = t.substr(c, t.find('"', c) - c);
+    for (std::size_t i = 0; i < rtlat::metric_count; ++i) {
+      const std::string key =
+          "\"" + std::string(rtlat::metric_name(rtlat::all_metrics[i])) + "\": {";
+      const std::size_t m = t.find(key);
+      const std::size_t end =
+          i + 1 < rtlat::metric_count
+              ? t.find("\"" + std::string(rtlat::metric_name(rtlat::all_metrics[i + 1])) + "\": {")
+              : t.size();
+      const std::string seg = t.substr(m, end - m);
+      const std::size_t mx = seg.find("\"max_ns\": ") + 10;
+      jt.max.push_back(seg.compare(mx, 4, "null") == 0
+                           ? std::nullopt
+                           : std::optional<long long>(std::stoll(seg.substr(mx))));
+      const std::size_t slo = seg.find("\"slo_ns\": ") + 10;
+      if (seg.compare(slo, 4, "null") != 0) {
+        const std::size_t v = seg.find("\"violations\": ") + 14;
+        jt.violations = jt.violations.value_or(0) + std::stoull(seg.substr(v));
+      }
+      const std::size_t vk = seg.find("\"verdict\": {\"kind\": \"");
+      jt.verdict.push_back(
+          vk == std::string::npos ? "-" : seg.substr(vk + 21, seg.find('"', vk + 21) - (vk + 21)));
+    }
+    out.push_back(jt);
+    p = next;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_F(Cli, FirstScreenIsOneLinePerTaskByWorstValue) {
+  const std::string demo = std::string(RTLAT_SOURCE_DIR) + "/data/demo.txt";
+  const CliRun text = run({"report", demo, "--slo", "latency=500us", "--top", "5"});
+  const CliRun json =
+      run({"report", demo, "--slo", "latency=500us", "--top", "5", "--format", "json"});
+  ASSERT_EQ(text.rc, 0) << text.err;
+  ASSERT_EQ(json.rc, 0) << json.err;
+  std::vector<JsonTask> tasks = json_tasks(json.out);
+  ASSERT_EQ(tasks.size(), 5u) << json.out.substr(0, 500);
+  const auto worst = [](const JsonTask& t) {
+    long long w = -1;
+    for (const auto& m : t.max)
+      if (m) w = std::max(w, *m);
+    return w;
+  };
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const JsonTask& a, const JsonTask& b) {
+    return worst(a) != worst(b) ? worst(a) > worst(b) : std::stoi(a.pid) < std::stoi(b.pid);
+  });
+  // The first screen sits between the trace summary and the first task's details.
+  const std::size_t head = text.out.find("\ntasks by worst value (any metric)");
+  const std::size_t details = text.out.find("\n=== ");
+  ASSERT_NE(head, std::string::npos) << text.out;
+  ASSERT_LT(head, details);
+  const std::vector<std::string> lines =
+      csv_rows_of(text.out.substr(head + 1, details - head), "  ");
+  ASSERT_EQ(lines.size(), 1 + tasks.size()) << text.out.substr(head, details - head);
+  std::istringstream hs(lines[0]);
+  std::vector<std::string> header{std::istream_iterator<std::string>(hs), {}};
+  EXPECT_EQ(header, (std::vector<std::string>{"pid", "comm", "latency", "response", "relief", "irq",
+                                              "timer", "irq_lat", "viol", "verdict"}));
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    const JsonTask& t = tasks[i];
+    std::vector<std::string> want{t.pid, t.comm};
+    std::size_t worst_metric = 0;
+    for (std::size_t m = 0; m < t.max.size(); ++m) {
+      want.push_back(t.max[m] ? rtlat::format_duration(*t.max[m]) : "-");
+      if (t.max[m] && (!t.max[worst_metric] || *t.max[m] > *t.max[worst_metric])) worst_metric = m;
+    }
+    want.push_back(t.violations ? std::to_string(*t.violations) : "-");
+    want.push_back(t.verdict[worst_metric]);
+    std::istringstream ls(lines[1 + i]);
+    const std::vector<std::string> got{std::istream_iterator<std::string>(ls), {}};
+    EXPECT_EQ(got, want) << lines[1 + i];
+    EXPECT_LE(lines[1 + i].size(), 100u);
+  }
+  // What the demo shows: bg-hog's 3.17ms response tops ctl-loop's 2.28ms latency, whose worst
+  // case (response 2.53ms) was a higher-priority task ahead of it; ctl-loop violated 500us.
+  EXPECT_EQ(tasks[0].comm, "bg-hog");
+  EXPECT_EQ(tasks[1].comm, "ctl-loop");
+  EXPECT_NE(lines[2].find("higher_priority"), std::string::npos) << lines[2];
+  EXPECT_NE(tasks[1].violations.value_or(0), 0u);
+}

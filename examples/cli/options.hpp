@@ -24,13 +24,10 @@
 #include <utility>
 #include <vector>
 
+#include "report_writer.hpp"
 #include "rtlat/comm_regex.hpp"
 #include "rtlat/config.hpp"
 #include "rtlat/duration.hpp"
-#include "rtlat/report/csv.hpp"
-#include "rtlat/report/json.hpp"
-#include "rtlat/report/openmetrics.hpp"
-#include "rtlat/report/text.hpp"
 #include "rtlat/results.hpp"
 #include "rtlat/source/syscalls.hpp"
 
@@ -40,41 +37,6 @@ namespace rtlat_cli {
 struct UsageError {
   std::string message;
 };
-
-enum class Format { text, json, csv, openmetrics };
-
-// --metrics-comms: comms with series of their own in the metrics exposition. A board's own
-// tasks fit; a busy host's build or script comms beyond it share one aggregate, so the series a
-// Prometheus stores stay bounded however long rtlat runs.
-inline constexpr std::size_t default_metrics_comms = 64;
-
-// The final report in one of the formats `report` and `live` share; tasks without samples are
-// listed in text only when the user selected tasks.
-inline void write_report(std::ostream& os, const rtlat::Results& r, Format format,
-                         bool explicit_selection, std::optional<std::size_t> metrics_comms) {
-  switch (format) {
-    case Format::text: {
-      rtlat::TextReportOptions topts;
-      topts.show_tasks_without_samples = explicit_selection;
-      rtlat::write_text(os, r, topts);
-      break;
-    }
-    case Format::json:
-      rtlat::write_json(os, r);
-      break;
-    case Format::csv:
-      rtlat::write_csv(os, r);
-      break;
-    case Format::openmetrics: {
-      // A file is read by node_exporter's textfile collector or promtool: the 0.0.4 format.
-      rtlat::OpenMetricsOptions mopts;
-      mopts.format = rtlat::ExpositionFormat::prometheus;
-      mopts.max_comms = metrics_comms;
-      rtlat::write_openmetrics(os, r, mopts);
-      break;
-    }
-  }
-}
 
 struct SelectionOptions {
   rtlat::Selection selection;
@@ -86,10 +48,15 @@ struct MeasureOptions {
   bool max_finished_given = false;  // `rtlat live` has its own default
 };
 
+// --metrics-comms: comms with series of their own in the metrics exposition. A board's own
+// tasks fit; a busy host's build or script comms beyond it share one aggregate, so the series a
+// Prometheus stores stay bounded however long rtlat runs.
+inline constexpr std::size_t default_metrics_comms = 64;
+
 struct OutputOptions {
   Format format = Format::text;
-  std::optional<std::size_t> top;
   std::optional<std::size_t> metrics_comms = default_metrics_comms;  // empty: no bound
+  std::optional<std::size_t> top;
   std::optional<std::string> output;
   bool fail_on_violation = false;
   std::optional<std::string> html, perfetto;  // extra reports, written alongside the main one
@@ -281,30 +248,38 @@ inline std::optional<std::size_t> parse_metrics_comms(std::string_view opt, std:
   return n == 0 ? std::nullopt : std::optional<std::size_t>(n);
 }
 
-// --format, --top, --metrics-comms, -o/--output, --fail-on-violation.
-inline void add_output(OptionTable& t, OutputOptions& o) {
-  t.value({"--format"}, "--format", true, [&o](const std::string&, const std::string& v) {
+// --format, --top, -o/--output, --fail-on-violation, --metrics-comms; `jsonl`: --format jsonl
+// too (live).
+inline void add_output(OptionTable& t, OutputOptions& o, bool jsonl = false) {
+  t.value({"--format"}, "--format", true, [&o, jsonl](const std::string&, const std::string& v) {
     if (v == "text")
       o.format = Format::text;
     else if (v == "json")
       o.format = Format::json;
+    else if (v == "jsonl" && jsonl)
+      o.format = Format::jsonl;
     else if (v == "csv")
       o.format = Format::csv;
     else if (v == "openmetrics")
       o.format = Format::openmetrics;
     else
-      throw UsageError{"--format: '" + v + "' (text|json|csv|openmetrics)"};
+      throw UsageError{"--format: '" + v + "' (text|json|" + (jsonl ? "jsonl|" : "") +
+                       "csv|openmetrics)"};
   });
   t.value({"--top"}, "--top", true, [&o](const std::string& sp, const std::string& v) {
     o.top = parse_int<std::size_t>(sp, v, 1);
   });
+  t.value({"-o", "--output"}, "--output", true,
+          [&o](const std::string&, const std::string& v) { o.output = v; });
+  t.flag("--fail-on-violation", [&o] { o.fail_on_violation = true; });
   t.value({"--metrics-comms"}, "--metrics-comms", true,
           [&o](const std::string& sp, const std::string& v) {
             o.metrics_comms = parse_metrics_comms(sp, v);
           });
-  t.value({"-o", "--output"}, "--output", true,
-          [&o](const std::string&, const std::string& v) { o.output = v; });
-  t.flag("--fail-on-violation", [&o] { o.fail_on_violation = true; });
+}
+
+// --html, --perfetto, --perfetto-all: the reports `rtlat report` writes beside the main one.
+inline void add_extra_reports(OptionTable& t, OutputOptions& o) {
   t.value({"--html"}, "--html", true,
           [&o](const std::string&, const std::string& v) { o.html = v; });
   t.value({"--perfetto"}, "--perfetto", true,

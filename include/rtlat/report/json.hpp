@@ -58,6 +58,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 #include "rtlat/report/event_fields.hpp"
 #include "rtlat/results.hpp"
@@ -181,23 +182,48 @@ inline void json_double(std::ostream& os, double v) {
   os << std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
 }
 
-inline void json_event(std::ostream& os, const Event& e) {
+// Where the report's JSON goes: laid out in lines and indents, which diff well, or on one line
+// (JSON Lines). The writer's literals carry the layout; on one line their spaces and line breaks
+// are left out. No key holds a space, and text from the trace goes through string(), never
+// through a literal, so only layout is dropped.
+struct JsonOut {
+  std::ostream& stream;
+  bool one_line = false;
+
+  JsonOut& operator<<(const char* literal) {
+    if (!one_line) {
+      stream << literal;
+      return *this;
+    }
+    for (; *literal != '\0'; ++literal)
+      if (*literal != ' ' && *literal != '\n') stream.put(*literal);
+    return *this;
+  }
+  template <class T, std::enable_if_t<std::is_arithmetic_v<T>, int> = 0>
+  JsonOut& operator<<(T v) {
+    stream << v;
+    return *this;
+  }
+  void string(std::string_view s) { write_json_string(stream, s); }
+};
+
+inline void json_event(JsonOut& os, const Event& e) {
   os << "{\"ts_ns\": " << e.ts << ", \"cpu\": " << e.cpu << ", \"pid\": " << e.common_pid
      << ", \"event\": ";
-  write_json_string(os, event_display_name(e));
+  os.string(event_display_name(e));
   os << ", \"fields\": {";
   bool first = true;
   for (const EventField& f : event_fields(e)) {
     if (!first) os << ", ";
     first = false;
-    write_json_string(os, f.name);
+    os.string(f.name);
     os << ": ";
     switch (f.type) {
       case EventField::Type::integer:
         os << f.integer;
         break;
       case EventField::Type::string:
-        write_json_string(os, f.str());
+        os.string(f.str());
         break;
       case EventField::Type::null:
         os << "null";
@@ -207,24 +233,24 @@ inline void json_event(std::ostream& os, const Event& e) {
   os << "}}";
 }
 
-inline void json_task_ref(std::ostream& os, const std::optional<TaskRef>& t) {
+inline void json_task_ref(JsonOut& os, const std::optional<TaskRef>& t) {
   if (!t) {
     os << "null";
     return;
   }
   os << "{\"pid\": " << t->pid << ", \"comm\": ";
-  write_json_string(os, t->comm.view());
+  os.string(t->comm.view());
   os << ", \"prio\": " << t->prio << ", \"class\": ";
-  write_json_string(os, task_class_name(t->cls()));
+  os.string(task_class_name(t->cls()));
   os << "}";
 }
 
-inline void json_breakdown(std::ostream& os, const Breakdown& b, const char* indent) {
+inline void json_breakdown(JsonOut& os, const Breakdown& b, const char* indent) {
   os << "[";
   for (std::size_t i = 0; i < b.parts.size(); ++i) {
     const BreakdownPart& p = b.parts[i];
     os << (i == 0 ? "\n" : ",\n") << indent << "   {\"state\": ";
-    write_json_string(os, part_state_name(p.state));
+    os.string(part_state_name(p.state));
     os << ", \"ns\": " << p.ns << ", \"cpu\": " << p.cpu << ", \"task\": ";
     json_task_ref(os, p.task);
     if (p.waker) {
@@ -238,16 +264,16 @@ inline void json_breakdown(std::ostream& os, const Breakdown& b, const char* ind
     if (p.interrupt) {
       os << ", \"interrupt\": {\"softirq\": " << (p.interrupt->softirq ? "true" : "false")
          << ", \"number\": " << p.interrupt->number << ", \"name\": ";
-      write_json_string(os, p.interrupt->name);
+      os.string(p.interrupt->name);
       os << ", \"after\": " << (p.interrupt->after ? "true" : "false") << "}";
     }
     if (p.idle_state) os << ", \"idle_state\": " << *p.idle_state;
     if (p.state == PartState::timer_delay && p.task) {
       os << ", \"irqs\": ";
-      write_json_string(os, !p.irqs_off_caller.empty() ? "off" : p.irqs_on ? "on" : "unknown");
+      os.string(!p.irqs_off_caller.empty() ? "off" : p.irqs_on ? "on" : "unknown");
       if (!p.irqs_off_caller.empty()) {
         os << ", \"irqs_off_caller\": ";
-        write_json_string(os, p.irqs_off_caller);
+        os.string(p.irqs_off_caller);
       }
     }
     if (p.uninterruptible) os << ", \"uninterruptible\": true";
@@ -256,39 +282,39 @@ inline void json_breakdown(std::ostream& os, const Breakdown& b, const char* ind
   os << "]";
 }
 
-inline void json_verdict(std::ostream& os, const Verdict& v) {
+inline void json_verdict(JsonOut& os, const Verdict& v) {
   os << "{\"kind\": ";
-  write_json_string(os, verdict_kind_name(v.kind));
+  os.string(verdict_kind_name(v.kind));
   os << ", \"text\": ";
-  write_json_string(os, v.text);
+  os.string(v.text);
   os << ", \"share\": ";
-  json_double(os, v.share);
+  json_double(os.stream, v.share);
   os << ", \"culprit\": ";
   json_task_ref(os, v.culprit);
   os << "}";
 }
 
-inline void json_metric(std::ostream& os, const MetricResult& m, const char* indent,
+inline void json_metric(JsonOut& os, const MetricResult& m, const char* indent,
                         bool timer = false) {
   os << "{\"count\": " << m.count << ", \"min_ns\": ";
-  json_opt_int(os, m.min_ns);
+  json_opt_int(os.stream, m.min_ns);
   os << ", \"max_ns\": ";
-  json_opt_int(os, m.max_ns);
+  json_opt_int(os.stream, m.max_ns);
   os << ", \"mean_ns\": ";
   if (m.mean_ns)
-    json_double(os, *m.mean_ns);
+    json_double(os.stream, *m.mean_ns);
   else
     os << "null";
   os << ",\n" << indent << " \"p50_ns\": ";
-  json_opt_int(os, m.p50_ns);
+  json_opt_int(os.stream, m.p50_ns);
   os << ", \"p90_ns\": ";
-  json_opt_int(os, m.p90_ns);
+  json_opt_int(os.stream, m.p90_ns);
   os << ", \"p99_ns\": ";
-  json_opt_int(os, m.p99_ns);
+  json_opt_int(os.stream, m.p99_ns);
   os << ", \"p999_ns\": ";
-  json_opt_int(os, m.p999_ns);
+  json_opt_int(os.stream, m.p999_ns);
   os << ", \"derived\": " << (m.derived ? "true" : "false") << ", \"slo_ns\": ";
-  json_opt_int(os, m.slo_ns);
+  json_opt_int(os.stream, m.slo_ns);
   os << ", \"violations\": " << m.violations;
   if (timer) os << ", \"unobserved\": " << m.unobserved;
   if (!m.verdicts.empty()) {
@@ -296,7 +322,7 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
     for (std::size_t i = 0; i < m.verdicts.size(); ++i) {
       const VerdictCount& c = m.verdicts[i];
       os << (i == 0 ? "" : ", ") << "{\"kind\": ";
-      write_json_string(os, verdict_kind_name(c.kind));
+      os.string(verdict_kind_name(c.kind));
       os << ", \"count\": " << c.count << ", \"culprit\": ";
       json_task_ref(os, c.culprit);
       os << "}";
@@ -350,39 +376,39 @@ inline void json_metric(std::ostream& os, const MetricResult& m, const char* ind
   os << "}}";
 }
 
-inline void json_task(std::ostream& os, const TaskResult& t) {
+inline void json_task(JsonOut& os, const TaskResult& t) {
   os << "{\"pid\": " << t.pid << ", \"tgid\": ";
   if (t.tgid)
     os << *t.tgid;
   else
     os << "null";
   os << ", \"comm\": ";
-  write_json_string(os, t.comm);
+  os.string(t.comm);
   os << ",\n   \"metrics\": {";
   for (std::size_t i = 0; i < metric_count; ++i) {
     const Metric m = all_metrics[i];
     os << (i == 0 ? "\n" : ",\n") << "    ";
-    write_json_string(os, metric_name(m));
+    os.string(metric_name(m));
     os << ": ";
     json_metric(os, t[m], "     ", m == Metric::timer || m == Metric::irq_latency);
   }
   os << "}}";
 }
 
-inline void json_metrics(std::ostream& os, const std::array<MetricResult, metric_count>& metrics) {
+inline void json_metrics(JsonOut& os, const std::array<MetricResult, metric_count>& metrics) {
   os << ",\n   \"metrics\": {";
   for (std::size_t i = 0; i < metric_count; ++i) {
     os << (i == 0 ? "\n" : ",\n") << "    ";
-    write_json_string(os, metric_name(all_metrics[i]));
+    os.string(metric_name(all_metrics[i]));
     os << ": ";
     json_metric(os, metrics[i], "     ");
   }
   os << "}}";
 }
 
-inline void json_folded(std::ostream& os, const FoldedGroup& g) {
+inline void json_folded(JsonOut& os, const FoldedGroup& g) {
   os << "{\"comm\": ";
-  write_json_string(os, g.comm);
+  os.string(g.comm);
   os << ", \"tasks\": " << g.tasks << ", \"first_seen_ns\": " << g.first_seen_ns
      << ", \"last_seen_ns\": " << g.last_seen_ns;
   json_metrics(os, g.metrics);
@@ -390,17 +416,13 @@ inline void json_folded(std::ostream& os, const FoldedGroup& g) {
 
 }  // namespace detail
 
-/// Effects: writes the whole report of `r` to `os` (schema above), tasks in the order of
-/// `r.tasks`, then the folded groups in the order of `r.folded`, ending with a newline. One task
-/// per block of lines so the output diffs well; the exact whitespace is not part of the contract.
-/// The stream's state is not checked: test `os` afterwards. Complexity: O(tasks + events in their
-/// worst windows + breakdown parts). Throws: std::bad_alloc; whatever `os` throws when its
-/// exceptions are enabled. Thread safety: only reads `r`; concurrent calls on different streams are
-/// safe.
-inline void write_json(std::ostream& os, const Results& r) {
+namespace detail {
+
+// The report's members, without the braces around them.
+inline void json_report_members(JsonOut& os, const Results& r) {
   const TraceStats& t = r.trace;
-  os << "{\"trace\": {\"source\": ";
-  write_json_string(os, t.source);
+  os << "\"trace\": {\"source\": ";
+  os.string(t.source);
   os << ", \"events\": " << t.events << ", \"cpus\": " << t.cpus << ", \"start_ns\": " << t.start_ns
      << ", \"end_ns\": " << t.end_ns << ",\n  \"lost_events\": " << t.lost_events
      << ", \"implicit_switches\": " << t.implicit_switches
@@ -418,17 +440,44 @@ inline void write_json(std::ostream& os, const Results& r) {
   os << "},\n \"tasks\": [";
   for (std::size_t i = 0; i < r.tasks.size(); ++i) {
     os << (i == 0 ? "\n  " : ",\n  ");
-    detail::json_task(os, r.tasks[i]);
+    json_task(os, r.tasks[i]);
   }
   os << "]";
   if (!r.folded.empty()) {
     os << ",\n \"folded\": [";
     for (std::size_t i = 0; i < r.folded.size(); ++i) {
       os << (i == 0 ? "\n  " : ",\n  ");
-      detail::json_folded(os, r.folded[i]);
+      json_folded(os, r.folded[i]);
     }
     os << "]";
   }
+}
+
+}  // namespace detail
+
+/// Effects: writes the whole report of `r` to `os` (schema above), tasks in the order of
+/// `r.tasks`, then the folded groups in the order of `r.folded`, ending with a newline. One task
+/// per block of lines so the output diffs well; the exact whitespace is not part of the contract.
+/// The stream's state is not checked: test `os` afterwards. Complexity: O(tasks + events in their
+/// worst windows + breakdown parts). Throws: std::bad_alloc; whatever `os` throws when its
+/// exceptions are enabled. Thread safety: only reads `r`; concurrent calls on different streams are
+/// safe.
+inline void write_json(std::ostream& os, const Results& r) {
+  detail::JsonOut out{os};
+  out << "{";
+  detail::json_report_members(out, r);
+  out << "}\n";
+}
+
+/// Effects: writes the same report as write_json() as one line of JSON Lines, without spaces
+/// between tokens, ending with a newline. `leading`, when not empty, is written first inside the
+/// object: members as JSON text without braces or a trailing comma (`"final":true`), for a stream
+/// of reports that says what each one is. Complexity, throws and thread safety: as write_json().
+inline void write_json_line(std::ostream& os, const Results& r, std::string_view leading = {}) {
+  detail::JsonOut out{os, true};
+  os << '{' << leading;
+  if (!leading.empty()) os << ',';
+  detail::json_report_members(out, r);
   os << "}\n";
 }
 

@@ -31,6 +31,33 @@ inline std::optional<std::int64_t> worst_of(
     if (m.max_ns && (!w || *m.max_ns > *w)) w = m.max_ns;
   return w;
 }
+
+// The metric of the task's largest sample (the first in all_metrics order on a tie); nullopt
+// without samples. Its worst window is the task's worst case. Complexity: O(1).
+inline std::optional<Metric> worst_metric(const TaskResult& t) noexcept {
+  std::optional<Metric> w;
+  for (Metric m : all_metrics)
+    if (t[m].max_ns && (!w || *t[m].max_ns > *t[*w].max_ns)) w = m;
+  return w;
+}
+
+// The order of `--top N` and of the text report's first screen: highest worst value in any
+// metric first; tasks without samples last; ties by pid (stable: equal pids keep their order).
+// Returns indices into `tasks`. Complexity: O(n log n). Throws: std::bad_alloc.
+inline std::vector<std::size_t> order_by_worst_value(const std::vector<TaskResult>& tasks) {
+  std::vector<std::pair<std::optional<std::int64_t>, std::size_t>> rank;
+  rank.reserve(tasks.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i) rank.emplace_back(worst_of(tasks[i].metrics), i);
+  std::stable_sort(rank.begin(), rank.end(), [&](const auto& a, const auto& b) {
+    if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
+    if (a.first && *a.first != *b.first) return *a.first > *b.first;
+    return tasks[a.second].pid < tasks[b.second].pid;
+  });
+  std::vector<std::size_t> idx;
+  idx.reserve(rank.size());
+  for (const auto& x : rank) idx.push_back(x.second);
+  return idx;
+}
 }  // namespace detail
 
 /// The largest sample of any metric; nullopt without samples. Complexity: O(1).
@@ -81,18 +108,11 @@ inline std::vector<std::size_t> order_by_worst_latency(const std::vector<FoldedG
 /// does not take a task's place). Complexity: O(n log n). Throws: std::bad_alloc (then `r` may
 /// have lost tasks).
 inline void keep_top(Results& r, std::size_t n) {
-  std::vector<std::pair<std::optional<std::int64_t>, std::size_t>> rank;
-  rank.reserve(r.tasks.size());
-  for (std::size_t i = 0; i < r.tasks.size(); ++i) rank.emplace_back(worst_value(r.tasks[i]), i);
-  std::stable_sort(rank.begin(), rank.end(), [&](const auto& a, const auto& b) {
-    if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
-    if (a.first && *a.first != *b.first) return *a.first > *b.first;
-    return r.tasks[a.second].pid < r.tasks[b.second].pid;
-  });
+  const std::vector<std::size_t> rank = detail::order_by_worst_value(r.tasks);
   std::vector<TaskResult> kept;
   kept.reserve(std::min(n, rank.size()));
   for (std::size_t i = 0; i < rank.size() && i < n; ++i)
-    kept.push_back(std::move(r.tasks[rank[i].second]));
+    kept.push_back(std::move(r.tasks[rank[i]]));
   r.tasks = std::move(kept);
   if (r.folded.size() <= n) return;
   std::vector<std::pair<std::optional<std::int64_t>, std::size_t>> grank;

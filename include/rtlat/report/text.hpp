@@ -1,5 +1,6 @@
 /// @file
-/// The text report: a trace summary, then one block per task like a kernel latency module's
+/// The text report: a trace summary, a first screen of one line per task (text_summary.hpp), then
+/// one block per task like a kernel latency module's
 /// report: per metric count / min / max / mean / percentiles / SLO bound / violations, then the
 /// worst-case windows event by event, with times relative to the window start in microseconds.
 ///
@@ -26,95 +27,24 @@
 #include "rtlat/duration.hpp"
 #include "rtlat/report/event_fields.hpp"
 #include "rtlat/report/ranking.hpp"
+#include "rtlat/report/text_lines.hpp"
+#include "rtlat/report/text_summary.hpp"
 #include "rtlat/results.hpp"
 
 namespace rtlat {
 inline namespace v1 {
-
-/// The widest line the text report writes.
-inline constexpr std::size_t text_report_columns = 100;
 
 /// What the text report shows beyond the default.
 struct TextReportOptions {
   /// Show tasks that have no sample in any metric (useful when the user selected them by pid,
   /// tgid or comm); by default they are counted in one line at the end.
   bool show_tasks_without_samples = false;
+  /// At most this many tasks on the first screen (one line each, before the details); the
+  /// details list them all.
+  std::size_t summary_tasks = 20;
 };
 
 namespace detail {
-
-inline std::string printable(std::string_view s, std::size_t max_len = 32) {
-  s = s.substr(0, max_len);
-  if (std::all_of(s.begin(), s.end(), [](char ch) {
-        const auto c = static_cast<unsigned char>(ch);
-        return c >= 0x20 && c < 0x7f;
-      }))
-    return std::string(s);  // the common case: one copy
-  std::string out;
-  out.reserve(std::min(s.size(), max_len));
-  for (std::size_t i = 0; i < s.size() && out.size() < max_len; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  }
-  return out;
-}
-
-template <class... Args>
-std::string fmt(const char* f, Args... args) {
-  char buf[256];
-  const int n = std::snprintf(buf, sizeof buf, f, args...);
-  if (n < 0) return std::string();
-  if (static_cast<std::size_t>(n) < sizeof buf)
-    return std::string(buf, static_cast<std::size_t>(n));
-  std::string big(static_cast<std::size_t>(n) + 1, '\0');
-  std::snprintf(big.data(), big.size(), f, args...);
-  big.pop_back();
-  return big;
-}
-
-// Seconds with microsecond digits, as trace-cmd prints timestamps: "1234.567890".
-inline std::string seconds(Timestamp ns) {
-  const bool neg = ns < 0;
-  const std::uint64_t a = neg ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
-  return fmt("%s%" PRIu64 ".%06" PRIu64, neg ? "-" : "", a / 1000000000u, (a / 1000u) % 1000000u);
-}
-
-inline std::string opt_duration(const std::optional<std::int64_t>& v) {
-  return v ? format_duration(*v) : std::string("-");
-}
-
-// A space that wrapped_line() never breaks at ("comm:pid [prio]" stays together).
-inline constexpr char glue = '\x1f';
-
-// Writes `head` + `body`, wrapping `body` at spaces so no line exceeds the column limit;
-// continuation lines start at the body's column (or 8 when the head is very wide).
-inline void emit_line(std::ostream& os, std::string& line) {
-  while (!line.empty() && line.back() == ' ') line.pop_back();
-  for (char& c : line)
-    if (c == glue) c = ' ';
-  os << line << '\n';
-}
-inline void wrapped_line(std::ostream& os, const std::string& head, std::string_view body) {
-  const std::size_t limit = text_report_columns;
-  std::string line = head;
-  if (line.size() > limit) line.resize(limit);
-  const std::size_t indent = line.size() <= 70 ? line.size() : 8;
-  while (!body.empty()) {
-    const std::size_t room = limit - line.size();
-    if (body.size() <= room) {
-      line += body;
-      break;
-    }
-    std::size_t cut = body.rfind(' ', room);
-    if (cut == std::string_view::npos || cut == 0) cut = room;  // one token wider than the room
-    line += body.substr(0, cut);
-    body.remove_prefix(cut);
-    while (!body.empty() && body.front() == ' ') body.remove_prefix(1);
-    emit_line(os, line);
-    line.assign(indent, ' ');
-  }
-  emit_line(os, line);
-}
 
 // Names for the common_pids of a window: what its own events say first, then the task table.
 class CommLookup {
@@ -423,19 +353,37 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
 }  // namespace detail
 
 /// Effects: writes the text report of `r` to `os`: the summary (extent, losses, unobserved
-/// samples, notes on what the trace lacks), then the tasks in order_by_worst_latency() order,
-/// each with its metric table, worst windows, verdicts and breakdowns, then the folded groups
-/// (Results::folded) in the same order and form, each saying how many tasks it holds. The stream's
-/// state is not checked. Complexity: O(n log n) in tasks plus O(events in the worst windows).
-/// Throws: std::bad_alloc; whatever `os` throws when its exceptions are enabled. Thread safety:
-/// only reads `r`; concurrent calls on different streams are safe.
+/// samples, notes on what the trace lacks), one line per task (at most
+/// TextReportOptions::summary_tasks: highest worst value in any metric first, with each metric's
+/// worst value, the SLO violations and the verdict kind of the task's worst case), then the tasks
+/// in order_by_worst_latency() order, each with its metric table, worst windows, verdicts and
+/// breakdowns, then the folded groups (Results::folded) in the same order and form, each saying how
+/// many tasks it holds. The stream's state is not checked. Complexity: O(n log n) in tasks plus
+/// O(events in the worst windows). Throws: std::bad_alloc; whatever `os` throws when its exceptions
+/// are enabled. Thread safety: only reads `r`; concurrent calls on different streams are safe.
 inline void write_text(std::ostream& os, const Results& r, const TextReportOptions& opt = {}) {
   detail::write_summary(os, r.trace);
+  const auto shown = [&](const TaskResult& t) {
+    return opt.show_tasks_without_samples || has_samples(t);
+  };
+  std::vector<std::size_t> first;
+  std::size_t more = 0;
+  for (std::size_t i : detail::order_by_worst_value(r.tasks)) {
+    if (!shown(r.tasks[i])) continue;
+    if (first.size() < opt.summary_tasks)
+      first.push_back(i);
+    else
+      ++more;
+  }
+  if (!first.empty()) {
+    os << '\n';
+    detail::write_task_summary(os, r, first, more);
+  }
   detail::CommLookup names(r);
   std::size_t hidden = 0;
   for (std::size_t i : order_by_worst_latency(r.tasks)) {
     const TaskResult& t = r.tasks[i];
-    if (!opt.show_tasks_without_samples && !has_samples(t)) {
+    if (!shown(t)) {
       ++hidden;
       continue;
     }
