@@ -169,9 +169,12 @@ class TimerLatency {
   }
   // A timer-sleep marker: an hrtimer one arms its timer too.
   RTLAT_ALWAYS_INLINE void marker(const Event& e) {
-    if (e.timer.source == TimerSleepSource::hrtimer)
-      armed_.set(e.timer.hrtimer, e.timer.softexpires);
+    if (e.timer.source != TimerSleepSource::hrtimer) return;
+    sleeps_seen_ = true;
+    armed_.set(e.timer.hrtimer, e.timer.softexpires);
   }
+  // Some task may be asleep on its own timer (an hrtimer marker came).
+  bool sleeps_seen() const noexcept { return sleeps_seen_; }
   // The other hrtimer events on their CPU: hrtimer_cancel, hrtimer_expire_entry and _exit.
   RTLAT_NOINLINE void event(const Event& e, std::uint64_t seq) {
     switch (e.kind) {
@@ -265,6 +268,7 @@ class TimerLatency {
   std::vector<Cpu> cpus_;
   std::size_t busy_ = 0;  // CPUs whose depth is not 0: while none, wakeups and switches skip them
   bool expiry_seen_ = false;
+  bool sleeps_seen_ = false;
   bool exit_seen_ = false;
   bool waking_seen_ = false;
 };
@@ -277,8 +281,9 @@ struct TimerRules {
     if (e.wakeup.pid <= 0) return;
     const TimerCause* cause = r.timers_.cause(e);
     // With expiry events a wakeup outside an expiry is not a timer's, and own sleep timers are
-    // not consulted: most wakeups end here, without a task lookup.
-    if (cause == nullptr && r.timers_.expiry_in_use()) return;
+    // not consulted; before any hrtimer marker no task has one: most wakeups end here, without a
+    // task lookup (what the lookup would apply of lost events, the task's next lookup does).
+    if (cause == nullptr && (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen())) return;
     woken(r, e, cause);
   }
   // The rest of wakeup(): `e` may be a timer's (`cause`, or the woken task's own sleep timer).
