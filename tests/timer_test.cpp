@@ -14,22 +14,51 @@
 #include <vector>
 
 // Every allocation of this program is counted while `counting` is set
-// (AllocationsDoNotFollowEvents).
+// (AllocationsDoNotFollowEvents): every unaligned form of new and delete is replaced, since a
+// sanitizer's own would pair badly with these.
 namespace {
 bool counting = false;
 std::uint64_t allocations = 0;
+void* counted(std::size_t n) noexcept {
+  if (counting) ++allocations;
+  return std::malloc(n == 0 ? 1 : n);  // NOLINT(*-no-malloc, *-owning-memory)
+}
+void release(void* p) noexcept {
+  std::free(p);  // NOLINT(*-no-malloc, *-owning-memory)
+}
 }  // namespace
 
 void* operator new(std::size_t n) {
-  if (counting) ++allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;  // NOLINT(*-no-malloc, *-owning-memory)
+  if (void* p = counted(n)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t n) {
+  if (void* p = counted(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return counted(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return counted(n);
+}
 void operator delete(void* p) noexcept {
-  std::free(p);  // NOLINT(*-no-malloc, *-owning-memory)
+  release(p);
+}
+void operator delete[](void* p) noexcept {
+  release(p);
 }
 void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);  // NOLINT(*-no-malloc, *-owning-memory)
+  release(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  release(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  release(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  release(p);
 }
 
 namespace {

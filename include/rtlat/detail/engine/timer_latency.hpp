@@ -137,7 +137,7 @@ class ArmedTimers {
   std::vector<Slot> slots_;
   std::size_t used_ = 0;
   std::size_t mask_ = 0;
-  unsigned shift_ = 64;
+  unsigned shift_ = 63;  // 64 - log2(slots), set by grow() before any lookup
 };
 
 // What caused a wakeup: the timer whose handler ran on the waker's CPU.
