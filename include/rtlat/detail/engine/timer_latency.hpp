@@ -95,8 +95,10 @@ class ArmedTimers {
     std::int64_t expires = 0;  // the latest it should fire (0: not recorded)
   };
   std::size_t home(std::uint64_t timer) const noexcept {
-    // Timers are 8-byte aligned: drop the bits that never differ before mixing.
-    return static_cast<std::size_t>(((timer >> 3) * 0x9E3779B97F4A7C15ULL) >> shift_) & mask_;
+    // Timers are 8-byte aligned: drop the bits that never differ before mixing. The shift is
+    // below 64 once the table has slots; the analyzer cannot tell, so it is masked.
+    return static_cast<std::size_t>(((timer >> 3) * 0x9E3779B97F4A7C15ULL) >> (shift_ & 63U)) &
+           mask_;
   }
   void remove(std::size_t i) noexcept {
     std::size_t hole = i;
@@ -137,7 +139,7 @@ class ArmedTimers {
   std::vector<Slot> slots_;
   std::size_t used_ = 0;
   std::size_t mask_ = 0;
-  unsigned shift_ = 63;  // 64 - log2(slots), set by grow() before any lookup
+  unsigned shift_ = 64;  // 64 - log2(slots), set by grow() before any lookup
 };
 
 // What caused a wakeup: the timer whose handler ran on the waker's CPU.
