@@ -7,8 +7,59 @@
 #include <rtlat/source/text.hpp>
 
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <optional>
 #include <string>
+#include <vector>
+
+// Every allocation of this program is counted while `counting` is set
+// (AllocationsDoNotFollowEvents): every unaligned form of new and delete is replaced, since a
+// sanitizer's own would pair badly with these.
+namespace {
+bool counting = false;
+std::uint64_t allocations = 0;
+void* counted(std::size_t n) noexcept {
+  if (counting) ++allocations;
+  return std::malloc(n == 0 ? 1 : n);  // NOLINT(*-no-malloc, *-owning-memory)
+}
+void release(void* p) noexcept {
+  std::free(p);  // NOLINT(*-no-malloc, *-owning-memory)
+}
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (void* p = counted(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+  if (void* p = counted(n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return counted(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return counted(n);
+}
+void operator delete(void* p) noexcept {
+  release(p);
+}
+void operator delete[](void* p) noexcept {
+  release(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  release(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  release(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  release(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  release(p);
+}
 
 namespace {
 
@@ -171,6 +222,92 @@ TEST(TimerLatency, ArmedTimersTable) {
   t.set(64, 7);  // a re-arm replaces
   EXPECT_EQ(t.size(), 1u);
   EXPECT_EQ(t.take(64), 7);
+  std::int64_t slack = -1;
+  t.set(64, 10, 15);
+  EXPECT_EQ(t.take(64, &slack), 10);
+  EXPECT_EQ(slack, 5);
+  t.set(64, 10);  // a sleep marker's: no expires
+  t.set(64, 12, 12);
+  EXPECT_EQ(t.take(64, &slack), 12);
+  EXPECT_EQ(slack, 0);
+}
+
+// A full table starts over at a new timer, never at a re-arm of one it holds: re-arming a CPU's
+// tick must not forget every other timer armed.
+TEST(TimerLatency, ArmedTimersFullTableKeepsItsTimersOnReArm) {
+  detail::ArmedTimers t;
+  constexpr std::uint64_t n = detail::ArmedTimers::max_armed_timers;
+  for (std::uint64_t i = 1; i <= n; ++i) t.set(i * 64, static_cast<std::int64_t>(i));
+  EXPECT_EQ(t.size(), n);
+  t.set(64, 1000);  // the first one, re-armed
+  EXPECT_EQ(t.size(), n);
+  EXPECT_EQ(t.take(64), 1000);
+  EXPECT_EQ(t.take(n * 64), static_cast<std::int64_t>(n));
+  t.set(64, 5);      // n - 1 timers: room for one more
+  t.set(n * 64, 6);  // the table is full again
+  EXPECT_EQ(t.size(), n);
+  t.set((n + 1) * 64, 7);  // a new timer: the table starts over with it alone
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.take((n + 1) * 64), 7);
+}
+
+// After warm-up, the timer and irq_latency sources allocate nothing however many events come
+// (README, Performance): a task sleeps on its hrtimer, its expiry wakes it, a hard IRQ comes and
+// another timer is re-armed, every millisecond, with and without expiry events recorded.
+TEST(TimerLatency, AllocationsDoNotFollowEvents) {
+  for (const bool expiries : {true, false}) {
+    SCOPED_TRACE(expiries ? "with expiry events" : "without expiry events");
+    std::vector<Event> cycle;
+    auto stream = [&](std::int64_t k) {
+      cycle.clear();
+      const Timestamp t = 1'000'000'000 + k * 1'000'000;
+      cycle.push_back(
+          Event::make_timer_sleep(t, 0, 100, TimerSleepSource::hrtimer, -1, 0x1000, t + 500'000));
+      cycle.push_back(Event::make_hrtimer(EventKind::hrtimer_start, t + 1, 0, 100, 0x2000,
+                                          t + 4'000'000, t + 4'000'000));
+      cycle.push_back(Event::make_switch(t + 2, 0, 100, 100, "sleeper", 49, PrevState::sleeping, 1,
+                                         0, "swapper/0", 120));
+      if (expiries)
+        cycle.push_back(Event::make_hrtimer(EventKind::hrtimer_expire_entry, t + 500'100, 0, 0,
+                                            0x1000, 0, 0, t + 500'100));
+      cycle.push_back(
+          Event::make_wakeup(EventKind::sched_waking, t + 500'200, 0, 0, 100, "sleeper", 49, 0));
+      cycle.push_back(
+          Event::make_wakeup(EventKind::sched_wakeup, t + 500'250, 0, 0, 100, "sleeper", 49, 0));
+      if (expiries)
+        cycle.push_back(
+            Event::make_hrtimer(EventKind::hrtimer_expire_exit, t + 500'300, 0, 0, 0x1000));
+      cycle.push_back(Event::make_irq(EventKind::irq_entry, t + 500'350, 0, 0, 9, "acpi"));
+      cycle.push_back(Event::make_irq(EventKind::irq_exit, t + 500'400, 0, 0, 9));
+      cycle.push_back(Event::make_switch(t + 500'500, 0, 0, 0, "swapper/0", 120,
+                                         PrevState::runnable, 0, 100, "sleeper", 49));
+    };
+    Analyzer a;
+    SourceInfo facts;
+    facts.hrtimer_expiry_recorded = expiries;
+    facts.clock_monotonic = true;
+    a.set_source(facts);
+    constexpr std::int64_t warm_up = 100;
+    constexpr std::int64_t measured = 10'000;
+    std::int64_t k = 0;
+    for (; k < warm_up; ++k) {
+      stream(k);
+      for (const Event& e : cycle) a.feed(e);
+    }
+    allocations = 0;
+    for (; k < warm_up + measured; ++k) {
+      stream(k);  // cycle keeps its capacity: no allocation
+      counting = true;
+      for (const Event& e : cycle) a.feed(e);
+      counting = false;
+    }
+    EXPECT_EQ(allocations, 0u);
+    // What was fed was measured: one timer sample per cycle, each 500 ns from the requested
+    // expiry to the switch-in.
+    const Results r = a.results();
+    const TaskResult* t = task(r, 100);
+    expect_timer(t, static_cast<std::uint64_t>(warm_up + measured), 500, 500, 500);
+  }
 }
 
 }  // namespace

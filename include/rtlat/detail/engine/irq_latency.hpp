@@ -13,6 +13,7 @@
 // levels: an entry whose exit was lost, or a handler interrupted by another).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -45,22 +46,26 @@ class IrqLatency {
     Cpu& c = cpus_[e.cpu];
     // The innermost handler ends; an exit without its entry (lost, or before the trace) closes
     // nothing it does not name.
-    if (c.depth > 0 && c.levels[c.depth - 1].entry.irq.irq == e.irq.irq) --c.depth;
+    if (c.depth > 0 && c.levels[c.depth - 1].entry.irq.irq == e.irq.irq) pop(c);
   }
-  // The CPU's task switched: no hard handler runs across a switch.
-  void switched(std::uint16_t cpu_nr) noexcept {
-    if (cpu_nr < cpus_.size()) cpus_[cpu_nr].depth = 0;
+  // The CPU's task switched: no hard handler runs across a switch. Every switch comes here, and
+  // mostly no handler runs anywhere.
+  RTLAT_ALWAYS_INLINE void switched(std::uint16_t cpu_nr) noexcept {
+    if (busy_ != 0 && cpu_nr < cpus_.size() && cpus_[cpu_nr].depth != 0) {
+      cpus_[cpu_nr].depth = 0;
+      --busy_;
+    }
   }
   // Lost events on `cpu_nr`: its handlers may have ended unseen.
   void lost(std::uint16_t cpu_nr) noexcept { switched(cpu_nr); }
   // The hard IRQ whose handler issued `waking` on its CPU, if any. Without exit events only the
   // first wakeup after the entry counts. The entry stays valid until the CPU's next entry.
   RTLAT_ALWAYS_INLINE std::optional<IrqCause> cause(const Event& waking) noexcept {
-    if (waking.cpu >= cpus_.size()) return std::nullopt;
+    if (busy_ == 0 || waking.cpu >= cpus_.size()) return std::nullopt;
     Cpu& c = cpus_[waking.cpu];
     if (c.depth == 0) return std::nullopt;
     const Level& l = c.levels[c.depth - 1];
-    if (!exit_seen_) --c.depth;
+    if (!exit_seen_) pop(c);
     return IrqCause{&l.entry, l.seq};
   }
 
@@ -80,10 +85,15 @@ class IrqLatency {
       c.levels[0] = c.levels[1];
       c.depth = 1;
     }
+    if (c.depth == 0) ++busy_;
     return c.levels[c.depth++];
+  }
+  void pop(Cpu& c) noexcept {
+    if (--c.depth == 0) --busy_;
   }
 
   std::vector<Cpu> cpus_;
+  std::size_t busy_ = 0;  // CPUs whose depth is not 0: while none, wakeups and switches skip them
   bool exit_seen_ = false;
 };
 

@@ -166,10 +166,12 @@ class MetricRules {
         break;
       case EventKind::timer_sleep:
         seen.timer_marker = true;
+        timers_.marker(e);
         on_timer_marker(e);
-        TimerRules::marker(*this, e);
         break;
       case EventKind::hrtimer_start:
+        timers_.start(e);
+        break;
       case EventKind::hrtimer_cancel:
       case EventKind::hrtimer_expire_entry:
       case EventKind::hrtimer_expire_exit:
@@ -673,14 +675,21 @@ inline void MetricRules::on_fork(const Event& e) {
   }
 }
 
-inline void MetricRules::on_timer_marker(const Event& e) {
+// A timer-sleep marker: the relief rule's, and the timer metric's own sleep timer (one task
+// lookup for both).
+RTLAT_ALWAYS_INLINE void MetricRules::on_timer_marker(const Event& e) {
+  bool relief = true;
   if (e.timer.source == TimerSleepSource::syscall) {
     seen.syscall = true;
-  } else if (!hrtimer_markers_count()) {
-    return;
+  } else {
+    relief = hrtimer_markers_count();
   }
-  if (e.common_pid <= 0) return;
-  if (Task* t = find(e.common_pid)) t->timer_marker_pending = true;
+  const bool own_sleep = TimerRules::own_sleep(timers_, e);
+  if (e.common_pid <= 0 || !(relief || own_sleep)) return;
+  if (Task* t = find(e.common_pid)) {
+    if (relief) t->timer_marker_pending = true;
+    if (own_sleep) t->sleep_timer = e.timer.hrtimer;
+  }
 }
 
 inline void MetricRules::on_irq_thread(const Event& e) {

@@ -44,17 +44,32 @@ class ArmedTimers {
   // fires.
   static constexpr std::size_t max_armed_timers = std::size_t{1} << 16;
 
-  void set(std::uint64_t timer, std::int64_t softexpires, std::int64_t expires = 0) {
+  // Inlined: every hrtimer_start and hrtimer marker comes here, and most re-arm a timer the
+  // table holds (a task's sleep timer, a CPU's tick), which is replaced in place.
+  RTLAT_ALWAYS_INLINE void set(std::uint64_t timer, std::int64_t softexpires,
+                               std::int64_t expires = 0) {
     if (timer == 0) return;
-    if (2 * (used_ + 1) > slots_.size()) grow();
+    if (mask_ == 0) grow();  // the first timer
     std::size_t i = home(timer);
-    while (slots_[i].timer != 0 && slots_[i].timer != timer) i = (i + 1) & mask_;
-    if (slots_[i].timer == 0) ++used_;
-    slots_[i] = {timer, softexpires, expires > softexpires ? expires - softexpires : 0};
+    while (slots_[i].timer != timer) {
+      if (slots_[i].timer == 0) {  // not held: it goes here, unless the table must grow first
+        if (2 * (used_ + 1) > slots_.size()) {
+          insert(timer, softexpires, expires);
+          return;
+        }
+        ++used_;
+        slots_[i].timer = timer;
+        break;
+      }
+      i = (i + 1) & mask_;
+    }
+    slots_[i].softexpires = softexpires;
+    slots_[i].expires = expires;
   }
   // Removes the timer and gives what it asked for; empty when it was not armed as far as known.
   // `slack`, when given, receives expires - softexpires (0 when expires was not recorded).
-  std::optional<std::int64_t> take(std::uint64_t timer, std::int64_t* slack = nullptr) noexcept {
+  RTLAT_ALWAYS_INLINE std::optional<std::int64_t> take(std::uint64_t timer,
+                                                       std::int64_t* slack = nullptr) noexcept {
     if (timer == 0 || used_ == 0) return std::nullopt;
     std::size_t i = home(timer);
     while (slots_[i].timer != timer) {
@@ -62,18 +77,9 @@ class ArmedTimers {
       i = (i + 1) & mask_;
     }
     const std::int64_t soft = slots_[i].softexpires;
-    if (slack != nullptr) *slack = slots_[i].slack;
+    if (slack != nullptr) *slack = slots_[i].expires > soft ? slots_[i].expires - soft : 0;
     // Backward shift: move up every entry of the run that would not be found past the hole.
-    std::size_t hole = i;
-    for (std::size_t j = (i + 1) & mask_; slots_[j].timer != 0; j = (j + 1) & mask_) {
-      const std::size_t h = home(slots_[j].timer);
-      if (((j - h) & mask_) >= ((j - hole) & mask_)) {
-        slots_[hole] = slots_[j];
-        hole = j;
-      }
-    }
-    slots_[hole] = {};
-    --used_;
+    remove(i);
     return soft;
   }
   void clear() noexcept {
@@ -86,11 +92,33 @@ class ArmedTimers {
   struct Slot {
     std::uint64_t timer = 0;  // 0: empty (no timer lives at address 0)
     std::int64_t softexpires = 0;
-    std::int64_t slack = 0;  // expires - softexpires: how late the timer was allowed to fire
+    std::int64_t expires = 0;  // the latest it should fire (0: not recorded)
   };
   std::size_t home(std::uint64_t timer) const noexcept {
-    // Timers are 8-byte aligned: drop the bits that never differ before mixing.
-    return static_cast<std::size_t>(((timer >> 3) * 0x9E3779B97F4A7C15ULL) >> shift_) & mask_;
+    // Timers are 8-byte aligned: drop the bits that never differ before mixing. The shift is
+    // below 64 once the table has slots; the analyzer cannot tell, so it is masked.
+    return static_cast<std::size_t>(((timer >> 3) * 0x9E3779B97F4A7C15ULL) >> (shift_ & 63U)) &
+           mask_;
+  }
+  void remove(std::size_t i) noexcept {
+    std::size_t hole = i;
+    for (std::size_t j = (i + 1) & mask_; slots_[j].timer != 0; j = (j + 1) & mask_) {
+      const std::size_t h = home(slots_[j].timer);
+      if (((j - h) & mask_) >= ((j - hole) & mask_)) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole] = {};
+    --used_;
+  }
+  // A timer the table does not hold, when it must grow first (and in grow()).
+  RTLAT_NOINLINE void insert(std::uint64_t timer, std::int64_t softexpires, std::int64_t expires) {
+    if (2 * (used_ + 1) > slots_.size()) grow();
+    std::size_t i = home(timer);
+    while (slots_[i].timer != 0) i = (i + 1) & mask_;
+    ++used_;
+    slots_[i] = {timer, softexpires, expires};
   }
   RTLAT_NOINLINE void grow() {
     if (slots_.size() >= 2 * max_armed_timers) {
@@ -105,13 +133,13 @@ class ArmedTimers {
     for (std::size_t k = n; k > 1; k >>= 1) --shift_;
     used_ = 0;
     for (const Slot& s : old)
-      if (s.timer != 0) set(s.timer, s.softexpires, s.softexpires + s.slack);
+      if (s.timer != 0) insert(s.timer, s.softexpires, s.expires);
   }
 
   std::vector<Slot> slots_;
   std::size_t used_ = 0;
   std::size_t mask_ = 0;
-  unsigned shift_ = 64;
+  unsigned shift_ = 64;  // 64 - log2(slots), set by grow() before any lookup
 };
 
 // What caused a wakeup: the timer whose handler ran on the waker's CPU.
@@ -136,17 +164,22 @@ class TimerLatency {
     return k == EventKind::sched_waking || (k == EventKind::sched_wakeup && !waking_seen_);
   }
 
-  // An hrtimer event, or a timer-sleep marker (which arms its timer too), on its CPU.
-  void event(const Event& e, std::uint64_t seq) {
+  // hrtimer_start, the commonest timer event, inlined into the dispatch: a re-arm replaces the
+  // request.
+  RTLAT_ALWAYS_INLINE void start(const Event& e) {
+    armed_.set(e.hrtimer.hrtimer, e.hrtimer.softexpires, e.hrtimer.expires);
+  }
+  // A timer-sleep marker: an hrtimer one arms its timer too.
+  RTLAT_ALWAYS_INLINE void marker(const Event& e) {
+    if (e.timer.source != TimerSleepSource::hrtimer) return;
+    sleeps_seen_ = true;
+    armed_.set(e.timer.hrtimer, e.timer.softexpires);
+  }
+  // Some task may be asleep on its own timer (an hrtimer marker came).
+  bool sleeps_seen() const noexcept { return sleeps_seen_; }
+  // The other hrtimer events on their CPU: hrtimer_cancel, hrtimer_expire_entry and _exit.
+  RTLAT_NOINLINE void event(const Event& e, std::uint64_t seq) {
     switch (e.kind) {
-      case EventKind::timer_sleep:
-        if (e.timer.source == TimerSleepSource::hrtimer)
-          armed_.set(e.timer.hrtimer, e.timer.softexpires);
-        break;
-      case EventKind::hrtimer_start:
-        // A re-arm replaces the request.
-        armed_.set(e.hrtimer.hrtimer, e.hrtimer.softexpires, e.hrtimer.expires);
-        break;
       case EventKind::hrtimer_cancel:
         armed_.take(e.hrtimer.hrtimer);
         break;
@@ -168,16 +201,20 @@ class TimerLatency {
         Cpu& c = cpu(e.cpu);
         // The innermost expiry ends; an exit without its entry (lost, or before the trace)
         // closes nothing it does not name.
-        if (c.depth > 0 && c.levels[c.depth - 1].timer == e.hrtimer.hrtimer) --c.depth;
+        if (c.depth > 0 && c.levels[c.depth - 1].timer == e.hrtimer.hrtimer) pop(c);
         break;
       }
       default:
         break;
     }
   }
-  // The CPU's task switched: no handler runs across a switch (exits not recorded).
-  void switched(std::uint16_t cpu_nr) noexcept {
-    if (cpu_nr < cpus_.size()) cpus_[cpu_nr].depth = 0;
+  // The CPU's task switched: no handler runs across a switch (exits not recorded). Every
+  // switch comes here, and mostly no handler runs anywhere.
+  RTLAT_ALWAYS_INLINE void switched(std::uint16_t cpu_nr) noexcept {
+    if (busy_ != 0 && cpu_nr < cpus_.size() && cpus_[cpu_nr].depth != 0) {
+      cpus_[cpu_nr].depth = 0;
+      --busy_;
+    }
   }
   // Lost events on `cpu_nr`: its expiries may have ended, and any timer may have been re-armed
   // or cancelled there unseen.
@@ -187,12 +224,13 @@ class TimerLatency {
   }
   // The timer that caused `waking` (issued on its CPU), if any. Without exit events only the
   // first wakeup after the entry counts: an hrtimer wakes at most one task directly.
-  std::optional<TimerCause> cause(const Event& waking) noexcept {
-    if (waking.cpu >= cpus_.size()) return std::nullopt;
+  // Inlined: every identifying wakeup asks, and mostly no handler runs anywhere.
+  RTLAT_ALWAYS_INLINE const TimerCause* cause(const Event& waking) noexcept {
+    if (busy_ == 0 || waking.cpu >= cpus_.size()) return nullptr;
     Cpu& c = cpus_[waking.cpu];
-    if (c.depth == 0) return std::nullopt;
-    TimerCause cause = c.levels[c.depth - 1].cause;
-    if (!exit_seen_) --c.depth;
+    if (c.depth == 0) return nullptr;
+    const TimerCause* cause = &c.levels[c.depth - 1].cause;
+    if (!exit_seen_) pop(c);  // its level stays intact until the CPU's next expiry
     return cause;
   }
   // A task's own sleep timer (no expiry events): what it asked for, if still armed; the timer
@@ -221,12 +259,18 @@ class TimerLatency {
       c.levels[0] = c.levels[1];
       c.depth = 1;
     }
+    if (c.depth == 0) ++busy_;
     return c.levels[c.depth++];
+  }
+  void pop(Cpu& c) noexcept {
+    if (--c.depth == 0) --busy_;
   }
 
   ArmedTimers armed_;
   std::vector<Cpu> cpus_;
+  std::size_t busy_ = 0;  // CPUs whose depth is not 0: while none, wakeups and switches skip them
   bool expiry_seen_ = false;
+  bool sleeps_seen_ = false;
   bool exit_seen_ = false;
   bool waking_seen_ = false;
 };
@@ -235,18 +279,24 @@ class TimerLatency {
 struct TimerRules {
   // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()).
   template <class R>
-  static void wakeup(R& r, const Event& e) {
-    const Pid pid = e.wakeup.pid;
-    if (pid <= 0) return;
-    const std::optional<TimerCause> cause = r.timers_.cause(e);
+  RTLAT_ALWAYS_INLINE static void wakeup(R& r, const Event& e) {
+    if (e.wakeup.pid <= 0) return;
+    const TimerCause* cause = r.timers_.cause(e);
     // With expiry events a wakeup outside an expiry is not a timer's, and own sleep timers are
-    // not consulted: most wakeups end here, without a task lookup.
-    if (!cause && r.timers_.expiry_in_use()) return;
+    // not consulted; before any hrtimer marker no task has one: most wakeups end here, without a
+    // task lookup (what the lookup would apply of lost events, the task's next lookup does).
+    if (cause == nullptr && (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen())) return;
+    woken(r, e, cause);
+  }
+  // The rest of wakeup(): `e` may be a timer's (`cause`, or the woken task's own sleep timer).
+  template <class R>
+  RTLAT_NOINLINE static void woken(R& r, const Event& e, const TimerCause* cause) {
+    const Pid pid = e.wakeup.pid;
     Task* t = r.find(pid);
     if (t != nullptr && (t->gone || t->comm != e.wakeup.comm)) t = nullptr;  // a new task
     const std::uint64_t sleep_timer = t != nullptr ? t->sleep_timer : 0;
     if (t != nullptr) t->sleep_timer = 0;
-    if (cause) {
+    if (cause != nullptr) {
       if (!cause->known) {
         ++r.counts.unobserved_timer;
         ++r.counts.unobserved_timer_no_request;
@@ -273,13 +323,11 @@ struct TimerRules {
     open(r, *t, e, e, r.cpus_.seq(), *soft, -1);
   }
 
-  // A timer-sleep marker: its timer is armed, and is the task's own sleep.
-  template <class R>
-  static void marker(R& r, const Event& e) {
-    r.timers_.event(e, r.cpus_.seq());
-    if (e.timer.source != TimerSleepSource::hrtimer || e.common_pid <= 0) return;
-    if (r.timers_.expiry_in_use()) return;  // own sleep timers are needed only without expiries
-    if (Task* t = r.find(e.common_pid)) t->sleep_timer = e.timer.hrtimer;
+  // A timer-sleep marker (its timer is armed by TimerLatency::marker()) that is its task's own
+  // sleep timer: the caller, which looks the task up anyway, keeps it in the task's entry. Own
+  // sleep timers are needed only without expiries.
+  static bool own_sleep(const TimerLatency& timers, const Event& e) noexcept {
+    return e.timer.source == TimerSleepSource::hrtimer && !timers.expiry_in_use();
   }
 
   // t, woken by a timer, is switched in by `e` (or was found running at the wakeup `e`).
