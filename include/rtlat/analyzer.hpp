@@ -31,8 +31,9 @@ inline namespace v1 {
 /// Memory: O(tasks + CPUs x (Config::history + Config::sched_history)); nothing is kept per
 /// event. With Config::max_finished_tasks, "tasks" is those alive plus the bound plus at most
 /// 256 folded groups (memory()). After warm-up (all tasks and CPUs seen) feed() allocates only when
-/// a sample becomes a task's new worst (its window) or falls outside the value range its histogram
-/// has stored so far.
+/// a sample becomes a task's new worst (its window), falls outside the value range its histogram
+/// has stored so far, or, with Config::Explain::all, violates its bound (its breakdown, computed
+/// to count its verdict).
 ///
 /// Thread safety: none; one thread feeds it and reads its results. Callbacks run inside feed(),
 /// on that thread. Neither copyable nor movable (its parts refer to its Config).

@@ -15,7 +15,8 @@
 ///
 /// - errors are InputError and name the file (SourceInfo::name) and the place in it; events
 ///   before the error were delivered;
-/// - SourceInfo::events and SourceInfo::skipped count one read() (they restart at 0);
+/// - SourceInfo::events and SourceInfo::skipped: TextSource counts one read() (they restart at
+///   0); TraceDatSource and LiveSource add each read() to what the earlier ones counted;
 /// - SourceInfo::cpus is known before the first event when the input says it (trace.dat
 ///   headers); otherwise it is complete after read() and the engine grows its tables as CPUs
 ///   appear.
