@@ -1,7 +1,7 @@
 // Where a sample's interval went, from the per-CPU scheduler records (sched_ring.hpp): the
 // measured task's own timeline (running, runnable behind whom, blocked until whom woke it),
 // the CPUs it ran or waited on, and for each block what the waker did meanwhile. Computed only
-// when a sample becomes a task's worst (or, with Config::explain_all, violates its bound), never
+// when a sample becomes a task's worst (or, with Config::Explain::all, violates its bound), never
 // per event: O(scheduler records in the interval, over all CPUs).
 #pragma once
 
@@ -38,15 +38,17 @@ inline Subject state_at(const std::vector<SchedRing>& rings, Pid pid, Timestamp 
       const int cpu = static_cast<int>(c);
       Subject s;
       bool found = true;
-      if ((x.type == SchedRecord::switched || x.type == SchedRecord::implicit) && x.b == pid) {
+      if ((x.type == SchedRecord::switched || x.type == SchedRecord::implicit) &&
+          x.other_pid == pid) {
         s = {Subject::running, cpu, 0};
-      } else if (x.type == SchedRecord::switched && x.a == pid) {
+      } else if (x.type == SchedRecord::switched && x.pid == pid) {
         s = x.prev_class == SchedRecord::preempted ? Subject{Subject::runnable, cpu, 0}
             : is_sleep(x.prev_class)
                 ? Subject{Subject::blocked, -1, x.ts, x.prev_class == SchedRecord::slept_io}
                 : Subject{};
-      } else if ((x.type == SchedRecord::woken || x.type == SchedRecord::migrated) && x.a == pid) {
-        s = {Subject::runnable, x.cpu2 >= 0 ? x.cpu2 : cpu, 0};
+      } else if ((x.type == SchedRecord::woken || x.type == SchedRecord::migrated) &&
+                 x.pid == pid) {
+        s = {Subject::runnable, x.target_cpu >= 0 ? x.target_cpu : cpu, 0};
       } else {
         found = false;
       }
@@ -327,8 +329,8 @@ inline std::pair<std::int64_t, std::int64_t> rt_time(const std::vector<SchedRing
   for (std::uint64_t q = p; q > r.oldest();) {
     const SchedRecord& x = r.at(--q);
     if (x.type == SchedRecord::switched || x.type == SchedRecord::implicit) {
-      cur = x.b;
-      prio = x.b_prio;
+      cur = x.other_pid;
+      prio = x.other_prio;
       break;
     }
     if (x.type == SchedRecord::lost) break;
@@ -349,8 +351,8 @@ inline std::pair<std::int64_t, std::int64_t> rt_time(const std::vector<SchedRing
         x.type != SchedRecord::lost)
       continue;
     span(x.ts);
-    cur = x.type == SchedRecord::lost ? -1 : x.b;
-    prio = x.b_prio;
+    cur = x.type == SchedRecord::lost ? -1 : x.other_pid;
+    prio = x.other_prio;
   }
   span(to);
   return {rt, covered};

@@ -130,22 +130,22 @@ class MetricRules {
         break;
       case EventKind::irq_entry:
         if (cfg_.explain != Config::Explain::none) context_.irq(e.irq.irq, e.irq.name);
-        record(e, SchedRecord::irq_entry, e.irq.irq);
+        record_number(e, SchedRecord::irq_entry, e.irq.irq);
         irqs_.entry(e, cpus_.seq());
         break;
       case EventKind::irq_exit:
-        record(e, SchedRecord::irq_exit, e.irq.irq);
+        record_number(e, SchedRecord::irq_exit, e.irq.irq);
         irqs_.exit(e);
         break;
       case EventKind::softirq_entry:
         context_.softirqs_seen = true;
-        record(e, SchedRecord::softirq_entry, static_cast<Pid>(e.softirq.vec));
+        record_number(e, SchedRecord::softirq_entry, static_cast<int>(e.softirq.vec));
         break;
       case EventKind::softirq_exit:
-        record(e, SchedRecord::softirq_exit, static_cast<Pid>(e.softirq.vec));
+        record_number(e, SchedRecord::softirq_exit, static_cast<int>(e.softirq.vec));
         break;
       case EventKind::cpu_idle:  // IdleFields::idle_exit becomes -1
-        record(e, SchedRecord::idle, static_cast<Pid>(e.idle.state));
+        record_number(e, SchedRecord::idle, static_cast<int>(e.idle.state));
         break;
       case EventKind::irqs_off:
       case EventKind::irqs_on:
@@ -195,17 +195,22 @@ class MetricRules {
 
   // Scheduler records for breakdowns (sched_ring.hpp), written in place: this runs for every
   // scheduler event.
-  RTLAT_ALWAYS_INLINE void record(const Event& e, SchedRecord::Type type, Pid a = 0, Pid b = 0,
-                                  int a_prio = 0, int cpu2 = -1, int b_prio = 0) {
+  RTLAT_ALWAYS_INLINE void record(const Event& e, SchedRecord::Type type, Pid pid = 0,
+                                  Pid other_pid = 0, int prio = 0, int target_cpu = -1,
+                                  int other_prio = 0) {
     if (cfg_.explain == Config::Explain::none) return;
     cpus_.sched_slot(e.cpu) = {e.ts,
-                               a,
-                               b,
-                               static_cast<std::int16_t>(a_prio),
-                               static_cast<std::int16_t>(b_prio),
+                               pid,
+                               other_pid,
+                               static_cast<std::int16_t>(prio),
+                               static_cast<std::int16_t>(other_prio),
                                type,
                                SchedRecord::slept,
-                               static_cast<std::int16_t>(cpu2)};
+                               static_cast<std::int16_t>(target_cpu)};
+  }
+  // A record that carries a number (SchedRecord::number()), not a task.
+  RTLAT_ALWAYS_INLINE void record_number(const Event& e, SchedRecord::Type type, int number) {
+    record(e, type, static_cast<Pid>(number));
   }
   RTLAT_ALWAYS_INLINE void record_switch(const Event& e) {
     if (cfg_.explain == Config::Explain::none) return;
@@ -220,8 +225,8 @@ class MetricRules {
   RTLAT_NOINLINE void record_irqs(const Event& e) {
     if (cfg_.explain == Config::Explain::none) return;
     const std::string_view caller = e.irqs.caller_view();
-    record(e, e.kind == EventKind::irqs_off ? SchedRecord::irqs_off : SchedRecord::irqs_on,
-           context_.caller(caller.empty() ? std::string_view("?") : caller));
+    record_number(e, e.kind == EventKind::irqs_off ? SchedRecord::irqs_off : SchedRecord::irqs_on,
+                  context_.caller(caller.empty() ? std::string_view("?") : caller));
   }
   RTLAT_ALWAYS_INLINE void record_wakeup(const Event& e) {
     record(e, SchedRecord::woken, e.wakeup.pid, e.common_pid, e.wakeup.prio, e.wakeup.target_cpu);

@@ -18,31 +18,35 @@ namespace detail {
 
 struct SchedRecord {
   enum Type : std::uint8_t {
-    switched,   // a: prev pid, b: next pid, a_prio / b_prio, prev_class
-    woken,      // a: the woken pid, b: the waker (common_pid), a_prio, cpu2: target CPU
-    migrated,   // a: the pid, a_prio, cpu2: destination CPU
-    irq_entry,  // hard IRQ; a: irq number
-    irq_exit,
-    softirq_entry,  // a: vector
-    softirq_exit,
-    lost,      // what ran from here on is unknown until the next switch
-    implicit,  // a: the task believed running, b: the task seen running (the switch into it
-               // was not recorded), b_prio: b's last known prio
-    idle,      // power:cpu_idle; a: the state entered, -1 when leaving idle
-    irqs_off,  // preemptirq:irq_disable; a: the caller's id (ContextNames)
-    irqs_on,   // preemptirq:irq_enable
+    switched,       // pid: prev, other_pid: next, prio / other_prio: theirs, prev_class
+    woken,          // pid: the woken task, other_pid: the waker (common_pid), prio, target_cpu
+    migrated,       // pid, prio, target_cpu: the destination CPU
+    irq_entry,      // hard IRQ; number(): the IRQ number
+    irq_exit,       // number(): the IRQ number (kept, not read: the walk counts nesting)
+    softirq_entry,  // number(): the vector
+    softirq_exit,   // number(): the vector (kept, not read)
+    lost,           // what ran from here on is unknown until the next switch
+    implicit,       // pid: the task believed running, other_pid: the task seen running (the switch
+                    // into it was not recorded), other_prio: its last known prio
+    idle,           // power:cpu_idle; number(): the state entered, -1 when leaving idle
+    irqs_off,       // preemptirq:irq_disable; number(): the caller's id (ContextNames)
+    irqs_on,        // preemptirq:irq_enable; number(): the caller's id (kept, not read)
   };
   // slept_io: an uninterruptible sleep (D), such as I/O.
   enum PrevClass : std::uint8_t { slept, preempted, died, slept_io };
 
   Timestamp ts;
-  Pid a;
-  Pid b;
-  std::int16_t a_prio;
-  std::int16_t b_prio;
+  Pid pid;  // the task the record is about; interrupt, idle and irqs records: number()
+  Pid other_pid;
+  std::int16_t prio;
+  std::int16_t other_prio;
   Type type;
   PrevClass prev_class;
-  std::int16_t cpu2;
+  std::int16_t target_cpu;  // -1 for records that name no second CPU
+
+  // The number an interrupt, idle or irqs record carries, kept in the pid field: a record stays
+  // 24 bytes.
+  int number() const noexcept { return pid; }
 };
 static_assert(sizeof(SchedRecord) == 24);
 

@@ -99,8 +99,9 @@ class Walk {
   }
 
   // Follows `pid` from state `s` where the walk stands to `to`, adding its time to `sums`.
-  // `on_block(t, block_start, waker, cpu, from, io)` is called when a block of the task ends
-  // with a wakeup.
+  // `on_block(woken_at, blocked_since, waker, waker_cpu, source, io)` is called when a block of
+  // the task ends with a wakeup: `source` (WakeFrom) says whether the waker's CPU was in an
+  // interrupt, `io` whether the block was an uninterruptible sleep.
   template <class OnBlock>
   void follow(Pid pid, Subject s, PartSums& sums, OnBlock&& on_block) {
     follow_until(pid, s, sums, on_block, to_);
@@ -142,10 +143,10 @@ class Walk {
       const int c = static_cast<int>(best);
       // The prio the task leaving the CPU shows is the one it ran with.
       CpuNow& now = cpus_[best];
-      if (r.type == SchedRecord::switched && r.a == now.current && r.a > 0) now.prio = r.a_prio;
+      if (r.type == SchedRecord::switched && r.pid == now.current && r.pid > 0) now.prio = r.prio;
       // Only a record on the task's CPU or about the task changes where its time goes; the
       // others just keep their CPU's state current, and the span goes on unsplit.
-      if (c == s.cpu || r.a == pid || r.b == pid) {
+      if (c == s.cpu || r.pid == pid || r.other_pid == pid) {
         account(pid, s, t_prev, t, sums, c == s.cpu ? &r : nullptr);
         t_prev = t;
       }
@@ -168,8 +169,8 @@ class Walk {
     for (std::uint64_t p = pos; p > r.oldest();) {
       const SchedRecord& x = r.at(--p);
       if (x.type == SchedRecord::switched || x.type == SchedRecord::implicit) {
-        now.current = x.b;
-        now.prio = x.b_prio;
+        now.current = x.other_pid;
+        now.prio = x.other_prio;
         break;
       }
       if (x.type == SchedRecord::lost) break;
@@ -178,11 +179,11 @@ class Walk {
           ++irq_exits;
           break;
         case SchedRecord::irq_entry:
-          if (now.last_irq < 0) now.last_irq = x.a;
+          if (now.last_irq < 0) now.last_irq = x.number();
           if (irq_exits > 0) {
             --irq_exits;
           } else {
-            if (now.irq_depth++ == 0) now.irq = x.a;
+            if (now.irq_depth++ == 0) now.irq = x.number();
           }
           break;
         case SchedRecord::softirq_exit:
@@ -192,16 +193,16 @@ class Walk {
           if (softirq_exits > 0) {
             --softirq_exits;
           } else {
-            if (now.softirq_depth++ == 0) now.softirq = x.a;
+            if (now.softirq_depth++ == 0) now.softirq = x.number();
           }
           break;
         case SchedRecord::idle:
-          if (!idle_known) now.idle_state = x.a;
+          if (!idle_known) now.idle_state = x.number();
           idle_known = true;
           break;
         case SchedRecord::irqs_off:
         case SchedRecord::irqs_on:
-          if (!irqs_known) now.irqs = x.type == SchedRecord::irqs_on ? 0 : x.a;
+          if (!irqs_known) now.irqs = x.type == SchedRecord::irqs_on ? 0 : x.number();
           irqs_known = true;
           break;
         default:
@@ -327,11 +328,11 @@ class Walk {
     CpuNow& now = cpus_[static_cast<std::size_t>(c)];
     switch (r.type) {
       case SchedRecord::switched:
-        now.current = r.b;
-        now.prio = r.b_prio;
+        now.current = r.other_pid;
+        now.prio = r.other_prio;
         now.irq_depth = now.softirq_depth = 0;
         now.last_irq = now.idle_state = -1;
-        if (r.a == pid && r.a != r.b) {
+        if (r.pid == pid && r.pid != r.other_pid) {
           if (r.prev_class == SchedRecord::preempted) {
             s = {Subject::runnable, c, 0};
           } else if (is_sleep(r.prev_class)) {
@@ -340,52 +341,54 @@ class Walk {
             s = {Subject::unknown, -1, 0};
           }
         }
-        if (r.b == pid) s = {Subject::running, c, 0};
+        if (r.other_pid == pid) s = {Subject::running, c, 0};
         break;
       case SchedRecord::implicit:
-        now.current = r.b;
-        now.prio = r.b_prio;
+        now.current = r.other_pid;
+        now.prio = r.other_prio;
         now.last_irq = now.idle_state = -1;
-        if (r.b == pid) {
+        if (r.other_pid == pid) {
           s = {Subject::running, c, 0};
         } else if (s.state == Subject::running && s.cpu == c) {
           s = {Subject::unknown, -1, 0};  // it left the CPU unseen
         }
         break;
       case SchedRecord::woken:
-        if (r.a == pid && (s.state == Subject::blocked || s.state == Subject::unknown)) {
+        if (r.pid == pid && (s.state == Subject::blocked || s.state == Subject::unknown)) {
           if (s.state == Subject::blocked) {
-            on_block(r.ts, s.since, r.b, c, wake_source(now, r.b), s.io);
+            on_block(r.ts, s.since, r.other_pid, c, wake_source(now, r.other_pid), s.io);
             woken = true;
           }
           const int target =
-              r.cpu2 >= 0 && static_cast<std::size_t>(r.cpu2) < cpus_.size() ? r.cpu2 : c;
+              r.target_cpu >= 0 && static_cast<std::size_t>(r.target_cpu) < cpus_.size()
+                  ? r.target_cpu
+                  : c;
           s = {Subject::runnable, target, 0};
         }
         break;
       case SchedRecord::migrated:
-        if (r.a == pid && (s.state == Subject::runnable || s.state == Subject::migrating) &&
-            r.cpu2 >= 0 && static_cast<std::size_t>(r.cpu2) < cpus_.size())
-          s = {Subject::migrating, r.cpu2, 0};
+        if (r.pid == pid && (s.state == Subject::runnable || s.state == Subject::migrating) &&
+            r.target_cpu >= 0 && static_cast<std::size_t>(r.target_cpu) < cpus_.size())
+          s = {Subject::migrating, r.target_cpu, 0};
         break;
       case SchedRecord::irq_entry:
-        if (now.irq_depth++ == 0) now.irq = r.a;
-        now.last_irq = r.a;
+        if (now.irq_depth++ == 0) now.irq = r.number();
+        now.last_irq = r.number();
         break;
       case SchedRecord::irq_exit:
         if (now.irq_depth > 0) --now.irq_depth;
         break;
       case SchedRecord::softirq_entry:
-        if (now.softirq_depth++ == 0) now.softirq = r.a;
+        if (now.softirq_depth++ == 0) now.softirq = r.number();
         break;
       case SchedRecord::softirq_exit:
         if (now.softirq_depth > 0) --now.softirq_depth;
         break;
       case SchedRecord::idle:
-        now.idle_state = r.a;
+        now.idle_state = r.number();
         break;
       case SchedRecord::irqs_off:
-        now.irqs = r.a > 0 ? r.a : 1;
+        now.irqs = r.number() > 0 ? r.number() : 1;
         break;
       case SchedRecord::irqs_on:
         now.irqs = 0;
