@@ -14,9 +14,9 @@
 
 #include "rtlat/breakdown.hpp"
 #include "rtlat/detail/engine/context_names.hpp"
+#include "rtlat/detail/engine/sched_record_walk.hpp"
 #include "rtlat/detail/engine/sched_ring.hpp"
 #include "rtlat/detail/engine/tasks.hpp"
-#include "rtlat/detail/engine/walk.hpp"
 #include "rtlat/event.hpp"
 
 namespace rtlat {
@@ -25,9 +25,9 @@ namespace detail {
 
 // The state of `pid` at `t`, from the latest record about it before t on any CPU (at most
 // `reach` records back per CPU); unknown when none is kept.
-inline Subject state_at(const std::vector<SchedRing>& rings, Pid pid, Timestamp t,
-                        std::size_t reach = 8192) {
-  Subject best;
+inline TaskPlace state_at(const std::vector<SchedRing>& rings, Pid pid, Timestamp t,
+                          std::size_t reach = 8192) {
+  TaskPlace best;
   Timestamp best_ts = INT64_MIN;
   for (std::size_t c = 0; c < rings.size(); ++c) {
     const SchedRing& r = rings[c];
@@ -36,19 +36,19 @@ inline Subject state_at(const std::vector<SchedRing>& rings, Pid pid, Timestamp 
       const SchedRecord& x = r.at(--p);
       if (x.ts <= best_ts) break;
       const int cpu = static_cast<int>(c);
-      Subject s;
+      TaskPlace s;
       bool found = true;
       if ((x.type == SchedRecord::switched || x.type == SchedRecord::implicit) &&
           x.other_pid == pid) {
-        s = {Subject::running, cpu, 0};
+        s = {TaskPlace::running, cpu, 0};
       } else if (x.type == SchedRecord::switched && x.pid == pid) {
-        s = x.prev_class == SchedRecord::preempted ? Subject{Subject::runnable, cpu, 0}
+        s = x.prev_class == SchedRecord::preempted ? TaskPlace{TaskPlace::runnable, cpu, 0}
             : is_sleep(x.prev_class)
-                ? Subject{Subject::blocked, -1, x.ts, x.prev_class == SchedRecord::slept_io}
-                : Subject{};
+                ? TaskPlace{TaskPlace::blocked, -1, x.ts, x.prev_class == SchedRecord::slept_io}
+                : TaskPlace{};
       } else if ((x.type == SchedRecord::woken || x.type == SchedRecord::migrated) &&
                  x.pid == pid) {
-        s = {Subject::runnable, x.target_cpu >= 0 ? x.target_cpu : cpu, 0};
+        s = {TaskPlace::runnable, x.target_cpu >= 0 ? x.target_cpu : cpu, 0};
       } else {
         found = false;
       }
@@ -59,7 +59,7 @@ inline Subject state_at(const std::vector<SchedRing>& rings, Pid pid, Timestamp 
       }
     }
   }
-  if (best.state == Subject::blocked) best.since = t;
+  if (best.state == TaskPlace::blocked) best.since = t;
   return best;
 }
 
@@ -77,8 +77,8 @@ inline WakerActivity waker_activity(const std::vector<SchedRing>& rings, const T
                                     Pid waker, Timestamp from, Timestamp to) {
   WakerActivity w;
   if (waker <= 0 || to <= from) return w;
-  Walk walk(rings, from, to);
-  PartSums sums;
+  SchedRecordWalk walk(rings, from, to);
+  TimeByPart sums;
   walk.follow(waker, state_at(rings, waker, from), sums,
               [&sums](Timestamp t, Timestamp since, Pid, int, WakeFrom, bool) {
                 sums.add(PartState::blocked, -1, -1, 0, since, t);
@@ -134,7 +134,7 @@ inline constexpr std::size_t no_part = SIZE_MAX;
 
 // The parts a walk's sums hold, blocked tails aside, appended to b; returns the part of each of
 // the sums' entries (no_part for the blocked ones).
-inline std::vector<std::size_t> add_parts(const PartSums& sums, const TaskStore& tasks,
+inline std::vector<std::size_t> add_parts(const TimeByPart& sums, const TaskStore& tasks,
                                           const ContextNames& names, Breakdown& b) {
   std::vector<std::size_t> part_of;
   sums.each(
@@ -163,9 +163,9 @@ inline std::vector<std::size_t> add_parts(const PartSums& sums, const TaskStore&
 
 // The stretches of a walk's sums, on the parts add_parts made of them (`tail`: the unwoken
 // blocked part), appended to b's spans.
-inline void add_spans(const PartSums& sums, const std::vector<std::size_t>& part_of,
+inline void add_spans(const TimeByPart& sums, const std::vector<std::size_t>& part_of,
                       std::size_t tail, Breakdown& b) {
-  for (const PartSums::Span& sp : sums.spans()) {
+  for (const TimeByPart::Span& sp : sums.spans()) {
     const std::size_t part = sums.blocked(sp.entry) ? tail : part_of[sp.entry];
     if (part != no_part) b.spans.push_back({sp.from, sp.to, part});
   }
@@ -276,10 +276,10 @@ inline void finish(Breakdown& b) {
 
 // Follows `pid` in `walk` from state `start` to `to`, adding its parts, blocks and their
 // stretches to b.
-inline void follow_into(Walk& walk, const std::vector<SchedRing>& rings, const TaskStore& tasks,
-                        const ContextNames& names, Pid pid, Subject start, Timestamp to,
-                        Breakdown& b) {
-  PartSums sums(true);
+inline void follow_into(SchedRecordWalk& walk, const std::vector<SchedRing>& rings,
+                        const TaskStore& tasks, const ContextNames& names, Pid pid, TaskPlace start,
+                        Timestamp to, Breakdown& b) {
+  TimeByPart sums(true);
   std::vector<Block> blocks;
   walk.follow_until(
       pid, start, sums,
@@ -302,11 +302,11 @@ inline void follow_into(Walk& walk, const std::vector<SchedRing>& rings, const T
 
 // The breakdown of `pid`'s interval [from, to] that started in state `start`.
 inline Breakdown breakdown(const std::vector<SchedRing>& rings, const TaskStore& tasks,
-                           const ContextNames& names, Pid pid, Subject start, Timestamp from,
+                           const ContextNames& names, Pid pid, TaskPlace start, Timestamp from,
                            Timestamp to) {
   Breakdown b;
   b.total_ns = to > from ? to - from : 0;
-  Walk walk(rings, from, to, names.softirqs_seen);
+  SchedRecordWalk walk(rings, from, to, names.softirqs_seen);
   std::vector<LaneRun> lanes;
   walk.keep_lanes(&lanes);
   follow_into(walk, rings, tasks, names, pid, start, to, b);

@@ -79,11 +79,11 @@ inline Breakdown MetricRules::explain(const Task& t, Metric m, const OpenInterva
     span.target = iv.home_cpu >= 0 ? iv.home_cpu : start.cpu;
     return timer_breakdown(cpus_.sched(), tasks_, context_, t.pid, span);
   }
-  Subject s;
+  TaskPlace s;
   if (m == Metric::irq || derived) {
-    s = {Subject::running, start.cpu, 0};
+    s = {TaskPlace::running, start.cpu, 0};
   } else {
-    s = {Subject::runnable, iv.home_cpu >= 0 ? iv.home_cpu : start.cpu, 0};
+    s = {TaskPlace::runnable, iv.home_cpu >= 0 ? iv.home_cpu : start.cpu, 0};
   }
   return breakdown(cpus_.sched(), tasks_, context_, t.pid, s, iv.start_ns, end.ts);
 }

@@ -1,5 +1,5 @@
 // The time of a breakdown, summed per part: per (state, CPU, pid, detail), as a walk over the
-// scheduler records (walk.hpp) adds it.
+// scheduler records (sched_record_walk.hpp) adds it.
 #pragma once
 
 #include <algorithm>
@@ -17,18 +17,18 @@ namespace detail {
 
 // Time accumulated per (state, cpu, pid, detail), with the prio the pid had. `detail` is the IRQ
 // number (irq), vector (softirq), idle state (idle, timer_delay while idle) or interrupt state
-// (runnable, timer_delay: CpuNow::irqs). A walk adds often but mostly to the key it added to
+// (runnable, timer_delay: CpuActivity::irqs). A walk adds often but mostly to the key it added to
 // last, and to few keys: a flat table that checks the last key first beats a tree. each() visits
 // the keys in (state, cpu, pid, detail) order, which the report order relies on. With `spans`,
 // it also keeps each stretch added, for the timeline drawn from the same walk.
-class PartSums {
+class TimeByPart {
  public:
   struct Span {
     Timestamp from, to;
     std::size_t entry;
   };
-  PartSums() = default;
-  explicit PartSums(bool spans) : keep_spans_(spans) {}
+  TimeByPart() = default;
+  explicit TimeByPart(bool spans) : keep_spans_(spans) {}
 
   void add(PartState s, int cpu, Pid pid, int prio, Timestamp from, Timestamp to, int detail = -1) {
     if (to <= from) return;

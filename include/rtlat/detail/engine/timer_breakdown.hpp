@@ -11,9 +11,9 @@
 #include "rtlat/breakdown.hpp"
 #include "rtlat/detail/engine/attribution.hpp"
 #include "rtlat/detail/engine/context_names.hpp"
+#include "rtlat/detail/engine/sched_record_walk.hpp"
 #include "rtlat/detail/engine/sched_ring.hpp"
 #include "rtlat/detail/engine/tasks.hpp"
-#include "rtlat/detail/engine/walk.hpp"
 
 namespace rtlat {
 inline namespace v1 {
@@ -40,15 +40,15 @@ inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const Task
                                  const ContextNames& names, Pid pid, const TimerSampleSpan& s) {
   Breakdown b;
   b.total_ns = s.end > s.requested ? s.end - s.requested : 0;
-  Walk walk(rings, s.requested, std::max(s.end, s.requested), names.softirqs_seen);
+  SchedRecordWalk walk(rings, s.requested, std::max(s.end, s.requested), names.softirqs_seen);
   std::vector<LaneRun> lanes;
   walk.keep_lanes(&lanes);
   // The timer's CPU, followed as a task no one is, waiting there, so every stretch lands on
   // what that CPU ran.
   constexpr Pid nobody = -2;
-  const Subject on_timer_cpu{Subject::runnable, s.timer_cpu, 0};
+  const TaskPlace on_timer_cpu{TaskPlace::runnable, s.timer_cpu, 0};
   const auto no_block = [](Timestamp, Timestamp, Pid, int, WakeFrom, bool) {};
-  PartSums none;
+  TimeByPart none;
   // The slack first: the kernel was not asked to fire the timer before requested + slack.
   const Timestamp due = s.requested + std::min(s.slack, s.handler - s.requested);
   if (due > s.requested) {
@@ -63,10 +63,10 @@ inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const Task
   // From then to the handler.
   if (s.handler > due && s.timer_cpu >= 0) {
     walk.reseat();
-    PartSums sums(true);
+    TimeByPart sums(true);
     walk.follow_until(nobody, on_timer_cpu, sums, no_block, s.handler);
     b.history_too_short = history_forgot(rings, due);
-    PartSums delay(true);
+    TimeByPart delay(true);
     sums.each_span(
         [&](PartState st, int cpu, Pid p, int prio, Timestamp from, Timestamp to, int detail) {
           // Idle or a task there instead of the handler: the timer's own delay. IRQs, softirqs
@@ -94,7 +94,8 @@ inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const Task
   walk.follow_until(nobody, on_timer_cpu, none, no_block, s.wakeup);
   if (s.end > s.wakeup) {
     walk.reseat();
-    follow_into(walk, rings, tasks, names, pid, Subject{Subject::runnable, s.target, 0}, s.end, b);
+    follow_into(walk, rings, tasks, names, pid, TaskPlace{TaskPlace::runnable, s.target, 0}, s.end,
+                b);
     b.history_too_short = b.history_too_short || history_forgot(rings, s.wakeup);
   }
   add_lanes(lanes, tasks, names, b);

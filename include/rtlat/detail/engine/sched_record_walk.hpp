@@ -1,6 +1,6 @@
 // The walk breakdowns are made of: the per-CPU scheduler records (sched_ring.hpp) of an interval
 // replayed in time order, following one task, with every nanosecond of it added to one part
-// (PartSums). What a CPU did is only what its records prove: the stretch before a switch that
+// (TimeByPart). What a CPU did is only what its records prove: the stretch before a switch that
 // was not recorded (an implicit one) is unknown, never idle or the task believed to run; a task
 // has the prio its switch-out shows, which a policy change while it ran makes differ from its
 // switch-in's; a wakeup issued inside a hard IRQ or softirq is the interrupt's, not the
@@ -20,8 +20,9 @@ namespace rtlat {
 inline namespace v1 {
 namespace detail {
 
-// The state of one task along a walk.
-struct Subject {
+// Where one task is along a walk: running on or waiting on a CPU, migrating to one, blocked (since
+// when, and whether uninterruptibly), or unknown.
+struct TaskPlace {
   enum State : std::uint8_t { running, runnable, migrating, blocked, unknown };
   State state = unknown;
   int cpu = -1;         // running on / waiting on
@@ -29,8 +30,9 @@ struct Subject {
   bool io = false;      // blocked: an uninterruptible sleep
 };
 
-// What a CPU was doing along a walk.
-struct CpuNow {
+// What a CPU was doing along a walk: who ran, at what prio, inside which IRQ or softirq, in
+// which idle state, with interrupts on or off.
+struct CpuActivity {
   Pid current = -1;  // -1 unknown
   int prio = 0;
   int irq_depth = 0;
@@ -63,10 +65,11 @@ struct LaneRun {
 
 // A walk over the records of every CPU in (from, to], in time order (ties: lower CPU first),
 // following one task (or a CPU: a pid no task has, runnable there).
-class Walk {
+class SchedRecordWalk {
  public:
   // `softirqs_seen`: softirq events were recorded (WakeFrom::after).
-  Walk(const std::vector<SchedRing>& rings, Timestamp from, Timestamp to, bool softirqs_seen = true)
+  SchedRecordWalk(const std::vector<SchedRing>& rings, Timestamp from, Timestamp to,
+                  bool softirqs_seen = true)
       : rings_(rings),
         to_(to),
         softirqs_seen_(softirqs_seen),
@@ -103,14 +106,14 @@ class Walk {
   // the task ends with a wakeup: `source` (WakeFrom) says whether the waker's CPU was in an
   // interrupt, `io` whether the block was an uninterruptible sleep.
   template <class OnBlock>
-  void follow(Pid pid, Subject s, PartSums& sums, OnBlock&& on_block) {
+  void follow(Pid pid, TaskPlace s, TimeByPart& sums, OnBlock&& on_block) {
     follow_until(pid, s, sums, on_block, to_);
   }
 
   // The same up to `until` (within the walk's span): the followed task's walk ends there, and
   // the next call goes on from there, maybe following another.
   template <class OnBlock>
-  void follow_until(Pid pid, Subject s, PartSums& sums, OnBlock&& on_block, Timestamp until) {
+  void follow_until(Pid pid, TaskPlace s, TimeByPart& sums, OnBlock&& on_block, Timestamp until) {
     until = std::clamp(until, at_, to_);
     // The next timestamp of each CPU (INT64_MAX once done), so choosing the next record reads
     // one array instead of every ring.
@@ -142,7 +145,7 @@ class Walk {
       next[best] = pos_[best] < stop[best] ? ring.at(pos_[best]).ts : INT64_MAX;
       const int c = static_cast<int>(best);
       // The prio the task leaving the CPU shows is the one it ran with.
-      CpuNow& now = cpus_[best];
+      CpuActivity& now = cpus_[best];
       if (r.type == SchedRecord::switched && r.pid == now.current && r.pid > 0) now.prio = r.prio;
       // Only a record on the task's CPU or about the task changes where its time goes; the
       // others just keep their CPU's state current, and the span goes on unsplit.
@@ -154,7 +157,7 @@ class Walk {
       apply(pid, s, r, c, sums, on_block);
     }
     account(pid, s, t_prev, until, sums, nullptr);
-    if (s.state == Subject::blocked) sums.add(PartState::blocked, -1, -1, 0, s.since, until);
+    if (s.state == TaskPlace::blocked) sums.add(PartState::blocked, -1, -1, 0, s.since, until);
     for (std::size_t c = 0; c < n; ++c) lane(static_cast<int>(c), until, nullptr);
     at_ = until;
   }
@@ -162,8 +165,8 @@ class Walk {
  private:
   // What ran on the ring's CPU at position `pos`: the latest switch before it, and the hard IRQs
   // and softirqs entered since and not left (a wakeup is often issued from inside one).
-  static CpuNow at_start(const SchedRing& r, std::uint64_t pos) {
-    CpuNow now;
+  static CpuActivity at_start(const SchedRing& r, std::uint64_t pos) {
+    CpuActivity now;
     int irq_exits = 0, softirq_exits = 0;
     bool idle_known = false, irqs_known = false;
     for (std::uint64_t p = pos; p > r.oldest();) {
@@ -214,20 +217,20 @@ class Walk {
 
   // The span [a, b] of `pid` in state s; `next_on_cpu`: the record ending it, when it is on the
   // task's CPU (else the CPU's next record decides whether a switch there went unrecorded).
-  void account(Pid pid, const Subject& s, Timestamp a, Timestamp b, PartSums& sums,
+  void account(Pid pid, const TaskPlace& s, Timestamp a, Timestamp b, TimeByPart& sums,
                const SchedRecord* next_on_cpu) const {
     if (b <= a) return;
     switch (s.state) {
-      case Subject::running:
-      case Subject::runnable: {
-        const CpuNow& c = cpu(s.cpu);
+      case TaskPlace::running:
+      case TaskPlace::runnable: {
+        const CpuActivity& c = cpu(s.cpu);
         if (s.cpu < 0 || c.current < 0 || unrecorded_switch_next(s.cpu, next_on_cpu)) {
           sums.add(PartState::unknown, s.cpu, -1, 0, a, b);
         } else if (c.irq_depth > 0) {
           sums.add(PartState::irq, s.cpu, -1, 0, a, b, c.irq);
         } else if (c.softirq_depth > 0) {
           sums.add(PartState::softirq, s.cpu, -1, 0, a, b, c.softirq);
-        } else if (s.state == Subject::running) {
+        } else if (s.state == TaskPlace::running) {
           sums.add(c.current == pid ? PartState::running : PartState::unknown, s.cpu, -1, 0, a, b);
         } else if (c.current == 0) {
           sums.add(PartState::idle, s.cpu, -1, 0, a, b, c.idle_state);
@@ -238,12 +241,12 @@ class Walk {
         }
         break;
       }
-      case Subject::migrating:
+      case TaskPlace::migrating:
         sums.add(PartState::migration, s.cpu, -1, 0, a, b);
         break;
-      case Subject::blocked:
+      case TaskPlace::blocked:
         break;  // added when the wakeup names the waker
-      case Subject::unknown:
+      case TaskPlace::unknown:
         sums.add(PartState::unknown, -1, -1, 0, a, b);
         break;
     }
@@ -256,7 +259,7 @@ class Walk {
     const Timestamp from = lane_from_[i];
     lane_from_[i] = t;
     if (lanes_ == nullptr || t <= from) return;
-    const CpuNow& now = cpus_[i];
+    const CpuActivity& now = cpus_[i];
     LaneRun run{c, from, t, PartState::unknown, -1, 0, -1};
     if (now.current < 0 || unrecorded_switch_next(c, next_on_cpu)) {
       // unknown
@@ -296,18 +299,19 @@ class Walk {
   }
 
   template <class OnBlock>
-  void apply(Pid pid, Subject& s, const SchedRecord& r, int c, PartSums& sums, OnBlock&& on_block) {
-    const Subject before = s;
+  void apply(Pid pid, TaskPlace& s, const SchedRecord& r, int c, TimeByPart& sums,
+             OnBlock&& on_block) {
+    const TaskPlace before = s;
     bool woken = false;
     update(pid, s, r, c, on_block, woken);
     // A block that ended without a recorded wakeup (a switch-in, a contradiction): its time is
     // still part of the interval, blocked with no known waker.
-    if (before.state == Subject::blocked && !woken &&
-        !(s.state == Subject::blocked && s.since == before.since))
+    if (before.state == TaskPlace::blocked && !woken &&
+        !(s.state == TaskPlace::blocked && s.since == before.since))
       sums.add(PartState::blocked, -1, -1, 0, before.since, r.ts);
   }
 
-  WakeFrom wake_source(const CpuNow& now, Pid waker) const noexcept {
+  WakeFrom wake_source(const CpuActivity& now, Pid waker) const noexcept {
     WakeFrom w;
     if (now.irq_depth > 0) {
       w.kind = WakeFrom::hardirq;
@@ -324,8 +328,8 @@ class Walk {
   }
 
   template <class OnBlock>
-  void update(Pid pid, Subject& s, const SchedRecord& r, int c, OnBlock&& on_block, bool& woken) {
-    CpuNow& now = cpus_[static_cast<std::size_t>(c)];
+  void update(Pid pid, TaskPlace& s, const SchedRecord& r, int c, OnBlock&& on_block, bool& woken) {
+    CpuActivity& now = cpus_[static_cast<std::size_t>(c)];
     switch (r.type) {
       case SchedRecord::switched:
         now.current = r.other_pid;
@@ -334,28 +338,28 @@ class Walk {
         now.last_irq = now.idle_state = -1;
         if (r.pid == pid && r.pid != r.other_pid) {
           if (r.prev_class == SchedRecord::preempted) {
-            s = {Subject::runnable, c, 0};
+            s = {TaskPlace::runnable, c, 0};
           } else if (is_sleep(r.prev_class)) {
-            s = {Subject::blocked, -1, r.ts, r.prev_class == SchedRecord::slept_io};
+            s = {TaskPlace::blocked, -1, r.ts, r.prev_class == SchedRecord::slept_io};
           } else {
-            s = {Subject::unknown, -1, 0};
+            s = {TaskPlace::unknown, -1, 0};
           }
         }
-        if (r.other_pid == pid) s = {Subject::running, c, 0};
+        if (r.other_pid == pid) s = {TaskPlace::running, c, 0};
         break;
       case SchedRecord::implicit:
         now.current = r.other_pid;
         now.prio = r.other_prio;
         now.last_irq = now.idle_state = -1;
         if (r.other_pid == pid) {
-          s = {Subject::running, c, 0};
-        } else if (s.state == Subject::running && s.cpu == c) {
-          s = {Subject::unknown, -1, 0};  // it left the CPU unseen
+          s = {TaskPlace::running, c, 0};
+        } else if (s.state == TaskPlace::running && s.cpu == c) {
+          s = {TaskPlace::unknown, -1, 0};  // it left the CPU unseen
         }
         break;
       case SchedRecord::woken:
-        if (r.pid == pid && (s.state == Subject::blocked || s.state == Subject::unknown)) {
-          if (s.state == Subject::blocked) {
+        if (r.pid == pid && (s.state == TaskPlace::blocked || s.state == TaskPlace::unknown)) {
+          if (s.state == TaskPlace::blocked) {
             on_block(r.ts, s.since, r.other_pid, c, wake_source(now, r.other_pid), s.io);
             woken = true;
           }
@@ -363,13 +367,13 @@ class Walk {
               r.target_cpu >= 0 && static_cast<std::size_t>(r.target_cpu) < cpus_.size()
                   ? r.target_cpu
                   : c;
-          s = {Subject::runnable, target, 0};
+          s = {TaskPlace::runnable, target, 0};
         }
         break;
       case SchedRecord::migrated:
-        if (r.pid == pid && (s.state == Subject::runnable || s.state == Subject::migrating) &&
+        if (r.pid == pid && (s.state == TaskPlace::runnable || s.state == TaskPlace::migrating) &&
             r.target_cpu >= 0 && static_cast<std::size_t>(r.target_cpu) < cpus_.size())
-          s = {Subject::migrating, r.target_cpu, 0};
+          s = {TaskPlace::migrating, r.target_cpu, 0};
         break;
       case SchedRecord::irq_entry:
         if (now.irq_depth++ == 0) now.irq = r.number();
@@ -394,15 +398,15 @@ class Walk {
         now.irqs = 0;
         break;
       case SchedRecord::lost:
-        now = CpuNow{};
-        if ((s.state == Subject::running || s.state == Subject::runnable) && s.cpu == c)
-          s = {Subject::unknown, -1, 0};
+        now = CpuActivity{};
+        if ((s.state == TaskPlace::running || s.state == TaskPlace::runnable) && s.cpu == c)
+          s = {TaskPlace::unknown, -1, 0};
         break;
     }
   }
 
-  const CpuNow& cpu(int c) const noexcept {
-    static const CpuNow none;
+  const CpuActivity& cpu(int c) const noexcept {
+    static const CpuActivity none;
     return c >= 0 && static_cast<std::size_t>(c) < cpus_.size() ? cpus_[static_cast<std::size_t>(c)]
                                                                 : none;
   }
@@ -413,7 +417,7 @@ class Walk {
   Timestamp to_;
   bool softirqs_seen_;
   Timestamp at_;  // where the walk stands
-  std::vector<CpuNow> cpus_;
+  std::vector<CpuActivity> cpus_;
   std::vector<std::uint64_t> pos_, end_;
   std::vector<Timestamp> lane_from_;   // each CPU's lane is cut up to here
   std::vector<std::size_t> last_run_;  // each CPU's last run in *lanes_
