@@ -32,8 +32,10 @@ struct Task {
   // Forked by a selected task under Selection::follow_forks: selected whatever it becomes.
   bool forked_by_selected = false;
   bool irq_thread = false;  // comm starts with "irq/"
-  bool exited = false;      // sched_process_exit seen
-  bool gone = false;        // exited and switched out for the last time: the pid is free
+  // It ended: sched_process_exit, its final (X) switch-out, or a fork reusing its pid; always
+  // together with state == TaskState::dead. A final switch-out may still follow.
+  bool exited = false;
+  bool gone = false;  // exited and switched out for the last time (or its pid reused): pid free
   // Relief bookkeeping: was the last voluntary sleep (seen) a timer sleep?
   bool timer_marker_pending = false;
   bool last_sleep_known = false;
