@@ -46,6 +46,15 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/rtlatConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/rtlatConfig.cmake ${PROJECT_BINARY_DIR}/rtlatConfigVersion.cmake
         DESTINATION ${RTLAT_CMAKE_DIR})
 
+# Boost has no pkg-config file: rtlat.pc names the directory of its headers, unless the compiler
+# searches it anyway.
+set(RTLAT_PC_BOOST_CFLAGS "")
+get_target_property(rtlat_boost_include Boost::headers INTERFACE_INCLUDE_DIRECTORIES)
+foreach(dir IN LISTS rtlat_boost_include)
+  if(dir AND NOT dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
+    string(APPEND RTLAT_PC_BOOST_CFLAGS " -I${dir}")
+  endif()
+endforeach()
 foreach(pc rtlat rtlat-tracedat)
   configure_file(cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
