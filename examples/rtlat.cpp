@@ -111,6 +111,9 @@ output:
                                report format (default text); openmetrics: the Prometheus
                                text format, for node_exporter's textfile collector
       --top N                  only the N tasks with the highest worst value (any metric)
+      --metrics-comms N        openmetrics: series of their own for at most N comms, the
+                               others summed under the comm label (other comms) (default 64;
+                               0: no bound)
   -o, --output FILE            write the report to FILE instead of stdout ('-': stdout)
       --fail-on-violation      exit 3 when any SLO bound was violated
       --html FILE              also write a self-contained HTML report (tables, histograms,
@@ -134,6 +137,7 @@ struct Options {
   rtlat::Config config;
   bool explicit_selection = false;
   std::optional<std::size_t> top;
+  std::optional<std::size_t> metrics_comms;
   Format format = Format::text;
   std::optional<std::string> output;
   bool fail_on_violation = false;
@@ -201,6 +205,7 @@ bool parse_report_args(const std::vector<std::string>& all, Options& o) {
   o.config.selection = std::move(sel.selection);
   o.explicit_selection = sel.given;
   o.top = out.top;
+  o.metrics_comms = out.metrics_comms;
   o.format = out.format;
   o.output = out.output;
   o.fail_on_violation = out.fail_on_violation;
@@ -308,7 +313,7 @@ int report(const std::vector<std::string>& args) {
 
   // Written to memory first: an output file is only replaced once the whole report exists.
   std::ostringstream out;
-  rtlat_cli::write_report(out, results, o.format, o.explicit_selection);
+  rtlat_cli::write_report(out, results, o.format, o.explicit_selection, o.metrics_comms);
   if (o.html) {
     std::ostringstream html;
     rtlat::write_html(html, results);

@@ -966,16 +966,16 @@ TEST_F(Cli, PerfettoTraceOfTheWorstWindowsAndOfEverything) {
   EXPECT_NE(w.find("\"displayTimeUnit\": \"ns\""), std::string::npos);
   EXPECT_NE(w.find("\"name\": \"thread_name\", \"args\": {\"name\": \"CPU 1\"}"),
             std::string::npos);
-  EXPECT_NE(w.find("\"name\": \"process_name\", \"args\": {\"name\": \"ctl-loop:12712\"}"),
+  EXPECT_NE(w.find("\"name\": \"process_name\", \"args\": {\"name\": \"ctl-loop:19411\"}"),
             std::string::npos);
-  // ctl-loop's worst latency (2.40 ms from 488.505885535 s) with its verdict, in us.
-  EXPECT_NE(w.find("\"ts\": 488505885.535, \"dur\": 2398.670, \"name\": \"worst latency 2.40ms\""),
+  // ctl-loop's worst latency (2.77 ms from 13476.714293263 s) with its verdict, in us.
+  EXPECT_NE(w.find("\"ts\": 13476714293.263, \"dur\": 2773.937, \"name\": \"worst latency 2.77ms\""),
             std::string::npos)
       << w.substr(0, 3000);
   EXPECT_NE(w.find("\"verdict\": \"higher_priority\""), std::string::npos);
   // bg-hog's run on CPU 1 during it, as a slice on the CPU track.
   EXPECT_NE(
-      w.find("\"tid\": 1, \"ts\": 488505885.535, \"dur\": 2398.670, \"name\": \"bg-hog:12716\""),
+      w.find("\"tid\": 1, \"ts\": 13476714293.263, \"dur\": 2773.937, \"name\": \"bg-hog:19414\""),
       std::string::npos);
   EXPECT_GE(count_of(w, "\"ph\": \"i\""), 1u);  // wakeups
 
@@ -1026,14 +1026,14 @@ TEST_F(Cli, HtmlReportRendersInABrowser) {
   const std::string dom = slurp(dir_ / "dom"), log = slurp(dir_ / "log");
   EXPECT_EQ(log.find("Uncaught"), std::string::npos) << log;
   EXPECT_NE(dom.find("data-ready=\"1\""), std::string::npos) << "the script did not run to its end";
-  EXPECT_NE(dom.find("<tr data-name=\"ctl-loop\"><td><a href=\"#task-12712\">ctl-loop</a></td>"
-                     "<td>12712</td><td class=\"viol\">2.40ms<br><small>100 over 1.00ms"),
+  EXPECT_NE(dom.find("<tr data-name=\"ctl-loop\"><td><a href=\"#task-19411\">ctl-loop</a></td>"
+                     "<td>19411</td><td class=\"viol\">2.77ms<br><small>100 over 1.00ms"),
             std::string::npos);
   EXPECT_NE(dom.find("<tr data-name=\"bg-hog\">"), std::string::npos);
-  EXPECT_NE(dom.find("<b>higher_priority</b> (100%): runnable 2.40ms of 2.40ms behind "
-                     "bg-hog:12716 (RT 90) on CPU 1"),
+  EXPECT_NE(dom.find("<b>higher_priority</b> (100%): runnable 2.77ms of 2.77ms behind "
+                     "bg-hog:19414 (RT 90) on CPU 1"),
             std::string::npos);
-  EXPECT_NE(dom.find("100 of 100 violations: higher_priority bg-hog:12716 (RT 90)"),
+  EXPECT_NE(dom.find("100 of 100 violations: higher_priority bg-hog:19414 (RT 90)"),
             std::string::npos);
   EXPECT_GE(count_of(dom, "class=\"timeline\""), 6u);  // 3 metrics x 2 tasks
   EXPECT_GE(count_of(dom, "class=\"slo\""), 2u);       // the latency SLO line of each task

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -95,6 +97,9 @@ rtlat_unobserved_samples_total{metric="relief"} 6
 rtlat_unobserved_samples_total{metric="irq"} 7
 rtlat_unobserved_samples_total{metric="timer"} 0
 rtlat_unobserved_samples_total{metric="irq_latency"} 0
+# HELP rtlat_aggregated_comms Comms beyond the series bound, their tasks summed into the (other comms) series
+# TYPE rtlat_aggregated_comms gauge
+rtlat_aggregated_comms 0
 # HELP rtlat_tasks Tasks measured under the comm, folded ones included
 # TYPE rtlat_tasks gauge
 rtlat_tasks{comm="a\"b"} 3
@@ -138,8 +143,9 @@ TEST(OpenMetrics, SmallResultsExactly) {
   for (rtlat::Metric m : rtlat::all_metrics) {
     if (m == rtlat::Metric::latency) continue;
     const std::string n = "rtlat_" + std::string(rtlat::metric_name(m)) + "_seconds";
-    middle += "# HELP " + n + " The " + std::string(rtlat::metric_name(m)) +
-              " metric's distribution\n# TYPE " + n + " histogram\n# UNIT " + n + " seconds\n";
+    middle.append("# HELP ").append(n).append(" The ").append(rtlat::metric_name(m));
+    middle.append(" metric's distribution\n# TYPE ").append(n).append(" histogram\n# UNIT ");
+    middle.append(n).append(" seconds\n");
   }
   std::string head = small_head;
   head.replace(head.find("@VERSION@"), 9, rtlat::version);
@@ -217,6 +223,99 @@ TEST(OpenMetrics, LabelValuesAreEscapedAndValidUtf8) {
   EXPECT_NE(s.find("{comm=\"k\xC3\xA9\xEF\xBF\xBD\",le=\"0.000000007\"} 1\n"), std::string::npos);
 }
 
+// Every sample line of an exposition: "name{labels}" -> value.
+std::map<std::string, double> samples(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::size_t sp = line.rfind(' ');
+    out[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+  }
+  return out;
+}
+
+// A task of comm `comm` with `n` latency samples of 1000 ns, `v` of them above the 150 ns SLO.
+rtlat::TaskResult task(const std::string& comm, std::uint64_t n, std::uint64_t v) {
+  rtlat::TaskResult t;
+  t.pid = static_cast<rtlat::Pid>(std::hash<std::string>{}(comm) % 30000 + 2);
+  t.comm = comm;
+  t[rtlat::Metric::latency] = metric(n, 1000, v, {{1024, 1280, n}});
+  return t;
+}
+
+TEST(OpenMetricsBound, CommsBeyondTheCapShareOneSeriesSetAndAreCounted) {
+  // Five comms and the engine's own (other comms) folded group; room for three: by violations,
+  // then samples, then name -> c0 (a violation), c4, c3. c1 and c2 are summed with the folded
+  // group into (other comms), whose own comms are not counted as aggregated.
+  rtlat::Results r;
+  r.tasks = {task("c0", 1, 1), task("c1", 2, 0), task("c2", 3, 0), task("c3", 4, 0),
+             task("c4", 5, 0)};
+  rtlat::FoldedGroup g;
+  g.comm = std::string(rtlat::other_comms);
+  g.tasks = 7;
+  g[rtlat::Metric::latency] = metric(10, 1000, 0, {{1024, 1280, 10}});
+  r.folded.push_back(g);
+  rtlat::OpenMetricsOptions o;
+  o.max_comms = 3;
+  const auto s = samples(write(r, o));
+  EXPECT_EQ(s.at("rtlat_aggregated_comms"), 2);
+  std::map<std::string, double> tasks;
+  for (const auto& [k, v] : s)
+    if (k.rfind("rtlat_tasks{", 0) == 0) tasks[k] = v;
+  const std::map<std::string, double> want_tasks = {{"rtlat_tasks{comm=\"(other comms)\"}", 9},
+                                                    {"rtlat_tasks{comm=\"c0\"}", 1},
+                                                    {"rtlat_tasks{comm=\"c3\"}", 1},
+                                                    {"rtlat_tasks{comm=\"c4\"}", 1}};
+  EXPECT_EQ(tasks, want_tasks);
+  EXPECT_EQ(s.at("rtlat_latency_seconds_count{comm=\"(other comms)\"}"), 2 + 3 + 10);
+  EXPECT_EQ(s.at("rtlat_latency_seconds_bucket{comm=\"(other comms)\",le=\"0.000001279\"}"), 15);
+  EXPECT_EQ(s.at("rtlat_violations_total{comm=\"c0\",metric=\"latency\"}"), 1);
+  EXPECT_EQ(s.count("rtlat_latency_seconds_count{comm=\"c1\"}"), 0u);
+  // The whole exposition: 8 + M unobserved + 4 label sets x (tasks + 1 bucket, +Inf, count,
+  // sum, violations, slo).
+  EXPECT_EQ(s.size(), 8 + rtlat::metric_count + std::size_t{4} * 7);
+  // Unbounded: every comm its own.
+  EXPECT_EQ(samples(write(r)).at("rtlat_aggregated_comms"), 0);
+  EXPECT_EQ(samples(write(r)).count("rtlat_tasks{comm=\"c1\"}"), 1u);
+}
+
+TEST(OpenMetricsBound, SeriesAcrossExpositionsStayAndCountersOnlyGrow) {
+  rtlat::OpenMetricsOptions o;
+  o.max_comms = 2;
+  rtlat::OpenMetricsSeries kept;
+  rtlat::Results r1;
+  r1.tasks = {task("a", 5, 0), task("b", 4, 0), task("c", 3, 0)};
+  std::ostringstream os1;
+  rtlat::write_openmetrics(os1, r1, o, kept);
+  const auto s1 = samples(os1.str());
+  const std::set<std::pair<std::string, std::string>> own = {{"a", ""}, {"b", ""}};
+  EXPECT_EQ(kept.own, own);
+  // Later: c overtakes a and b, a new comm d arrives with violations and the most samples. On
+  // its own d would take a slot; across the session a and b keep theirs, c and d are summed.
+  rtlat::Results r2;
+  r2.tasks = {task("a", 6, 0), task("b", 4, 0), task("c", 50, 0), task("d", 90, 9)};
+  const auto alone = samples(write(r2, o));
+  EXPECT_EQ(alone.count("rtlat_tasks{comm=\"d\"}"), 1u);
+  EXPECT_EQ(alone.count("rtlat_tasks{comm=\"a\"}"), 0u);
+  std::ostringstream os2;
+  rtlat::write_openmetrics(os2, r2, o, kept);
+  const auto s2 = samples(os2.str());
+  EXPECT_EQ(kept.own, own);
+  EXPECT_EQ(s2.at("rtlat_aggregated_comms"), 2);
+  EXPECT_EQ(s2.at("rtlat_latency_seconds_count{comm=\"(other comms)\"}"), 140);
+  EXPECT_EQ(s2.at("rtlat_violations_total{comm=\"(other comms)\",metric=\"latency\"}"), 9);
+  EXPECT_EQ(s2.count("rtlat_tasks{comm=\"d\"}"), 0u);
+  // Every series of the first exposition is in the second, and none of its counts fell.
+  for (const auto& [k, v] : s1) {
+    ASSERT_EQ(s2.count(k), 1u) << k;
+    if (k.find("rtlat_slo_seconds") == std::string::npos) {
+      EXPECT_GE(s2.at(k), v) << k;
+    }
+  }
+}
+
 // The CLI over bundled traces: promtool accepts the file, and each comm's series hold the sums
 // of its tasks in the JSON report.
 struct ShRun {
@@ -281,6 +380,34 @@ sys.exit(1 if bad or not exp or len(got) != len(exp) else 0)
     fs::remove(script);
   }
   fs::remove(prom);
+}
+
+TEST(OpenMetricsCli, MetricsCommsBoundsTheLabelSets) {
+  RTLAT_SKIP_UNLESS_PROGRAM("promtool");
+  const char* cli = std::getenv("RTLAT_CLI");
+  ASSERT_NE(cli, nullptr);
+  const std::string base = std::string(cli) + " report " + RTLAT_SOURCE_DIR +
+                           "/data/cyclictest.dat --slo latency=50us --format openmetrics";
+  const ShRun all = sh(base + " --metrics-comms 0");
+  ASSERT_EQ(all.rc, 0) << all.out;
+  const auto unbounded = samples(all.out);
+  double comms = 0, tasks = 0;
+  for (const auto& [k, v] : unbounded)
+    if (k.rfind("rtlat_tasks{", 0) == 0) {
+      ++comms;
+      tasks += v;
+    }
+  ASSERT_GT(comms, 5);
+  const ShRun five = sh(base + " --metrics-comms 5 | promtool check metrics");
+  EXPECT_EQ(five.rc, 0) << five.out;
+  const auto bounded = samples(sh(base + " --metrics-comms 5").out);
+  double with_series = 0, tasks_bounded = 0;
+  for (const auto& [k, v] : bounded)
+    if (k.rfind("rtlat_tasks{", 0) == 0) ++with_series, tasks_bounded += v;
+  EXPECT_EQ(with_series, 6);  // five and (other comms)
+  EXPECT_EQ(tasks_bounded, tasks);
+  EXPECT_EQ(bounded.at("rtlat_aggregated_comms"), comms - 5);
+  EXPECT_EQ(sh(base + " --metrics-comms x").rc, 2);
 }
 
 TEST(OpenMetricsCli, UnknownFormatNamesTheChoices) {

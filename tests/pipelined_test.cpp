@@ -101,7 +101,7 @@ TEST(Pipelined, EngineResultsEqualADirectReadOnRealTraces) {
     direct_src.read(direct);
     read_pipelined(piped_src, piped, 1000, 3);
     EXPECT_EQ(json_of(direct), json_of(piped));
-    EXPECT_EQ(piped.results().trace.events, 8859u);
+    EXPECT_EQ(piped.results().trace.events, 21396u);
   }
 }
 

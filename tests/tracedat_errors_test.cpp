@@ -400,9 +400,9 @@ TEST(Messages, TruncatedKallsymsNamesItsSize) {
   const auto p = scratch("truncated.dat");
   put(p, slurp(rec).substr(0, 100000));
   const auto e = expect_error(p, "misprio.dat cut at 100000");
-  EXPECT_EQ(e.where(), "section kallsyms (kallsyms), offset 0x4d67");
+  EXPECT_EQ(e.where(), "section kallsyms (kallsyms), offset 0x5298");
   EXPECT_EQ(e.reason(),
-            "extends past the end of the file: 5413828 bytes at offset 0x4d67, 80185 left (file "
+            "extends past the end of the file: 5388731 bytes at offset 0x5298, 78856 left (file "
             "size 100000)");
 }
 

@@ -89,6 +89,9 @@ live:
                                cumulative since start, updated every interval
       --linger DURATION        with --listen: keep serving the final metrics this long after
                                the run ends, so the last interval is scraped (default 0)
+      --metrics-comms N        with --listen or --format openmetrics: series of their own for
+                               at most N comms, later ones summed under the comm label
+                               (other comms) (default 64; 0: no bound)
 
 output:
       --format text|json|jsonl|csv|openmetrics
@@ -115,7 +118,8 @@ struct LiveCliOptions {
   enum class OnViolation { ignore, print, exit } on_violation = OnViolation::ignore;
   rtlat::LiveOptions live;
   std::vector<std::string> command;
-  std::optional<std::string> listen;  // --listen as given
+  std::optional<std::string> listen;                                 // --listen as given
+  std::optional<std::size_t> metrics_comms = default_metrics_comms;  // empty: no bound
   std::chrono::nanoseconds linger{0};
 };
 
@@ -192,6 +196,10 @@ inline bool parse_live_args(const std::vector<std::string>& all, LiveCliOptions&
   table.value({"--linger"}, "--linger", true, [&o](const std::string& sp, const std::string& v) {
     o.linger = parse_live_duration(sp, v);
   });
+  table.value({"--metrics-comms"}, "--metrics-comms", true,
+              [&o](const std::string& sp, const std::string& v) {
+                o.metrics_comms = parse_metrics_comms(sp, v);
+              });
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   try {
     app.parse(args);
@@ -309,7 +317,7 @@ inline void final_report(std::ostream& os, const rtlat::Results& r, const LiveCl
                : o.format == F::csv         ? Format::csv
                : o.format == F::openmetrics ? Format::openmetrics
                                             : Format::text,
-               o.explicit_selection);
+               o.explicit_selection, o.metrics_comms);
 }
 
 // The command, forked now and held until tracing runs (so its first instruction is traced).
@@ -438,7 +446,7 @@ inline int live_main(const std::vector<std::string>& args) {
 #if defined(RTLAT_HAVE_HTTPLIB)
   std::unique_ptr<MetricsServer> metrics;
   if (o.listen) {
-    metrics = std::make_unique<MetricsServer>(parse_listen(*o.listen));
+    metrics = std::make_unique<MetricsServer>(parse_listen(*o.listen), o.metrics_comms);
     std::cerr << "rtlat: serving /metrics on port " << metrics->port() << '\n';
   }
   const auto publish = [&metrics](const rtlat::Results& r) {

@@ -63,7 +63,8 @@ class MetricsServer {
  public:
   // Binds now, so that a bad address or a port in use is an error before tracing starts.
   // Throws UsageError.
-  explicit MetricsServer(const ListenAddress& a) {
+  MetricsServer(const ListenAddress& a, std::optional<std::size_t> max_comms)
+      : max_comms_(max_comms) {
     // A few threads suffice for a scraper or two; a slow client holds one until the timeout.
     server_.new_task_queue = [] { return new httplib::ThreadPool(4); };
     server_.set_read_timeout(5, 0);
@@ -134,12 +135,18 @@ class MetricsServer {
       snap = snapshot_;
     }
     rtlat::OpenMetricsOptions opt;
+    opt.max_comms = max_comms_;
     opt.format =
         req.get_header_value("Accept").find("application/openmetrics-text") != std::string::npos
             ? rtlat::ExpositionFormat::openmetrics
             : rtlat::ExpositionFormat::prometheus;
     std::ostringstream os;
-    rtlat::write_openmetrics(os, snap ? *snap : rtlat::Results{}, opt);
+    {
+      // Which comms have series of their own is decided once for all scrapers, so that none
+      // sees a comm move between its own series and the aggregate.
+      const std::lock_guard<std::mutex> lock(series_mutex_);
+      rtlat::write_openmetrics(os, snap ? *snap : rtlat::Results{}, opt, series_);
+    }
     res.status = 200;
     res.set_content(os.str(), std::string(rtlat::exposition_content_type(opt.format)));
   }
@@ -149,6 +156,9 @@ class MetricsServer {
   std::thread thread_;
   std::mutex mutex_;
   std::shared_ptr<const rtlat::Results> snapshot_;
+  std::optional<std::size_t> max_comms_;
+  std::mutex series_mutex_;
+  rtlat::OpenMetricsSeries series_;
 };
 
 }  // namespace rtlat_cli

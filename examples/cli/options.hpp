@@ -43,10 +43,15 @@ struct UsageError {
 
 enum class Format { text, json, csv, openmetrics };
 
+// --metrics-comms: comms with series of their own in the metrics exposition. A board's own
+// tasks fit; a busy host's build or script comms beyond it share one aggregate, so the series a
+// Prometheus stores stay bounded however long rtlat runs.
+inline constexpr std::size_t default_metrics_comms = 64;
+
 // The final report in one of the formats `report` and `live` share; tasks without samples are
 // listed in text only when the user selected tasks.
 inline void write_report(std::ostream& os, const rtlat::Results& r, Format format,
-                         bool explicit_selection) {
+                         bool explicit_selection, std::optional<std::size_t> metrics_comms) {
   switch (format) {
     case Format::text: {
       rtlat::TextReportOptions topts;
@@ -64,6 +69,7 @@ inline void write_report(std::ostream& os, const rtlat::Results& r, Format forma
       // A file is read by node_exporter's textfile collector or promtool: the 0.0.4 format.
       rtlat::OpenMetricsOptions mopts;
       mopts.format = rtlat::ExpositionFormat::prometheus;
+      mopts.max_comms = metrics_comms;
       rtlat::write_openmetrics(os, r, mopts);
       break;
     }
@@ -83,6 +89,7 @@ struct MeasureOptions {
 struct OutputOptions {
   Format format = Format::text;
   std::optional<std::size_t> top;
+  std::optional<std::size_t> metrics_comms = default_metrics_comms;  // empty: no bound
   std::optional<std::string> output;
   bool fail_on_violation = false;
   std::optional<std::string> html, perfetto;  // extra reports, written alongside the main one
@@ -268,7 +275,13 @@ inline void add_explain(OptionTable& t, MeasureOptions& o) {
           });
 }
 
-// --format, --top, -o/--output, --fail-on-violation.
+// --metrics-comms N: 0 lifts the bound.
+inline std::optional<std::size_t> parse_metrics_comms(std::string_view opt, std::string_view v) {
+  const auto n = parse_int<std::size_t>(opt, v, 0);
+  return n == 0 ? std::nullopt : std::optional<std::size_t>(n);
+}
+
+// --format, --top, --metrics-comms, -o/--output, --fail-on-violation.
 inline void add_output(OptionTable& t, OutputOptions& o) {
   t.value({"--format"}, "--format", true, [&o](const std::string&, const std::string& v) {
     if (v == "text")
@@ -285,6 +298,10 @@ inline void add_output(OptionTable& t, OutputOptions& o) {
   t.value({"--top"}, "--top", true, [&o](const std::string& sp, const std::string& v) {
     o.top = parse_int<std::size_t>(sp, v, 1);
   });
+  t.value({"--metrics-comms"}, "--metrics-comms", true,
+          [&o](const std::string& sp, const std::string& v) {
+            o.metrics_comms = parse_metrics_comms(sp, v);
+          });
   t.value({"-o", "--output"}, "--output", true,
           [&o](const std::string&, const std::string& v) { o.output = v; });
   t.flag("--fail-on-violation", [&o] { o.fail_on_violation = true; });

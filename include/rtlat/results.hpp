@@ -174,6 +174,11 @@ struct FoldedGroup {
   MetricResult& operator[](Metric m) { return metrics[static_cast<std::size_t>(m)]; }
 };
 
+/// The comm of the FoldedGroup that holds the tasks of comms beyond the engine's bound on folded
+/// groups (256). The metrics exposition labels the comms beyond its own bound with it too
+/// (OpenMetricsOptions::max_comms), so both aggregates are one series.
+inline constexpr std::string_view other_comms = "(other comms)";
+
 /// Metrics a trace could not give for want of events: none of the events a metric needs was
 /// recorded, so its missing samples say nothing about the system.
 struct MissingEvents {

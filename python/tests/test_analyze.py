@@ -92,13 +92,13 @@ def test_metric_names_are_the_libraries():
 
 OPTION_CASES = [
     # CLI arguments, analyze() keywords
-    (["--slo", "latency=500us", "--slo", "12712:response=300us", "--explain", "all"],
-     dict(slo={"latency": "500us", (12712, "response"): 300000}, explain="all")),
-    (["--slo", "latency=500us", "--slo", "12712:response=300us"],
-     dict(slo=["latency=500us", "12712:response=300us"])),
+    (["--slo", "latency=500us", "--slo", "25915:response=300us", "--explain", "all"],
+     dict(slo={"latency": "500us", (25915, "response"): 300000}, explain="all")),
+    (["--slo", "latency=500us", "--slo", "25915:response=300us"],
+     dict(slo=["latency=500us", "25915:response=300us"])),
     (["--comm", "^ctl-", "--window", "8"], dict(comm="^ctl-", window=8)),
-    (["--pid", "12712,12716", "--wakeup-event", "waking"],
-     dict(pid=[12712, 12716], wakeup_event="waking")),
+    (["--pid", "25915,25916", "--wakeup-event", "waking"],
+     dict(pid=[25915, 25916], wakeup_event="waking")),
     (["--tgid", "1"], dict(tgid=1)),
     (["--max-finished-tasks", "2"], dict(max_finished_tasks=2)),
     (["--rt-runtime", "500ms", "--rt-period", "1s", "--explain", "none"],

@@ -10,6 +10,7 @@
 ///     rtlat_lost_events_total, rtlat_lost_event_markers_total, rtlat_out_of_order_events_total,
 ///     rtlat_implicit_switches_total, rtlat_skipped_input_total
 ///     rtlat_unobserved_samples_total{metric}              per metric (TraceStats::unobserved_*)
+///     rtlat_aggregated_comms                              comms beyond max_comms, summed
 ///     rtlat_tasks{comm}                                   tasks measured under the comm
 ///     rtlat_<metric>_seconds{comm}                        histogram, one family per metric
 ///     rtlat_violations_total{comm, metric}                samples above the SLO
@@ -20,6 +21,8 @@
 /// one, so a fork-heavy system, which makes new pids all the time but few new comms, does not
 /// make new series. OpenMetricsOptions::by_tgid adds a `tgid` label (empty when unknown, and for
 /// folded groups). A (comm, metric) pair without samples has no series.
+/// OpenMetricsOptions::max_comms bounds the label sets, so a busy system that keeps starting new
+/// comms (builds, scripts) does not either.
 ///
 /// Histogram buckets are the quarter octaves of MetricResult::histogram (rtlat's own log
 /// histogram), cumulative, from the lowest bin that holds a sample to the highest, empty bins
@@ -28,6 +31,7 @@
 /// session Results are cumulative, so a series' bucket set only grows.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstddef>
@@ -35,10 +39,12 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "rtlat/breakdown.hpp"
 #include "rtlat/report/json.hpp"
@@ -64,6 +70,21 @@ struct OpenMetricsOptions {
   /// Label task series with `tgid` too. Off by default: every process is a thread group, so a
   /// system that forks makes a new series per process, which is what per-comm series avoid.
   bool by_tgid = false;
+  /// At most this many label sets (comms, or comm and tgid pairs with by_tgid) get series of
+  /// their own; the tasks of the others are summed into the series labelled `comm="(other
+  /// comms)"` (rtlat::other_comms, where the engine folds the comms beyond its own bound), and
+  /// rtlat_aggregated_comms counts them. Which label sets: those that had series before (see
+  /// OpenMetricsSeries), then new ones by most violations, then most samples, then name.
+  /// Empty: no bound.
+  std::optional<std::size_t> max_comms;
+};
+
+/// The label sets that have series of their own, kept from one exposition to the next of a live
+/// session: one that had series keeps them, one that was aggregated stays aggregated, so every
+/// counter, the aggregate's too, only grows (a task that changes its comm excepted, README).
+/// write_openmetrics() adds to it; it never holds more than OpenMetricsOptions::max_comms.
+struct OpenMetricsSeries {
+  std::set<std::pair<std::string, std::string>> own;  ///< (comm, tgid or "")
 };
 
 /// The HTTP Content-Type of `f`.
@@ -161,6 +182,14 @@ struct OmMetric {
       bins[static_cast<std::uint64_t>(b.lower_ns)] += b.count;
     for (const VerdictCount& v : m.verdicts) verdicts[v.kind] += v.count;
   }
+  void add(const OmMetric& o) {
+    count += o.count;
+    sum_ns += o.sum_ns;
+    violations += o.violations;
+    if (!slo_ns) slo_ns = o.slo_ns;
+    for (const auto& [lower, n] : o.bins) bins[lower] += n;
+    for (const auto& [kind, n] : o.verdicts) verdicts[kind] += n;
+  }
 };
 
 struct OmGroup {
@@ -170,6 +199,57 @@ struct OmGroup {
 
 // (comm, tgid) with tgid "" when not labelled or unknown; ordered for a stable output.
 using OmKey = std::pair<std::string, std::string>;
+
+// Applies OpenMetricsOptions::max_comms to `groups`: label sets without series of their own in
+// `kept` are admitted while it has room, the rest summed into the (other comms) group. Returns
+// how many label sets were summed there (the engine's own (other comms) group not counted).
+inline std::uint64_t om_bound(std::map<OmKey, OmGroup>& groups, std::size_t max_comms,
+                              OpenMetricsSeries& kept) {
+  const OmKey other{std::string(other_comms), std::string()};
+  const auto is_other = [](const OmKey& k) { return k.first == other_comms; };
+  // New label sets, the ones an RT engineer most needs to see first: violations, then samples.
+  struct Candidate {
+    std::uint64_t violations = 0, samples = 0;
+    const OmKey* key = nullptr;
+  };
+  std::vector<Candidate> fresh;
+  for (const auto& [key, g] : groups) {
+    if (is_other(key) || kept.own.count(key) != 0) continue;
+    Candidate c{0, 0, &key};
+    for (const OmMetric& m : g.metrics) {
+      c.violations += m.violations;
+      c.samples += m.count;
+    }
+    fresh.push_back(c);
+  }
+  std::sort(fresh.begin(), fresh.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.violations != b.violations) return a.violations > b.violations;
+    if (a.samples != b.samples) return a.samples > b.samples;
+    return *a.key < *b.key;
+  });
+  for (const Candidate& c : fresh) {
+    if (kept.own.size() >= max_comms) break;
+    kept.own.insert(*c.key);
+  }
+  std::uint64_t aggregated = 0;
+  OmGroup sum;
+  for (auto it = groups.begin(); it != groups.end();) {
+    if (is_other(it->first) || kept.own.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    sum.tasks += it->second.tasks;
+    for (std::size_t m = 0; m < metric_count; ++m) sum.metrics[m].add(it->second.metrics[m]);
+    ++aggregated;
+    it = groups.erase(it);
+  }
+  if (aggregated != 0 || groups.count(other) != 0) {
+    OmGroup& g = groups[other];
+    g.tasks += sum.tasks;
+    for (std::size_t m = 0; m < metric_count; ++m) g.metrics[m].add(sum.metrics[m]);
+  }
+  return aggregated;
+}
 
 class OmWriter {
  public:
@@ -233,13 +313,15 @@ class OmWriter {
 
 /// Effects: writes `r` to `os` in the format opt.format names (see the file comment for the
 /// families and labels), ending with `# EOF` in OpenMetrics. Every series is cumulative over what
-/// `r` covers, so successive Results of one live session make monotonic counters. Comms are
-/// label values: escaped, invalid UTF-8 replaced by U+FFFD. The output is built in memory and
-/// written at once; the stream's state is not checked. Complexity: O(tasks + histogram bins of
+/// `r` covers, so successive Results of one live session, written with the same `kept`, make
+/// monotonic counters. With opt.max_comms, at most that many label sets plus the (other comms)
+/// aggregate have series, and `kept` records which. Comms are label values: escaped, invalid
+/// UTF-8 replaced by U+FFFD. The output is built in memory and written at once; the stream's
+/// state is not checked. Complexity: O((tasks + label sets) log(label sets) + histogram bins of
 /// the series written). Throws: std::bad_alloc; whatever `os` throws when its exceptions are
-/// enabled. Thread safety: only reads `r`.
-inline void write_openmetrics(std::ostream& os, const Results& r,
-                              const OpenMetricsOptions& opt = {}) {
+/// enabled. Thread safety: only reads `r`; changes `kept`, which callers serialise.
+inline void write_openmetrics(std::ostream& os, const Results& r, const OpenMetricsOptions& opt,
+                              OpenMetricsSeries& kept) {
   std::map<detail::OmKey, detail::OmGroup> groups;
   for (const TaskResult& t : r.tasks) {
     detail::OmGroup& g =
@@ -252,6 +334,8 @@ inline void write_openmetrics(std::ostream& os, const Results& r,
     g.tasks += f.tasks;
     for (Metric m : all_metrics) g.metrics[static_cast<std::size_t>(m)].add(f[m]);
   }
+  const std::uint64_t aggregated =
+      opt.max_comms ? detail::om_bound(groups, *opt.max_comms, kept) : 0;
   auto each = [&groups](Metric m, auto&& f) {
     for (const auto& [key, g] : groups) {
       const detail::OmMetric& om = g.metrics[static_cast<std::size_t>(m)];
@@ -294,6 +378,11 @@ inline void write_openmetrics(std::ostream& os, const Results& r,
       w.value(*n);
     }
   }
+
+  w.family("rtlat_aggregated_comms", "gauge",
+           "Comms beyond the series bound, their tasks summed into the (other comms) series");
+  w.sample("rtlat_aggregated_comms");
+  w.value(aggregated);
 
   w.family("rtlat_tasks", "gauge", "Tasks measured under the comm, folded ones included");
   for (const auto& [key, g] : groups) {
@@ -363,6 +452,14 @@ inline void write_openmetrics(std::ostream& os, const Results& r,
     });
   }
   w.finish();
+}
+
+/// Effects: as above, for a single exposition (a report file): the bound, when set, keeps the
+/// label sets with the most violations, then the most samples.
+inline void write_openmetrics(std::ostream& os, const Results& r,
+                              const OpenMetricsOptions& opt = {}) {
+  OpenMetricsSeries kept;
+  write_openmetrics(os, r, opt, kept);
 }
 
 }  // namespace v1

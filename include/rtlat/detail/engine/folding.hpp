@@ -36,7 +36,7 @@ struct FoldGroup {
 // so memory stays bounded even when every short-lived task has a comm of its own (pid-suffixed
 // worker names, mktemp'd scripts).
 inline constexpr std::size_t max_fold_groups = 256;
-inline constexpr std::string_view other_comm = "(other comms)";
+inline constexpr std::string_view other_comm = rtlat::other_comms;
 
 class FoldGroups {
  public:
