@@ -1,7 +1,6 @@
 // The rtlat_compiled library: the one definition of what the headers only declare under
 // RTLAT_COMPILED (detail/linkage.hpp). It includes the header-only implementations and wraps
 // them, so both modes run the same code.
-#include <memory>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -18,10 +17,18 @@ namespace rtlat {
 inline namespace v1 {
 
 FileSource::FileSource(const std::string& path, const OpenOptions& opts)
-    : file_(std::make_unique<detail::OpenedFile>(path, opts)) {}
-FileSource::FileSource(FileSource&&) noexcept = default;
-FileSource& FileSource::operator=(FileSource&&) noexcept = default;
-FileSource::~FileSource() = default;
+    : file_(new detail::OpenedFile(path, opts)) {}
+FileSource::FileSource(FileSource&& other) noexcept : file_(std::exchange(other.file_, nullptr)) {}
+FileSource& FileSource::operator=(FileSource&& other) noexcept {
+  if (this != &other) {
+    delete file_;
+    file_ = std::exchange(other.file_, nullptr);
+  }
+  return *this;
+}
+FileSource::~FileSource() {
+  delete file_;
+}
 
 const SourceInfo& FileSource::info() const noexcept {
   return file_->info();

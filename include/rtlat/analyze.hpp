@@ -47,7 +47,6 @@ inline FileSource open(const std::string& path, const OpenOptions& opts = {}) {
 #else
 // The compiled mode: the same calls, declared here and defined in the rtlat_compiled library
 // (src/compiled.cpp), so that including this costs no more than the vocabulary.
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -106,7 +105,8 @@ class FileSource {
   friend Results analyze(FileSource& src, Config config);
   friend Results analyze(FileSource& src, Analyzer& engine);
   void read(detail::SinkRef sink, bool parallel);
-  std::unique_ptr<detail::OpenedFile> file_;
+  // Owned; a raw pointer rather than std::unique_ptr so that this path does not need <memory>.
+  detail::OpenedFile* file_;
 };
 
 /// Effects: opens a trace for reading: a file starting with the trace.dat magic is a trace.dat,
