@@ -106,7 +106,7 @@ rtlat::Config explain_config(std::int64_t explain) {
 }
 
 // Args: CPUs, explain. The realistic mix: 300 tasks, Zipf popularity, fed as copies or handed
-// over as views (Analyzer::feed_view), as the trace.dat reader does with decode workers: the
+// over as views (detail::Views), as the trace.dat reader does with decode workers: the
 // vector outlives the engine's use of them, so nothing is retired.
 void feed_mix(benchmark::State& state, bool views) {
   const auto events = make_stream(4'000'000, static_cast<int>(state.range(0)), 300, 1.1);
@@ -114,8 +114,8 @@ void feed_mix(benchmark::State& state, bool views) {
   for (auto _ : state) {
     rtlat::Analyzer a(cfg);
     if (views) {
-      for (const rtlat::Event& e : events) a.feed_view(e);
-      a.release_views();
+      for (const rtlat::Event& e : events) rtlat::detail::Views::feed(a, e);
+      rtlat::detail::Views::release(a);
     } else {
       for (const rtlat::Event& e : events) a.feed(e);
     }

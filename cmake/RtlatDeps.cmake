@@ -1,6 +1,7 @@
 # Third-party libraries, all from Debian packages (scripts/setup installs them). The core needs
-# none; a target is defined only when its libraries are found, and what the tree builds beyond
-# the core (CLI, tests, benchmarks) requires them.
+# the Boost headers only (Boost.Intrusive); any other target is defined only when its libraries
+# are found, and what the tree builds beyond the core (CLI, tests, benchmarks) requires them.
+find_package(Boost 1.66 REQUIRED CONFIG COMPONENTS headers)
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(traceevent IMPORTED_TARGET libtraceevent)

@@ -1,5 +1,5 @@
 # cmake --install: the headers (with the generated version.hpp), a CMake package
-# (find_package(rtlat CONFIG) with rtlat::rtlat, rtlat::tracedat, rtlat::live, rtlat::regex and
+# (find_package(rtlat CONFIG) with rtlat::rtlat, rtlat::tracedat, rtlat::compiled, rtlat::live, rtlat::regex and
 # rtlat::benchmark), pkg-config files and the rtlat CLI (examples/CMakeLists.txt).
 include(CMakePackageConfigHelpers)
 set(RTLAT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/rtlat)
@@ -17,6 +17,11 @@ if(TARGET rtlat_tracedat)
   install(TARGETS rtlat_tracedat EXPORT rtlat-tracedat)
   install(EXPORT rtlat-tracedat NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
           FILE rtlat-tracedat-targets.cmake)
+endif()
+if(TARGET rtlat_compiled)
+  install(TARGETS rtlat_compiled EXPORT rtlat-compiled ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT rtlat-compiled NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
+          FILE rtlat-compiled-targets.cmake)
 endif()
 if(TARGET rtlat_live)
   install(TARGETS rtlat_live EXPORT rtlat-live)
@@ -40,12 +45,26 @@ endif()
 configure_package_config_file(cmake/rtlatConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/rtlatConfig.cmake
                               INSTALL_DESTINATION ${RTLAT_CMAKE_DIR})
-# Header-only: one package serves every architecture.
+# Header-only: one package serves every architecture, unless it holds the compiled library.
+if(TARGET rtlat_compiled)
+  set(rtlat_arch "")
+else()
+  set(rtlat_arch ARCH_INDEPENDENT)
+endif()
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/rtlatConfigVersion.cmake
-                                 COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
+                                 COMPATIBILITY SameMajorVersion ${rtlat_arch})
 install(FILES ${PROJECT_BINARY_DIR}/rtlatConfig.cmake ${PROJECT_BINARY_DIR}/rtlatConfigVersion.cmake
         DESTINATION ${RTLAT_CMAKE_DIR})
 
+# Boost has no pkg-config file: rtlat.pc names the directory of its headers, unless the compiler
+# searches it anyway.
+set(RTLAT_PC_BOOST_CFLAGS "")
+get_target_property(rtlat_boost_include Boost::headers INTERFACE_INCLUDE_DIRECTORIES)
+foreach(dir IN LISTS rtlat_boost_include)
+  if(dir AND NOT dir IN_LIST CMAKE_CXX_IMPLICIT_INCLUDE_DIRECTORIES)
+    string(APPEND RTLAT_PC_BOOST_CFLAGS " -I${dir}")
+  endif()
+endforeach()
 foreach(pc rtlat rtlat-tracedat)
   configure_file(cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

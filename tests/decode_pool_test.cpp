@@ -19,10 +19,11 @@ using Streams = std::vector<std::unique_ptr<rtlat::detail::CpuStream>>;
 
 Streams open_streams(const rtlat::TraceDatSource& src) {
   Streams s;
-  const auto& buf = src.meta().buffers.at(0);
+  const auto& buf = rtlat::detail::tracedat_meta(src).buffers.at(0);
   for (const auto& c : buf.cpus)
     if (c.size != 0)
-      s.push_back(std::make_unique<rtlat::detail::CpuStream>(src.meta(), src.file(), buf, c));
+      s.push_back(std::make_unique<rtlat::detail::CpuStream>(
+          rtlat::detail::tracedat_meta(src), rtlat::detail::tracedat_file(src), buf, c));
   return s;
 }
 

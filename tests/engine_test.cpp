@@ -739,11 +739,11 @@ TEST(Engine, LateLostMarkerIsTakenNotDropped) {
   EXPECT_EQ(r.trace.lost_event_markers, 1u);
 }
 
-// A source that hands the engine views (Analyzer::feed_view) and then reuses its buffers: the
-// engine must copy what its history still points at when told, so that windows cut later show
-// the events as they were, not what the buffers hold by then. Compared with copies of the same
-// events, on a real recording, with a history short enough that windows reach its oldest end.
-// The last events are fed as copies after the views are released, and a task woken just before
+// A source that hands the engine views (detail::Views, the engine borrowing events) and then reuses
+// its buffers: the engine must copy what its history still points at when told, so that windows cut
+// later show the events as they were, not what the buffers hold by then. Compared with copies of
+// the same events, on a real recording, with a history short enough that windows reach its oldest
+// end. The last events are fed as copies after the views are released, and a task woken just before
 // that point and switched in just after it has its window span both.
 TEST(Engine, ViewedEventsGiveTheSameResultsAsCopies) {
   struct Collect {
@@ -792,14 +792,14 @@ TEST(Engine, ViewedEventsGiveTheSameResultsAsCopies) {
     for (std::size_t at = 0; at < viewed; at += chunk, ++fed_chunks) {
       std::vector<Event>& b = buffers[fed_chunks % buffers.size()];
       if (fed_chunks >= buffers.size()) {
-        views.retire_views(b.data(), b.data() + b.size());
+        rtlat::detail::Views::retire(views, b.data(), b.data() + b.size());
         std::fill(b.begin(), b.end(), poison);
       }
       const std::size_t n = std::min(chunk, viewed - at);
       std::copy_n(seq.begin() + static_cast<std::ptrdiff_t>(at), n, b.begin());
-      for (std::size_t k = 0; k < n; ++k) views.feed_view(b[k]);
+      for (std::size_t k = 0; k < n; ++k) rtlat::detail::Views::feed(views, b[k]);
     }
-    views.release_views();
+    rtlat::detail::Views::release(views);
     for (auto& b : buffers) std::fill(b.begin(), b.end(), poison);
     for (std::size_t i = viewed; i < seq.size(); ++i) views.feed(seq[i]);
     EXPECT_EQ(json(views), expected);

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -268,7 +269,7 @@ TEST_F(Live, HealthyLoopCountsAndSavedFileReportsTheSame) {
   EXPECT_EQ(comparable(live_json), comparable(slurp(rep)));
   EXPECT_NE(live_json.find("\"tgid\": "), std::string::npos);
   EXPECT_EQ(live_json.find("\"tgid\": null"), std::string::npos) << "live mode knows tgids";
-  EXPECT_FALSE(rtlat::TraceDatSource(dat.string()).meta().tgids.empty());
+  EXPECT_FALSE(rtlat::detail::tracedat_meta(rtlat::TraceDatSource(dat.string())).tgids.empty());
   EXPECT_EQ(trace_cmd_reads(dat, dir_), "");
 
   const rtlat::TaskResult* t = task(r, "rt-healthy");
@@ -648,8 +649,8 @@ TEST_F(Live, LibrarySaveVersion6GivesTheSameReport) {
   const rtlat::Results saved = rtlat::analyze(file, rtlat::Config{});
   {
     const rtlat::TraceDatSource td(dat.string());
-    EXPECT_EQ(td.meta().version, 6);
-    EXPECT_FALSE(td.meta().tgids.empty());
+    EXPECT_EQ(rtlat::detail::tracedat_meta(td).version, 6);
+    EXPECT_FALSE(rtlat::detail::tracedat_meta(td).tgids.empty());
   }
   std::ostringstream a, b;
   rtlat::write_json(a, live);

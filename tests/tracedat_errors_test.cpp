@@ -75,7 +75,7 @@ void patch64(std::string& s, std::size_t at, std::uint64_t v) {
 // Offsets where one part of a file ends and the next begins, from a parse of the intact file.
 std::set<std::uint64_t> boundaries(const fs::path& p) {
   rtlat::TraceDatSource src(p.string());
-  const auto& m = src.meta();
+  const auto& m = rtlat::detail::tracedat_meta(src);
   std::set<std::uint64_t> b = {0, 3, 10, 12, 13, 14, 18};
   for (const auto& buf : m.buffers)
     for (const auto& c : buf.cpus) {
@@ -99,7 +99,7 @@ TEST_P(Truncated, EveryCutIsAnInputError) {
   std::uint64_t first_data = whole.size();
   {
     rtlat::TraceDatSource src(in.string());
-    for (const auto& buf : src.meta().buffers)
+    for (const auto& buf : rtlat::detail::tracedat_meta(src).buffers)
       for (const auto& c : buf.cpus)
         if (c.size != 0) first_data = std::min(first_data, c.offset);
   }
@@ -200,7 +200,7 @@ struct ChunkPlace {
 };
 ChunkPlace first_chunk(const char* name) {
   rtlat::TraceDatSource src(sample(name).string());
-  const auto& c = src.meta().buffers.at(0).cpus.at(0);
+  const auto& c = rtlat::detail::tracedat_meta(src).buffers.at(0).cpus.at(0);
   return {c.offset, slurp(sample(name))};
 }
 
@@ -286,7 +286,7 @@ TEST(Errors, CompressedSectionLargerThanItsContent) {
 
 TEST(Errors, CorruptPages) {
   rtlat::TraceDatSource src(sample("v6.dat").string());
-  const auto& c = src.meta().buffers.at(0).cpus.at(0);
+  const auto& c = rtlat::detail::tracedat_meta(src).buffers.at(0).cpus.at(0);
   const std::string whole = slurp(sample("v6.dat"));
   const auto p = scratch("page.dat");
   {
@@ -314,7 +314,7 @@ TEST(Errors, CorruptPages) {
 TEST(Errors, CorruptPageInAWorkerThread) {
   const std::string whole = slurp(sample("v6.dat"));
   rtlat::TraceDatSource v6(sample("v6.dat").string());
-  const auto& c1 = v6.meta().buffers.at(0).cpus.at(1);
+  const auto& c1 = rtlat::detail::tracedat_meta(v6).buffers.at(0).cpus.at(1);
   std::string s = whole;
   patch64(s, c1.offset + 8, 0x7ffffff);  // cpu 1, first page: commit larger than the page
   const auto p = scratch("page-threads.dat");
@@ -462,7 +462,7 @@ TEST(Messages, UnparsedFormatsAreNamedWithTheReason) {
     const auto p = scratch("format-absent.dat");
     put(p, s);
     rtlat::TraceDatSource src(p.string());
-    ASSERT_EQ(src.meta().format_failures, 1);
+    ASSERT_EQ(rtlat::detail::tracedat_meta(src).format_failures, 1);
     Tally c;
     src.read(c);
     EXPECT_EQ(c.events, intact.events);

@@ -227,7 +227,7 @@ TEST(Limits, ChunkClaimingTooMuch) {
   std::uint64_t cpu0 = 0;
   {
     rtlat::TraceDatSource src(sample("v7-zstd.dat").string());
-    cpu0 = src.meta().buffers.at(0).cpus.at(0).offset;
+    cpu0 = rtlat::detail::tracedat_meta(src).buffers.at(0).cpus.at(0).offset;
   }
   {
     std::string s = whole;
@@ -267,7 +267,7 @@ TEST(Limits, BigChunksOnManyCpus) {
   std::size_t cpus = 0;
   {
     rtlat::TraceDatSource src(sample("cpus6.dat").string());
-    for (const auto& c : src.meta().buffers.at(0).cpus) {
+    for (const auto& c : rtlat::detail::tracedat_meta(src).buffers.at(0).cpus) {
       if (c.size == 0) continue;
       ASSERT_LT(frame.size() + 12, c.size);
       patch32(s, c.offset, 1);
@@ -340,7 +340,7 @@ TEST(Limits, FiveHundredCpusRead) {
   std::vector<std::string> pages;
   {
     rtlat::TraceDatSource src(sample("v7.dat").string());
-    for (const auto& c : src.meta().buffers.at(0).cpus)
+    for (const auto& c : rtlat::detail::tracedat_meta(src).buffers.at(0).cpus)
       for (std::uint64_t o = 0; o < c.size; o += 4096)
         pages.push_back(v7.substr(c.offset + o, 4096));
   }
@@ -377,7 +377,7 @@ TEST(Limits, ThreeHundredCompressedCpusRead) {
   std::string pages;
   {
     rtlat::TraceDatSource src(sample("v7.dat").string());
-    const auto& c = src.meta().buffers.at(0).cpus.at(0);
+    const auto& c = rtlat::detail::tracedat_meta(src).buffers.at(0).cpus.at(0);
     pages = slurp(sample("v7.dat")).substr(c.offset, 10 * 4096);
   }
   const std::string frame = zstd(pages);
@@ -466,7 +466,7 @@ TEST(Limits, V6SizesBackedByAHole) {
   std::string cmdlines;
   {
     rtlat::TraceDatSource src(sample("v6.dat").string());
-    cmdlines = src.meta().cmdlines;
+    cmdlines = rtlat::detail::tracedat_meta(src).cmdlines;
   }
   {
     // Saved cmdlines of 200 MiB.

@@ -182,9 +182,10 @@ TEST(Source, PageDecoderWorksOnPagesInMemory) {
     rtlat::TraceDatSource src(format_sample(name), o);
     Collect all;
     src.read(all);
-    const auto& m = src.meta();
+    const auto& m = rtlat::detail::tracedat_meta(src);
     const auto& cpu = m.buffers.at(0).cpus.at(0);
-    rtlat::detail::PageSource pages(src.file(), m.buffers.at(0), cpu, m.compression, m.order);
+    rtlat::detail::PageSource pages(rtlat::detail::tracedat_file(src), m.buffers.at(0), cpu,
+                                    m.compression, m.order);
     rtlat::detail::PageDecoder dec(m.decode, m.layout, m.order, 0);
     std::vector<rtlat::Event> mine;
     while (const unsigned char* page = pages.next()) {
@@ -233,8 +234,9 @@ TEST(Source, DecodeWorkersGiveTheSameResults) {
       c.slo(rtlat::Metric::latency) = std::chrono::microseconds(5);
       rtlat::Analyzer a(c);
       std::uint64_t events = 0;
-      rtlat::detail::BufferRead(src.meta(), src.file(), src.meta().buffers.at(0), threads, events,
-                                256)
+      rtlat::detail::BufferRead(
+          rtlat::detail::tracedat_meta(src), rtlat::detail::tracedat_file(src),
+          rtlat::detail::tracedat_meta(src).buffers.at(0), threads, events, 256)
           .run(a);
       EXPECT_GT(events, 5000u);
       std::ostringstream os;
@@ -298,8 +300,8 @@ TEST(Source, DecodeWorkersKeepViewsUntilRetired) {
     SCOPED_TRACE(threads);
     ViewChecker check;
     std::uint64_t events = 0;
-    rtlat::detail::BufferRead(src.meta(), src.file(), src.meta().buffers.at(0), threads, events,
-                              256)
+    rtlat::detail::BufferRead(rtlat::detail::tracedat_meta(src), rtlat::detail::tracedat_file(src),
+                              rtlat::detail::tracedat_meta(src).buffers.at(0), threads, events, 256)
         .run(check);
     EXPECT_EQ(check.error, "");
     EXPECT_TRUE(check.released);
@@ -308,8 +310,9 @@ TEST(Source, DecodeWorkersKeepViewsUntilRetired) {
     // A sink that throws mid-read is told to release its views on the way out.
     ViewChecker quits;
     quits.throw_at = 5000;
-    EXPECT_THROW(rtlat::detail::BufferRead(src.meta(), src.file(), src.meta().buffers.at(0),
-                                           threads, events, 256)
+    EXPECT_THROW(rtlat::detail::BufferRead(
+                     rtlat::detail::tracedat_meta(src), rtlat::detail::tracedat_file(src),
+                     rtlat::detail::tracedat_meta(src).buffers.at(0), threads, events, 256)
                      .run(quits),
                  std::runtime_error);
     EXPECT_EQ(quits.error, "");
@@ -320,9 +323,9 @@ TEST(Source, DecodeWorkersKeepViewsUntilRetired) {
 // 6.x kernels mark preemption with 0x100 in sched_switch's print fmt; the samples say so.
 TEST(Source, PreemptFlagFromTheFile) {
   rtlat::TraceDatSource src(format_sample("v6.dat"));
-  EXPECT_EQ(src.meta().decode.prev_state.preempt_flag, 0x100u);
-  EXPECT_TRUE(src.meta().decode.prev_state.from_format);
-  EXPECT_TRUE(src.meta().have_hrtimer_wakeup);
+  EXPECT_EQ(rtlat::detail::tracedat_meta(src).decode.prev_state.preempt_flag, 0x100u);
+  EXPECT_TRUE(rtlat::detail::tracedat_meta(src).decode.prev_state.from_format);
+  EXPECT_TRUE(rtlat::detail::tracedat_meta(src).have_hrtimer_wakeup);
   EXPECT_TRUE(src.notes().empty());
 }
 
@@ -514,9 +517,9 @@ TEST(Kallsyms, PartialReadFindsWhatTheWholeTextHas) {
     const rtlat_test::RawTrace raw = rtlat_test::read_raw_trace(path);
     SCOPED_TRACE(name);
     const auto a = rtlat::detail::kallsyms_lookup(raw.kallsyms, "hrtimer_wakeup");
-    EXPECT_EQ(partial.meta().have_hrtimer_wakeup, a.has_value() && *a != 0);
-    if (partial.meta().have_hrtimer_wakeup) {
-      EXPECT_EQ(partial.meta().hrtimer_wakeup, *a);
+    EXPECT_EQ(rtlat::detail::tracedat_meta(partial).have_hrtimer_wakeup, a.has_value() && *a != 0);
+    if (rtlat::detail::tracedat_meta(partial).have_hrtimer_wakeup) {
+      EXPECT_EQ(rtlat::detail::tracedat_meta(partial).hrtimer_wakeup, *a);
       ++checked;
     }
   }
@@ -633,7 +636,8 @@ TEST(ArmSamples, ReliefFromTheFilesOwnSyscallNumbers) {
     SCOPED_TRACE(c.file);
     const SyscallRelief arm = cyclictest_relief(c.file);
     EXPECT_EQ(arm.arch, c.arch);
-    EXPECT_EQ(rtlat::TraceDatSource(format_sample(c.file)).meta().long_size, c.long_size);
+    EXPECT_EQ(rtlat::detail::tracedat_meta(rtlat::TraceDatSource(format_sample(c.file))).long_size,
+              c.long_size);
     EXPECT_EQ(arm.syscall_sleeps.size(), x86.syscall_sleeps.size());
     EXPECT_EQ(arm.syscall_sleeps.count(c.clock_nanosleep), x86.syscall_sleeps.size());
     EXPECT_EQ(arm.relief.count, x86.relief.count);
@@ -647,8 +651,8 @@ TEST(ArmSamples, ReliefFromTheFilesOwnSyscallNumbers) {
 // TASK_STATE_MAX = 0x1000 as the preemption flag, which the reader must take from the format.
 TEST(ArmSamples, PreemptionFlag0x1000FromTheFormat) {
   const rtlat::TraceDatSource src(format_sample("prev4k.dat"));
-  EXPECT_EQ(src.meta().decode.prev_state.preempt_flag, 0x1000u);
-  EXPECT_TRUE(src.meta().decode.prev_state.from_format);
+  EXPECT_EQ(rtlat::detail::tracedat_meta(src).decode.prev_state.preempt_flag, 0x1000u);
+  EXPECT_TRUE(rtlat::detail::tracedat_meta(src).decode.prev_state.from_format);
   auto read_all = [](const char* name) {
     rtlat::TraceDatSource s(format_sample(name));
     Collect c;
@@ -683,8 +687,8 @@ TEST(LargeFile, CpuDataPast4GiB) {
   std::ifstream f(in, std::ios::binary);
   std::string v6((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   const rtlat::TraceDatSource src(in);
-  ASSERT_EQ(src.meta().buffers.size(), 1u);
-  const auto& cpus = src.meta().buffers[0].cpus;
+  ASSERT_EQ(rtlat::detail::tracedat_meta(src).buffers.size(), 1u);
+  const auto& cpus = rtlat::detail::tracedat_meta(src).buffers[0].cpus;
   const std::size_t fly = v6.find(std::string("flyrecord\0", 10));
   ASSERT_NE(fly, std::string::npos);
   constexpr std::uint64_t shift = 5ull << 30;
@@ -720,7 +724,7 @@ TEST(LargeFile, CpuDataPast4GiB) {
     rtlat::TraceDatSource x(in), y(out);
     x.read(a);
     y.read(b);
-    EXPECT_EQ(y.meta().buffers[0].cpus[0].offset, cpus[0].offset + shift);
+    EXPECT_EQ(rtlat::detail::tracedat_meta(y).buffers[0].cpus[0].offset, cpus[0].offset + shift);
   }
   ::unlink(out.c_str());
   ASSERT_EQ(a.events.size(), b.events.size());

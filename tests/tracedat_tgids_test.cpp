@@ -122,7 +122,7 @@ TEST(Tgids, TheMapReachesTheReportInEveryLayout) {
   for (const Layout& l : layouts) {
     SCOPED_TRACE(l.name);
     const fs::path p = with_tgids(map, l);
-    EXPECT_EQ(rtlat::TraceDatSource(p.string()).meta().tgids.size(), 3u);
+    EXPECT_EQ(rtlat::detail::tracedat_meta(rtlat::TraceDatSource(p.string())).tgids.size(), 3u);
     const rtlat::Results r = analyze(p);
     EXPECT_EQ(tgid_of(r, 21430), std::optional<rtlat::Pid>(21429));
     EXPECT_EQ(tgid_of(r, 21429), std::optional<rtlat::Pid>(21429));
@@ -163,19 +163,19 @@ TEST(Tgids, WhatTheFormatAllowsAtItsEdges) {
   {
     // An empty map, a NUL ending the text (what follows is not read), no last newline.
     const fs::path p = with_tgids("");
-    EXPECT_TRUE(rtlat::TraceDatSource(p.string()).meta().tgids.empty());
+    EXPECT_TRUE(rtlat::detail::tracedat_meta(rtlat::TraceDatSource(p.string())).tgids.empty());
     EXPECT_EQ(tgid_of(analyze(p), 21430), std::nullopt);
   }
   {
     const fs::path p = with_tgids(std::string("21430 21429 0\0garbage", 21));
-    EXPECT_EQ(rtlat::TraceDatSource(p.string()).meta().tgids.size(), 1u);
+    EXPECT_EQ(rtlat::detail::tracedat_meta(rtlat::TraceDatSource(p.string())).tgids.size(), 1u);
     EXPECT_EQ(tgid_of(analyze(p), 21430), std::optional<rtlat::Pid>(21429));
   }
   {
     // The largest values: PID_MAX_LIMIT and a 64-bit event count.
     const fs::path p = with_tgids("4194304 4194304 0\n21430 21429 18446744073709551615\n");
     const rtlat::TraceDatSource src(p.string());
-    const auto& t = src.meta().tgids;
+    const auto& t = rtlat::detail::tracedat_meta(src).tgids;
     ASSERT_EQ(t.size(), 2u);
     EXPECT_EQ(t[0].pid, 4194304);
     EXPECT_EQ(t[1].after, 18446744073709551615u);

@@ -250,9 +250,14 @@ TEST(Formats, FormatNamesAndByteOrder) {
     EXPECT_EQ(src.info().cpus, 2) << c.file;
     EXPECT_EQ(src.info().arch, "x86_64") << c.file;
   }
-  EXPECT_TRUE(rtlat::TraceDatSource(source_file("be32.dat").string()).meta().order.swap);
-  EXPECT_EQ(rtlat::TraceDatSource(source_file("be32.dat").string()).meta().layout.commit_size, 4u);
-  EXPECT_EQ(rtlat::TraceDatSource(source_file("v6.dat").string()).meta().layout.commit_size, 8u);
+  EXPECT_TRUE(rtlat::detail::tracedat_meta(rtlat::TraceDatSource(source_file("be32.dat").string()))
+                  .order.swap);
+  EXPECT_EQ(rtlat::detail::tracedat_meta(rtlat::TraceDatSource(source_file("be32.dat").string()))
+                .layout.commit_size,
+            4u);
+  EXPECT_EQ(rtlat::detail::tracedat_meta(rtlat::TraceDatSource(source_file("v6.dat").string()))
+                .layout.commit_size,
+            8u);
 }
 
 // The zlib sample is the zstd sample recompressed (libtracecmd here has no zlib to compare with):
@@ -271,8 +276,8 @@ TEST(Formats, Be32SampleEqualsItsSource) {
   auto fixed = [](const char* file) {
     const rtlat::TraceDatSource src(source_file(file).string());
     int n = 0;
-    for (const auto& d : src.meta().decode.events) n += d.std_layout ? 1 : 0;
-    return std::make_pair(src.meta().decode.common_std, n);
+    for (const auto& d : rtlat::detail::tracedat_meta(src).decode.events) n += d.std_layout ? 1 : 0;
+    return std::make_pair(rtlat::detail::tracedat_meta(src).decode.common_std, n);
   };
   // sched_switch, sched_wakeup, sched_wakeup_new and sched_waking take the fixed offsets.
   EXPECT_EQ(fixed("v7-zstd.dat"), std::make_pair(true, 4));

@@ -90,28 +90,6 @@ class Analyzer {
     if (tasks_.over_bound()) tasks_.fold_excess(cpus_);
   }
 
-  /// Effects: as feed(e), for sources that keep their decoded events in place: the engine's
-  /// bounded history (Config::history) then points at e instead of copying it. The source
-  /// must keep e where it is until it calls retire_views() for a range that holds it, or
-  /// release_views(); the views of one CPU must be retired in the order they were fed. A
-  /// source that keeps each buffer until the next one is consumed saves the engine a copy of
-  /// almost every event. Complexity and throws: as feed().
-  RTLAT_ALWAYS_INLINE void feed_view(const Event& e) {
-    if (e.cpu >= cpus_.size()) cpus_.ensure(e.cpu);
-    if (cpus_.admit<true>(e) == detail::CpuStates::Admit::in_order) rules_.event(e);
-    if (tasks_.over_bound()) tasks_.fold_excess(cpus_);
-  }
-  /// Effects: the source is about to overwrite [begin, end), events it fed with feed_view():
-  /// the engine copies those it still holds. Complexity: amortised O(CPUs + events copied).
-  /// Throws:
-  /// nothing.
-  void retire_views(const Event* begin, const Event* end) noexcept {
-    cpus_.retire_views(begin, end);
-  }
-  /// Effects: the source is about to free every event it fed with feed_view(): the engine
-  /// copies those it still holds. Complexity: O(CPUs x Config::history). Throws: nothing.
-  void release_views() noexcept { cpus_.release_views(); }
-
   /// Effects: what the source learned outside the event stream (saved cmdlines, tgids): applied
   /// to the pid's current task, or kept for the task the pid gets next (the sink interface).
   /// Complexity: O(1) amortised. Throws: std::bad_alloc only.
@@ -130,6 +108,29 @@ class Analyzer {
   EngineMemory memory() const noexcept;
 
  private:
+  // The view protocol (sink.hpp), for the library's own trace.dat reader only.
+  friend struct detail::Views;
+  // Effects: as feed(e), for sources that keep their decoded events in place: the engine's
+  // bounded history (Config::history) then points at e instead of copying it. The source
+  // must keep e where it is until it calls retire_views() for a range that holds it, or
+  // release_views(); the views of one CPU must be retired in the order they were fed. A
+  // source that keeps each buffer until the next one is consumed saves the engine a copy of
+  // almost every event. Complexity and throws: as feed().
+  RTLAT_ALWAYS_INLINE void feed_view(const Event& e) {
+    if (e.cpu >= cpus_.size()) cpus_.ensure(e.cpu);
+    if (cpus_.admit<true>(e) == detail::CpuStates::Admit::in_order) rules_.event(e);
+    if (tasks_.over_bound()) tasks_.fold_excess(cpus_);
+  }
+  // Effects: the source is about to overwrite [begin, end), events it fed with feed_view():
+  // the engine copies those it still holds. Complexity: amortised O(CPUs + events copied).
+  // Throws:
+  // nothing.
+  void retire_views(const Event* begin, const Event* end) noexcept {
+    cpus_.retire_views(begin, end);
+  }
+  // Effects: the source is about to free every event it fed with feed_view(): the engine
+  // copies those it still holds. Complexity: O(CPUs x Config::history). Throws: nothing.
+  void release_views() noexcept { cpus_.release_views(); }
   Config cfg_;
   detail::CpuStates cpus_;
   detail::TaskStore tasks_;

@@ -7,12 +7,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "rtlat/detail/std_function.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
 

@@ -1,5 +1,6 @@
 /// @file
-/// The one error type for bad input: every stage that can fail on input throws it.
+/// The library's two error types: InputError for bad input (every stage that can fail on input
+/// throws it) and LiveError for a live session that cannot start or goes wrong.
 #pragma once
 
 #include <stdexcept>
@@ -42,6 +43,13 @@ class InputError : public std::runtime_error {
     return s + ": " + r;
   }
   std::string file_, where_, reason_;
+};
+
+/// A live session could not start or went wrong (no root, no tracefs, a tracefs write refused).
+/// what() is one line saying what is missing and, where there is one, how to get it.
+class LiveError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace v1

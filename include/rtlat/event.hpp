@@ -5,7 +5,6 @@
 /// it into bounded per-CPU history rings by value, and a cache line holds exactly one event.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -361,7 +360,8 @@ struct alignas(64) Event {
   static Event make_irqs(EventKind kind, Timestamp ts, std::uint16_t cpu, Pid common_pid,
                          std::string_view caller) noexcept {
     Event e = head(ts, cpu, common_pid, kind);
-    const std::size_t n = std::min(caller.size(), sizeof e.irqs.caller - 1);
+    const std::size_t cap = sizeof e.irqs.caller - 1;
+    const std::size_t n = caller.size() < cap ? caller.size() : cap;
     for (std::size_t i = 0; i < n; ++i) e.irqs.caller[i] = caller[i];
     return e;
   }

@@ -7,10 +7,9 @@
 /// both on the thread that runs read(); whatever a sink throws stops the read and reaches the
 /// caller of read().
 ///
-/// A sink may also take views: `feed_view(const Event&)`, `retire_views(const Event*, const
-/// Event*)` and `release_views()`, as rtlat::Analyzer does (their contract is there). A source
-/// that keeps its decoded events in place for a while (the trace.dat reader's decode workers)
-/// then hands them over without the sink copying each one; other sources and sinks use feed().
+/// rtlat::Analyzer also borrows events from the library's own trace.dat reader, which keeps its
+/// decoded events in place for a while, instead of copying each one: that protocol is internal
+/// (detail::Views), and every other source and sink uses feed().
 #pragma once
 
 #include <type_traits>
@@ -42,14 +41,33 @@ template <class S>
 struct has_task_info<
     S, std::void_t<decltype(std::declval<S&>().task_info(std::declval<const TaskInfo&>()))>>
     : std::true_type {};
+// The view protocol: `feed_view(const Event&)`, `retire_views(const Event*, const Event*)` and
+// `release_views()`, whose contract Analyzer's private members state. The library's sources
+// reach a sink's view members only through here, so Analyzer keeps them out of its public face
+// and befriends this; a sink of the library's own tests declares them public.
+struct Views {
+  template <class S>
+  RTLAT_ALWAYS_INLINE static auto feed(S& s, const Event& e) -> decltype(s.feed_view(e)) {
+    return s.feed_view(e);
+  }
+  template <class S>
+  static auto retire(S& s, const Event* begin, const Event* end) noexcept
+      -> decltype(s.retire_views(begin, end)) {
+    return s.retire_views(begin, end);
+  }
+  template <class S>
+  static auto release(S& s) noexcept -> decltype(s.release_views()) {
+    return s.release_views();
+  }
+};
 template <class S, class = void>
 struct takes_views : std::false_type {};
 template <class S>
-struct takes_views<S,
-                   std::void_t<decltype(std::declval<S&>().feed_view(std::declval<const Event&>())),
-                               decltype(std::declval<S&>().retire_views(
-                                   std::declval<const Event*>(), std::declval<const Event*>())),
-                               decltype(std::declval<S&>().release_views())>> : std::true_type {};
+struct takes_views<
+    S, std::void_t<decltype(Views::feed(std::declval<S&>(), std::declval<const Event&>())),
+                   decltype(Views::retire(std::declval<S&>(), std::declval<const Event*>(),
+                                          std::declval<const Event*>())),
+                   decltype(Views::release(std::declval<S&>()))>> : std::true_type {};
 }  // namespace detail
 
 /// Effects: `sink.feed(e)`; a sink without that member is a compile error that says so.

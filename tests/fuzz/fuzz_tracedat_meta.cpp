@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string path = "/proc/self/fd/" + std::to_string(fd);
   try {
     rtlat::TraceDatSource src(path);
-    std::uint64_t sum = src.info().cpus + src.meta().decode.events.size() + src.clock().size();
+    std::uint64_t sum = src.info().cpus + rtlat::detail::tracedat_meta(src).decode.events.size() +
+                        src.clock().size();
     for (const auto& n : src.notes()) sum += n.size();
     for (const auto& b : src.buffer_names()) sum += b.size();
     if (sum == 1) __asm__ volatile("");

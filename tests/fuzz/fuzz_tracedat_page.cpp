@@ -42,7 +42,7 @@ const std::vector<std::unique_ptr<rtlat::TraceDatSource>>& layouts() {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
   const rtlat::TraceDatSource& src = *layouts()[data[0] % rtlat_fuzz::page_layout_count];
-  const TraceDatMeta& m = src.meta();
+  const TraceDatMeta& m = rtlat::detail::tracedat_meta(src);
   ++data, --size;
   // The decoder needs no file: the pages are decoded in memory, as a live source would.
   const std::size_t pages = std::min<std::size_t>((size + m.page_size - 1) / m.page_size, 4);

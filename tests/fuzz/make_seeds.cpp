@@ -34,7 +34,7 @@ void put(const fs::path& p, const std::string& bytes) {
 
 void rewrite(const fs::path& in, const fs::path& out, std::size_t pages) {
   const rtlat::TraceDatSource src(in.string());
-  const TraceDatMeta& m = src.meta();
+  const TraceDatMeta& m = rtlat::detail::tracedat_meta(src);
   TraceDatWriteOptions o;
   o.version = m.version;
   bool compressed = false;
@@ -59,13 +59,13 @@ void rewrite(const fs::path& in, const fs::path& out, std::size_t pages) {
 
 void cut_pages(const fs::path& in, const fs::path& dir) {
   const rtlat::TraceDatSource src(in.string());
-  const TraceDatMeta& m = src.meta();
+  const TraceDatMeta& m = rtlat::detail::tracedat_meta(src);
   const char layout = static_cast<char>(rtlat_fuzz::page_layout_of(m));
   for (const auto& b : m.buffers) {
     if (b.latency) continue;
     for (const auto& c : b.cpus) {
       if (c.size == 0) continue;
-      PageSource ps(src.file(), b, c, m.compression, m.order);
+      PageSource ps(rtlat::detail::tracedat_file(src), b, c, m.compression, m.order);
       const std::string name = in.stem().string() + (b.name.empty() ? "" : "-" + b.name) + "-cpu" +
                                std::to_string(c.cpu);
       std::string all(1, layout);

@@ -73,7 +73,7 @@ class TraceDatWriter {
   }
 
   void write(const std::string& out_path) {
-    const TraceDatMeta& m = src_->meta();
+    const TraceDatMeta& m = tracedat_meta(*src_);
     page_size_ = m.page_size;
     out_.clear();
     out_.append(tracedat_magic);
@@ -211,7 +211,7 @@ class TraceDatWriter {
     return put_num(p.size(), 4, opt_.big_endian) + p;
   }
   std::string block_cmdlines() const {
-    std::string c = src_->meta().cmdlines;
+    std::string c = tracedat_meta(*src_).cmdlines;
     if (opt_.cmdlines_lines >= 0) {
       std::size_t end = 0;
       for (long i = 0; i < opt_.cmdlines_lines && end < c.size(); ++i) {
@@ -224,7 +224,7 @@ class TraceDatWriter {
   }
   // Plain options, numbers converted where the option holds numbers.
   std::string option_data(std::uint16_t id, const std::string& data) const {
-    const ByteOrder in = src_->meta().order;
+    const ByteOrder in = tracedat_meta(*src_).order;
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
     if (id == opt_uname && !opt_.uname.empty()) return opt_.uname + std::string(1, '\0');
     if (id == opt_traceid && data.size() == 8) return put_num(in.u64(p), 8, opt_.big_endian);
@@ -249,8 +249,8 @@ class TraceDatWriter {
 
   // The pages of one CPU, decompressed and converted to the output layout.
   std::vector<std::string> pages(const BufferRef& b, const CpuDataRef& c) {
-    const TraceDatMeta& m = src_->meta();
-    PageSource ps(src_->file(), b, c, m.compression, m.order);
+    const TraceDatMeta& m = tracedat_meta(*src_);
+    PageSource ps(tracedat_file(*src_), b, c, m.compression, m.order);
     std::vector<std::string> v;
     std::size_t index = 0;
     while (const unsigned char* p = ps.next()) {
@@ -261,7 +261,7 @@ class TraceDatWriter {
   }
 
   std::string convert_page(const unsigned char* page) const {
-    const TraceDatMeta& m = src_->meta();
+    const TraceDatMeta& m = tracedat_meta(*src_);
     const ByteOrder in = m.order;
     const bool in_big = in.swap != host_is_big_endian();
     const unsigned in_cs = m.layout.commit_size, in_data = m.layout.data_offset;
@@ -314,7 +314,7 @@ class TraceDatWriter {
   }
 
   void edit_record(char* rec, std::uint32_t size) const {
-    const TraceDatMeta& m = src_->meta();
+    const TraceDatMeta& m = tracedat_meta(*src_);
     if (!opt_.edit_record || size < m.decode.header_min) return;
     auto* r = reinterpret_cast<unsigned char*>(rec);
     opt_.edit_record(m, out_order_.uint(r + m.decode.common_type.offset, m.decode.common_type.size),
@@ -323,7 +323,7 @@ class TraceDatWriter {
 
   // Rewrites every multi-byte field of one record in the output byte order.
   void swap_fields(const unsigned char* rec, std::uint32_t size, char* out) const {
-    const TraceDatMeta& m = src_->meta();
+    const TraceDatMeta& m = tracedat_meta(*src_);
     if (m.order.swap == out_order_.swap) return;  // same byte order: bytes are already right
     if (size < m.decode.header_min) return;
     const std::uint64_t type =
@@ -357,7 +357,7 @@ class TraceDatWriter {
 
   // ---- v6 ----
   void write_v6() {
-    const TraceDatMeta& m = src_->meta();
+    const TraceDatMeta& m = tracedat_meta(*src_);
     out_ += block_header_info() + block_ftrace() + block_events() + block_kallsyms() +
             block_printk() + block_cmdlines();
     const std::uint32_t cpus = static_cast<std::uint32_t>(std::max(m.cpus, 1));
@@ -420,7 +420,7 @@ class TraceDatWriter {
   }
 
   void write_v7() {
-    const TraceDatMeta& m = src_->meta();
+    const TraceDatMeta& m = tracedat_meta(*src_);
     const bool z = opt_.compression != Compression::none;
     if (z) {
       out_ += std::string(compression_name(opt_.compression)) + std::string(1, '\0');

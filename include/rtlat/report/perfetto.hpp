@@ -16,10 +16,10 @@
 #include <tuple>
 #include <utility>
 
+#include "rtlat/detail/report/json_parts.hpp"
 #include "rtlat/detail/report/timeline.hpp"
 #include "rtlat/duration.hpp"
 #include "rtlat/event.hpp"
-#include "rtlat/report/json.hpp"
 #include "rtlat/results.hpp"
 
 namespace rtlat {

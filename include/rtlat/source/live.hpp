@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <dirent.h>
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>

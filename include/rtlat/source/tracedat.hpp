@@ -46,6 +46,15 @@ struct TraceDatOptions {
 /// A trace.dat file, a source of the Source concept (source_info.hpp).
 ///
 /// Thread safety: none; one thread reads it (read() starts its own decode workers).
+class TraceDatSource;
+
+namespace detail {
+// The parsed metadata and the open file, for the library's tools and tests: detail types, so
+// not members of the public face.
+inline const TraceDatMeta& tracedat_meta(const TraceDatSource& src) noexcept;
+inline const File& tracedat_file(const TraceDatSource& src) noexcept;
+}  // namespace detail
+
 class TraceDatSource {
  public:
   /// Effects: opens `path` and parses everything before the ring-buffer data; picks the buffer
@@ -87,10 +96,6 @@ class TraceDatSource {
   }
   /// The trace clock the file names ("local", "global", ...; empty when it names none).
   const std::string& clock() const noexcept { return m_.clock; }
-  /// The parsed metadata, for tools and tests; not part of the stable API.
-  const detail::TraceDatMeta& meta() const noexcept { return m_; }
-  /// The open file, for tools and tests; not part of the stable API.
-  const detail::File& file() const noexcept { return file_; }
 
   /// Effects: streams everything into `sink` (sink.hpp): first a task_info per saved cmdline,
   /// then the events in time order. The tgids of an `rtlat live --save` file come as task_info
@@ -125,6 +130,8 @@ class TraceDatSource {
   }
 
  private:
+  friend const detail::TraceDatMeta& detail::tracedat_meta(const TraceDatSource&) noexcept;
+  friend const detail::File& detail::tracedat_file(const TraceDatSource&) noexcept;
   // One note per unparsed format whose events occurred, the first few named, the rest counted.
   void note_unparsed() {
     constexpr std::size_t listed = 4;
@@ -155,6 +162,15 @@ class TraceDatSource {
   std::vector<std::string> notes_;
   std::vector<std::uint64_t> unparsed_;  // records skipped per unparsed format, all reads
 };
+
+namespace detail {
+inline const TraceDatMeta& tracedat_meta(const TraceDatSource& src) noexcept {
+  return src.m_;
+}
+inline const File& tracedat_file(const TraceDatSource& src) noexcept {
+  return src.file_;
+}
+}  // namespace detail
 
 }  // namespace v1
 }  // namespace rtlat

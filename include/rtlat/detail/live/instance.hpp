@@ -14,23 +14,16 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "rtlat/detail/vocabulary.hpp"
+#include "rtlat/error.hpp"
 #include "rtlat/syscalls.hpp"
 
 namespace rtlat {
 inline namespace v1 {
-
-/// A live session could not start or went wrong (no root, no tracefs, a tracefs write refused).
-/// what() is one line saying what is missing and, where there is one, how to get it.
-class LiveError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 namespace detail {
 namespace live {

@@ -79,7 +79,7 @@ class BufferRead {
     struct Release {
       Sink& sink;
       ~Release() {
-        if constexpr (views) sink.release_views();
+        if constexpr (views) Views::release(sink);
       }
     } release{sink};
     const std::size_t n = streams.size();
@@ -87,7 +87,7 @@ class BufferRead {
     auto next_batch = [&](std::size_t i) {
       return pool.next(i, view[i],
                        [&]([[maybe_unused]] const Event* b, [[maybe_unused]] const Event* e) {
-                         if constexpr (views) sink.retire_views(b, e);
+                         if constexpr (views) Views::retire(sink, b, e);
                        });
     };
     KWayMerge(events_).run<views>(n, view, next_batch, sink);

@@ -150,7 +150,7 @@ class KWayMerge {
   template <bool Views, class Sink>
   static RTLAT_ALWAYS_INLINE void feed(Sink& sink, const Event& e) {
     if constexpr (Views) {
-      sink.feed_view(e);
+      detail::Views::feed(sink, e);
     } else {
       sink_feed(sink, e);
     }
