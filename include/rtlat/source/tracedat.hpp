@@ -43,9 +43,6 @@ struct TraceDatOptions {
   int decode_threads = -1;
 };
 
-/// A trace.dat file, a source of the Source concept (source_info.hpp).
-///
-/// Thread safety: none; one thread reads it (read() starts its own decode workers).
 class TraceDatSource;
 
 namespace detail {
@@ -55,6 +52,9 @@ inline const TraceDatMeta& tracedat_meta(const TraceDatSource& src) noexcept;
 inline const File& tracedat_file(const TraceDatSource& src) noexcept;
 }  // namespace detail
 
+/// A trace.dat file, a source of the Source concept (source_info.hpp).
+///
+/// Thread safety: none; one thread reads it (read() starts its own decode workers).
 class TraceDatSource {
  public:
   /// Effects: opens `path` and parses everything before the ring-buffer data; picks the buffer
