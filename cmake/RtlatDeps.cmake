@@ -1,7 +1,19 @@
 # Third-party libraries, all from Debian packages (scripts/setup installs them). The core needs
 # the Boost headers only (Boost.Intrusive); any other target is defined only when its libraries
 # are found, and what the tree builds beyond the core (CLI, tests, benchmarks) requires them.
-find_package(Boost 1.66 REQUIRED CONFIG COMPONENTS headers)
+find_package(Boost 1.66 QUIET CONFIG COMPONENTS headers)
+if(NOT TARGET Boost::headers)
+  # A cross build looks for CMake packages under the target's library directory, where no
+  # target-architecture Boost is installed; the headers are the same for every architecture, and
+  # Debian's cross compilers search the host's /usr/include, so the headers alone serve.
+  find_path(RTLAT_BOOST_INCLUDE_DIR boost/intrusive/list.hpp)
+  if(NOT RTLAT_BOOST_INCLUDE_DIR)
+    message(FATAL_ERROR "rtlat: the Boost.Intrusive headers are missing (Debian: libboost-dev)")
+  endif()
+  add_library(Boost::headers INTERFACE IMPORTED)
+  set_target_properties(Boost::headers PROPERTIES INTERFACE_INCLUDE_DIRECTORIES
+                                                  "${RTLAT_BOOST_INCLUDE_DIR}")
+endif()
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 pkg_check_modules(traceevent IMPORTED_TARGET libtraceevent)
