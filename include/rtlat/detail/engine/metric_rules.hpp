@@ -165,8 +165,11 @@ class MetricRules {
       case EventKind::hrtimer_start:
         timers_.start(e);
         break;
-      case EventKind::hrtimer_cancel:
       case EventKind::hrtimer_expire_entry:
+        if (timers_.expiry_starts_use()) arm_own_sleeps();
+        timers_.event(e, cpus_.seq());
+        break;
+      case EventKind::hrtimer_cancel:
       case EventKind::hrtimer_expire_exit:
         timers_.event(e, cpus_.seq());
         break;
@@ -364,6 +367,7 @@ class MetricRules {
   void on_exit(const Event& e);
   void on_fork(const Event& e);
   void on_timer_marker(const Event& e);
+  void arm_own_sleeps();
   void on_irq_thread(const Event& e);
 
   const Config& cfg_;
@@ -389,8 +393,19 @@ RTLAT_ALWAYS_INLINE void MetricRules::on_timer_marker(const Event& e) {
   if (e.common_pid <= 0 || !(relief || own_sleep)) return;
   if (Task* t = find(e.common_pid)) {
     if (relief) t->timer_marker_pending = true;
-    if (own_sleep) t->sleep_timer = e.timer.hrtimer;
+    if (own_sleep) {
+      t->sleep_timer = e.timer.hrtimer;
+      t->sleep_softexpires = e.timer.softexpires;
+    }
   }
+}
+
+// The first expiry event: the sleep timers tasks keep (TimerRules::own_sleep) join the table,
+// where the expiry finds what its timer asked for.
+inline void MetricRules::arm_own_sleeps() {
+  tasks_.for_each_live([this](Task& t) {
+    if (t.sleep_timer != 0) timers_.arm(t.sleep_timer, t.sleep_softexpires);
+  });
 }
 
 inline void MetricRules::on_irq_thread(const Event& e) {

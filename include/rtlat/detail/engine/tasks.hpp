@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "rtlat/config.hpp"
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/cpus.hpp"
 #include "rtlat/detail/engine/finished_lru.hpp"
 #include "rtlat/detail/engine/folding.hpp"
@@ -64,7 +65,8 @@ class TaskStore {
 
   // Whether an event naming t's pid is about a new task: the pid was freed, or an exited task's
   // pid shows up starting a life (a fork, sched_wakeup_new) or under another name.
-  static bool reused(const Task& t, const Comm& comm, bool starts_life) noexcept {
+  RTLAT_ALWAYS_INLINE static bool reused(const Task& t, const Comm& comm,
+                                         bool starts_life) noexcept {
     return t.gone || (t.exited && (starts_life || (!comm.empty() && comm != t.comm)));
   }
 
@@ -95,6 +97,12 @@ class TaskStore {
   // Every entry's storage; addresses are stable. First seen first while nothing was folded
   // (folded_any()); then entries are reused, skip those `folded` and order by `order`.
   const std::deque<Task>& all() const noexcept { return tasks_; }
+  // The rules' rare sweeps over every entry in use (not folded).
+  template <class F>
+  void for_each_live(F&& f) {
+    for (Task& t : tasks_)
+      if (!t.folded) f(t);
+  }
   bool folded_any() const noexcept { return folds_.tasks() != 0; }
   const FoldGroups& folds() const noexcept { return folds_; }
 

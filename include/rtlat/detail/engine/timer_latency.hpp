@@ -16,9 +16,12 @@
 //
 // State, none of it allocated per event: per CPU, the timers whose handlers run now (a hard
 // timer can interrupt a soft one's expiry: two levels); and one table of the timers armed now
-// with what they asked for. A timer leaves the table when it expires, is cancelled, or (own
-// sleeps without expiry events) when its task wakes; the table grows only when more timers are
-// armed at once than it ever held, and is bounded by max_armed_timers.
+// with what they asked for. A timer leaves the table when it expires or is cancelled; the table
+// grows only when more timers are armed at once than it ever held, and is bounded by
+// max_armed_timers. A task's own sleep timer, while no expiry events are in use, is kept in the
+// task's entry instead: the marker and the wakeup look the task up anyway, and only its task
+// cancels it, after waking (do_nanosleep, schedule_hrtimeout), so a cancel cannot come between.
+// When the first expiry event arrives, the sleep timers still armed move into the table.
 #pragma once
 
 #include <cstddef>
@@ -154,10 +157,16 @@ struct TimerCause {
 class TimerLatency {
  public:
   // Facts about the input (Analyzer::set_source()); unknown: decided by the events seen.
-  std::optional<bool> expiry_recorded;
   std::optional<bool> clock_monotonic;
+  void set_expiry_recorded(std::optional<bool> recorded) noexcept {
+    expiry_recorded_ = recorded;
+    expiry_in_use_ = recorded ? *recorded : expiry_seen_;
+  }
 
-  bool expiry_in_use() const noexcept { return expiry_recorded ? *expiry_recorded : expiry_seen_; }
+  // Every timer event and wakeup asks: kept, not derived each time.
+  bool expiry_in_use() const noexcept { return expiry_in_use_; }
+  // The next hrtimer_expire_entry puts expiry events in use (the input's facts are unknown).
+  bool expiry_starts_use() const noexcept { return !expiry_in_use_ && !expiry_recorded_; }
   // sched_waking identifies the wakeup when it is recorded; sched_wakeup otherwise.
   bool identifies(EventKind k) noexcept {
     if (k == EventKind::sched_waking) waking_seen_ = true;
@@ -169,12 +178,15 @@ class TimerLatency {
   RTLAT_ALWAYS_INLINE void start(const Event& e) {
     armed_.set(e.hrtimer.hrtimer, e.hrtimer.softexpires, e.hrtimer.expires);
   }
-  // A timer-sleep marker: an hrtimer one arms its timer too.
+  // A timer-sleep marker: an hrtimer one arms its timer too (its task's entry keeps it while
+  // expiry events are not in use).
   RTLAT_ALWAYS_INLINE void marker(const Event& e) {
     if (e.timer.source != TimerSleepSource::hrtimer) return;
     sleeps_seen_ = true;
-    armed_.set(e.timer.hrtimer, e.timer.softexpires);
+    if (expiry_in_use()) armed_.set(e.timer.hrtimer, e.timer.softexpires);
   }
+  // A sleep timer its task's entry kept, armed in the table when expiry events start.
+  void arm(std::uint64_t timer, std::int64_t softexpires) { armed_.set(timer, softexpires); }
   // Some task may be asleep on its own timer (an hrtimer marker came).
   bool sleeps_seen() const noexcept { return sleeps_seen_; }
   // The other hrtimer events on their CPU: hrtimer_cancel, hrtimer_expire_entry and _exit.
@@ -185,6 +197,7 @@ class TimerLatency {
         break;
       case EventKind::hrtimer_expire_entry: {
         expiry_seen_ = true;
+        if (!expiry_recorded_) expiry_in_use_ = true;
         Level& l = push(e.cpu);
         l.timer = e.hrtimer.hrtimer;
         std::int64_t slack = 0;
@@ -233,11 +246,6 @@ class TimerLatency {
     if (!exit_seen_) pop(c);  // its level stays intact until the CPU's next expiry
     return cause;
   }
-  // A task's own sleep timer (no expiry events): what it asked for, if still armed; the timer
-  // leaves the table, since its task is awake.
-  std::optional<std::int64_t> take_sleep(std::uint64_t timer) noexcept {
-    return armed_.take(timer);
-  }
   std::size_t armed() const noexcept { return armed_.size(); }
 
  private:
@@ -267,6 +275,8 @@ class TimerLatency {
   }
 
   ArmedTimers armed_;
+  std::optional<bool> expiry_recorded_;
+  bool expiry_in_use_ = false;  // expiry_recorded_, or else expiry_seen_
   std::vector<Cpu> cpus_;
   std::size_t busy_ = 0;  // CPUs whose depth is not 0: while none, wakeups and switches skip them
   bool expiry_seen_ = false;
@@ -295,6 +305,7 @@ struct TimerRules {
     Task* t = r.find(pid);
     if (t != nullptr && (t->gone || t->comm != e.wakeup.comm)) t = nullptr;  // a new task
     const std::uint64_t sleep_timer = t != nullptr ? t->sleep_timer : 0;
+    const std::int64_t soft = t != nullptr ? t->sleep_softexpires : 0;
     if (t != nullptr) t->sleep_timer = 0;
     if (cause != nullptr) {
       if (!cause->known) {
@@ -310,17 +321,15 @@ struct TimerRules {
       return;
     }
     if (sleep_timer == 0 || r.timers_.expiry_in_use()) return;  // not woken by a timer
-    const std::optional<std::int64_t> soft = r.timers_.take_sleep(sleep_timer);
-    if (!soft) return;  // cancelled: something else woke it
     if (r.timers_.clock_monotonic != true) {
       ++r.counts.unobserved_timer;
       ++r.counts.unobserved_timer_clock;
       ++t->timer_unobserved;
       return;
     }
-    if (e.ts < *soft) return;  // woken before its time: not by the timer
-    t->timer_slack = 0;        // a sleep marker carries no expires
-    open(r, *t, e, e, r.cpus_.seq(), *soft, -1);
+    if (e.ts < soft) return;  // woken before its time: not by the timer
+    t->timer_slack = 0;       // a sleep marker carries no expires
+    open(r, *t, e, e, r.cpus_.seq(), soft, -1);
   }
 
   // A timer-sleep marker (its timer is armed by TimerLatency::marker()) that is its task's own
