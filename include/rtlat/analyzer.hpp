@@ -202,7 +202,7 @@ inline Results Analyzer::results() const {
     tr.comm = std::string(t.comm.view());
     tr.first_seen_ns = t.first_seen;
     tr.last_seen_ns = t.last_seen;
-    tr.exited = t.exited;
+    tr.exited = t.state == detail::TaskState::dead;
     for (std::size_t mi = 0; mi < metric_count; ++mi)
       tr.metrics[mi] = metric(t.irq_thread, t.slo, t.stats, t.derived_irq, mi);
     tr[Metric::timer].unobserved =
