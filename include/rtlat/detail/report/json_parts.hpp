@@ -225,7 +225,7 @@ inline void json_breakdown(JsonOut& os, const Breakdown& b, const char* indent) 
     if (p.idle_state) os << ", \"idle_state\": " << *p.idle_state;
     if (p.state == PartState::timer_delay && p.task) {
       os << ", \"irqs\": ";
-      os.string(!p.irqs_off_caller.empty() ? "off" : p.irqs_on ? "on" : "unknown");
+      os.string(part_irqs_name(p));
       if (!p.irqs_off_caller.empty()) {
         os << ", \"irqs_off_caller\": ";
         os.string(p.irqs_off_caller);
