@@ -10,37 +10,17 @@ install(FILES ${PROJECT_BINARY_DIR}/include/rtlat/version.hpp
 
 # One export set per target, so that a core-only consumer needs none of the libraries the
 # others link: the package config loads each one only when its libraries are found.
-install(TARGETS rtlat EXPORT rtlat-core)
-install(EXPORT rtlat-core NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
-        FILE rtlat-core-targets.cmake)
-if(TARGET rtlat_tracedat)
-  install(TARGETS rtlat_tracedat EXPORT rtlat-tracedat)
-  install(EXPORT rtlat-tracedat NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
-          FILE rtlat-tracedat-targets.cmake)
-endif()
-if(TARGET rtlat_compiled)
-  install(TARGETS rtlat_compiled EXPORT rtlat-compiled ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(EXPORT rtlat-compiled NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
-          FILE rtlat-compiled-targets.cmake)
-endif()
-if(TARGET rtlat_live)
-  install(TARGETS rtlat_live EXPORT rtlat-live)
-  install(EXPORT rtlat-live NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
-          FILE rtlat-live-targets.cmake)
-  configure_file(cmake/rtlat-live.pc.in ${PROJECT_BINARY_DIR}/rtlat-live.pc @ONLY)
-  install(FILES ${PROJECT_BINARY_DIR}/rtlat-live.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
-endif()
-if(TARGET rtlat_regex)
-  install(TARGETS rtlat_regex EXPORT rtlat-regex)
-  install(EXPORT rtlat-regex NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
-          FILE rtlat-regex-targets.cmake)
-endif()
-
-if(TARGET rtlat_benchmark)
-  install(TARGETS rtlat_benchmark EXPORT rtlat-benchmark)
-  install(EXPORT rtlat-benchmark NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
-          FILE rtlat-benchmark-targets.cmake)
-endif()
+function(rtlat_install_exported target set)
+  install(TARGETS ${target} EXPORT rtlat-${set} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(EXPORT rtlat-${set} NAMESPACE rtlat:: DESTINATION ${RTLAT_CMAKE_DIR}
+          FILE rtlat-${set}-targets.cmake)
+endfunction()
+rtlat_install_exported(rtlat core)
+foreach(part tracedat compiled live regex benchmark)
+  if(TARGET rtlat_${part})
+    rtlat_install_exported(rtlat_${part} ${part})
+  endif()
+endforeach()
 
 configure_package_config_file(cmake/rtlatConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/rtlatConfig.cmake
@@ -65,7 +45,11 @@ foreach(dir IN LISTS rtlat_boost_include)
     string(APPEND RTLAT_PC_BOOST_CFLAGS " -I${dir}")
   endif()
 endforeach()
-foreach(pc rtlat rtlat-tracedat)
+set(rtlat_pcs rtlat rtlat-tracedat)
+if(TARGET rtlat_live)
+  list(APPEND rtlat_pcs rtlat-live)
+endif()
+foreach(pc IN LISTS rtlat_pcs)
   configure_file(cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 endforeach()

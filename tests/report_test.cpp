@@ -323,6 +323,29 @@ const std::set<std::string> metric_keys = {"count",   "min_ns", "max_ns",     "m
 
 // ---- JSON -------------------------------------------------------------------------------------
 
+// Each metric reads and writes its own counter: reports iterate all_metrics through it.
+TEST(TraceStats, UnobservedIsEachMetricsOwnCounter) {
+  rtlat::TraceStats s;
+  s.unobserved_latency = 11;
+  s.unobserved_response = 12;
+  s.unobserved_relief = 13;
+  s.unobserved_irq = 14;
+  s.unobserved_timer = 15;
+  s.unobserved_irq_latency = 16;
+  s.unobserved_timer_no_request = 99;
+  s.unobserved_timer_clock = 98;
+  const rtlat::TraceStats& c = s;
+  std::uint64_t expect = 11;
+  for (Metric m : rtlat::all_metrics) EXPECT_EQ(c.unobserved(m), expect++) << rtlat::metric_name(m);
+  ++s.unobserved(Metric::irq);
+  s.unobserved(Metric::irq_latency) = 40;
+  EXPECT_EQ(s.unobserved_irq, 15u);
+  EXPECT_EQ(s.unobserved_irq_latency, 40u);
+  EXPECT_EQ(s.unobserved_timer, 15u);
+  EXPECT_EQ(rtlat::detail::unobserved_list(s),
+            "latency 11, response 12, relief 13, irq 15, timer 15, irq_latency 40");
+}
+
 TEST(JsonReport, TraceKeysAndValues) {
   std::ostringstream os;
   rtlat::write_json(os, sample_results());

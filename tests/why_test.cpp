@@ -75,6 +75,7 @@ TEST(Why, TimerLateWhileATaskRanWithInterruptsOffNamesTaskAndCaller) {
   ASSERT_NE(off, nullptr);
   EXPECT_EQ(off->ns, 300 * us);
   EXPECT_EQ(off->irqs_off_caller, "_raw_spin_lock_irqsave+0x1a");
+  EXPECT_EQ(part_irqs_name(*off), "off");
 }
 
 TEST(Why, TimerLateWhileATaskRanWithInterruptsOnIsAStall) {
@@ -89,7 +90,19 @@ TEST(Why, TimerLateWhileATaskRanWithInterruptsOnIsAStall) {
   const BreakdownPart* on = part(w, PartState::timer_delay, 201);
   ASSERT_NE(on, nullptr);
   EXPECT_TRUE(on->irqs_on);
+  EXPECT_EQ(part_irqs_name(*on), "on");
   EXPECT_EQ(on->ns, 250 * us);
+}
+
+// A caller wins over irqs_on: interrupts went off after preemptirq had shown them on.
+TEST(Why, IrqsNameIsOffWithACallerOnWithoutOneAndUnknownWithNeither) {
+  BreakdownPart p;
+  p.state = PartState::timer_delay;
+  EXPECT_EQ(part_irqs_name(p), "unknown");
+  p.irqs_on = true;
+  EXPECT_EQ(part_irqs_name(p), "on");
+  p.irqs_off_caller = "do_idle+0x10";
+  EXPECT_EQ(part_irqs_name(p), "off");
 }
 
 TEST(Why, TimerLateWhileAnotherIrqRanNamesIt) {

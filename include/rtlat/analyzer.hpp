@@ -188,23 +188,24 @@ inline Results Analyzer::results() const {
   Results r;
   r.trace = stats();
   const bool real_irq = rules_.irq_events_in_use();
-  auto metric = [&](bool irq_thread, const auto& slo, const auto& stats, const auto& derived,
-                    std::size_t mi) {
-    if (all_metrics[mi] == Metric::irq && !real_irq && irq_thread)
-      return derived.result(slo[mi], true);
-    return stats[mi].result(slo[mi], false);
+  // What a task's results and a folded group's have in common, from the task or the group.
+  auto fill = [&](auto& out, const auto& in) {
+    out.comm = std::string(in.comm.view());
+    out.first_seen_ns = in.first_seen;
+    out.last_seen_ns = in.last_seen;
+    for (std::size_t mi = 0; mi < metric_count; ++mi) {
+      const bool derived = all_metrics[mi] == Metric::irq && !real_irq && in.irq_thread;
+      out.metrics[mi] = derived ? in.derived_irq.result(in.slo[mi], true)
+                                : in.stats[mi].result(in.slo[mi], false);
+    }
   };
   auto add = [&](const detail::Task& t) {
     if (t.folded || !t.selected || t.provisional) return;
     TaskResult tr;
     tr.pid = t.pid;
     if (t.tgid >= 0) tr.tgid = t.tgid;
-    tr.comm = std::string(t.comm.view());
-    tr.first_seen_ns = t.first_seen;
-    tr.last_seen_ns = t.last_seen;
-    tr.exited = t.exited;
-    for (std::size_t mi = 0; mi < metric_count; ++mi)
-      tr.metrics[mi] = metric(t.irq_thread, t.slo, t.stats, t.derived_irq, mi);
+    tr.exited = t.state == detail::TaskState::dead;
+    fill(tr, t);
     tr[Metric::timer].unobserved =
         t.timer_unobserved + (t.timer.active && cpus_.lost_since_checked(t) ? 1 : 0);
     tr[Metric::irq_latency].unobserved =
@@ -225,12 +226,8 @@ inline Results Analyzer::results() const {
   }
   for (const detail::FoldGroup& g : tasks_.folds().all()) {
     FoldedGroup fg;
-    fg.comm = std::string(g.comm.view());
     fg.tasks = g.tasks;
-    fg.first_seen_ns = g.first_seen;
-    fg.last_seen_ns = g.last_seen;
-    for (std::size_t mi = 0; mi < metric_count; ++mi)
-      fg.metrics[mi] = metric(g.irq_thread, g.slo, g.stats, g.derived_irq, mi);
+    fill(fg, g);
     r.folded.push_back(std::move(fg));
   }
   return r;

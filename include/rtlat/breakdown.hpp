@@ -144,6 +144,12 @@ struct BreakdownPart {
   /// blocked: an uninterruptible sleep (D), such as I/O.
   bool uninterruptible = false;
 };
+/// timer_delay while `task` ran: whether interrupts were off ("off": `irqs_off_caller` is
+/// known), on ("on") or neither was seen ("unknown"); the JSON "irqs".
+inline std::string_view part_irqs_name(const BreakdownPart& p) noexcept {
+  if (!p.irqs_off_caller.empty()) return "off";
+  return p.irqs_on ? "on" : "unknown";
+}
 
 /// One stretch of the interval on the measured task's own timeline (for a timer's irq delay,
 /// the timer's CPU's): `parts[part]` held from `from_ns` to `to_ns`. The walk that builds the

@@ -225,6 +225,32 @@ struct TraceStats {
   /// response although Config::wakeup_event asked for sched_wakeup (the issue of the wakeup, on
   /// the waker's CPU, instead of the task's arrival on its runqueue).
   bool waking_fallback = false;
+
+  /// The unobserved count of metric `m` (unobserved_latency, ..., unobserved_irq_latency), so
+  /// that reports iterate all_metrics instead of naming each one.
+  std::uint64_t& unobserved(Metric m) noexcept { return unobserved_of(*this, m); }
+  /// Likewise, read-only.
+  std::uint64_t unobserved(Metric m) const noexcept { return unobserved_of(*this, m); }
+
+ private:
+  template <class Stats>
+  static auto unobserved_of(Stats& s, Metric m) noexcept -> decltype((s.unobserved_latency)) {
+    switch (m) {
+      case Metric::latency:
+        return s.unobserved_latency;
+      case Metric::response:
+        return s.unobserved_response;
+      case Metric::relief:
+        return s.unobserved_relief;
+      case Metric::irq:
+        return s.unobserved_irq;
+      case Metric::timer:
+        return s.unobserved_timer;
+      case Metric::irq_latency:
+        break;
+    }
+    return s.unobserved_irq_latency;
+  }
 };
 
 /// One completed measurement of a selected task, handed to Config::on_sample and

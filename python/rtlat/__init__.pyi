@@ -3,6 +3,8 @@ import datetime
 import os
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
+from typing_extensions import TypedDict, Unpack
+
 from ._live import Live as Live
 from ._rtlat import (
     Error as Error,
@@ -26,24 +28,28 @@ Duration = Union[str, int, datetime.timedelta]
 Pids = Union[int, str, Sequence[int]]
 Slo = Union[str, Sequence[str], Mapping[Union[str, Tuple[int, str]], Duration]]
 
+class AnalyzeOptions(TypedDict, total=False):
+    """The measurement and selection options analyze() and live() share (`rtlat report`'s)."""
+
+    keep_samples: bool
+    top: Optional[int]
+    pid: Optional[Pids]
+    tgid: Optional[Pids]
+    comm: Optional[str]
+    slo: Optional[Slo]
+    window: Optional[int]
+    wakeup_event: Optional[str]
+    max_finished_tasks: Optional[Union[int, str]]
+    explain: Optional[str]
+    rt_runtime: Optional[Duration]
+    rt_period: Optional[Duration]
+
 def analyze(
     path_or_source: Union[str, os.PathLike[str], Any],
     *,
-    keep_samples: bool = ...,
-    top: Optional[int] = ...,
-    pid: Optional[Pids] = ...,
-    tgid: Optional[Pids] = ...,
-    comm: Optional[str] = ...,
-    slo: Optional[Slo] = ...,
-    window: Optional[int] = ...,
-    wakeup_event: Optional[str] = ...,
-    max_finished_tasks: Optional[Union[int, str]] = ...,
-    explain: Optional[str] = ...,
-    rt_runtime: Optional[Duration] = ...,
-    rt_period: Optional[Duration] = ...,
     buffer: Optional[str] = ...,
     arch: Optional[str] = ...,
-    **options: Any,
+    **options: Unpack[AnalyzeOptions],
 ) -> Results: ...
 def live(
     *,
@@ -52,17 +58,5 @@ def live(
     buffer_kb: int = ...,
     save: Optional[str] = ...,
     follow: Iterable[int] = ...,
-    keep_samples: bool = ...,
-    top: Optional[int] = ...,
-    pid: Optional[Pids] = ...,
-    tgid: Optional[Pids] = ...,
-    comm: Optional[str] = ...,
-    slo: Optional[Slo] = ...,
-    window: Optional[int] = ...,
-    wakeup_event: Optional[str] = ...,
-    max_finished_tasks: Optional[Union[int, str]] = ...,
-    explain: Optional[str] = ...,
-    rt_runtime: Optional[Duration] = ...,
-    rt_period: Optional[Duration] = ...,
-    **options: Any,
+    **options: Unpack[AnalyzeOptions],
 ) -> Live: ...

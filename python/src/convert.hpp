@@ -106,7 +106,7 @@ inline py::list breakdown(const rtlat::Breakdown& b) {
     }
     if (p.idle_state) d["idle_state"] = *p.idle_state;
     if (p.state == rtlat::PartState::timer_delay && p.task) {
-      d["irqs"] = !p.irqs_off_caller.empty() ? "off" : p.irqs_on ? "on" : "unknown";
+      d["irqs"] = to_str(rtlat::part_irqs_name(p));
       if (!p.irqs_off_caller.empty()) d["irqs_off_caller"] = to_str(p.irqs_off_caller);
     }
     if (p.uninterruptible) d["uninterruptible"] = true;

@@ -184,26 +184,26 @@ PYBIND11_MODULE(_rtlat, m) {
       },
       py::arg("text"), "'50us' -> 50000: nanoseconds, as the CLI reads durations.");
 
-  py::class_<rtlat::TraceStats>(m, "TraceStats", "The trace's extent and data quality.")
-      .def_readonly("source", &rtlat::TraceStats::source)
-      .def_readonly("events", &rtlat::TraceStats::events)
-      .def_readonly("cpus", &rtlat::TraceStats::cpus)
-      .def_readonly("start_ns", &rtlat::TraceStats::start_ns)
-      .def_readonly("end_ns", &rtlat::TraceStats::end_ns)
-      .def_readonly("lost_events", &rtlat::TraceStats::lost_events)
-      .def_readonly("lost_event_markers", &rtlat::TraceStats::lost_event_markers)
-      .def_readonly("implicit_switches", &rtlat::TraceStats::implicit_switches)
-      .def_readonly("unobserved_latency", &rtlat::TraceStats::unobserved_latency)
-      .def_readonly("unobserved_response", &rtlat::TraceStats::unobserved_response)
-      .def_readonly("unobserved_relief", &rtlat::TraceStats::unobserved_relief)
-      .def_readonly("unobserved_irq", &rtlat::TraceStats::unobserved_irq)
-      .def_readonly("skipped", &rtlat::TraceStats::skipped)
-      .def_readonly("out_of_order", &rtlat::TraceStats::out_of_order)
-      .def_readonly("unobserved_timer", &rtlat::TraceStats::unobserved_timer)
-      .def_readonly("unobserved_timer_no_request", &rtlat::TraceStats::unobserved_timer_no_request)
-      .def_readonly("unobserved_timer_clock", &rtlat::TraceStats::unobserved_timer_clock)
-      .def_readonly("unobserved_irq_latency", &rtlat::TraceStats::unobserved_irq_latency)
-      .def_readonly("waking_fallback", &rtlat::TraceStats::waking_fallback);
+  auto stats =
+      py::class_<rtlat::TraceStats>(m, "TraceStats", "The trace's extent and data quality.")
+          .def_readonly("source", &rtlat::TraceStats::source)
+          .def_readonly("events", &rtlat::TraceStats::events)
+          .def_readonly("cpus", &rtlat::TraceStats::cpus)
+          .def_readonly("start_ns", &rtlat::TraceStats::start_ns)
+          .def_readonly("end_ns", &rtlat::TraceStats::end_ns)
+          .def_readonly("lost_events", &rtlat::TraceStats::lost_events)
+          .def_readonly("lost_event_markers", &rtlat::TraceStats::lost_event_markers)
+          .def_readonly("implicit_switches", &rtlat::TraceStats::implicit_switches)
+          .def_readonly("skipped", &rtlat::TraceStats::skipped)
+          .def_readonly("out_of_order", &rtlat::TraceStats::out_of_order)
+          .def_readonly("unobserved_timer_no_request",
+                        &rtlat::TraceStats::unobserved_timer_no_request)
+          .def_readonly("unobserved_timer_clock", &rtlat::TraceStats::unobserved_timer_clock)
+          .def_readonly("waking_fallback", &rtlat::TraceStats::waking_fallback);
+  for (const rtlat::Metric metric : rtlat::all_metrics)
+    stats.def_property_readonly(
+        ("unobserved_" + std::string(rtlat::metric_name(metric))).c_str(),
+        [metric](const rtlat::TraceStats& s) { return s.unobserved(metric); });
 
   py::class_<rtlat::WorstWindow>(m, "WorstWindow", "The events that explain a worst sample.")
       .def_readonly("start_ns", &rtlat::WorstWindow::start_ns)

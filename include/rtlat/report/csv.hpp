@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -82,20 +83,17 @@ inline void write_csv(std::ostream& os, const Results& r) {
     if (tgid) os << *tgid;
     os << ',';
     detail::csv_quoted(os, comm);
-    os << ',' << metric_name(metric) << ',' << m.count << ',';
-    detail::csv_opt(os, m.min_ns);
-    os << ',';
-    detail::csv_opt(os, m.max_ns);
+    os << ',' << metric_name(metric) << ',' << m.count;
+    for (const std::optional<std::int64_t>* v : {&m.min_ns, &m.max_ns}) {
+      os << ',';
+      detail::csv_opt(os, *v);
+    }
     os << ',';
     detail::csv_double(os, m.mean_ns);
-    os << ',';
-    detail::csv_opt(os, m.p50_ns);
-    os << ',';
-    detail::csv_opt(os, m.p90_ns);
-    os << ',';
-    detail::csv_opt(os, m.p99_ns);
-    os << ',';
-    detail::csv_opt(os, m.p999_ns);
+    for (const std::optional<std::int64_t>* v : {&m.p50_ns, &m.p90_ns, &m.p99_ns, &m.p999_ns}) {
+      os << ',';
+      detail::csv_opt(os, *v);
+    }
     os << ',' << (m.derived ? "true" : "false") << ',';
     detail::csv_opt(os, m.slo_ns);
     os << ',' << m.violations;

@@ -314,10 +314,7 @@ inline void write_html(std::ostream& os, const Results& r) {
      << detail::seconds(s.start_ns) << " .. " << detail::seconds(s.end_ns) << " s)<br>"
      << s.lost_events << " lost events (" << s.lost_event_markers << " markers), "
      << s.implicit_switches << " implicit switches, " << s.out_of_order << " out of order, "
-     << s.skipped << " skipped; unobserved samples: latency " << s.unobserved_latency
-     << ", response " << s.unobserved_response << ", relief " << s.unobserved_relief << ", irq "
-     << s.unobserved_irq << ", timer " << s.unobserved_timer << ", irq_latency "
-     << s.unobserved_irq_latency << "</p>\n";
+     << s.skipped << " skipped; unobserved samples: " << detail::unobserved_list(s) << "</p>\n";
   const auto order = order_by_worst_latency(r.tasks);
   os << "<p><input id=\"filter\" placeholder=\"filter tasks by name\"></p>\n"
         "<table id=\"tasks\"><thead><tr><th>task</th><th>pid</th><th>latency</th>"

@@ -9,7 +9,7 @@
 ///     rtlat_events_total                                  events analysed
 ///     rtlat_lost_events_total, rtlat_lost_event_markers_total, rtlat_out_of_order_events_total,
 ///     rtlat_implicit_switches_total, rtlat_skipped_input_total
-///     rtlat_unobserved_samples_total{metric}              per metric (TraceStats::unobserved_*)
+///     rtlat_unobserved_samples_total{metric}              per metric (TraceStats::unobserved)
 ///     rtlat_aggregated_comms                              comms beyond max_comms, summed
 ///     rtlat_tasks{comm}                                   tasks measured under the comm
 ///     rtlat_<metric>_seconds{comm}                        histogram, one family per metric
@@ -95,25 +95,6 @@ constexpr std::string_view exposition_content_type(ExpositionFormat f) noexcept 
 }
 
 namespace detail {
-
-// TraceStats' unobserved count of metric m. No default case: a new metric must say its count.
-inline std::optional<std::uint64_t> om_unobserved(const TraceStats& t, Metric m) noexcept {
-  switch (m) {
-    case Metric::latency:
-      return t.unobserved_latency;
-    case Metric::response:
-      return t.unobserved_response;
-    case Metric::relief:
-      return t.unobserved_relief;
-    case Metric::irq:
-      return t.unobserved_irq;
-    case Metric::timer:
-      return t.unobserved_timer;
-    case Metric::irq_latency:
-      return t.unobserved_irq_latency;
-  }
-  return std::nullopt;
-}
 
 // A label value: backslash, double quote and line feed escaped; bytes that are not valid UTF-8
 // (a comm truncated inside a character) become U+FFFD, since both formats require UTF-8.
@@ -372,11 +353,9 @@ inline void write_openmetrics(std::ostream& os, const Results& r, const OpenMetr
   w.family("rtlat_unobserved_samples", "counter",
            "Samples dropped because an event they need was not observed");
   for (Metric m : all_metrics) {
-    if (const auto n = detail::om_unobserved(t, m)) {
-      w.sample("rtlat_unobserved_samples_total");
-      w.label("metric", metric_name(m));
-      w.value(*n);
-    }
+    w.sample("rtlat_unobserved_samples_total");
+    w.label("metric", metric_name(m));
+    w.value(t.unobserved(m));
   }
 
   w.family("rtlat_aggregated_comms", "gauge",

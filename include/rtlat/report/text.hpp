@@ -305,6 +305,16 @@ inline void write_missing(std::ostream& os, const MissingEvents& m) {
           "raw_syscalls:sys_enter\n";
 }
 
+// "latency 0, response 2, ...": each metric's unobserved count, in report order (text, HTML).
+inline std::string unobserved_list(const TraceStats& s) {
+  std::string out;
+  for (Metric m : all_metrics) {
+    if (!out.empty()) out += ", ";
+    out.append(metric_name(m)).append(" ").append(std::to_string(s.unobserved(m)));
+  }
+  return out;
+}
+
 inline void write_summary(std::ostream& os, const TraceStats& s) {
   std::string source = printable(s.source, 512);
   if (source.size() > 80) source = "..." + source.substr(source.size() - 77);
@@ -319,11 +329,7 @@ inline void write_summary(std::ostream& os, const TraceStats& s) {
       fmt("%" PRIu64 " lost events (%" PRIu64 " markers), %" PRIu64 " implicit switches, %" PRIu64
           " out of order, %" PRIu64 " skipped",
           s.lost_events, s.lost_event_markers, s.implicit_switches, s.out_of_order, s.skipped));
-  wrapped_line(os, "  ",
-               fmt("unobserved samples: latency %" PRIu64 ", response %" PRIu64 ", relief %" PRIu64
-                   ", irq %" PRIu64 ", timer %" PRIu64 ", irq_latency %" PRIu64,
-                   s.unobserved_latency, s.unobserved_response, s.unobserved_relief,
-                   s.unobserved_irq, s.unobserved_timer, s.unobserved_irq_latency));
+  wrapped_line(os, "  ", "unobserved samples: " + unobserved_list(s));
   if (s.unobserved_timer_no_request != 0)
     wrapped_line(
         os, "  note: ",

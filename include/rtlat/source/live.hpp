@@ -159,7 +159,7 @@ class LiveSource {
   void read(Sink& sink) {
     static_assert(detail::has_feed<Sink>::value,
                   "LiveSource::read needs a sink with `void feed(const rtlat::Event&)`");
-    send_cmdlines(sink);
+    send_cmdlines(sink, meta_.cmdlines, false);
     send_proc_tasks(sink);
     const bool mono = inst_->recorded().clock_is_monotonic;
     const auto t0 = std::chrono::steady_clock::now();
@@ -197,7 +197,7 @@ class LiveSource {
       if (!draining && !more) wait(now, next_tick, end);
     }
     send_tgids(sink);
-    send_new_cmdlines(sink);
+    send_cmdlines(sink, detail::live::Instance::top_file("saved_cmdlines"), true);
     totals_.stats_markers = readers_->account_stats(*inst_, sink);
     info_.events += totals_.stats_markers;
     info_.skipped = dec_->skipped();
@@ -225,27 +225,16 @@ class LiveSource {
     }
   }
 
-  // saved_cmdlines as read at start: names for the tasks already known.
+  // Sends the names in `cmdlines` (saved_cmdlines' format): at start, for the tasks already
+  // known; at the end, for the tasks that came up meanwhile, those of pids not sent before,
+  // which go into meta_.cmdlines for the --save file too (whose readers get them before the
+  // events: the tasks' own events give the same names).
   template <class Sink>
-  void send_cmdlines(Sink& sink) {
-    detail::each_cmdline(meta_.cmdlines, [&](Pid pid, std::string_view comm) {
+  void send_cmdlines(Sink& sink, std::string_view cmdlines, bool at_end) {
+    detail::each_cmdline(cmdlines, [&](Pid pid, std::string_view comm) {
       if (pid <= 0) return;
-      cmdline_pids_.insert(pid);
-      TaskInfo ti;
-      ti.pid = pid;
-      ti.comm = Comm::from(comm);
-      sink_task_info(sink, ti);
-    });
-  }
-  // At the end, the names of the tasks that came up meanwhile, for the engine and the --save
-  // file (whose readers get them before the events: the tasks' own events give the same names).
-  template <class Sink>
-  void send_new_cmdlines(Sink& sink) {
-    const std::string now = detail::live::Instance::top_file("saved_cmdlines");
-    detail::each_cmdline(now, [&](Pid pid, std::string_view comm) {
-      if (pid <= 0) return;
-      if (!cmdline_pids_.insert(pid).second) return;
-      meta_.cmdlines.append(std::to_string(pid)).append(" ").append(comm).append("\n");
+      if (!cmdline_pids_.insert(pid).second && at_end) return;
+      if (at_end) meta_.cmdlines.append(std::to_string(pid)).append(" ").append(comm).append("\n");
       TaskInfo ti;
       ti.pid = pid;
       ti.comm = Comm::from(comm);

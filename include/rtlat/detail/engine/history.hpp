@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "rtlat/detail/always_inline.hpp"
+#include "rtlat/detail/engine/ring_mask.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
 
@@ -55,11 +56,7 @@ constexpr bool is_window_kind(EventKind k) noexcept {
 class CpuHistory {
  public:
   // Storage is allocated at the first push, so CPUs that never see an event cost nothing.
-  explicit CpuHistory(std::size_t capacity) {
-    std::size_t cap = 16;
-    while (cap < capacity) cap <<= 1;
-    mask_ = cap - 1;
-  }
+  explicit CpuHistory(std::size_t capacity) : mask_(ring_mask(capacity)) {}
 
   // Takes a copy of e.
   RTLAT_ALWAYS_INLINE void push(const Event& e, std::uint64_t seq) {

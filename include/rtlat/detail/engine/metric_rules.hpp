@@ -296,24 +296,6 @@ class MetricRules {
     }
   }
 
-  std::uint64_t& unobserved(Metric m) noexcept {
-    switch (m) {
-      case Metric::latency:
-        return counts.unobserved_latency;
-      case Metric::response:
-        return counts.unobserved_response;
-      case Metric::relief:
-        return counts.unobserved_relief;
-      case Metric::irq:
-        break;
-      case Metric::timer:
-        return counts.unobserved_timer;
-      case Metric::irq_latency:
-        return counts.unobserved_irq_latency;
-    }
-    return counts.unobserved_irq;
-  }
-
   void open(Task& t, OpenInterval& iv, const Event& start, int home_cpu) {
     iv.active = true;
     iv.start_ns = start.ts;

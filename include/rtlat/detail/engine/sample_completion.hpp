@@ -25,7 +25,7 @@ RTLAT_ALWAYS_INLINE void MetricRules::complete(Task& t, Metric m, OpenInterval& 
   if (value < 0 || end.ts < iv.start_ns) {
     // Events arrive in time order (CpuStates drops the rest), so this cannot happen; should it
     // ever, a duration that did not happen is never reported.
-    ++(derived ? unobserved_derived_irq : unobserved(m));
+    ++(derived ? unobserved_derived_irq : counts.unobserved(m));
     return;
   }
   const auto mi = static_cast<std::size_t>(m);

@@ -108,7 +108,6 @@ inline void MetricRules::on_switch(const Event& e) {
       if (t.state != TaskState::dead) t.state = TaskState::sleeping;
     } else if (e.prev_state == PrevState::dead) {
       drop_all(t, false);
-      t.exited = true;
       t.gone = true;
       t.state = TaskState::dead;
       tasks_.finished(t);
@@ -198,7 +197,6 @@ inline void MetricRules::on_exit(const Event& e) {
   // switch-out under that name is not taken for a new task reusing the pid.
   if (!e.wakeup.comm.empty() && e.wakeup.comm != t->comm) tasks_.set_comm(*t, e.wakeup.comm);
   drop_all(*t, false);  // the task ended: intervals in flight have no end to wait for
-  t->exited = true;
   t->state = TaskState::dead;
   t->last_seen = e.ts;
 }
@@ -212,7 +210,6 @@ inline void MetricRules::on_fork(const Event& e) {
   if (old != nullptr && !old->gone) {
     // The pid is being handed out again, so whatever we had under it is over.
     drop_all(*old, false);
-    old->exited = true;
     old->gone = true;
     old->state = TaskState::dead;
   }

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "rtlat/detail/always_inline.hpp"
+#include "rtlat/detail/engine/ring_mask.hpp"
 #include "rtlat/event.hpp"
 
 namespace rtlat {
@@ -58,11 +59,7 @@ constexpr bool is_sleep(SchedRecord::PrevClass c) noexcept {
 // event cost nothing. Filled on every scheduler event: the push is a slot store, nothing more.
 class SchedRing {
  public:
-  explicit SchedRing(std::size_t capacity) {
-    std::size_t cap = 16;
-    while (cap < capacity) cap <<= 1;
-    mask_ = cap - 1;
-  }
+  explicit SchedRing(std::size_t capacity) : mask_(ring_mask(capacity)) {}
 
   // The slot of the next record, to be filled in place.
   RTLAT_ALWAYS_INLINE SchedRecord& next() {

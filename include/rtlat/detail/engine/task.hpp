@@ -16,6 +16,8 @@ namespace rtlat {
 inline namespace v1 {
 namespace detail {
 
+// dead: it ended (sched_process_exit, its final (X) switch-out, or a fork reusing its pid), and
+// stays so until the entry is reused; a final switch-out may still follow.
 enum class TaskState : std::uint8_t { unknown, sleeping, runnable, running, dead };
 
 // Laid out hot first: what every event touches (state, flags, the open intervals) fits in a few
@@ -25,26 +27,22 @@ struct Task {
   Pid tgid = -1;
   Comm comm{};
   TaskState state = TaskState::unknown;
-  bool selected = true;
+  bool selected = true;  // the Selection measures it
   // Measured only because its tgid is not known yet and --tgid may select it once it is
   // (a text trace's tgid column can first show it after its first samples).
   bool provisional = false;
   // Forked by a selected task under Selection::follow_forks: selected whatever it becomes.
   bool forked_by_selected = false;
   bool irq_thread = false;  // comm starts with "irq/"
-  // It ended: sched_process_exit, its final (X) switch-out, or a fork reusing its pid; always
-  // together with state == TaskState::dead. A final switch-out may still follow.
-  bool exited = false;
-  bool gone = false;  // exited and switched out for the last time (or its pid reused): pid free
-  // Relief bookkeeping: was the last voluntary sleep (seen) a timer sleep?
-  bool timer_marker_pending = false;
-  bool last_sleep_known = false;
-  bool last_sleep_timer = false;
-  bool derived_running = false;
-  bool derived_valid = false;
-  std::int16_t prio = 120;      // its kernel prio, as last seen
-  int cpu = -1;                 // running on / waiting on / last ran on
-  std::uint64_t cpu_epoch = 0;  // lost-event epoch of `cpu` when the task was last checked
+  bool gone = false;        // dead and switched out for the last time (or its pid reused): pid free
+  bool timer_marker_pending = false;  // relief: it requested a timer sleep not yet switched out
+  bool last_sleep_known = false;      // relief: its last voluntary sleep was seen
+  bool last_sleep_timer = false;      // relief: that sleep was a timer sleep
+  bool derived_running = false;       // derived irq: on the CPU in the current activation right now
+  bool derived_valid = false;         // derived irq: the activation's switch-ins were all seen
+  std::int16_t prio = 120;            // its kernel prio, as last seen
+  int cpu = -1;                       // running on / waiting on / last ran on
+  std::uint64_t cpu_epoch = 0;        // lost-event epoch of `cpu` when the task was last checked
   Timestamp first_seen = 0, last_seen = 0;
   std::uint64_t own_events = 0;  // events it issued that are not window kinds (history.hpp)
   // CPUs that every interval below already has in its `cpus` (a subset of each): a task seen

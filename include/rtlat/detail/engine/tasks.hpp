@@ -63,11 +63,12 @@ class TaskStore {
     return t;
   }
 
-  // Whether an event naming t's pid is about a new task: the pid was freed, or an exited task's
+  // Whether an event naming t's pid is about a new task: the pid was freed, or a dead task's
   // pid shows up starting a life (a fork, sched_wakeup_new) or under another name.
   RTLAT_ALWAYS_INLINE static bool reused(const Task& t, const Comm& comm,
                                          bool starts_life) noexcept {
-    return t.gone || (t.exited && (starts_life || (!comm.empty() && comm != t.comm)));
+    return t.gone ||
+           (t.state == TaskState::dead && (starts_life || (!comm.empty() && comm != t.comm)));
   }
 
   void set_comm(Task& t, const Comm& comm) {

@@ -225,7 +225,7 @@ inline void json_breakdown(JsonOut& os, const Breakdown& b, const char* indent) 
     if (p.idle_state) os << ", \"idle_state\": " << *p.idle_state;
     if (p.state == PartState::timer_delay && p.task) {
       os << ", \"irqs\": ";
-      os.string(!p.irqs_off_caller.empty() ? "off" : p.irqs_on ? "on" : "unknown");
+      os.string(part_irqs_name(p));
       if (!p.irqs_off_caller.empty()) {
         os << ", \"irqs_off_caller\": ";
         os.string(p.irqs_off_caller);
@@ -380,17 +380,20 @@ inline void json_report_members(JsonOut& os, const Results& r) {
   os.string(t.source);
   os << ", \"events\": " << t.events << ", \"cpus\": " << t.cpus << ", \"start_ns\": " << t.start_ns
      << ", \"end_ns\": " << t.end_ns << ",\n  \"lost_events\": " << t.lost_events
-     << ", \"implicit_switches\": " << t.implicit_switches
-     << ", \"unobserved_latency\": " << t.unobserved_latency
-     << ",\n  \"unobserved_response\": " << t.unobserved_response
-     << ", \"unobserved_relief\": " << t.unobserved_relief
-     << ", \"unobserved_irq\": " << t.unobserved_irq
-     << ", \"lost_event_markers\": " << t.lost_event_markers << ", \"skipped\": " << t.skipped
-     << ", \"out_of_order\": " << t.out_of_order
-     << ",\n  \"unobserved_timer\": " << t.unobserved_timer
-     << ", \"unobserved_timer_no_request\": " << t.unobserved_timer_no_request
-     << ", \"unobserved_timer_clock\": " << t.unobserved_timer_clock
-     << ", \"unobserved_irq_latency\": " << t.unobserved_irq_latency;
+     << ", \"implicit_switches\": " << t.implicit_switches;
+  // "unobserved_<metric>" per metric; the members added after the first four keep their place
+  // in the schema (report/json.hpp), between them.
+  for (Metric m : all_metrics) {
+    os << (m == Metric::response || m == Metric::timer ? ",\n  " : ", ");
+    os.string("unobserved_" + std::string(metric_name(m)));
+    os << ": " << t.unobserved(m);
+    if (m == Metric::irq)
+      os << ", \"lost_event_markers\": " << t.lost_event_markers << ", \"skipped\": " << t.skipped
+         << ", \"out_of_order\": " << t.out_of_order;
+    if (m == Metric::timer)
+      os << ", \"unobserved_timer_no_request\": " << t.unobserved_timer_no_request
+         << ", \"unobserved_timer_clock\": " << t.unobserved_timer_clock;
+  }
   if (t.waking_fallback) os << ", \"waking_fallback\": true";
   os << "},\n \"tasks\": [";
   for (std::size_t i = 0; i < r.tasks.size(); ++i) {
