@@ -37,7 +37,7 @@
 #include "rtlat/detail/live/harvest.hpp"
 #include "rtlat/detail/live/instance.hpp"
 #include "rtlat/detail/live/reader.hpp"
-#include "rtlat/detail/live/tracedat_file.hpp"
+#include "rtlat/detail/live/spool.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/sink.hpp"
 #include "rtlat/source_info.hpp"
@@ -101,12 +101,13 @@ class LiveSource {
     inst_ = std::make_unique<detail::live::Instance>(io);
     const int cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_CONF));
     readers_ = std::make_unique<detail::live::CpuReaders>(*inst_, cpus > 0 ? cpus : 1);
-    meta_ = detail::live::file_meta(*inst_, static_cast<std::uint32_t>(readers_->page_size()),
-                                    cpus > 0 ? cpus : 1);
-    meta_.cmdlines = detail::live::Instance::top_file("saved_cmdlines");
-    dec_ = std::make_unique<detail::live::PageDecoder>(detail::live::tracedat_v6(meta_, {}),
+    meta_ = detail::live::session_meta(*inst_, static_cast<std::uint32_t>(readers_->page_size()),
+                                       cpus > 0 ? cpus : 1);
+    meta_.blocks.cmdlines = detail::live::Instance::top_file("saved_cmdlines");
+    dec_ = std::make_unique<detail::live::PageDecoder>(detail::live::session_header(meta_),
                                                        readers_->batch_bytes());
-    if (!opt_.save.empty()) saver_ = std::make_unique<detail::live::Saver>(opt_.save, meta_.cpus);
+    if (!opt_.save.empty())
+      saver_ = std::make_unique<detail::live::PageSpool>(opt_.save, meta_.layout.cpus);
     info_.cpus = dec_->cpus();
     info_.arch = dec_->arch();
     info_.name = "live";
@@ -207,7 +208,10 @@ class LiveSource {
     totals_.events = info_.events;
     totals_.lost_in_pages = t.lost_in_pages;
     totals_.lost_in_stats = t.lost_in_stats;
-    if (saver_) saver_->finish(meta_, opt_.save_version);
+    if (saver_) {
+      const auto [layout, blocks] = detail::live::session_file(meta_, opt_.save_version);
+      saver_->finish(layout, blocks);
+    }
   }
 
  private:
@@ -228,7 +232,7 @@ class LiveSource {
   // saved_cmdlines as read at start: names for the tasks already known.
   template <class Sink>
   void send_cmdlines(Sink& sink) {
-    detail::each_cmdline(meta_.cmdlines, [&](Pid pid, std::string_view comm) {
+    detail::each_cmdline(meta_.blocks.cmdlines, [&](Pid pid, std::string_view comm) {
       if (pid <= 0) return;
       cmdline_pids_.insert(pid);
       TaskInfo ti;
@@ -245,7 +249,7 @@ class LiveSource {
     detail::each_cmdline(now, [&](Pid pid, std::string_view comm) {
       if (pid <= 0) return;
       if (!cmdline_pids_.insert(pid).second) return;
-      meta_.cmdlines.append(std::to_string(pid)).append(" ").append(comm).append("\n");
+      meta_.blocks.cmdlines.append(std::to_string(pid)).append(" ").append(comm).append("\n");
       TaskInfo ti;
       ti.pid = pid;
       ti.comm = Comm::from(comm);
@@ -317,9 +321,9 @@ class LiveSource {
   std::atomic<bool> stop_{false};
   std::unique_ptr<detail::live::Instance> inst_;
   std::unique_ptr<detail::live::CpuReaders> readers_;
-  detail::live::FileMeta meta_;
+  detail::live::SessionMeta meta_;
   std::unique_ptr<detail::live::PageDecoder> dec_;
-  std::unique_ptr<detail::live::Saver> saver_;
+  std::unique_ptr<detail::live::PageSpool> saver_;
   SourceInfo info_;
   LiveTotals totals_;
   std::unordered_set<long> tgid_sent_, cmdline_pids_;
