@@ -1,20 +1,22 @@
 // Rewrites a trace.dat: another file version (6 or 7), compression (none, zstd, zlib), byte order
 // or kernel long size, and optionally a filtered kallsyms. Used to make the small format samples
 // in data/format (a big-endian / 32-bit file from a recording made on x86-64) and by tests that
-// round-trip files through every layout. A test tool, not library: it reads the recording with
-// the reader and its stored metadata with tracedat_raw.hpp. Clarity over speed.
+// round-trip files through every layout. A test tool: it reads the recording with the reader and
+// its stored metadata with tracedat_raw.hpp, changes pages and metadata as asked, and leaves the
+// format to the library's writer (rtlat/detail/tracedat/writer.hpp). Clarity over speed.
 //
 // Byte-swapping rewrites every number the reader interprets: file header and metadata numbers,
 // page headers, record headers, and each event field wider than a byte (from the event formats).
 // A 4-byte kernel long changes the page header (commit is 4 bytes, data starts at 12).
 #pragma once
 
-#include <zlib.h>
-#include <zstd.h>
-
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +24,7 @@
 
 #include <rtlat/detail/tracedat/page.hpp>
 #include <rtlat/detail/tracedat/stream.hpp>
+#include <rtlat/detail/tracedat/writer.hpp>
 #include <rtlat/error.hpp>
 #include <rtlat/source/tracedat.hpp>
 
@@ -31,7 +34,7 @@ namespace rtlat {
 inline namespace v1 {
 namespace detail {
 
-struct TraceDatWriteOptions {
+struct TraceDatRewriteOptions {
   int version = 7;
   Compression compression = Compression::none;
   bool big_endian = false;
@@ -64,9 +67,9 @@ struct TraceDatWriteOptions {
       edit_record;
 };
 
-class TraceDatWriter {
+class TraceDatRewriter {
  public:
-  TraceDatWriter(const std::string& in, TraceDatWriteOptions o) : opt_(std::move(o)) {
+  TraceDatRewriter(const std::string& in, TraceDatRewriteOptions o) : opt_(std::move(o)) {
     src_ = std::make_unique<TraceDatSource>(in);
     raw_ = rtlat_test::read_raw_trace(in);
     out_order_.swap = opt_.big_endian != host_is_big_endian();
@@ -75,75 +78,46 @@ class TraceDatWriter {
   void write(const std::string& out_path) {
     const TraceDatMeta& m = tracedat_meta(*src_);
     page_size_ = m.page_size;
-    out_.clear();
-    out_.append(tracedat_magic);
-    out_ += opt_.version == 6 ? '6' : '7';
-    out_.push_back('\0');
-    out_.push_back(opt_.big_endian ? 1 : 0);
-    out_.push_back(static_cast<char>(opt_.long4 ? 4 : m.long_size));
-    put32(m.page_size);
-    if (opt_.version == 6)
-      write_v6();
-    else
-      write_v7();
+    TraceDatLayout l;
+    l.version = opt_.version == 6 ? 6 : 7;
+    l.compression = opt_.compression;
+    l.big_endian = opt_.big_endian;
+    l.long_size = opt_.long4 ? 4 : m.long_size;
+    l.page_size = m.page_size;
+    l.cpus = std::max(m.cpus, 1) * static_cast<int>(l.version == 7 ? spread() : 1);
+    l.chunk_pages = opt_.chunk_pages;
+    l.trace_clock = "[" + m.clock + "]";
+    const MetadataBlocks blocks = metadata();
+    pages_.clear();
+    const std::string out =
+        tracedat_bytes(l, blocks, l.version == 6 ? buffers_v6(l.cpus) : buffers_v7());
     std::FILE* f = std::fopen(out_path.c_str(), "wb");
     if (f == nullptr) throw InputError(out_path, "", "cannot create");
-    const bool ok = std::fwrite(out_.data(), 1, out_.size(), f) == out_.size();
+    const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
     if (std::fclose(f) != 0 || !ok) throw InputError(out_path, "", "write failed");
   }
 
  private:
-  // ---- little helpers ----
-  void put16(std::uint16_t v) { put_n(v, 2); }
-  void put32(std::uint32_t v) { put_n(v, 4); }
-  void put64(std::uint64_t v) { put_n(v, 8); }
-  void put_n(std::uint64_t v, int n) {
-    unsigned char b[8];
-    for (int i = 0; i < n; ++i) {
-      const int shift = opt_.big_endian ? (n - 1 - i) * 8 : i * 8;
-      b[i] = static_cast<unsigned char>(v >> shift);
-    }
-    out_.append(reinterpret_cast<const char*>(b), static_cast<std::size_t>(n));
-  }
-  void patch64(std::size_t at, std::uint64_t v) {
-    std::string save;
-    save.swap(out_);
-    put64(v);
-    std::memcpy(&save[at], out_.data(), 8);
-    out_.swap(save);
-  }
-  void align_page() {
-    while (out_.size() % page_size_ != 0) out_.push_back('\0');
-  }
+  std::uint32_t spread() const { return std::max<std::uint32_t>(1, opt_.spread); }
+  std::string num(std::uint64_t v, int n) const { return encode_uint(v, n, opt_.big_endian); }
 
- public:
-  static std::string put_num(std::uint64_t v, int n, bool big) {
-    std::string s;
-    for (int i = 0; i < n; ++i) {
-      const int shift = big ? (n - 1 - i) * 8 : i * 8;
-      s.push_back(static_cast<char>(v >> shift));
-    }
-    return s;
-  }
-
- private:
-  std::string compress(const std::string& in) const {
-    std::string out;
-    if (opt_.compression == Compression::zstd) {
-      out.resize(ZSTD_compressBound(in.size()));
-      const std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
-      if (ZSTD_isError(n)) throw std::runtime_error("zstd compression failed");
-      out.resize(n);
-    } else {
-      uLongf n = compressBound(static_cast<uLong>(in.size()));
-      out.resize(n);
-      if (compress2(reinterpret_cast<Bytef*>(out.data()), &n,
-                    reinterpret_cast<const Bytef*>(in.data()), static_cast<uLong>(in.size()),
-                    6) != Z_OK)
-        throw std::runtime_error("zlib compression failed");
-      out.resize(n);
-    }
-    return out;
+  // ---- metadata ----
+  MetadataBlocks metadata() const {
+    MetadataBlocks b;
+    b.header_page = header_page_text();
+    b.header_event = raw_.header_event;
+    b.ftrace_formats = kept_formats("ftrace", raw_.ftrace_formats);
+    for (const auto& [sys, all] : raw_.event_systems)
+      b.event_systems.emplace_back(sys, kept_formats(sys, all));
+    b.kallsyms = kallsyms();
+    if (opt_.keep_printk) b.printk = raw_.printk;
+    b.cmdlines = cmdlines();
+    // The input's options (all but the tgid map when it is replaced), then the added ones.
+    for (const auto& [id, data] : raw_.options)
+      if (id != opt_rtlat_tgids || !opt_.tgids) b.options.emplace_back(id, option_data(id, data));
+    for (const auto& o : opt_.extra_options) b.options.push_back(o);
+    if (opt_.tgids) b.options.emplace_back(opt_rtlat_tgids, *opt_.tgids);
+    return b;
   }
 
   std::string kallsyms() const {
@@ -169,15 +143,6 @@ class TraceDatWriter {
            std::to_string(data) + ";\tsigned:0;\n";
   }
 
-  // Metadata blocks, in the output byte order.
-  std::string block_header_info() const {
-    std::string s("header_page\0", 12);
-    const std::string hp = header_page_text();
-    s += put_num(hp.size(), 8, opt_.big_endian) + hp;
-    s += std::string("header_event\0", 13);
-    s += put_num(raw_.header_event.size(), 8, opt_.big_endian) + raw_.header_event;
-    return s;
-  }
   std::vector<std::string> kept_formats(std::string_view sys,
                                         const std::vector<std::string>& fmts) const {
     std::vector<std::string> v;
@@ -186,32 +151,9 @@ class TraceDatWriter {
         v.push_back(opt_.edit_format ? opt_.edit_format(sys, f) : f);
     return v;
   }
-  std::string block_ftrace() const {
-    const auto fmts = kept_formats("ftrace", raw_.ftrace_formats);
-    std::string s = put_num(fmts.size(), 4, opt_.big_endian);
-    for (const auto& f : fmts) s += put_num(f.size(), 8, opt_.big_endian) + f;
-    return s;
-  }
-  std::string block_events() const {
-    std::string s = put_num(raw_.event_systems.size(), 4, opt_.big_endian);
-    for (const auto& [sys, all] : raw_.event_systems) {
-      const auto fmts = kept_formats(sys, all);
-      s += sys + std::string(1, '\0');
-      s += put_num(fmts.size(), 4, opt_.big_endian);
-      for (const auto& f : fmts) s += put_num(f.size(), 8, opt_.big_endian) + f;
-    }
-    return s;
-  }
-  std::string block_kallsyms() const {
-    const std::string k = kallsyms();
-    return put_num(k.size(), 4, opt_.big_endian) + k;
-  }
-  std::string block_printk() const {
-    const std::string p = opt_.keep_printk ? raw_.printk : std::string();
-    return put_num(p.size(), 4, opt_.big_endian) + p;
-  }
-  std::string block_cmdlines() const {
-    std::string c = tracedat_meta(*src_).cmdlines;
+
+  std::string cmdlines() const {
+    std::string c = raw_.cmdlines;
     if (opt_.cmdlines_lines >= 0) {
       std::size_t end = 0;
       for (long i = 0; i < opt_.cmdlines_lines && end < c.size(); ++i) {
@@ -220,31 +162,79 @@ class TraceDatWriter {
       }
       c.resize(end);
     }
-    return put_num(c.size(), 8, opt_.big_endian) + c;
+    return c;
   }
+
   // Plain options, numbers converted where the option holds numbers.
   std::string option_data(std::uint16_t id, const std::string& data) const {
     const ByteOrder in = tracedat_meta(*src_).order;
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
     if (id == opt_uname && !opt_.uname.empty()) return opt_.uname + std::string(1, '\0');
-    if (id == opt_traceid && data.size() == 8) return put_num(in.u64(p), 8, opt_.big_endian);
+    if (id == opt_traceid && data.size() == 8) return num(in.u64(p), 8);
     if (id == opt_tsc2nsec && data.size() >= 16)
-      return put_num(in.u32(p), 4, opt_.big_endian) + put_num(in.u32(p + 4), 4, opt_.big_endian) +
-             put_num(in.u64(p + 8), 8, opt_.big_endian);
+      return num(in.u32(p), 4) + num(in.u32(p + 4), 4) + num(in.u64(p + 8), 8);
     return data;
   }
-  void put_option(std::uint16_t id, const std::string& data) {
-    put16(id);
-    put32(static_cast<std::uint32_t>(data.size()));
-    out_ += data;
+
+  // ---- buffers ----
+  // Pages are converted buffer by buffer in the order the file holds them (keep_page may count),
+  // and kept here until the file is written.
+  CpuPages held(int cpu, const std::vector<std::string>& pages) {
+    std::string& all = pages_.emplace_back();
+    for (const std::string& p : pages) all += p;
+    return CpuPages::in_memory(cpu, all);
+  }
+  BufferPages buffer(const BufferRef& b) const {
+    BufferPages out;
+    out.name = b.name;
+    out.clock = b.clock;
+    out.page_size = b.page_size;
+    return out;
   }
 
-  // The input's options (all but the tgid map when it is replaced), then the added ones.
-  void put_options() {
-    for (const auto& [id, data] : raw_.options)
-      if (id != opt_rtlat_tgids || !opt_.tgids) put_option(id, option_data(id, data));
-    for (const auto& [id, data] : opt_.extra_options) put_option(id, data);
-    if (opt_.tgids) put_option(opt_rtlat_tgids, *opt_.tgids);
+  // v6: the top buffer first, then the instances, each CPU once in its table.
+  std::vector<BufferPages> buffers_v6(int cpus) {
+    const TraceDatMeta& m = tracedat_meta(*src_);
+    std::vector<const BufferRef*> order{nullptr};
+    for (const auto& b : m.buffers) {
+      if (b.latency) continue;
+      if (b.name.empty())
+        order.front() = &b;
+      else
+        order.push_back(&b);
+    }
+    std::vector<BufferPages> out;
+    for (const BufferRef* b : order) {
+      if (b == nullptr) continue;
+      out.push_back(buffer(*b));
+      for (const auto& c : b->cpus)
+        if (c.cpu >= 0 && c.cpu < cpus && c.size != 0)
+          out.back().cpus.push_back(held(c.cpu, pages(*b, c)));
+    }
+    return out;
+  }
+
+  // v7: the buffers in file order; with `spread`, each CPU's pages dealt to several CPUs.
+  std::vector<BufferPages> buffers_v7() {
+    const TraceDatMeta& m = tracedat_meta(*src_);
+    const std::uint32_t k = spread();
+    std::vector<BufferPages> out;
+    for (const auto& b : m.buffers) {
+      if (b.latency) continue;
+      out.push_back(buffer(b));
+      for (const auto& c : b.cpus) {
+        if (c.size == 0) continue;
+        const auto all = pages(b, c);
+        for (std::uint32_t part = 0; part < k; ++part) {
+          std::vector<std::string> ps;
+          for (std::size_t i = part; i < all.size(); i += k) ps.push_back(all[i]);
+          if (!ps.empty())
+            out.back().cpus.push_back(
+                held(c.cpu * static_cast<int>(k) + static_cast<int>(part), ps));
+        }
+      }
+    }
+    return out;
   }
 
   // The pages of one CPU, decompressed and converted to the output layout.
@@ -268,7 +258,7 @@ class TraceDatWriter {
     const unsigned out_cs = opt_.long4 ? 4 : in_cs, out_data = opt_.long4 ? 12 : in_data;
     std::string out(page_size_, '\0');
     auto w = [&](std::size_t at, std::uint64_t v, int n) {
-      const std::string s = put_num(v, n, opt_.big_endian);
+      const std::string s = num(v, n);
       std::memcpy(&out[at], s.data(), static_cast<std::size_t>(n));
     };
     const std::uint64_t commit = in.uint(page + m.layout.commit_offset, in_cs);
@@ -355,176 +345,12 @@ class TraceDatWriter {
     one(ev->format.fields);
   }
 
-  // ---- v6 ----
-  void write_v6() {
-    const TraceDatMeta& m = tracedat_meta(*src_);
-    out_ += block_header_info() + block_ftrace() + block_events() + block_kallsyms() +
-            block_printk() + block_cmdlines();
-    const std::uint32_t cpus = static_cast<std::uint32_t>(std::max(m.cpus, 1));
-    put32(cpus);
-    out_ += std::string("options  \0", 10);
-    put_options();
-    std::vector<std::size_t> buffer_offset_at;
-    std::vector<const BufferRef*> insts;
-    for (const auto& b : m.buffers) {
-      if (b.name.empty() || b.latency) continue;
-      put16(opt_buffer);
-      put32(static_cast<std::uint32_t>(8 + b.name.size() + 1));
-      buffer_offset_at.push_back(out_.size());
-      put64(0);
-      out_ += b.name + std::string(1, '\0');
-      insts.push_back(&b);
-    }
-    put16(opt_done);
-    const BufferRef* top = nullptr;
-    for (const auto& b : m.buffers)
-      if (b.name.empty() && !b.latency) top = &b;
-    auto write_buffer = [&](const BufferRef* b) {
-      out_ += std::string("flyrecord\0", 10);
-      const std::size_t table = out_.size();
-      for (std::uint32_t i = 0; i < cpus; ++i) put64(0), put64(0);
-      put64(m.clock.size() + 2);
-      out_ += "[" + m.clock + "]";
-      if (b == nullptr) return;
-      for (const auto& c : b->cpus) {
-        if (c.cpu < 0 || static_cast<std::uint32_t>(c.cpu) >= cpus || c.size == 0) continue;
-        align_page();
-        const std::uint64_t off = out_.size();
-        for (const auto& p : pages(*b, c)) out_ += p;
-        patch64(table + static_cast<std::size_t>(c.cpu) * 16, off);
-        patch64(table + static_cast<std::size_t>(c.cpu) * 16 + 8, out_.size() - off);
-      }
-    };
-    write_buffer(top);
-    for (std::size_t i = 0; i < insts.size(); ++i) {
-      patch64(buffer_offset_at[i], out_.size());
-      write_buffer(insts[i]);
-    }
-  }
-
-  // ---- v7 ----
-  void put_section(std::uint16_t id, const std::string& data, bool compress_it) {
-    put16(id);
-    put16(compress_it ? 1 : 0);
-    put32(0);
-    if (!compress_it) {
-      put64(data.size());
-      out_ += data;
-      return;
-    }
-    const std::string z = compress(data);
-    put64(z.size() + 8);
-    put32(static_cast<std::uint32_t>(z.size()));
-    put32(static_cast<std::uint32_t>(data.size()));
-    out_ += z;
-  }
-
-  void write_v7() {
-    const TraceDatMeta& m = tracedat_meta(*src_);
-    const bool z = opt_.compression != Compression::none;
-    if (z) {
-      out_ += std::string(compression_name(opt_.compression)) + std::string(1, '\0');
-      out_ += std::string(opt_.compression == Compression::zstd ? ZSTD_versionString()
-                                                                : zlibVersion()) +
-              std::string(1, '\0');
-    } else {
-      out_ += std::string("none\0\0", 6);
-    }
-    const std::size_t first_options_at = out_.size();
-    put64(0);
-    std::uint64_t sec[6];
-    const std::string blocks[6] = {block_header_info(), block_ftrace(), block_events(),
-                                   block_kallsyms(),    block_printk(), block_cmdlines()};
-    for (int i = 0; i < 6; ++i) {
-      sec[i] = out_.size();
-      put_section(static_cast<std::uint16_t>(opt_header_info + i), blocks[i], z);
-    }
-    // Buffers: section header, padding to a page, then each CPU's data page-aligned.
-    struct Written {
-      const BufferRef* b;
-      std::uint64_t offset;
-      std::vector<CpuDataRef> cpus;
-    };
-    std::vector<Written> written;
-    for (const auto& b : m.buffers) {
-      if (b.latency) continue;
-      Written w{&b, out_.size(), {}};
-      put16(opt_buffer);
-      put16(z ? 1 : 0);
-      put32(0);
-      const std::size_t size_at = out_.size();
-      put64(0);
-      const std::size_t data_start = out_.size();
-      for (const auto& c : b.cpus) {
-        if (c.size == 0) continue;
-        const auto all = pages(b, c);
-        const std::uint32_t k = std::max<std::uint32_t>(1, opt_.spread);
-        for (std::uint32_t part = 0; part < k; ++part) {
-          std::vector<std::string> ps;
-          for (std::size_t i = part; i < all.size(); i += k) ps.push_back(all[i]);
-          if (ps.empty()) continue;
-          align_page();
-          CpuDataRef r{c.cpu * static_cast<int>(k) + static_cast<int>(part), out_.size(), 0};
-          if (!z) {
-            for (const auto& p : ps) out_ += p;
-            r.size = out_.size() - r.offset;
-          } else {
-            const std::uint32_t per = std::max<std::uint32_t>(1, opt_.chunk_pages);
-            const std::uint32_t chunks = static_cast<std::uint32_t>((ps.size() + per - 1) / per);
-            put32(chunks);
-            for (std::size_t i = 0; i < ps.size(); i += per) {
-              std::string chunk;
-              for (std::size_t j = i; j < std::min(ps.size(), i + per); ++j) chunk += ps[j];
-              const std::string zc = compress(chunk);
-              put32(static_cast<std::uint32_t>(zc.size()));
-              put32(static_cast<std::uint32_t>(chunk.size()));
-              out_ += zc;
-            }
-            r.size = out_.size() - r.offset - 4;  // trace-cmd leaves out the chunk count
-          }
-          w.cpus.push_back(r);
-        }
-      }
-      patch64(size_at, out_.size() - data_start);
-      written.push_back(std::move(w));
-    }
-    // One options section pointing at everything.
-    patch64(first_options_at, out_.size());
-    put16(opt_done);
-    put16(0);
-    put32(0);
-    const std::size_t opt_size_at = out_.size();
-    put64(0);
-    const std::size_t opt_start = out_.size();
-    for (int i = 0; i < 6; ++i)
-      put_option(static_cast<std::uint16_t>(opt_header_info + i),
-                 put_num(sec[i], 8, opt_.big_endian));
-    put_options();
-    put_option(opt_cpucount, put_num(static_cast<std::uint64_t>(std::max(m.cpus, 1)) *
-                                         std::max<std::uint32_t>(1, opt_.spread),
-                                     4, opt_.big_endian));
-    for (const auto& w : written) {
-      std::string d = put_num(w.offset, 8, opt_.big_endian) + w.b->name + std::string(1, '\0') +
-                      (w.b->clock.empty() ? m.clock : w.b->clock) + std::string(1, '\0');
-      d += put_num(w.b->page_size, 4, opt_.big_endian);
-      d += put_num(w.cpus.size(), 4, opt_.big_endian);
-      for (const auto& c : w.cpus) {
-        d += put_num(static_cast<std::uint64_t>(c.cpu), 4, opt_.big_endian);
-        d += put_num(c.offset, 8, opt_.big_endian);
-        d += put_num(c.size, 8, opt_.big_endian);
-      }
-      put_option(opt_buffer, d);
-    }
-    put_option(opt_done, put_num(0, 8, opt_.big_endian));
-    patch64(opt_size_at, out_.size() - opt_start);
-  }
-
-  TraceDatWriteOptions opt_;
+  TraceDatRewriteOptions opt_;
   rtlat_test::RawTrace raw_;
   std::unique_ptr<TraceDatSource> src_;
   ByteOrder out_order_;
   std::uint32_t page_size_ = 4096;
-  std::string out_;
+  std::deque<std::string> pages_;  // what the CpuPages of a write point at
 };
 
 }  // namespace detail
