@@ -301,7 +301,7 @@ TEST(Writer, MetadataBlocksComeBackInEveryLayout) {
   ASSERT_FALSE(blocks.event_systems.empty());
   ASSERT_FALSE(blocks.cmdlines.empty());
   blocks.printk = "0xffffffff81000000 : \"a printk format\\n\"\n";
-  blocks.options = {{rtlat::detail::opt_uname, std::string("Linux box 6.6 #1 aarch64", 25)},
+  blocks.options = {{rtlat::detail::opt_uname, std::string("Linux box 6.6 #1 aarch64") + '\0'},
                     {rtlat::detail::opt_rtlat_tgids, "7 5 0\n"}};
   struct Layout {
     const char* name;

@@ -249,6 +249,7 @@ class TraceDatWriter {
       put(section(static_cast<std::uint16_t>(opt_header_info + i), block(i)));
     }
     std::vector<Written> written;
+    written.reserve(buffers.size());
     for (const BufferPages& b : buffers) written.push_back(buffer_section(b));
     patch(first_options_at, out_.pos());
     put(num(opt_done, 2) + num(0, 2) + num(0, 4));
