@@ -35,11 +35,11 @@ struct public_file<S, std::void_t<decltype(std::declval<const S&>().file())>> : 
 TEST(FrontDoor, TheViewProtocolIsInternal) {
   EXPECT_FALSE(public_feed_view<rtlat::Analyzer>::value);
   EXPECT_FALSE(public_release_views<rtlat::Analyzer>::value);
-  EXPECT_TRUE(rtlat::detail::takes_views<rtlat::Analyzer>::value);
+  EXPECT_TRUE(rtlat::detail::borrows_events<rtlat::Analyzer>::value);
   struct Copies {
     void feed(const rtlat::Event&) {}
   };
-  EXPECT_FALSE(rtlat::detail::takes_views<Copies>::value);
+  EXPECT_FALSE(rtlat::detail::borrows_events<Copies>::value);
 }
 
 // Borrowed events give the same results as copies through the internal door.

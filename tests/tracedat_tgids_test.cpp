@@ -6,7 +6,7 @@
 
 #include <rtlat/analyzer.hpp>
 #include <rtlat/source/tracedat.hpp>
-#include "support/tracedat_writer.hpp"
+#include "support/tracedat_rewrite.hpp"
 
 #include <cstring>
 #include <filesystem>
@@ -23,8 +23,8 @@ extern "C" const char* __lsan_default_suppressions() {
 
 namespace fs = std::filesystem;
 using rtlat::detail::Compression;
-using rtlat::detail::TraceDatWriteOptions;
-using rtlat::detail::TraceDatWriter;
+using rtlat::detail::TraceDatRewriteOptions;
+using rtlat::detail::TraceDatRewriter;
 
 namespace {
 
@@ -53,13 +53,13 @@ const Layout layouts[] = {{"v6", 6, Compression::none, false},
 
 // tiny.dat rewritten with `tgids` as its map.
 fs::path with_tgids(const std::string& tgids, const Layout& l = layouts[3]) {
-  TraceDatWriteOptions o;
+  TraceDatRewriteOptions o;
   o.version = l.version;
   o.compression = l.compression;
   o.big_endian = l.big_endian;
   o.tgids = tgids;
   const fs::path out = scratch(std::string(l.name) + ".dat");
-  TraceDatWriter(tiny.string(), o).write(out.string());
+  TraceDatRewriter(tiny.string(), o).write(out.string());
   return out;
 }
 
@@ -216,14 +216,14 @@ TEST(Tgids, HostileMapsAreErrorsThatSayWhatIsWrong) {
 TEST(Tgids, TwoMapsOrAnOversizedOneAreErrors) {
   for (const Layout& l : layouts) {
     SCOPED_TRACE(l.name);
-    TraceDatWriteOptions o;
+    TraceDatRewriteOptions o;
     o.version = l.version;
     o.compression = l.compression;
     o.big_endian = l.big_endian;
     o.tgids = "1 1 0\n";
     o.extra_options.emplace_back(rtlat::detail::opt_rtlat_tgids, "2 2 0\n");
     const fs::path two = scratch(std::string(l.name) + "-two.dat");
-    TraceDatWriter(tiny.string(), o).write(two.string());
+    TraceDatRewriter(tiny.string(), o).write(two.string());
     expect_error(two, "more than one rtlat tgids option", "two maps");
 
     // 4 MiB and one byte: over the reader's limit, whichever way the file stores options.

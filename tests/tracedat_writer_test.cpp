@@ -9,20 +9,22 @@
 #include <gtest/gtest.h>
 
 #include <rtlat/source/tracedat.hpp>
-#include "support/tracedat_writer.hpp"
+#include "support/tracedat_raw.hpp"
+#include "support/tracedat_rewrite.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
 
 namespace fs = std::filesystem;
 using rtlat::detail::Compression;
-using rtlat::detail::TraceDatWriteOptions;
-using rtlat::detail::TraceDatWriter;
+using rtlat::detail::TraceDatRewriteOptions;
+using rtlat::detail::TraceDatRewriter;
 
 namespace {
 
@@ -85,8 +87,8 @@ constexpr const char* print_fmt_4k =
     "{ 128, \"K\" }, { 256, \"W\" }, { 512, \"P\" }, { 1024, \"N\" }) : \"R\", "
     "REC->prev_state & 4096 ? \"+\" : \"\", REC->next_comm, REC->next_pid, REC->next_prio\n";
 
-TraceDatWriteOptions parse_spec(const std::string& spec) {
-  TraceDatWriteOptions o;
+TraceDatRewriteOptions parse_spec(const std::string& spec) {
+  TraceDatRewriteOptions o;
   std::vector<std::function<void(const rtlat::detail::TraceDatMeta&, std::uint64_t, unsigned char*,
                                  std::uint32_t)>>
       edits;
@@ -138,9 +140,9 @@ TraceDatWriteOptions parse_spec(const std::string& spec) {
       // Timestamps scaled by 3/2 (TSC2NSEC) and moved by one second (OFFSET).
       const bool big = o.big_endian;
       o.extra_options.emplace_back(rtlat::detail::opt_tsc2nsec,
-                                   TraceDatWriter::put_num(3, 4, big) +
-                                       TraceDatWriter::put_num(1, 4, big) +
-                                       TraceDatWriter::put_num(0, 8, big));
+                                   rtlat::detail::encode_uint(3, 4, big) +
+                                       rtlat::detail::encode_uint(1, 4, big) +
+                                       rtlat::detail::encode_uint(0, 8, big));
       o.extra_options.emplace_back(rtlat::detail::opt_offset, std::string("1000000000", 11));
     } else if (t.rfind("arch=", 0) == 0) {
       const ArchSample a = arch_sample(t.substr(5));
@@ -216,7 +218,7 @@ TEST_P(RoundTrip, EveryLayoutDecodesToTheSameEvents) {
   std::string clean = out.string();
   for (char& ch : clean)
     if (ch == '/' && &ch > clean.data() + out.parent_path().string().size()) ch = '_';
-  TraceDatWriter w(in.string(), parse_spec(spec));
+  TraceDatRewriter w(in.string(), parse_spec(spec));
   w.write(clean);
   rtlat::TraceDatSource src(clean);
   Collect got;
@@ -289,13 +291,66 @@ TEST(Formats, Be32SampleEqualsItsSource) {
     ASSERT_TRUE(same_event(a.events[i], b.events[i])) << i;
 }
 
+// The library's writer on its own: the metadata blocks of a recording, written in each layout
+// with no CPU data, come back exactly as given (the options in order, the writer's own
+// CPUCOUNT and section pointers apart), and the reader takes the file: its CPU count, the
+// options' uname and tgid map, and v7's buffer clock, the one trace_clock selects.
+TEST(Writer, MetadataBlocksComeBackInEveryLayout) {
+  rtlat::detail::MetadataBlocks blocks =
+      rtlat_test::read_raw_trace(source_file("tiny.dat").string());
+  ASSERT_FALSE(blocks.event_systems.empty());
+  ASSERT_FALSE(blocks.cmdlines.empty());
+  blocks.printk = "0xffffffff81000000 : \"a printk format\\n\"\n";
+  blocks.options = {{rtlat::detail::opt_uname, std::string("Linux box 6.6 #1 aarch64") + '\0'},
+                    {rtlat::detail::opt_rtlat_tgids, "7 5 0\n"}};
+  struct Layout {
+    const char* name;
+    int version;
+    Compression compression;
+    bool big_endian;
+  };
+  for (const Layout& l :
+       {Layout{"v6", 6, Compression::none, false}, Layout{"v6-be", 6, Compression::none, true},
+        Layout{"v7", 7, Compression::none, false}, Layout{"v7-zstd", 7, Compression::zstd, false},
+        Layout{"v7-zlib-be", 7, Compression::zlib, true}}) {
+    SCOPED_TRACE(l.name);
+    rtlat::detail::TraceDatLayout layout;
+    layout.version = l.version;
+    layout.compression = l.compression;
+    layout.big_endian = l.big_endian;
+    layout.cpus = 5;
+    layout.trace_clock = "local [mono] global";
+    const fs::path out = fs::path(RTLAT_BINARY_DIR) / (std::string("writer-") + l.name + ".dat");
+    std::ofstream(out, std::ios::binary) << rtlat::detail::tracedat_bytes(
+        layout, blocks, {rtlat::detail::BufferPages{}});  // a top buffer, no CPU data
+    const rtlat::detail::MetadataBlocks back = rtlat_test::read_raw_trace(out.string());
+    EXPECT_EQ(back.header_page, blocks.header_page);
+    EXPECT_EQ(back.header_event, blocks.header_event);
+    EXPECT_EQ(back.ftrace_formats, blocks.ftrace_formats);
+    EXPECT_EQ(back.event_systems, blocks.event_systems);
+    EXPECT_EQ(back.kallsyms, blocks.kallsyms);
+    EXPECT_EQ(back.printk, blocks.printk);
+    EXPECT_EQ(back.cmdlines, blocks.cmdlines);
+    EXPECT_EQ(back.options, blocks.options);
+    rtlat::TraceDatSource src(out.string());
+    EXPECT_EQ(src.info().cpus, 5);
+    EXPECT_EQ(src.info().arch, "aarch64");
+    if (l.version == 7) {
+      ASSERT_EQ(rtlat::detail::tracedat_meta(src).buffers.size(), 1u);
+      EXPECT_EQ(rtlat::detail::tracedat_meta(src).buffers[0].clock, "mono");
+    }
+    EXPECT_EQ(rtlat::detail::tracedat_meta(src).tgids.size(), 1u);
+    fs::remove(out);
+  }
+}
+
 TEST(MakeSample, DISABLED_MakeSample) {
   const char* spec = std::getenv("RTLAT_REWRITE");
   ASSERT_NE(spec, nullptr) << "set RTLAT_REWRITE=IN.dat:OUT.dat:SPEC";
   const std::string s = spec;
   const std::size_t a = s.find(':'), b = s.find(':', a + 1);
   ASSERT_TRUE(a != std::string::npos && b != std::string::npos);
-  TraceDatWriter w(s.substr(0, a), parse_spec(s.substr(b + 1)));
+  TraceDatRewriter w(s.substr(0, a), parse_spec(s.substr(b + 1)));
   w.write(s.substr(a + 1, b - a - 1));
 }
 

@@ -60,10 +60,12 @@ struct Views {
     return s.release_views();
   }
 };
+// Whether a sink borrows events: it takes them by the view protocol and keeps pointers into the
+// source's buffers until it retires them, so the source must not reuse those buffers before.
 template <class S, class = void>
-struct takes_views : std::false_type {};
+struct borrows_events : std::false_type {};
 template <class S>
-struct takes_views<
+struct borrows_events<
     S, std::void_t<decltype(Views::feed(std::declval<S&>(), std::declval<const Event&>())),
                    decltype(Views::retire(std::declval<S&>(), std::declval<const Event*>(),
                                           std::declval<const Event*>())),

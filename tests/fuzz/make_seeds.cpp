@@ -13,7 +13,7 @@
 //
 // Made at build time (tests/fuzz/CMakeLists.txt) so that no binary seed is committed.
 #include <rtlat/source/tracedat.hpp>
-#include "../support/tracedat_writer.hpp"
+#include "../support/tracedat_rewrite.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -35,7 +35,7 @@ void put(const fs::path& p, const std::string& bytes) {
 void rewrite(const fs::path& in, const fs::path& out, std::size_t pages) {
   const rtlat::TraceDatSource src(in.string());
   const TraceDatMeta& m = rtlat::detail::tracedat_meta(src);
-  TraceDatWriteOptions o;
+  TraceDatRewriteOptions o;
   o.version = m.version;
   bool compressed = false;
   for (const auto& b : m.buffers) compressed = compressed || b.compressed;
@@ -54,7 +54,7 @@ void rewrite(const fs::path& in, const fs::path& out, std::size_t pages) {
   o.keep_printk = false;
   // rtlat live's tgid map, for the parser and for the pairs given in the middle of the stream.
   o.tgids = "1 1 0\n2 1 0\n3 3 5\n";
-  TraceDatWriter(in.string(), o).write(out.string());
+  TraceDatRewriter(in.string(), o).write(out.string());
 }
 
 void cut_pages(const fs::path& in, const fs::path& dir) {

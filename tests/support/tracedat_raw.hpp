@@ -1,7 +1,8 @@
-// The metadata of a trace.dat exactly as stored (formats, kallsyms, printk formats, options), for
-// the test writer (tracedat_writer.hpp), which copies it into the files it makes. The reader
-// keeps none of it: it parses what it needs and skips the rest. Reads trusted files (the
-// recordings in data/) whole; errors are std::runtime_error.
+// The metadata of a trace.dat exactly as stored (formats, kallsyms, printk formats, cmdlines,
+// options), in the writer's vocabulary (MetadataBlocks), for the test rewriter
+// (tracedat_rewrite.hpp), which copies it into the files it makes. The reader keeps none of it:
+// it parses what it needs and skips the rest. Reads trusted files (the recordings in data/)
+// whole; errors are std::runtime_error.
 #pragma once
 
 #include <cstdint>
@@ -15,19 +16,12 @@
 
 #include <rtlat/detail/tracedat/bytes.hpp>
 #include <rtlat/detail/tracedat/compression.hpp>
+#include <rtlat/detail/tracedat/file_parts.hpp>
 #include <rtlat/detail/tracedat/meta.hpp>
 
 namespace rtlat_test {
 
-struct RawTrace {
-  std::string header_page, header_event;
-  std::vector<std::string> ftrace_formats;
-  std::vector<std::pair<std::string, std::vector<std::string>>> event_systems;
-  std::string kallsyms, printk;
-  // Options other than DONE, BUFFER*, CPUCOUNT, STRINGS and the v7 section pointers, in file
-  // order.
-  std::vector<std::pair<std::uint16_t, std::string>> options;
-};
+using RawTrace = rtlat::detail::MetadataBlocks;
 
 namespace raw_detail {
 
@@ -104,8 +98,8 @@ inline RawTrace read_raw_trace(const std::string& path) {
     raw_detail::event_formats(r, b);
     r.kallsyms = std::string(b.bytes(b.u32()));
     r.printk = std::string(b.bytes(b.u32()));
-    b.bytes(b.u64());  // cmdlines
-    b.u32();           // cpu count
+    r.cmdlines = std::string(b.bytes(b.u64()));
+    b.u32();  // cpu count
     if (b.bytes(10) != std::string_view("options  \0", 10)) return r;
     for (;;) {
       const std::uint16_t id = b.u16();
@@ -168,6 +162,7 @@ inline RawTrace read_raw_trace(const std::string& path) {
   with(2, [&](Bytes& s) { raw_detail::event_formats(r, s); });
   with(3, [&](Bytes& s) { r.kallsyms = std::string(s.bytes(s.u32())); });
   with(4, [&](Bytes& s) { r.printk = std::string(s.bytes(s.u32())); });
+  with(5, [&](Bytes& s) { r.cmdlines = std::string(s.bytes(s.u64())); });
   return r;
 }
 

@@ -40,7 +40,8 @@ class OpenedFile {
       TraceDatOptions o;
       o.buffer = opts.buffer;
       o.decode_threads = opts.decode_threads;
-      named([&] { src_.emplace<TraceDatSource>(path == "-" ? "/dev/stdin" : path, o); });
+      naming_file_on_error(
+          [&] { src_.emplace<TraceDatSource>(path == "-" ? "/dev/stdin" : path, o); });
     } else {
       TextOptions o;
       o.arch = opts.arch;
@@ -65,7 +66,7 @@ class OpenedFile {
   // InputError naming the file; events before the error were delivered.
   template <class Sink>
   void read(Sink& sink) {
-    named([&] { std::visit([&](auto& s) { read_into(s, sink); }, src_); });
+    naming_file_on_error([&] { std::visit([&](auto& s) { read_into(s, sink); }, src_); });
     refresh();
   }
 
@@ -73,7 +74,7 @@ class OpenedFile {
   // this one (a trace.dat decodes on spare cores by itself). The sink sees the same sequence.
   template <class Sink>
   void read_parallel(Sink& sink) {
-    named([&] {
+    naming_file_on_error([&] {
       std::visit(
           [&](auto& s) {
             using S = std::decay_t<decltype(s)>;
@@ -98,7 +99,7 @@ class OpenedFile {
   }
   // A trace.dat on stdin is read as /dev/stdin, but the user named it "-".
   template <class F>
-  void named(F&& f) {
+  void naming_file_on_error(F&& f) {
     try {
       f();
     } catch (const InputError& e) {

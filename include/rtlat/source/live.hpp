@@ -37,7 +37,7 @@
 #include "rtlat/detail/live/harvest.hpp"
 #include "rtlat/detail/live/instance.hpp"
 #include "rtlat/detail/live/reader.hpp"
-#include "rtlat/detail/live/tracedat_file.hpp"
+#include "rtlat/detail/live/spool.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/sink.hpp"
 #include "rtlat/source_info.hpp"
@@ -101,12 +101,13 @@ class LiveSource {
     inst_ = std::make_unique<detail::live::Instance>(io);
     const int cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_CONF));
     readers_ = std::make_unique<detail::live::CpuReaders>(*inst_, cpus > 0 ? cpus : 1);
-    meta_ = detail::live::file_meta(*inst_, static_cast<std::uint32_t>(readers_->page_size()),
-                                    cpus > 0 ? cpus : 1);
-    meta_.cmdlines = detail::live::Instance::top_file("saved_cmdlines");
-    dec_ = std::make_unique<detail::live::PageDecoder>(detail::live::tracedat_v6(meta_, {}),
+    meta_ = detail::live::session_meta(*inst_, static_cast<std::uint32_t>(readers_->page_size()),
+                                       cpus > 0 ? cpus : 1);
+    meta_.blocks.cmdlines = detail::live::Instance::top_file("saved_cmdlines");
+    dec_ = std::make_unique<detail::live::PageDecoder>(detail::live::session_header(meta_),
                                                        readers_->batch_bytes());
-    if (!opt_.save.empty()) saver_ = std::make_unique<detail::live::Saver>(opt_.save, meta_.cpus);
+    if (!opt_.save.empty())
+      saver_ = std::make_unique<detail::live::PageSpool>(opt_.save, meta_.layout.cpus);
     info_.cpus = dec_->cpus();
     info_.arch = dec_->arch();
     info_.name = "live";
@@ -159,7 +160,7 @@ class LiveSource {
   void read(Sink& sink) {
     static_assert(detail::has_feed<Sink>::value,
                   "LiveSource::read needs a sink with `void feed(const rtlat::Event&)`");
-    send_cmdlines(sink, meta_.cmdlines, false);
+    send_cmdlines(sink, meta_.blocks.cmdlines, false);
     send_proc_tasks(sink);
     const bool mono = inst_->recorded().clock_is_monotonic;
     const auto t0 = std::chrono::steady_clock::now();
@@ -207,7 +208,10 @@ class LiveSource {
     totals_.events = info_.events;
     totals_.lost_in_pages = t.lost_in_pages;
     totals_.lost_in_stats = t.lost_in_stats;
-    if (saver_) saver_->finish(meta_, opt_.save_version);
+    if (saver_) {
+      const auto [layout, blocks] = detail::live::session_file(meta_, opt_.save_version);
+      saver_->finish(layout, blocks);
+    }
   }
 
  private:
@@ -227,14 +231,15 @@ class LiveSource {
 
   // Sends the names in `cmdlines` (saved_cmdlines' format): at start, for the tasks already
   // known; at the end, for the tasks that came up meanwhile, those of pids not sent before,
-  // which go into meta_.cmdlines for the --save file too (whose readers get them before the
-  // events: the tasks' own events give the same names).
+  // which go into meta_.blocks.cmdlines for the --save file too (whose readers get them before
+  // the events: the tasks' own events give the same names).
   template <class Sink>
   void send_cmdlines(Sink& sink, std::string_view cmdlines, bool at_end) {
     detail::each_cmdline(cmdlines, [&](Pid pid, std::string_view comm) {
       if (pid <= 0) return;
       if (!cmdline_pids_.insert(pid).second && at_end) return;
-      if (at_end) meta_.cmdlines.append(std::to_string(pid)).append(" ").append(comm).append("\n");
+      if (at_end)
+        meta_.blocks.cmdlines.append(std::to_string(pid)).append(" ").append(comm).append("\n");
       TaskInfo ti;
       ti.pid = pid;
       ti.comm = Comm::from(comm);
@@ -306,9 +311,9 @@ class LiveSource {
   std::atomic<bool> stop_{false};
   std::unique_ptr<detail::live::Instance> inst_;
   std::unique_ptr<detail::live::CpuReaders> readers_;
-  detail::live::FileMeta meta_;
+  detail::live::SessionMeta meta_;
   std::unique_ptr<detail::live::PageDecoder> dec_;
-  std::unique_ptr<detail::live::Saver> saver_;
+  std::unique_ptr<detail::live::PageSpool> saver_;
   SourceInfo info_;
   LiveTotals totals_;
   std::unordered_set<long> tgid_sent_, cmdline_pids_;

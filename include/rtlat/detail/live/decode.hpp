@@ -1,7 +1,7 @@
 // The live path's one contact with the trace.dat reader: live pages are decoded by the very code
 // that decodes a trace.dat's per-CPU data, so a live run and `rtlat report` on its --save file
 // see the same events. The decoder is built from a header-only trace.dat of the session's own
-// formats (tracedat_file.hpp), and each batch of pages is handed to it as one CPU's data in a
+// formats (harvest.hpp), and each batch of pages is handed to it as one CPU's data in a
 // scratch memory file. Everything named from the trace.dat side is in this file.
 #pragma once
 

@@ -25,7 +25,7 @@
 
 #include "rtlat/detail/live/decode.hpp"
 #include "rtlat/detail/live/instance.hpp"
-#include "rtlat/detail/live/tracedat_file.hpp"
+#include "rtlat/detail/live/spool.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/sink.hpp"
 
@@ -187,7 +187,7 @@ class CpuReaders {
   // One round: reads the CPUs, decodes into their queues, hands each page to `save` (may be
   // null). `monotonic`: the trace clock is CLOCK_MONOTONIC. `drain`: tracing is off, read all.
   // Returns true when some CPU still had pages left (read again without sleeping).
-  bool read_round(PageDecoder& dec, Saver* save, bool monotonic, bool drain) {
+  bool read_round(PageDecoder& dec, PageSpool* save, bool monotonic, bool drain) {
     const std::int64_t t = monotonic_ns();
     bool more = false;
     for (Cpu& c : cpus_) {

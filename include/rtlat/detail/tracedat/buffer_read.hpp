@@ -74,7 +74,7 @@ class BufferRead {
   template <class Sink>
   void read_threaded(std::vector<std::unique_ptr<CpuStream>>& streams, const BatchPlan& plan,
                      Sink& sink) {
-    constexpr bool views = takes_views<Sink>::value;
+    constexpr bool views = borrows_events<Sink>::value;
     DecodePool pool(streams, plan.workers, plan.batch, views ? 1 : 0);
     struct Release {
       Sink& sink;

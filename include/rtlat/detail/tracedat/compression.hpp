@@ -1,4 +1,5 @@
-// zstd and zlib decompression of trace.dat v7 sections and data chunks.
+// zstd and zlib for trace.dat v7 sections and data chunks: decompression for the reader, and the
+// one-shot compression the writer (writer.hpp) uses.
 #pragma once
 
 #include <zlib.h>
@@ -8,6 +9,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <new>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "rtlat/detail/tracedat/io.hpp"
@@ -41,6 +44,33 @@ inline std::uint64_t max_compressed(Compression c, std::uint64_t n) noexcept {
   if (c == Compression::zlib)
     return ::compressBound(static_cast<uLong>(std::min<std::uint64_t>(n, 0xffffffffu)));
   return ZSTD_compressBound(static_cast<std::size_t>(n));
+}
+
+// The library version a v7 file names after its compression ("1.5.5"), as trace-cmd writes it.
+inline const char* compressor_version(Compression c) noexcept {
+  if (c == Compression::zstd) return ZSTD_versionString();
+  if (c == Compression::zlib) return ::zlibVersion();
+  return "";
+}
+
+// `in` compressed as one block, at the levels trace-cmd uses (zstd 3, zlib 6). Throws
+// std::runtime_error if the library fails, which only lack of memory makes it do.
+inline std::string compress_block(Compression c, std::string_view in) {
+  std::string out(static_cast<std::size_t>(max_compressed(c, in.size())), '\0');
+  if (c == Compression::zstd) {
+    const std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
+    if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+    out.resize(n);
+    return out;
+  }
+  if (c != Compression::zlib) throw std::logic_error("compress_block: no compression");
+  auto n = static_cast<uLongf>(out.size());
+  if (::compress2(reinterpret_cast<Bytef*>(out.data()), &n,
+                  reinterpret_cast<const Bytef*>(in.data()), static_cast<uLong>(in.size()),
+                  6) != Z_OK)
+    throw std::runtime_error("zlib: compression failed");
+  out.resize(n);
+  return out;
 }
 
 // Decompresses blocks: a data chunk in one call, a metadata section streamed from the file.

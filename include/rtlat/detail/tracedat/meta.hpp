@@ -18,6 +18,7 @@
 
 #include "rtlat/detail/tracedat/compression.hpp"
 #include "rtlat/detail/tracedat/decode_table.hpp"
+#include "rtlat/detail/tracedat/file_parts.hpp"
 #include "rtlat/detail/tracedat/io.hpp"
 #include "rtlat/detail/tracedat/kallsyms.hpp"
 #include "rtlat/detail/tracedat/limits.hpp"
@@ -42,28 +43,6 @@ struct BufferRef {
   bool compressed = false;
   bool latency = false;  // text latency data, not ring-buffer pages
   std::vector<CpuDataRef> cpus;
-};
-
-// Option ids (trace-cmd.dat(5)).
-enum : std::uint16_t {
-  opt_done = 0,
-  opt_date = 1,
-  opt_cpustat = 2,
-  opt_buffer = 3,
-  opt_traceclock = 4,
-  opt_uname = 5,
-  opt_offset = 7,
-  opt_cpucount = 8,
-  opt_traceid = 11,
-  opt_tsc2nsec = 14,
-  opt_strings = 15,
-  opt_header_info = 16,
-  opt_ftrace_events = 17,
-  opt_event_formats = 18,
-  opt_kallsyms = 19,
-  opt_printk = 20,
-  opt_cmdlines = 21,
-  opt_buffer_text = 22,
 };
 
 struct TraceDatMeta {
