@@ -16,7 +16,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <vector>
 
 #include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/handler_stacks.hpp"
