@@ -16,9 +16,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <vector>
 
 #include "rtlat/detail/always_inline.hpp"
+#include "rtlat/detail/engine/handler_stacks.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
@@ -36,37 +36,25 @@ struct IrqCause {
 class IrqLatency {
  public:
   void entry(const Event& e, std::uint64_t seq) {
-    Level& l = push(e.cpu);
+    Level& l = handlers_.push(e.cpu);
     l.entry = e;
     l.seq = seq;
   }
   void exit(const Event& e) noexcept {
     exit_seen_ = true;
-    if (e.cpu >= cpus_.size()) return;
-    Cpu& c = cpus_[e.cpu];
-    // The innermost handler ends; an exit without its entry (lost, or before the trace) closes
-    // nothing it does not name.
-    if (c.depth > 0 && c.levels[c.depth - 1].entry.irq.irq == e.irq.irq) pop(c);
+    handlers_.exit(e.cpu, [&](const Level& l) { return l.entry.irq.irq == e.irq.irq; });
   }
   // The CPU's task switched: no hard handler runs across a switch. Every switch comes here, and
   // mostly no handler runs anywhere.
-  RTLAT_ALWAYS_INLINE void switched(std::uint16_t cpu_nr) noexcept {
-    if (busy_ != 0 && cpu_nr < cpus_.size() && cpus_[cpu_nr].depth != 0) {
-      cpus_[cpu_nr].depth = 0;
-      --busy_;
-    }
-  }
+  RTLAT_ALWAYS_INLINE void switched(std::uint16_t cpu_nr) noexcept { handlers_.switched(cpu_nr); }
   // Lost events on `cpu_nr`: its handlers may have ended unseen.
   void lost(std::uint16_t cpu_nr) noexcept { switched(cpu_nr); }
   // The hard IRQ whose handler issued `waking` on its CPU, if any. Without exit events only the
   // first wakeup after the entry counts. The entry stays valid until the CPU's next entry.
   RTLAT_ALWAYS_INLINE std::optional<IrqCause> cause(const Event& waking) noexcept {
-    if (busy_ == 0 || waking.cpu >= cpus_.size()) return std::nullopt;
-    Cpu& c = cpus_[waking.cpu];
-    if (c.depth == 0) return std::nullopt;
-    const Level& l = c.levels[c.depth - 1];
-    if (!exit_seen_) pop(c);
-    return IrqCause{&l.entry, l.seq};
+    const Level* l = handlers_.innermost(waking.cpu, !exit_seen_);
+    if (l == nullptr) return std::nullopt;
+    return IrqCause{&l->entry, l->seq};
   }
 
  private:
@@ -74,26 +62,7 @@ class IrqLatency {
     Event entry{};
     std::uint64_t seq = 0;
   };
-  struct Cpu {
-    Level levels[2];
-    int depth = 0;
-  };
-  Level& push(std::uint16_t n) {
-    if (n >= cpus_.size()) cpus_.resize(std::size_t{n} + 1);  // once per new CPU
-    Cpu& c = cpus_[n];
-    if (c.depth == 2) {  // a missed exit: the outer level is stale
-      c.levels[0] = c.levels[1];
-      c.depth = 1;
-    }
-    if (c.depth == 0) ++busy_;
-    return c.levels[c.depth++];
-  }
-  void pop(Cpu& c) noexcept {
-    if (--c.depth == 0) --busy_;
-  }
-
-  std::vector<Cpu> cpus_;
-  std::size_t busy_ = 0;  // CPUs whose depth is not 0: while none, wakeups and switches skip them
+  HandlerStacks<Level> handlers_;
   bool exit_seen_ = false;
 };
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "rtlat/detail/always_inline.hpp"
+#include "rtlat/detail/engine/handler_stacks.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
@@ -198,7 +199,7 @@ class TimerLatency {
       case EventKind::hrtimer_expire_entry: {
         expiry_seen_ = true;
         if (!expiry_recorded_) expiry_in_use_ = true;
-        Level& l = push(e.cpu);
+        Level& l = handlers_.push(e.cpu);
         l.timer = e.hrtimer.hrtimer;
         std::int64_t slack = 0;
         const std::optional<std::int64_t> soft = armed_.take(e.hrtimer.hrtimer, &slack);
@@ -211,10 +212,7 @@ class TimerLatency {
       }
       case EventKind::hrtimer_expire_exit: {
         exit_seen_ = true;
-        Cpu& c = cpu(e.cpu);
-        // The innermost expiry ends; an exit without its entry (lost, or before the trace)
-        // closes nothing it does not name.
-        if (c.depth > 0 && c.levels[c.depth - 1].timer == e.hrtimer.hrtimer) pop(c);
+        handlers_.exit(e.cpu, [&](const Level& l) { return l.timer == e.hrtimer.hrtimer; });
         break;
       }
       default:
@@ -223,12 +221,7 @@ class TimerLatency {
   }
   // The CPU's task switched: no handler runs across a switch (exits not recorded). Every
   // switch comes here, and mostly no handler runs anywhere.
-  RTLAT_ALWAYS_INLINE void switched(std::uint16_t cpu_nr) noexcept {
-    if (busy_ != 0 && cpu_nr < cpus_.size() && cpus_[cpu_nr].depth != 0) {
-      cpus_[cpu_nr].depth = 0;
-      --busy_;
-    }
-  }
+  RTLAT_ALWAYS_INLINE void switched(std::uint16_t cpu_nr) noexcept { handlers_.switched(cpu_nr); }
   // Lost events on `cpu_nr`: its expiries may have ended, and any timer may have been re-armed
   // or cancelled there unseen.
   void lost(std::uint16_t cpu_nr) noexcept {
@@ -239,12 +232,8 @@ class TimerLatency {
   // first wakeup after the entry counts: an hrtimer wakes at most one task directly.
   // Inlined: every identifying wakeup asks, and mostly no handler runs anywhere.
   RTLAT_ALWAYS_INLINE const TimerCause* cause(const Event& waking) noexcept {
-    if (busy_ == 0 || waking.cpu >= cpus_.size()) return nullptr;
-    Cpu& c = cpus_[waking.cpu];
-    if (c.depth == 0) return nullptr;
-    const TimerCause* cause = &c.levels[c.depth - 1].cause;
-    if (!exit_seen_) pop(c);  // its level stays intact until the CPU's next expiry
-    return cause;
+    const Level* l = handlers_.innermost(waking.cpu, !exit_seen_);
+    return l != nullptr ? &l->cause : nullptr;
   }
   std::size_t armed() const noexcept { return armed_.size(); }
 
@@ -253,32 +242,10 @@ class TimerLatency {
     std::uint64_t timer = 0;
     TimerCause cause;
   };
-  struct Cpu {
-    Level levels[2];
-    int depth = 0;
-  };
-  Cpu& cpu(std::uint16_t n) {
-    if (n >= cpus_.size()) cpus_.resize(std::size_t{n} + 1);  // once per new CPU
-    return cpus_[n];
-  }
-  Level& push(std::uint16_t n) {
-    Cpu& c = cpu(n);
-    if (c.depth == 2) {  // a missed exit: the outer level is stale
-      c.levels[0] = c.levels[1];
-      c.depth = 1;
-    }
-    if (c.depth == 0) ++busy_;
-    return c.levels[c.depth++];
-  }
-  void pop(Cpu& c) noexcept {
-    if (--c.depth == 0) --busy_;
-  }
-
   ArmedTimers armed_;
   std::optional<bool> expiry_recorded_;
   bool expiry_in_use_ = false;  // expiry_recorded_, or else expiry_seen_
-  std::vector<Cpu> cpus_;
-  std::size_t busy_ = 0;  // CPUs whose depth is not 0: while none, wakeups and switches skip them
+  HandlerStacks<Level> handlers_;
   bool expiry_seen_ = false;
   bool sleeps_seen_ = false;
   bool exit_seen_ = false;
