@@ -97,8 +97,8 @@ class Analyzer {
 
   /// A snapshot of everything measured so far, selected tasks in the order first seen; the
   /// engine keeps running and may be fed more. Complexity: O(tasks + CPUs), plus copying every
-  /// worst-case window. Throws: std::bad_alloc only.
-  Results results() const;
+  /// worst-case window unless `windows` is ResultWindows::omitted. Throws: std::bad_alloc only.
+  Results results(ResultWindows windows = ResultWindows::included) const;
   /// The data-quality totals and trace extent so far (Results::trace without the tasks).
   /// Complexity: O(tasks + CPUs). Throws: std::bad_alloc only.
   TraceStats stats() const;
@@ -184,15 +184,16 @@ inline EngineMemory Analyzer::memory() const noexcept {
   return m;
 }
 
-inline Results Analyzer::results() const {
+inline Results Analyzer::results(ResultWindows windows) const {
+  const bool copy_windows = windows == ResultWindows::included;
   Results r;
   r.trace = stats();
   const bool real_irq = rules_.irq_events_in_use();
   auto metric = [&](bool irq_thread, const auto& slo, const auto& stats, const auto& derived,
                     std::size_t mi) {
     if (all_metrics[mi] == Metric::irq && !real_irq && irq_thread)
-      return derived.result(slo[mi], true);
-    return stats[mi].result(slo[mi], false);
+      return derived.result(slo[mi], true, copy_windows);
+    return stats[mi].result(slo[mi], false, copy_windows);
   };
   auto add = [&](const detail::Task& t) {
     if (t.folded || !t.selected || t.provisional) return;
