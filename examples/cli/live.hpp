@@ -174,7 +174,7 @@ inline int live_main(const std::vector<std::string>& args) {
 #endif
   rtlat::Analyzer engine(cfg);
   o.live.on_interval = [&](const rtlat::LiveProgress& p) {
-    if (o.listen) publish(engine.results());
+    if (o.listen) publish(engine.results(rtlat::ResultWindows::omitted));
     if (tty) {
       const auto [rows, cols] = ld::screen(o.out.top);
       const rtlat::Results r = engine.results();
@@ -190,6 +190,13 @@ inline int live_main(const std::vector<std::string>& args) {
                                  ",\"interval_end_ns\":" + std::to_string(p.interval_end_ns));
       jsonl_out->write(line.str());
     }
+#if defined(__GLIBC__)
+    // Each interval's Results (and the snapshot it replaces) come and go in many small blocks
+    // among the engine's long-lived ones, so the heap's top seldom frees and its free room
+    // stays resident, growing with each new comm's state that lands above it. Giving the free
+    // pages back every interval keeps RSS at what is in use; it walks only the free chunks.
+    if (o.listen || tty || jsonl) ::malloc_trim(0);
+#endif
   };
   try {
     src = std::make_unique<rtlat::LiveSource>(o.live);

@@ -97,8 +97,8 @@ class Analyzer {
 
   /// A snapshot of everything measured so far, selected tasks in the order first seen; the
   /// engine keeps running and may be fed more. Complexity: O(tasks + CPUs), plus copying every
-  /// worst-case window. Throws: std::bad_alloc only.
-  Results results() const;
+  /// worst-case window unless `windows` is ResultWindows::omitted. Throws: std::bad_alloc only.
+  Results results(ResultWindows windows = ResultWindows::included) const;
   /// The data-quality totals and trace extent so far (Results::trace without the tasks).
   /// Complexity: O(tasks + CPUs). Throws: std::bad_alloc only.
   TraceStats stats() const;
@@ -184,7 +184,8 @@ inline EngineMemory Analyzer::memory() const noexcept {
   return m;
 }
 
-inline Results Analyzer::results() const {
+inline Results Analyzer::results(ResultWindows windows) const {
+  const bool copy_windows = windows == ResultWindows::included;
   Results r;
   r.trace = stats();
   const bool real_irq = rules_.irq_events_in_use();
@@ -195,8 +196,8 @@ inline Results Analyzer::results() const {
     out.last_seen_ns = in.last_seen;
     for (std::size_t mi = 0; mi < metric_count; ++mi) {
       const bool derived = all_metrics[mi] == Metric::irq && !real_irq && in.irq_thread;
-      out.metrics[mi] = derived ? in.derived_irq.result(in.slo[mi], true)
-                                : in.stats[mi].result(in.slo[mi], false);
+      out.metrics[mi] = derived ? in.derived_irq.result(in.slo[mi], true, copy_windows)
+                                : in.stats[mi].result(in.slo[mi], false, copy_windows);
     }
   };
   auto add = [&](const detail::Task& t) {

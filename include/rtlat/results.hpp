@@ -282,6 +282,12 @@ struct Results {
   std::vector<FoldedGroup> folded;
 };
 
+/// What Analyzer::results() copies. `omitted` leaves every MetricResult::worst empty: for a
+/// consumer that never shows windows and takes a snapshot every interval (the metrics
+/// endpoint), since the windows are most of a Results (up to Config::window events per metric
+/// and task) and copying them only to drop them makes the heap churn by that much each time.
+enum class ResultWindows : bool { included, omitted };
+
 /// What the engine holds (Analyzer::memory()): its task entries and what they point at.
 struct EngineMemory {
   std::size_t entries = 0;         ///< task entries allocated (alive, finished and free)

@@ -67,7 +67,9 @@ class MetricStats {
     return n;
   }
 
-  MetricResult result(const std::optional<std::int64_t>& bound, bool derived) const {
+  // `window`: copy the worst window too (false: r.worst stays empty).
+  MetricResult result(const std::optional<std::int64_t>& bound, bool derived,
+                      bool window = true) const {
     MetricResult r;
     r.count = count_;
     r.derived = derived;
@@ -88,7 +90,7 @@ class MetricStats {
       r.p90_ns = pct(0.90);
       r.p99_ns = pct(0.99);
       r.p999_ns = pct(0.999);
-      r.worst = worst_;
+      if (window) r.worst = worst_;
       r.verdicts = verdicts_;
       r.histogram = quarter_octaves();
       std::stable_sort(
