@@ -8,8 +8,8 @@
 // arch=aarch64 arch=armv7l prev4k tgids=PID-TGID-EVENTS/....
 #include <gtest/gtest.h>
 
+#include <rtlat/detail/tracedat/metadata.hpp>
 #include <rtlat/source/tracedat.hpp>
-#include "support/tracedat_raw.hpp"
 #include "support/tracedat_rewrite.hpp"
 
 #include <algorithm>
@@ -297,7 +297,7 @@ TEST(Formats, Be32SampleEqualsItsSource) {
 // options' uname and tgid map, and v7's buffer clock, the one trace_clock selects.
 TEST(Writer, MetadataBlocksComeBackInEveryLayout) {
   rtlat::detail::MetadataBlocks blocks =
-      rtlat_test::read_raw_trace(source_file("tiny.dat").string());
+      rtlat::detail::read_metadata_blocks(source_file("tiny.dat").string());
   ASSERT_FALSE(blocks.event_systems.empty());
   ASSERT_FALSE(blocks.cmdlines.empty());
   blocks.printk = "0xffffffff81000000 : \"a printk format\\n\"\n";
@@ -323,7 +323,7 @@ TEST(Writer, MetadataBlocksComeBackInEveryLayout) {
     const fs::path out = fs::path(RTLAT_BINARY_DIR) / (std::string("writer-") + l.name + ".dat");
     std::ofstream(out, std::ios::binary) << rtlat::detail::tracedat_bytes(
         layout, blocks, {rtlat::detail::BufferPages{}});  // a top buffer, no CPU data
-    const rtlat::detail::MetadataBlocks back = rtlat_test::read_raw_trace(out.string());
+    const rtlat::detail::MetadataBlocks back = rtlat::detail::read_metadata_blocks(out.string());
     EXPECT_EQ(back.header_page, blocks.header_page);
     EXPECT_EQ(back.header_event, blocks.header_event);
     EXPECT_EQ(back.ftrace_formats, blocks.ftrace_formats);
