@@ -6,13 +6,13 @@
 #include <rtlat/analyze.hpp>
 #include <rtlat/analyzer.hpp>
 #include <rtlat/detail/tracedat/buffer_read.hpp>
+#include <rtlat/detail/tracedat/metadata.hpp>
 #include <rtlat/detail/tracedat/page.hpp>
 #include <rtlat/detail/tracedat/stream.hpp>
 #include <rtlat/report/json.hpp>
 #include <rtlat/source/detect.hpp>
 #include <rtlat/source/tracedat.hpp>
 #include "support/skip.hpp"
-#include "support/tracedat_raw.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -514,9 +514,9 @@ TEST(Kallsyms, PartialReadFindsWhatTheWholeTextHas) {
                            "format/v7.dat", "format/v7-zlib.dat", "format/be32.dat"}) {
     const std::string path = std::string(RTLAT_SOURCE_DIR) + "/data/" + name;
     rtlat::TraceDatSource partial(path);
-    const rtlat_test::RawTrace raw = rtlat_test::read_raw_trace(path);
+    const rtlat::detail::MetadataBlocks stored = rtlat::detail::read_metadata_blocks(path);
     SCOPED_TRACE(name);
-    const auto a = rtlat::detail::kallsyms_lookup(raw.kallsyms, "hrtimer_wakeup");
+    const auto a = rtlat::detail::kallsyms_lookup(stored.kallsyms, "hrtimer_wakeup");
     EXPECT_EQ(rtlat::detail::tracedat_meta(partial).have_hrtimer_wakeup, a.has_value() && *a != 0);
     if (rtlat::detail::tracedat_meta(partial).have_hrtimer_wakeup) {
       EXPECT_EQ(rtlat::detail::tracedat_meta(partial).hrtimer_wakeup, *a);

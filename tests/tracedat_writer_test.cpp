@@ -8,17 +8,21 @@
 // arch=aarch64 arch=armv7l prev4k tgids=PID-TGID-EVENTS/....
 #include <gtest/gtest.h>
 
+#include <rtlat/detail/tracedat/metadata.hpp>
+#include <rtlat/detail/tracedat/stream.hpp>
+#include <rtlat/detail/tracedat/writer.hpp>
 #include <rtlat/source/tracedat.hpp>
-#include "support/tracedat_raw.hpp"
 #include "support/tracedat_rewrite.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -203,6 +207,19 @@ fs::path source_file(const char* name) {
   return fs::path(RTLAT_SOURCE_DIR) / "data" / "format" / name;
 }
 
+// Each block compared apart, so that a failure names the one that differs.
+void expect_same_blocks(const rtlat::detail::MetadataBlocks& got,
+                        const rtlat::detail::MetadataBlocks& want) {
+  EXPECT_EQ(got.header_page, want.header_page);
+  EXPECT_EQ(got.header_event, want.header_event);
+  EXPECT_EQ(got.ftrace_formats, want.ftrace_formats);
+  EXPECT_EQ(got.event_systems, want.event_systems);
+  EXPECT_EQ(got.kallsyms, want.kallsyms);
+  EXPECT_EQ(got.printk, want.printk);
+  EXPECT_EQ(got.cmdlines, want.cmdlines);
+  EXPECT_EQ(got.options, want.options);
+}
+
 class RoundTrip : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(RoundTrip, EveryLayoutDecodesToTheSameEvents) {
@@ -297,7 +314,7 @@ TEST(Formats, Be32SampleEqualsItsSource) {
 // options' uname and tgid map, and v7's buffer clock, the one trace_clock selects.
 TEST(Writer, MetadataBlocksComeBackInEveryLayout) {
   rtlat::detail::MetadataBlocks blocks =
-      rtlat_test::read_raw_trace(source_file("tiny.dat").string());
+      rtlat::detail::read_metadata_blocks(source_file("tiny.dat").string());
   ASSERT_FALSE(blocks.event_systems.empty());
   ASSERT_FALSE(blocks.cmdlines.empty());
   blocks.printk = "0xffffffff81000000 : \"a printk format\\n\"\n";
@@ -323,15 +340,8 @@ TEST(Writer, MetadataBlocksComeBackInEveryLayout) {
     const fs::path out = fs::path(RTLAT_BINARY_DIR) / (std::string("writer-") + l.name + ".dat");
     std::ofstream(out, std::ios::binary) << rtlat::detail::tracedat_bytes(
         layout, blocks, {rtlat::detail::BufferPages{}});  // a top buffer, no CPU data
-    const rtlat::detail::MetadataBlocks back = rtlat_test::read_raw_trace(out.string());
-    EXPECT_EQ(back.header_page, blocks.header_page);
-    EXPECT_EQ(back.header_event, blocks.header_event);
-    EXPECT_EQ(back.ftrace_formats, blocks.ftrace_formats);
-    EXPECT_EQ(back.event_systems, blocks.event_systems);
-    EXPECT_EQ(back.kallsyms, blocks.kallsyms);
-    EXPECT_EQ(back.printk, blocks.printk);
-    EXPECT_EQ(back.cmdlines, blocks.cmdlines);
-    EXPECT_EQ(back.options, blocks.options);
+    const rtlat::detail::MetadataBlocks back = rtlat::detail::read_metadata_blocks(out.string());
+    expect_same_blocks(back, blocks);
     rtlat::TraceDatSource src(out.string());
     EXPECT_EQ(src.info().cpus, 5);
     EXPECT_EQ(src.info().arch, "aarch64");
@@ -340,6 +350,113 @@ TEST(Writer, MetadataBlocksComeBackInEveryLayout) {
       EXPECT_EQ(rtlat::detail::tracedat_meta(src).buffers[0].clock, "mono");
     }
     EXPECT_EQ(rtlat::detail::tracedat_meta(src).tgids.size(), 1u);
+    fs::remove(out);
+  }
+}
+
+// The reader hands out a file's metadata as stored, the blocks it skips when reading events too
+// (printk formats, the whole kallsyms, CPUSTAT and VERSION options), in each layout the samples
+// have: v6 and v7, little and big endian, uncompressed, zstd and zlib.
+TEST(StoredMetadata, WhatTheFileHolds) {
+  using rtlat::detail::opt_cpustat;
+  using rtlat::detail::opt_traceclock;
+  using rtlat::detail::opt_traceid;
+  using rtlat::detail::opt_uname;
+  constexpr std::uint16_t opt_version = 9;  // trace-cmd's version text
+  const std::vector<std::pair<std::string, std::size_t>> systems = {
+      {"sched", 6}, {"raw_syscalls", 1}, {"timer", 1}, {"irq", 2}};
+  // The v6 samples were recorded apart from the v7 ones: their cmdlines and CPUSTAT differ.
+  for (const auto& [name, cmdlines, cpustat] :
+       {std::tuple{"tiny.dat", 14998u, 150u}, std::tuple{"v7-zlib.dat", 14998u, 150u},
+        std::tuple{"be32.dat", 14998u, 150u}, std::tuple{"tiny-v6.dat", 14744u, 144u},
+        std::tuple{"v6-be.dat", 14744u, 144u}}) {
+    SCOPED_TRACE(name);
+    const rtlat::detail::MetadataBlocks b =
+        rtlat::detail::read_metadata_blocks(source_file(name).string());
+    EXPECT_EQ(b.header_page.size(), 205u);
+    EXPECT_EQ(b.header_page.rfind("\tfield: u64 timestamp;\toffset:0;\tsize:8;", 0), 0u);
+    EXPECT_EQ(b.header_event.size(), 205u);
+    ASSERT_EQ(b.ftrace_formats.size(), 18u);
+    EXPECT_EQ(b.ftrace_formats[0].rfind("name: wakeup\nID: 3\nformat:\n", 0), 0u);
+    ASSERT_EQ(b.event_systems.size(), systems.size());
+    for (std::size_t i = 0; i < systems.size(); ++i) {
+      EXPECT_EQ(b.event_systems[i].first, systems[i].first);
+      EXPECT_EQ(b.event_systems[i].second.size(), systems[i].second);
+    }
+    EXPECT_EQ(b.kallsyms.size(), 126u);
+    EXPECT_EQ(b.kallsyms.rfind("ffffffff81000000 T _text\nffffffff8141e4b0 t hrtimer_wakeup\n", 0),
+              0u);
+    EXPECT_EQ(b.printk.size(), 4316u);
+    EXPECT_EQ(b.printk.rfind("0xffffffff828195af : \"thaw_processes\"\n", 0), 0u);
+    EXPECT_EQ(b.cmdlines.size(), cmdlines);
+    EXPECT_EQ(b.cmdlines.rfind("2165 trace-cmd\n18 migration/0\n", 0), 0u);
+    ASSERT_EQ(b.options.size(), 6u);
+    const std::vector<std::uint16_t> ids = {opt_traceclock, opt_uname,   opt_version,
+                                            opt_traceid,    opt_cpustat, opt_cpustat};
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(b.options[i].first, ids[i]) << i;
+    EXPECT_EQ(
+        b.options[0].second,
+        std::string("[local] global counter uptime perf mono mono_raw boot tai x86-tsc\n") + '\0');
+    EXPECT_EQ(b.options[1].second, std::string("Linux vm 6.18.44-fc-v657 x86_64") + '\0');
+    EXPECT_EQ(b.options[2].second, std::string("3.1.6 not-a-git-repo") + '\0');
+    EXPECT_EQ(b.options[3].second.size(), 8u);
+    EXPECT_EQ(b.options[4].second.size(), cpustat);
+    EXPECT_EQ(b.options[4].second.rfind("CPU: 0\nentries: ", 0), 0u);
+  }
+}
+
+// A file's stored metadata and its pages as they are, written back with the library's writer in
+// the file's own layout, make a file the reader reads to the same events in every buffer, whose
+// stored metadata is the same again.
+TEST(StoredMetadata, WrittenBackReadsToTheSameEvents) {
+  for (const char* name : {"tiny-v6.dat", "v6-be.dat", "v7.dat", "v7-zlib.dat", "be32.dat",
+                           "instance-v6.dat", "instance.dat", "tgids.dat"}) {
+    SCOPED_TRACE(name);
+    const std::string in = source_file(name).string();
+    const rtlat::detail::MetadataBlocks blocks = rtlat::detail::read_metadata_blocks(in);
+    const rtlat::TraceDatSource src(in);
+    const rtlat::detail::TraceDatMeta& m = rtlat::detail::tracedat_meta(src);
+    rtlat::detail::TraceDatLayout l;
+    l.version = m.version;
+    l.compression = m.compression;
+    l.big_endian = m.order.swap != rtlat::detail::host_is_big_endian();
+    l.long_size = m.long_size;
+    l.page_size = m.page_size;
+    l.cpus = m.cpus;
+    l.trace_clock = "[" + m.clock + "]";
+    std::deque<std::string> held;  // the pages the CpuPages point at
+    std::vector<rtlat::detail::BufferPages> buffers;
+    for (const auto& b : m.buffers) {
+      rtlat::detail::BufferPages& out = buffers.emplace_back();
+      out.name = b.name;
+      out.clock = b.clock;
+      out.page_size = b.page_size;
+      for (const auto& c : b.cpus) {
+        if (c.size == 0) continue;
+        rtlat::detail::PageSource ps(rtlat::detail::tracedat_file(src), b, c, m.compression,
+                                     m.order);
+        std::string& pages = held.emplace_back();
+        while (const unsigned char* p = ps.next())
+          pages.append(reinterpret_cast<const char*>(p), b.page_size);
+        out.cpus.push_back(rtlat::detail::CpuPages::in_memory(c.cpu, pages));
+      }
+    }
+    const fs::path out = fs::path(RTLAT_BINARY_DIR) / (std::string("written-back-") + name);
+    std::ofstream(out, std::ios::binary) << rtlat::detail::tracedat_bytes(l, blocks, buffers);
+    const rtlat::detail::MetadataBlocks back = rtlat::detail::read_metadata_blocks(out.string());
+    expect_same_blocks(back, blocks);
+    std::size_t events = 0;
+    for (const auto& b : m.buffers) {
+      SCOPED_TRACE("buffer \"" + b.name + "\"");
+      const Collect want = read_all(in, b.name), got = read_all(out.string(), b.name);
+      ASSERT_GT(want.events.size(), 0u);
+      ASSERT_EQ(got.events.size(), want.events.size());
+      for (std::size_t i = 0; i < want.events.size(); ++i)
+        ASSERT_TRUE(same_event(got.events[i], want.events[i])) << i;
+      EXPECT_EQ(got.tasks.size(), want.tasks.size());
+      events += want.events.size();
+    }
+    EXPECT_GT(events, 100u);
     fs::remove(out);
   }
 }

@@ -1,8 +1,8 @@
 // Rewrites a trace.dat: another file version (6 or 7), compression (none, zstd, zlib), byte order
 // or kernel long size, and optionally a filtered kallsyms. Used to make the small format samples
 // in data/format (a big-endian / 32-bit file from a recording made on x86-64) and by tests that
-// round-trip files through every layout. A test tool: it reads the recording with the reader and
-// its stored metadata with tracedat_raw.hpp, changes pages and metadata as asked, and leaves the
+// round-trip files through every layout. A test tool: it reads the recording with the reader, its
+// stored metadata too (read_metadata_blocks), changes pages and metadata as asked, and leaves the
 // format to the library's writer (rtlat/detail/tracedat/writer.hpp). Clarity over speed.
 //
 // Byte-swapping rewrites every number the reader interprets: file header and metadata numbers,
@@ -22,13 +22,12 @@
 #include <string_view>
 #include <vector>
 
+#include <rtlat/detail/tracedat/metadata.hpp>
 #include <rtlat/detail/tracedat/page.hpp>
 #include <rtlat/detail/tracedat/stream.hpp>
 #include <rtlat/detail/tracedat/writer.hpp>
 #include <rtlat/error.hpp>
 #include <rtlat/source/tracedat.hpp>
-
-#include "tracedat_raw.hpp"
 
 namespace rtlat {
 inline namespace v1 {
@@ -71,7 +70,7 @@ class TraceDatRewriter {
  public:
   TraceDatRewriter(const std::string& in, TraceDatRewriteOptions o) : opt_(std::move(o)) {
     src_ = std::make_unique<TraceDatSource>(in);
-    raw_ = rtlat_test::read_raw_trace(in);
+    stored_ = read_metadata_blocks(in);
     out_order_.swap = opt_.big_endian != host_is_big_endian();
   }
 
@@ -105,15 +104,15 @@ class TraceDatRewriter {
   MetadataBlocks metadata() const {
     MetadataBlocks b;
     b.header_page = header_page_text();
-    b.header_event = raw_.header_event;
-    b.ftrace_formats = kept_formats("ftrace", raw_.ftrace_formats);
-    for (const auto& [sys, all] : raw_.event_systems)
+    b.header_event = stored_.header_event;
+    b.ftrace_formats = kept_formats("ftrace", stored_.ftrace_formats);
+    for (const auto& [sys, all] : stored_.event_systems)
       b.event_systems.emplace_back(sys, kept_formats(sys, all));
     b.kallsyms = kallsyms();
-    if (opt_.keep_printk) b.printk = raw_.printk;
+    if (opt_.keep_printk) b.printk = stored_.printk;
     b.cmdlines = cmdlines();
     // The input's options (all but the tgid map when it is replaced), then the added ones.
-    for (const auto& [id, data] : raw_.options)
+    for (const auto& [id, data] : stored_.options)
       if (id != opt_rtlat_tgids || !opt_.tgids) b.options.emplace_back(id, option_data(id, data));
     for (const auto& o : opt_.extra_options) b.options.push_back(o);
     if (opt_.tgids) b.options.emplace_back(opt_rtlat_tgids, *opt_.tgids);
@@ -121,9 +120,9 @@ class TraceDatRewriter {
   }
 
   std::string kallsyms() const {
-    if (!opt_.keep_kallsyms_line) return raw_.kallsyms;
+    if (!opt_.keep_kallsyms_line) return stored_.kallsyms;
     std::string out;
-    std::string_view s = raw_.kallsyms;
+    std::string_view s = stored_.kallsyms;
     while (!s.empty()) {
       const std::size_t nl = s.find('\n');
       const std::string_view line = s.substr(0, nl == std::string_view::npos ? s.size() : nl + 1);
@@ -134,7 +133,7 @@ class TraceDatRewriter {
   }
 
   std::string header_page_text() const {
-    if (!opt_.long4) return raw_.header_page;
+    if (!opt_.long4) return stored_.header_page;
     const std::uint32_t data = page_size_ - 12;
     return "\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n"
            "\tfield: local_t commit;\toffset:8;\tsize:4;\tsigned:1;\n"
@@ -153,7 +152,7 @@ class TraceDatRewriter {
   }
 
   std::string cmdlines() const {
-    std::string c = raw_.cmdlines;
+    std::string c = stored_.cmdlines;
     if (opt_.cmdlines_lines >= 0) {
       std::size_t end = 0;
       for (long i = 0; i < opt_.cmdlines_lines && end < c.size(); ++i) {
@@ -346,7 +345,7 @@ class TraceDatRewriter {
   }
 
   TraceDatRewriteOptions opt_;
-  rtlat_test::RawTrace raw_;
+  MetadataBlocks stored_;  // the input's metadata as stored
   std::unique_ptr<TraceDatSource> src_;
   ByteOrder out_order_;
   std::uint32_t page_size_ = 4096;

@@ -1,6 +1,7 @@
 // The names of a trace.dat's parts (trace-cmd.dat(5)) that the reader (meta.hpp) and the writer
 // (writer.hpp) share: the option ids, and the metadata blocks as the file stores them. The reader
-// keeps only what it parses out of the blocks; the writer and the tests' rewriter copy them whole.
+// keeps only what it parses out of the blocks, unless asked for the blocks themselves
+// (read_metadata_blocks, metadata.hpp); the writer and the tests' rewriter copy them whole.
 #pragma once
 
 #include <cstdint>
@@ -41,10 +42,17 @@ struct MetadataBlocks {
   std::vector<std::string> ftrace_formats;
   std::vector<std::pair<std::string, std::vector<std::string>>> event_systems;  // per system
   std::string kallsyms, printk, cmdlines;
-  // Options besides DONE, BUFFER, CPUCOUNT and v7's section pointers, which the writer makes
-  // from the layout and the buffers it writes.
+  // Options besides DONE, BUFFER, BUFFER_TEXT, CPUCOUNT, STRINGS and v7's section pointers: the
+  // writer makes those from the layout and the buffers it writes (STRINGS, which names the
+  // source file's sections, not at all).
   std::vector<std::pair<std::uint16_t, std::string>> options;
 };
+
+// Whether MetadataBlocks::options holds an option of this id (see there).
+inline bool kept_in_blocks(std::uint16_t id) noexcept {
+  return id != opt_done && id != opt_buffer && id != opt_buffer_text && id != opt_cpucount &&
+         id != opt_strings && (id < opt_header_info || id > opt_cmdlines);
+}
 
 }  // namespace detail
 }  // namespace v1

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rtlat/detail/tracedat/limits.hpp"
 #include "rtlat/detail/tracedat/meta.hpp"
@@ -181,15 +182,17 @@ inline void parse_one_format(TraceDatMeta& m, std::string_view text, const char*
 }
 
 // Counts one format of `size` bytes against the limits on formats (their number, their text, and
-// the part libtraceevent keeps); reads and parses it.
+// the part libtraceevent keeps); reads and parses it, and keeps its text in `stored` if given.
 template <class C>
-void take_format(TraceDatMeta& m, C& c, const char* what, const char* system) {
+void take_format(TraceDatMeta& m, C& c, const char* what, const char* system,
+                 std::vector<std::string>* stored) {
   const std::uint64_t size = c.u64(what);
   if (++m.format_count > max_formats)
     c.fail("more than " + std::to_string(max_formats) + " event formats: the reader's limit");
   if (size > max_format_text_bytes - m.format_text)
     c.fail(over_limit("event format text", m.format_text + size, max_format_text_bytes));
   const auto text = c.bytes(size, "format text");
+  if (stored != nullptr) stored->emplace_back(text);
   m.format_text += size;
   const std::size_t pf = text.find("\nprint fmt:");
   m.format_fields += pf == std::string_view::npos ? text.size() : pf;
@@ -202,7 +205,8 @@ template <class C>
 void parse_ftrace_formats(TraceDatMeta& m, C& c) {
   const std::uint32_t n = c.u32("ftrace format count");
   if (n > 100000) c.fail("absurd ftrace format count " + std::to_string(n));
-  for (std::uint32_t i = 0; i < n; ++i) take_format(m, c, "ftrace format size", "ftrace");
+  std::vector<std::string>* stored = m.stored != nullptr ? &m.stored->ftrace_formats : nullptr;
+  for (std::uint32_t i = 0; i < n; ++i) take_format(m, c, "ftrace format size", "ftrace", stored);
 }
 
 template <class C>
@@ -213,7 +217,11 @@ void parse_event_formats(TraceDatMeta& m, C& c) {
     const std::string sys(c.cstr("system name"));
     const std::uint32_t n = c.u32("event count");
     if (n > 100000) c.fail("absurd event count " + std::to_string(n));
-    for (std::uint32_t i = 0; i < n; ++i) take_format(m, c, "event format size", sys.c_str());
+    std::vector<std::string>* stored = nullptr;
+    if (m.stored != nullptr)
+      stored = &m.stored->event_systems.emplace_back(sys, std::vector<std::string>{}).second;
+    for (std::uint32_t i = 0; i < n; ++i)
+      take_format(m, c, "event format size", sys.c_str(), stored);
   }
 }
 

@@ -84,6 +84,9 @@ struct TraceDatMeta {
   std::uint64_t format_text = 0, format_fields = 0;  // bytes, against the max_format_* limits
   std::uint64_t metadata_loaded = 0;  // section bytes held so far (max_metadata_total)
   bool want_kallsyms = false;
+  // Set only by read_metadata_blocks (metadata.hpp): the parsers then also copy every block as
+  // stored, the ones they would skip included. Unset, nothing more is read or copied.
+  MetadataBlocks* stored = nullptr;
 };
 
 // ---- metadata parsers, shared by the v6 file stream and v7 in-memory sections -----------------
@@ -94,6 +97,7 @@ void parse_header_info(TraceDatMeta& m, C& c) {
   if (std::memcmp(tag.data(), "header_page", 12) != 0) c.fail("expected \"header_page\"");
   const std::uint64_t n = c.u64("header_page size");
   std::string page(c.bytes(n, "header_page"));
+  if (m.stored != nullptr) m.stored->header_page = page;
   // Our own reading of the sub-buffer layout; libtraceevent gets the same text.
   auto field = [&](std::string_view name, unsigned& off, unsigned& size) {
     const std::size_t at = page.find(std::string(" ") + std::string(name) + ";");
@@ -119,7 +123,10 @@ void parse_header_info(TraceDatMeta& m, C& c) {
   const auto tag2 = c.bytes(13, "header_event tag");
   if (std::memcmp(tag2.data(), "header_event", 13) != 0) c.fail("expected \"header_event\"");
   const std::uint64_t n2 = c.u64("header_event size");
-  c.skip(n2, "header_event");
+  if (m.stored != nullptr)
+    m.stored->header_event = std::string(c.bytes(n2, "header_event"));
+  else
+    c.skip(n2, "header_event");
 }
 
 inline void set_hrtimer_wakeup(TraceDatMeta& m, KallsymsScan& scan) {
@@ -133,6 +140,14 @@ inline void set_hrtimer_wakeup(TraceDatMeta& m, KallsymsScan& scan) {
 template <class C>
 void parse_kallsyms(TraceDatMeta& m, C& c) {
   const std::uint32_t n = c.u32("kallsyms size");
+  if (m.stored != nullptr) {
+    m.stored->kallsyms = std::string(c.bytes(n, "kallsyms", max_kallsyms_bytes));
+    if (!m.want_kallsyms) return;
+    KallsymsScan scan(kallsyms_symbol);
+    scan.feed(m.stored->kallsyms);
+    set_hrtimer_wakeup(m, scan);
+    return;
+  }
   if (!m.want_kallsyms) {
     c.skip(n, "kallsyms");
     return;
@@ -151,17 +166,21 @@ void parse_kallsyms(TraceDatMeta& m, C& c) {
   set_hrtimer_wakeup(m, scan);
 }
 
-// The printk formats: nothing here prints events.
+// The printk formats: nothing here prints events, so they are only skipped (or kept as stored).
 template <class C>
-void skip_printk(C& c) {
+void parse_printk(TraceDatMeta& m, C& c) {
   const std::uint32_t n = c.u32("printk size");
-  c.skip(n, "printk formats");
+  if (m.stored != nullptr)
+    m.stored->printk = std::string(c.bytes(n, "printk formats"));
+  else
+    c.skip(n, "printk formats");
 }
 
 template <class C>
 void parse_cmdlines(TraceDatMeta& m, C& c) {
   const std::uint64_t n = c.u64("cmdlines size");
   m.cmdlines = std::string(c.bytes(n, "saved cmdlines", max_cmdlines_bytes));
+  if (m.stored != nullptr) m.stored->cmdlines = m.cmdlines;
 }
 
 // The architecture is the last word of the uname string ("Linux host 6.1.0 x86_64").

@@ -1,7 +1,8 @@
 // Reads everything a trace.dat holds before its ring-buffer data into a TraceDatMeta: the initial
 // header, then v6's one stream (header info, formats, kallsyms, printk, cmdlines, options, the
 // per-CPU data of each buffer) or v7's chain of options sections pointing at the sections; then
-// picks the buffer to read and builds the decode table.
+// picks the buffer to read and builds the decode table. Asked to (read_metadata_blocks), it also
+// hands out the metadata as stored.
 #pragma once
 
 #include <traceevent/event-parse.h>
@@ -42,6 +43,17 @@ class MetadataReader {
   const BufferRef& read(const std::string& buffer) {
     parse();
     return finish(buffer);
+  }
+
+  // Parses the metadata as read() does, and copies every block as stored into `blocks` (those
+  // read() skips too); picks no buffer.
+  void read_blocks(MetadataBlocks& blocks) {
+    struct Unset {
+      TraceDatMeta& m;
+      ~Unset() { m.stored = nullptr; }
+    } unset{m_};
+    m_.stored = &blocks;
+    parse();
   }
 
  private:
@@ -97,7 +109,7 @@ class MetadataReader {
     c.set_section("kallsyms");
     parse_kallsyms(m_, c);
     c.set_section("printk formats");
-    skip_printk(c);
+    parse_printk(m_, c);
     c.set_section("saved cmdlines");
     parse_cmdlines(m_, c);
     c.set_section("cpu count");
@@ -114,14 +126,19 @@ class MetadataReader {
         const std::uint16_t id = c.u16("option id");
         if (id == opt_done) break;
         const std::uint32_t size = c.u32("option size");
-        // Options nothing here reads (CPUSTAT, ...) are skipped, however large.
-        if (!option_used(id)) {
+        // Options nothing here reads (CPUSTAT, ...) are skipped, however large, unless kept.
+        const bool used = option_used(id);
+        if (!used && m_.stored == nullptr) {
           c.skip(size, "option data");
           continue;
         }
         const bool tgids = id == opt_rtlat_tgids;
         const std::string data(c.bytes(size, tgids ? "rtlat tgids option" : "option data",
-                                       tgids ? max_tgids_bytes : max_option_bytes));
+                                       tgids  ? max_tgids_bytes
+                                       : used ? max_option_bytes
+                                              : max_section_bytes));
+        if (m_.stored != nullptr && kept_in_blocks(id)) m_.stored->options.emplace_back(id, data);
+        if (!used) continue;
         if (id == opt_buffer) {
           if (data.size() < 9) c.fail("BUFFER option shorter than 9 bytes");
           if (instances.size() + 1 >= max_buffers)
@@ -251,6 +268,8 @@ class MetadataReader {
           const std::uint32_t size = cur.u32("option size");
           const std::string_view data =
               cur.bytes(size, id == opt_rtlat_tgids ? "rtlat tgids option" : "option data");
+          if (m_.stored != nullptr && kept_in_blocks(id))
+            m_.stored->options.emplace_back(id, std::string(data));
           if (id == opt_done) {
             if (data.size() < 8) cur.fail("DONE option shorter than 8 bytes");
             following = m_.order.u64(reinterpret_cast<const unsigned char*>(data.data()));
@@ -284,7 +303,14 @@ class MetadataReader {
       sec_.with_section(sec_off[2], opt_event_formats, names[2], section,
                         [&](Cursor& cur) { parse_event_formats(m_, cur); });
     m_.want_kallsyms = has_event("timer", "hrtimer_start");
-    if (sec_off[3] != 0 && m_.want_kallsyms) sec_.scan_kallsyms_section(sec_off[3], names[3]);
+    if (sec_off[3] != 0 && m_.stored != nullptr)
+      sec_.with_section(sec_off[3], opt_kallsyms, names[3], max_kallsyms_bytes + 4,
+                        [&](Cursor& cur) { parse_kallsyms(m_, cur); });
+    else if (sec_off[3] != 0 && m_.want_kallsyms)
+      sec_.scan_kallsyms_section(sec_off[3], names[3]);
+    if (sec_off[4] != 0 && m_.stored != nullptr)
+      sec_.with_section(sec_off[4], opt_printk, names[4], section,
+                        [&](Cursor& cur) { parse_printk(m_, cur); });
     if (sec_off[5] != 0)
       sec_.with_section(sec_off[5], opt_cmdlines, names[5], max_cmdlines_bytes + 8,
                         [&](Cursor& cur) { parse_cmdlines(m_, cur); });
@@ -416,6 +442,18 @@ class MetadataReader {
   SectionReader sec_;
   std::uint64_t cpu_entries_ = 0;  // per-CPU data entries of all buffers (max_cpu_entries)
 };
+
+// The metadata of the trace.dat at `path` as stored (formats, kallsyms, printk formats, cmdlines,
+// options), for copying into another file with the writer (writer.hpp). The file is read and
+// checked as a source reads it. Throws InputError on bad input.
+inline MetadataBlocks read_metadata_blocks(const std::string& path) {
+  const File file(path);
+  TraceDatMeta m;
+  m.path = path;
+  MetadataBlocks blocks;
+  MetadataReader(file, m).read_blocks(blocks);
+  return blocks;
+}
 
 }  // namespace detail
 }  // namespace v1
