@@ -160,7 +160,7 @@ inline TraceStats Analyzer::stats() const {
     s.unobserved_irq += t.irq.active ? 1 : 0;
     s.unobserved_timer += t.timer.active ? 1 : 0;
     s.unobserved_irq_latency += t.irq_latency.active ? 1 : 0;
-    derived_drops += t.derived.active ? 1 : 0;
+    derived_drops += t.derived.interval.active ? 1 : 0;
   }
   if (!rules_.irq_events_in_use()) s.unobserved_irq += derived_drops;
   cpus_.extent(s);

@@ -282,7 +282,7 @@ class MetricRules {
     t.response.cpus |= b;
     t.relief.cpus |= b;
     t.irq.cpus |= b;
-    t.derived.cpus |= b;
+    t.derived.interval.cpus |= b;
     t.timer.cpus |= b;
     t.irq_latency.cpus |= b;
   }
@@ -324,12 +324,12 @@ class MetricRules {
     drop(t, t.response, counts.unobserved_response, count);
     drop(t, t.relief, counts.unobserved_relief, count);
     drop(t, t.irq, counts.unobserved_irq, count);
-    drop(t, t.derived, unobserved_derived_irq, count);
+    drop(t, t.derived.interval, unobserved_derived_irq, count);
     drop(t, t.timer, counts.unobserved_timer, count);
     drop(t, t.irq_latency, counts.unobserved_irq_latency, count);
     t.sleep_timer = 0;
-    t.derived_running = false;
-    t.derived_valid = false;
+    t.derived.running = false;
+    t.derived.valid = false;
   }
   void complete(Task& t, Metric m, OpenInterval& iv, const Event& end, std::int64_t value,
                 bool derived);

@@ -28,8 +28,8 @@ inline void MetricRules::observe_running(const Event& e, Pid pid) {
         // It left the CPU unseen: we no longer know whether it slept or was preempted.
         old->state = TaskState::unknown;
         old->last_sleep_known = false;
-        old->derived_valid = false;
-        old->derived_running = false;
+        old->derived.valid = false;
+        old->derived.running = false;
       }
     }
   }
@@ -53,13 +53,13 @@ inline void MetricRules::observe_running(const Event& e, Pid pid) {
   leave_other_cpu(t, cpu, pid);
   if (t.state != TaskState::running) {
     // An activation whose switch-in we did not see cannot give a derived irq sample.
-    t.derived_valid = false;
-    t.derived_running = false;
+    t.derived.valid = false;
+    t.derived.running = false;
     if (t.irq_thread && t.state != TaskState::dead && was >= 0) {
       // A switch-in was missed (another task was known to run here): open the activation anyway
       // so the voluntary sleep that ends it is counted as unobserved. At trace start (or after
       // lost events) nothing was missed that is not already counted.
-      if (!t.derived.active) open(t, t.derived, e, cpu);
+      if (!t.derived.interval.active) open(t, t.derived.interval, e, cpu);
     }
   }
   if (t.state != TaskState::dead) t.state = TaskState::running;
@@ -84,9 +84,9 @@ inline void MetricRules::on_switch(const Event& e) {
     check_lost(t);
     t.last_seen = e.ts;
     t.prio = e.sw.prev_prio;
-    if (t.derived_running) {
-      t.derived_accum += e.ts - t.derived_segment_start;
-      t.derived_running = false;
+    if (t.derived.running) {
+      t.derived.accum += e.ts - t.derived.segment_start;
+      t.derived.running = false;
     }
     if (is_voluntary_sleep(e.prev_state)) {
       const bool timer = t.timer_marker_pending;
@@ -95,14 +95,14 @@ inline void MetricRules::on_switch(const Event& e) {
         complete(t, Metric::response, t.response, e, e.ts - t.response.start_ns, false);
       if (t.relief.active && timer)
         complete(t, Metric::relief, t.relief, e, e.ts - t.relief.start_ns, false);
-      if (t.derived.active) {
-        if (t.derived_valid) {
-          complete(t, Metric::irq, t.derived, e, t.derived_accum, true);
+      if (t.derived.interval.active) {
+        if (t.derived.valid) {
+          complete(t, Metric::irq, t.derived.interval, e, t.derived.accum, true);
         } else {
-          drop(t, t.derived, unobserved_derived_irq, true);
+          drop(t, t.derived.interval, unobserved_derived_irq, true);
         }
       }
-      t.derived_valid = false;
+      t.derived.valid = false;
       t.last_sleep_known = true;
       t.last_sleep_timer = timer;
       if (t.state != TaskState::dead) t.state = TaskState::sleeping;
@@ -133,15 +133,15 @@ inline void MetricRules::on_switch(const Event& e) {
     TimerRules::end(*this, t, e);
     if (t.irq_thread) {
       IrqLatencyRules::end(*this, t, e);
-      if (t.derived.active && t.derived_valid) {
-        t.derived_running = true;  // resumes after a preemption
-        t.derived_segment_start = e.ts;
-      } else if (!t.derived.active && activation) {
-        open(t, t.derived, e, cpu);  // a new activation starts at a recorded switch-in
-        t.derived_valid = true;
-        t.derived_running = true;
-        t.derived_accum = 0;
-        t.derived_segment_start = e.ts;
+      if (t.derived.interval.active && t.derived.valid) {
+        t.derived.running = true;  // resumes after a preemption
+        t.derived.segment_start = e.ts;
+      } else if (!t.derived.interval.active && activation) {
+        open(t, t.derived.interval, e, cpu);  // a new activation starts at a recorded switch-in
+        t.derived.valid = true;
+        t.derived.running = true;
+        t.derived.accum = 0;
+        t.derived.segment_start = e.ts;
       }
     }
     if (t.state != TaskState::dead) t.state = TaskState::running;
@@ -168,7 +168,7 @@ inline void MetricRules::on_wakeup(const Event& e) {
     // We lost track of it (unseen switch-out, lost events): whatever was in flight ended unseen.
     drop(t, t.response, counts.unobserved_response, true);
     drop(t, t.relief, counts.unobserved_relief, true);
-    drop(t, t.derived, unobserved_derived_irq, true);
+    drop(t, t.derived.interval, unobserved_derived_irq, true);
   }
   // A relief that spans a block shows the wakeup that ended it, and what the waker's CPU did
   // meanwhile, wherever that wakeup was issued.

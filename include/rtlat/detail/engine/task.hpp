@@ -22,6 +22,16 @@ enum class TaskState : std::uint8_t { unknown, sleeping, runnable, running, dead
 
 // Laid out hot first: what every event touches (state, flags, the open intervals) fits in a few
 // cache lines; statistics and the copies of interval start events come last.
+// An IRQ thread's activation, measured from its switches when threaded-handler events are
+// missing: on-CPU time from the switch-in after its wakeup to its sleep, preempted time excluded.
+struct DerivedActivation {
+  OpenInterval interval{3};
+  bool running = false;         // on the CPU in this activation right now
+  bool valid = false;           // every switch-in of this activation was seen
+  Timestamp segment_start = 0;  // the current on-CPU stretch began
+  std::int64_t accum = 0;       // on-CPU time of the stretches before it
+};
+
 struct Task {
   Pid pid = 0;
   Pid tgid = -1;
@@ -38,8 +48,6 @@ struct Task {
   bool timer_marker_pending = false;  // relief: it requested a timer sleep not yet switched out
   bool last_sleep_known = false;      // relief: its last voluntary sleep was seen
   bool last_sleep_timer = false;      // relief: that sleep was a timer sleep
-  bool derived_running = false;       // derived irq: on the CPU in the current activation right now
-  bool derived_valid = false;         // derived irq: the activation's switch-ins were all seen
   std::int16_t prio = 120;            // its kernel prio, as last seen
   int cpu = -1;                       // running on / waiting on / last ran on
   std::uint64_t cpu_epoch = 0;        // lost-event epoch of `cpu` when the task was last checked
@@ -52,8 +60,9 @@ struct Task {
   // Latency and response always open at the same wakeup, and a new one cannot open before the
   // response ends (the task must sleep first): they share one start-event copy.
   OpenInterval latency{0}, response{0}, relief{1}, irq{2};
-  // Derived irq: on-CPU time of the current activation, excluding preempted time.
-  OpenInterval derived{3};
+  // The irq metric derived from an IRQ thread's switches (no threaded-handler events): the
+  // activation in flight; its samples go to derived_irq.
+  DerivedActivation derived;
   // Timer latency (timer_latency.hpp): from the requested expiry; its start event is the
   // timer handler's entry. The split's parts: irq delay (-1: not known) and the wakeup's time.
   OpenInterval timer{4};
@@ -67,12 +76,10 @@ struct Task {
   OpenInterval irq_latency{5};
   Timestamp irq_wake_ts = 0;
   std::uint64_t irq_latency_unobserved = 0;  // its hard-IRQ wakeups without a sample
-  Timestamp derived_segment_start = 0;
-  std::int64_t derived_accum = 0;
 
   std::array<std::optional<std::int64_t>, metric_count> slo{};
   std::array<MetricStats, metric_count> stats;
-  MetricStats derived_irq;
+  MetricStats derived_irq;  // the derived irq metric's samples (stats[irq] holds the real one's)
   std::array<Event, 6> start_events;  // indexed by OpenInterval::start_slot
 
   // Bounded memory (tasks.hpp): creation order, which results keep once entries are reused;
@@ -83,8 +90,8 @@ struct Task {
   LruHook lru;
 
   bool in_flight() const noexcept {
-    return latency.active || response.active || relief.active || irq.active || derived.active ||
-           timer.active || irq_latency.active;
+    return latency.active || response.active || relief.active || irq.active ||
+           derived.interval.active || timer.active || irq_latency.active;
   }
   const Event& start_of(const OpenInterval& iv) const noexcept {
     return start_events[iv.start_slot];
