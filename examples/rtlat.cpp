@@ -264,6 +264,7 @@ int report(const std::vector<std::string>& args) {
   if (to_file) refuse_overwriting_input(o, *o.output, "--output");
   if (o.html) refuse_overwriting_input(o, *o.html, "--html");
   if (o.perfetto) refuse_overwriting_input(o, *o.perfetto, "--perfetto");
+  if (o.html) o.config.timeline = true;  // the HTML report draws each worst case's timeline
   rtlat::Results results = run_source(o);
   const bool violated = rtlat::any_violation(results);  // before --top drops tasks
   if (o.top) rtlat::keep_top(results, *o.top);

@@ -147,13 +147,20 @@ std::vector<Window> windows(const rtlat::Results& r, const std::string& file) {
   return out;
 }
 
+// The timeline is kept only when asked for (Config::timeline; `rtlat report --html` asks).
+rtlat::Config with_timeline() {
+  rtlat::Config cfg;
+  cfg.timeline = true;
+  return cfg;
+}
+
 TEST(WalkTimeline, AgreesWithTheBreakdownOnEveryTrace) {
   std::size_t checked = 0, with_spans = 0, timer = 0;
   for (const std::string& file : trace_files()) {
     rtlat::Results r;
     try {
       auto src = rtlat::open(file);
-      r = rtlat::analyze(src, rtlat::Config{});
+      r = rtlat::analyze(src, with_timeline());
     } catch (const rtlat::InputError&) {
       continue;  // the traces of the reader's error tests
     }
@@ -173,7 +180,7 @@ TEST(WalkTimeline, AgreesWithTheBreakdownOnEveryTrace) {
 // The check itself finds a timeline that disagrees with its breakdown.
 TEST(WalkTimeline, ADisagreementIsFound) {
   auto src = rtlat::open(std::string(RTLAT_SOURCE_DIR) + "/data/demo.txt");
-  const rtlat::Results r = rtlat::analyze(src, rtlat::Config{});
+  const rtlat::Results r = rtlat::analyze(src, with_timeline());
   const auto ws = windows(r, "demo.txt");
   const auto it = std::find_if(ws.begin(), ws.end(), [](const Window& w) {
     const Breakdown& b = *w.w->breakdown;
@@ -212,7 +219,7 @@ std::size_t count(const std::string& s, const std::string& what) {
 // The HTML draws the walk's runs and stretches, one rectangle each, and nothing else in lanes.
 TEST(WalkTimeline, HtmlDrawsTheWalk) {
   auto src = rtlat::open(std::string(RTLAT_SOURCE_DIR) + "/data/demo.txt");
-  const rtlat::Results r = rtlat::analyze(src, rtlat::Config{});
+  const rtlat::Results r = rtlat::analyze(src, with_timeline());
   std::size_t spans = 0, runs = 0;
   for (const rtlat::TaskResult& t : r.tasks)
     for (const rtlat::Metric m : rtlat::all_metrics)
@@ -225,6 +232,43 @@ TEST(WalkTimeline, HtmlDrawsTheWalk) {
   EXPECT_GT(spans, 0u);
   EXPECT_EQ(count(os.str(), "<rect class=\"span\""), spans);
   EXPECT_EQ(count(os.str(), "<rect class=\"run\""), runs);
+}
+
+// Without Config::timeline the breakdowns are the same but keep no stretches and no CPU runs,
+// which grow with the interval: the timeline costs memory only where it is drawn.
+TEST(WalkTimeline, KeptOnlyWhenAskedFor) {
+  std::size_t compared = 0, runs_with = 0;
+  for (const char* name : {"/data/demo.txt", "/data/misprio.dat", "/data/cyclictest.dat"}) {
+    auto with_src = rtlat::open(std::string(RTLAT_SOURCE_DIR) + name);
+    const rtlat::Results with = rtlat::analyze(with_src, with_timeline());
+    auto without_src = rtlat::open(std::string(RTLAT_SOURCE_DIR) + name);
+    const rtlat::Results without = rtlat::analyze(without_src, rtlat::Config{});
+    ASSERT_EQ(with.tasks.size(), without.tasks.size());
+    for (std::size_t i = 0; i < with.tasks.size(); ++i)
+      for (const rtlat::Metric m : rtlat::all_metrics) {
+        const auto& a = with.tasks[i][m].worst;
+        const auto& b = without.tasks[i][m].worst;
+        ASSERT_EQ(a.has_value(), b.has_value());
+        if (!a || !a->breakdown) continue;
+        ASSERT_TRUE(b->breakdown.has_value());
+        SCOPED_TRACE(std::string(name) + " " + with.tasks[i].comm + " " +
+                     std::string(rtlat::metric_name(m)));
+        EXPECT_TRUE(b->breakdown->spans.empty());
+        EXPECT_TRUE(b->breakdown->cpu_runs.empty());
+        runs_with += a->breakdown->cpu_runs.size();
+        ASSERT_EQ(a->breakdown->parts.size(), b->breakdown->parts.size());
+        for (std::size_t p = 0; p < a->breakdown->parts.size(); ++p) {
+          EXPECT_EQ(a->breakdown->parts[p].state, b->breakdown->parts[p].state);
+          EXPECT_EQ(a->breakdown->parts[p].ns, b->breakdown->parts[p].ns);
+        }
+        EXPECT_EQ(a->breakdown->covered_ns, b->breakdown->covered_ns);
+        ASSERT_TRUE(a->verdict && b->verdict);
+        EXPECT_EQ(a->verdict->kind, b->verdict->kind);
+        ++compared;
+      }
+  }
+  EXPECT_GT(compared, 20u);
+  EXPECT_GT(runs_with, compared);
 }
 
 }  // namespace

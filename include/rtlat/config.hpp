@@ -69,6 +69,11 @@ struct Config {
     worst,  ///< each task's worst sample per metric
     all     ///< the worst, and every SLO violation (counted in MetricResult::verdicts)
   } explain = Explain::worst;  ///< breakdowns and verdicts: for whom
+  /// Whether each breakdown also keeps its stretches and every CPU's runs
+  /// (Breakdown::spans, Breakdown::cpu_runs), from which write_html() draws a worst case's
+  /// timeline. Off, they stay empty: they grow with the interval (up to sched_history records
+  /// per CPU), and every task's worst case per metric keeps its own.
+  bool timeline = false;
   /// The RT-throttling pattern looks for RT tasks running about this long ...
   std::chrono::microseconds sched_rt_runtime{950000};
   /// ... in this period (the kernel's sched_rt_runtime_us / sched_rt_period_us).

@@ -204,7 +204,8 @@ struct Block {
 // The blocks, grouped by who woke the task (a task, with what it did meanwhile, or an
 // interrupt), appended to b.
 inline void add_blocks(const std::vector<SchedRing>& rings, const TaskStore& tasks,
-                       const ContextNames& names, const std::vector<Block>& blocks, Breakdown& b) {
+                       const ContextNames& names, const std::vector<Block>& blocks, bool timeline,
+                       Breakdown& b) {
   std::map<std::tuple<Pid, int, int, int, bool>, std::size_t> by_waker;
   for (const Block& k : blocks) {
     const std::int64_t ns = k.to - k.from;
@@ -232,7 +233,7 @@ inline void add_blocks(const std::vector<SchedRing>& rings, const TaskStore& tas
       it = by_waker.emplace(key, b.parts.size()).first;
       b.parts.push_back(part);
     }
-    b.spans.push_back({k.from, k.to, it->second});
+    if (timeline) b.spans.push_back({k.from, k.to, it->second});
     BreakdownPart& part = b.parts[it->second];
     part.ns += ns;
     if (from_irq) continue;
@@ -274,12 +275,12 @@ inline void finish(Breakdown& b) {
   b.covered_ns = b.total_ns - unknown;
 }
 
-// Follows `pid` in `walk` from state `start` to `to`, adding its parts, blocks and their
-// stretches to b.
+// Follows `pid` in `walk` from state `start` to `to`, adding its parts and blocks to b, and
+// with `timeline` their stretches.
 inline void follow_into(SchedRecordWalk& walk, const std::vector<SchedRing>& rings,
                         const TaskStore& tasks, const ContextNames& names, Pid pid, TaskPlace start,
-                        Timestamp to, Breakdown& b) {
-  TimeByPart sums(true);
+                        Timestamp to, bool timeline, Breakdown& b) {
+  TimeByPart sums(timeline);
   std::vector<Block> blocks;
   walk.follow_until(
       pid, start, sums,
@@ -297,19 +298,20 @@ inline void follow_into(SchedRecordWalk& walk, const std::vector<SchedRing>& rin
     b.parts.push_back(part);
   }
   add_spans(sums, part_of, tail, b);
-  add_blocks(rings, tasks, names, blocks, b);
+  add_blocks(rings, tasks, names, blocks, timeline, b);
 }
 
-// The breakdown of `pid`'s interval [from, to] that started in state `start`.
+// The breakdown of `pid`'s interval [from, to] that started in state `start`; with `timeline`
+// (Config::timeline) its stretches and CPU runs too.
 inline Breakdown breakdown(const std::vector<SchedRing>& rings, const TaskStore& tasks,
                            const ContextNames& names, Pid pid, TaskPlace start, Timestamp from,
-                           Timestamp to) {
+                           Timestamp to, bool timeline) {
   Breakdown b;
   b.total_ns = to > from ? to - from : 0;
   SchedRecordWalk walk(rings, from, to, names.softirqs_seen);
   std::vector<LaneRun> lanes;
-  walk.keep_lanes(&lanes);
-  follow_into(walk, rings, tasks, names, pid, start, to, b);
+  if (timeline) walk.keep_lanes(&lanes);
+  follow_into(walk, rings, tasks, names, pid, start, to, timeline, b);
   b.history_too_short = walk.history_too_short();
   add_lanes(lanes, tasks, names, b);
   finish(b);

@@ -77,7 +77,7 @@ inline Breakdown MetricRules::explain(const Task& t, Metric m, const OpenInterva
     span.slack = t.timer_slack;
     span.timer_cpu = start.cpu;
     span.target = iv.home_cpu >= 0 ? iv.home_cpu : start.cpu;
-    return timer_breakdown(cpus_.sched(), tasks_, context_, t.pid, span);
+    return timer_breakdown(cpus_.sched(), tasks_, context_, t.pid, span, cfg_.timeline);
   }
   TaskPlace s;
   if (m == Metric::irq || derived) {
@@ -85,7 +85,7 @@ inline Breakdown MetricRules::explain(const Task& t, Metric m, const OpenInterva
   } else {
     s = {TaskPlace::runnable, iv.home_cpu >= 0 ? iv.home_cpu : start.cpu, 0};
   }
-  return breakdown(cpus_.sched(), tasks_, context_, t.pid, s, iv.start_ns, end.ts);
+  return breakdown(cpus_.sched(), tasks_, context_, t.pid, s, iv.start_ns, end.ts, cfg_.timeline);
 }
 // The verdict on t's sample; its priority is the one its start event gave (a wakeup names
 // it), since a task may change class after.

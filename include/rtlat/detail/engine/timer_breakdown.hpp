@@ -37,12 +37,13 @@ inline bool history_forgot(const std::vector<SchedRing>& rings, Timestamp t) {
 // One walk over the whole sample, so that the timeline of every CPU runs through it; each
 // stretch starts from what the records before it prove, as it would alone.
 inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const TaskStore& tasks,
-                                 const ContextNames& names, Pid pid, const TimerSampleSpan& s) {
+                                 const ContextNames& names, Pid pid, const TimerSampleSpan& s,
+                                 bool timeline) {
   Breakdown b;
   b.total_ns = s.end > s.requested ? s.end - s.requested : 0;
   SchedRecordWalk walk(rings, s.requested, std::max(s.end, s.requested), names.softirqs_seen);
   std::vector<LaneRun> lanes;
-  walk.keep_lanes(&lanes);
+  if (timeline) walk.keep_lanes(&lanes);
   // The timer's CPU, followed as a task no one is, waiting there, so every stretch lands on
   // what that CPU ran.
   constexpr Pid nobody = -2;
@@ -56,7 +57,7 @@ inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const Task
     part.state = PartState::timer_slack;
     part.ns = due - s.requested;
     part.cpu = s.timer_cpu;
-    b.spans.push_back({s.requested, due, b.parts.size()});
+    if (timeline) b.spans.push_back({s.requested, due, b.parts.size()});
     b.parts.push_back(part);
   }
   walk.follow_until(nobody, on_timer_cpu, none, no_block, due);
@@ -66,7 +67,7 @@ inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const Task
     TimeByPart sums(true);
     walk.follow_until(nobody, on_timer_cpu, sums, no_block, s.handler);
     b.history_too_short = history_forgot(rings, due);
-    TimeByPart delay(true);
+    TimeByPart delay(timeline);
     sums.each_span(
         [&](PartState st, int cpu, Pid p, int prio, Timestamp from, Timestamp to, int detail) {
           // Idle or a task there instead of the handler: the timer's own delay. IRQs, softirqs
@@ -88,14 +89,14 @@ inline Breakdown timer_breakdown(const std::vector<SchedRing>& rings, const Task
     InterruptRef timer;
     timer.name = "hrtimer";
     part.interrupt = timer;
-    b.spans.push_back({s.handler, s.wakeup, b.parts.size()});
+    if (timeline) b.spans.push_back({s.handler, s.wakeup, b.parts.size()});
     b.parts.push_back(part);
   }
   walk.follow_until(nobody, on_timer_cpu, none, no_block, s.wakeup);
   if (s.end > s.wakeup) {
     walk.reseat();
     follow_into(walk, rings, tasks, names, pid, TaskPlace{TaskPlace::runnable, s.target, 0}, s.end,
-                b);
+                timeline, b);
     b.history_too_short = b.history_too_short || history_forgot(rings, s.wakeup);
   }
   add_lanes(lanes, tasks, names, b);
