@@ -14,56 +14,8 @@
 #include <new>
 #include <optional>
 
+#include "support/counting_new.hpp"
 #include "support/fork_stream.hpp"
-
-// Every byte this program allocates is counted while `counting` is set: every unaligned form of
-// new and delete is replaced, since a sanitizer's own would pair badly with these.
-namespace {
-bool counting = false;
-std::uint64_t allocated = 0;
-void* counted(std::size_t n) noexcept {
-  if (counting) allocated += n;
-  return std::malloc(n == 0 ? 1 : n);  // NOLINT(*-no-malloc, *-owning-memory)
-}
-// Not inlined: where GCC inlines it into a replaced operator delete, it sees free() given what
-// operator new returned and warns (-Wmismatched-new-delete).
-[[gnu::noinline]] void release(void* p) noexcept {
-  std::free(p);  // NOLINT(*-no-malloc, *-owning-memory)
-}
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = counted(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = counted(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted(n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted(n);
-}
-void operator delete(void* p) noexcept {
-  release(p);
-}
-void operator delete[](void* p) noexcept {
-  release(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  release(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  release(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  release(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  release(p);
-}
 
 namespace rtlat::test {
 namespace {
@@ -72,11 +24,11 @@ using namespace rtlat::soak;
 
 template <class F>
 std::uint64_t bytes_allocated_by(F&& f) {
-  allocated = 0;
-  counting = true;
+  rtlat_test::alloc::bytes = 0;
+  rtlat_test::alloc::counting = true;
   f();
-  counting = false;
-  return allocated;
+  rtlat_test::alloc::counting = false;
+  return rtlat_test::alloc::bytes;
 }
 
 void expect_same_but_windows(const MetricResult& lean, const MetricResult& full) {

@@ -13,56 +13,7 @@
 #include <string>
 #include <vector>
 
-// Every allocation of this program is counted while `counting` is set
-// (AllocationsDoNotFollowEvents): every unaligned form of new and delete is replaced, since a
-// sanitizer's own would pair badly with these.
-namespace {
-bool counting = false;
-std::uint64_t allocations = 0;
-void* counted(std::size_t n) noexcept {
-  if (counting) ++allocations;
-  return std::malloc(n == 0 ? 1 : n);  // NOLINT(*-no-malloc, *-owning-memory)
-}
-// Not inlined: where GCC inlines it into a replaced operator delete, it sees free() given what
-// operator new returned and, not knowing that this operator new is malloc, warns
-// (-Wmismatched-new-delete, at -O1 in the cross builds).
-[[gnu::noinline]] void release(void* p) noexcept {
-  std::free(p);  // NOLINT(*-no-malloc, *-owning-memory)
-}
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = counted(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = counted(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  return counted(n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  return counted(n);
-}
-void operator delete(void* p) noexcept {
-  release(p);
-}
-void operator delete[](void* p) noexcept {
-  release(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  release(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-  release(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  release(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  release(p);
-}
+#include "support/counting_new.hpp"
 
 namespace {
 
@@ -297,14 +248,20 @@ TEST(TimerLatency, AllocationsDoNotFollowEvents) {
       stream(k);
       for (const Event& e : cycle) a.feed(e);
     }
-    allocations = 0;
+    rtlat_test::alloc::count = 0;
     for (; k < warm_up + measured; ++k) {
       stream(k);  // cycle keeps its capacity: no allocation
-      counting = true;
+      rtlat_test::alloc::counting = true;
       for (const Event& e : cycle) a.feed(e);
-      counting = false;
+      rtlat_test::alloc::counting = false;
     }
-    EXPECT_EQ(allocations, 0u);
+    EXPECT_EQ(rtlat_test::alloc::count, 0u);
+    // The count sees allocations: results() makes some.
+    rtlat_test::alloc::counting = true;
+    const Results counted = a.results();
+    rtlat_test::alloc::counting = false;
+    EXPECT_GT(rtlat_test::alloc::count, 0u);
+    EXPECT_FALSE(counted.tasks.empty());
     // What was fed was measured: one timer sample per cycle, each 500 ns from the requested
     // expiry to the switch-in.
     const Results r = a.results();
