@@ -295,8 +295,10 @@ inline void folded_row(std::ostream& os, const FoldedGroup& g) {
 }  // namespace detail
 
 /// Effects: writes `r` as one self-contained HTML page (tasks ordered by worst latency, tasks
-/// without samples left out; folded groups in a table of their own). Complexity: O(tasks + window
-/// events). Throws: what the stream throws.
+/// without samples left out; folded groups in a table of their own). Each worst case's timeline
+/// is drawn from its breakdown's stretches and CPU runs, which the engine keeps only under
+/// Config::timeline (`rtlat report --html` sets it); without them the page has no timelines.
+/// Complexity: O(tasks + window events + timeline runs). Throws: what the stream throws.
 inline void write_html(std::ostream& os, const Results& r) {
   using namespace detail::html;
   const TraceStats& s = r.trace;
