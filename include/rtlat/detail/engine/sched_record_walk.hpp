@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rtlat/breakdown.hpp"
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/sched_ring.hpp"
 #include "rtlat/detail/engine/time_by_part.hpp"
 #include "rtlat/event.hpp"
@@ -93,7 +94,11 @@ class SchedRecordWalk {
 
   // From here on, what every CPU did goes to `lanes` too (consecutive equal runs of a CPU
   // merged): the timeline of the same walk.
-  void keep_lanes(std::vector<LaneRun>* lanes) noexcept { lanes_ = lanes; }
+  // Between walks every CPU's lane is cut where the walk stands.
+  void keep_lanes(std::vector<LaneRun>* lanes) {
+    lanes_ = lanes;
+    std::fill(lane_from_.begin(), lane_from_.end(), at_);
+  }
 
   // Takes what each CPU runs afresh from the records before where the walk stands, as a walk
   // starting there would: a breakdown made of stretches (a timer's) reads each one as before.
@@ -153,12 +158,13 @@ class SchedRecordWalk {
         account(pid, s, t_prev, t, sums, c == s.cpu ? &r : nullptr);
         t_prev = t;
       }
-      lane(c, t, &r);
+      if (lanes_ != nullptr) lane(c, t, &r);
       apply(pid, s, r, c, sums, on_block);
     }
     account(pid, s, t_prev, until, sums, nullptr);
     if (s.state == TaskPlace::blocked) sums.add(PartState::blocked, -1, -1, 0, s.since, until);
-    for (std::size_t c = 0; c < n; ++c) lane(static_cast<int>(c), until, nullptr);
+    if (lanes_ != nullptr)
+      for (std::size_t c = 0; c < n; ++c) lane(static_cast<int>(c), until, nullptr);
     at_ = until;
   }
 
@@ -217,8 +223,9 @@ class SchedRecordWalk {
 
   // The span [a, b] of `pid` in state s; `next_on_cpu`: the record ending it, when it is on the
   // task's CPU (else the CPU's next record decides whether a switch there went unrecorded).
-  void account(Pid pid, const TaskPlace& s, Timestamp a, Timestamp b, TimeByPart& sums,
-               const SchedRecord* next_on_cpu) const {
+  // Inlined: a walk accounts at every record on the followed task's CPU.
+  RTLAT_ALWAYS_INLINE void account(Pid pid, const TaskPlace& s, Timestamp a, Timestamp b,
+                                   TimeByPart& sums, const SchedRecord* next_on_cpu) const {
     if (b <= a) return;
     switch (s.state) {
       case TaskPlace::running:

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rtlat/breakdown.hpp"
+#include "rtlat/detail/always_inline.hpp"
 #include "rtlat/event.hpp"
 
 namespace rtlat {
@@ -30,13 +31,15 @@ class TimeByPart {
   TimeByPart() = default;
   explicit TimeByPart(bool spans) : keep_spans_(spans) {}
 
-  void add(PartState s, int cpu, Pid pid, int prio, Timestamp from, Timestamp to, int detail = -1) {
+  // Inlined: a walk adds at every record on its task's CPU, mostly to the key it added to last.
+  RTLAT_ALWAYS_INLINE void add(PartState s, int cpu, Pid pid, int prio, Timestamp from,
+                               Timestamp to, int detail = -1) {
     if (to <= from) return;
     const Key k{static_cast<int>(s), cpu, pid, detail};
     if (last_ >= entries_.size() || !(entries_[last_].key == k)) last_ = slot(k);
     entries_[last_].ns += to - from;
     entries_[last_].prio = prio;
-    if (keep_spans_) spans_.push_back({from, to, last_});
+    if (keep_spans_) keep_span(from, to);
   }
   // The stretches added, in the order they were (with `spans` only).
   const std::vector<Span>& spans() const noexcept { return spans_; }
@@ -88,8 +91,11 @@ class TimeByPart {
     std::int64_t ns;
     int prio;
   };
+  RTLAT_NOINLINE void keep_span(Timestamp from, Timestamp to) {
+    spans_.push_back({from, to, last_});
+  }
   // Few keys: a scan. Many (a busy CPU with hundreds of tasks): a hash index.
-  std::size_t slot(const Key& k) {
+  RTLAT_NOINLINE std::size_t slot(const Key& k) {
     if (index_.empty()) {
       for (std::size_t i = 0; i < entries_.size(); ++i)
         if (entries_[i].key == k) return i;
