@@ -24,8 +24,9 @@ std::string trace_path(const std::string& name) {
 }
 
 // `facts` stands for what a trace.dat would say about its clock and events (text says neither).
-Results analyze(const std::string& name, std::optional<SourceInfo> facts = std::nullopt) {
-  Analyzer a;
+Results analyze(const std::string& name, std::optional<SourceInfo> facts = std::nullopt,
+                const Config& cfg = Config()) {
+  Analyzer a(cfg);
   TextOptions opts;
   opts.arch = "x86_64";
   TextSource src(trace_path(name), opts);
@@ -153,6 +154,43 @@ TEST(TimerLatency, WithoutExpiryEventsOnlyAMonotonicClockGivesSamples) {
   EXPECT_EQ(m.trace.unobserved_timer, 0u);
 
   const Results u = analyze("timer_no_expiry.txt");  // text: the clock is not known
+  expect_timer(task(u, 100), 0);
+  EXPECT_EQ(u.trace.unobserved_timer, 3u);
+  EXPECT_EQ(u.trace.unobserved_timer_clock, 3u);
+  EXPECT_EQ((*task(u, 100))[Metric::timer].unobserved, 3u);
+}
+
+// With sched_wakeup recorded too, the task's own sleep timer is checked at the sched_wakeup,
+// yet the sample is split at the sched_waking and its window starts there.
+TEST(TimerLatency, WithoutExpiryEventsTheWakingStillSplitsTheSample) {
+  SourceInfo mono;
+  mono.hrtimer_expiry_recorded = false;
+  mono.clock_monotonic = true;
+  const Results m = analyze("timer_no_expiry_wakeup.txt", mono);
+  const TaskResult* ctl = task(m, 100);
+  expect_timer(ctl, 2, 5000, 15000, 10000);
+  expect_split(ctl, std::nullopt, std::nullopt, 12000, 3000);
+  const std::optional<WorstWindow>& w = (*ctl)[Metric::timer].worst;
+  ASSERT_TRUE(w.has_value());
+  ASSERT_FALSE(w->events.empty());
+  EXPECT_EQ(w->events.front().kind, EventKind::sched_waking);
+  EXPECT_EQ(w->events.front().ts, 100'000'112'000);
+  // The window: the waking, the sched_wakeup and the switch-in on the task's CPU (the other
+  // task's events on CPU 1 are not on the task's CPUs).
+  EXPECT_EQ(w->events.size(), 3u);
+  EXPECT_EQ(w->elided, 0u);
+  EXPECT_EQ(m.trace.unobserved_timer, 0u);
+  expect_timer(task(m, 300), 0);
+  // Cut to two events, the window still counts the sched_wakeup that came after the waking.
+  Config two;
+  two.window = 2;
+  const Results cut = analyze("timer_no_expiry_wakeup.txt", mono, two);
+  const std::optional<WorstWindow>& cw = (*task(cut, 100))[Metric::timer].worst;
+  ASSERT_TRUE(cw.has_value());
+  EXPECT_EQ(cw->events.size(), 2u);
+  EXPECT_EQ(cw->elided, 1u);
+
+  const Results u = analyze("timer_no_expiry_wakeup.txt");  // text: the clock is not known
   expect_timer(task(u, 100), 0);
   EXPECT_EQ(u.trace.unobserved_timer, 3u);
   EXPECT_EQ(u.trace.unobserved_timer_clock, 3u);

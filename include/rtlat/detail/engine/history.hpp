@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -34,23 +35,19 @@ inline namespace v1 {
 namespace detail {
 
 // Scheduler and IRQ events: on a CPU where a task waited or ran they explain its timing, whoever
-// issued them.
+// issued them. A bit per kind: every event asks, twice.
+inline constexpr std::uint32_t window_kinds = [] {
+  std::uint32_t m = 0;
+  for (EventKind k : {EventKind::sched_switch, EventKind::sched_wakeup, EventKind::sched_wakeup_new,
+                      EventKind::sched_waking, EventKind::irq_entry, EventKind::irq_exit,
+                      EventKind::irq_thread_entry, EventKind::irq_thread_exit,
+                      EventKind::lost_events, EventKind::cpu_idle})
+    m |= std::uint32_t{1} << static_cast<unsigned>(k);
+  return m;
+}();
+static_assert(event_kind_count <= 32, "window_kinds holds a bit per EventKind");
 constexpr bool is_window_kind(EventKind k) noexcept {
-  switch (k) {
-    case EventKind::sched_switch:
-    case EventKind::sched_wakeup:
-    case EventKind::sched_wakeup_new:
-    case EventKind::sched_waking:
-    case EventKind::irq_entry:
-    case EventKind::irq_exit:
-    case EventKind::irq_thread_entry:
-    case EventKind::irq_thread_exit:
-    case EventKind::lost_events:
-    case EventKind::cpu_idle:
-      return true;
-    default:
-      return false;
-  }
+  return ((window_kinds >> (static_cast<unsigned>(k) & 31U)) & 1U) != 0;
 }
 
 class CpuHistory {

@@ -103,7 +103,10 @@ class MetricRules {
         on_switch(e);
         break;
       case EventKind::sched_wakeup:
-        if (timers_.identifies(e.kind)) identified_wakeup(e);
+        if (timers_.identifies(e.kind))
+          identified_wakeup(e, cfg_.wakeup_event == WakeupEvent::wakeup
+                                   ? TimerRules::OwnSleep::on_wakeup
+                                   : TimerRules::OwnSleep::here);
         if (cfg_.wakeup_event == WakeupEvent::wakeup) {
           wakeup_seen_ = true;
           seen.wakeup = true;
@@ -111,15 +114,20 @@ class MetricRules {
           on_wakeup(e);
         }
         break;
-      case EventKind::sched_waking:
-        if (timers_.identifies(e.kind)) identified_wakeup(e);
-        if (cfg_.wakeup_event == WakeupEvent::waking || waking_fallback()) {
+      case EventKind::sched_waking: {
+        // Otherwise the sched_wakeup that follows is the wakeup (its rules look the task up).
+        const bool as_wakeup = cfg_.wakeup_event == WakeupEvent::waking || waking_fallback();
+        if (timers_.identifies(e.kind))
+          identified_wakeup(
+              e, as_wakeup ? TimerRules::OwnSleep::on_wakeup : TimerRules::OwnSleep::deferred);
+        if (as_wakeup) {
           if (cfg_.wakeup_event == WakeupEvent::wakeup) waking_used_ = true;
           seen.wakeup = true;
           record_wakeup(e);
           on_wakeup(e);
         }
         break;
+      }
       case EventKind::sched_wakeup_new:
         seen.wakeup = true;
         record_wakeup(e);
@@ -191,8 +199,8 @@ class MetricRules {
   using Task = detail::Task;
 
   // A wakeup that names its waker: a timer's expiry or a hard IRQ's handler may have caused it.
-  RTLAT_ALWAYS_INLINE void identified_wakeup(const Event& e) {
-    TimerRules::wakeup(*this, e);
+  RTLAT_ALWAYS_INLINE void identified_wakeup(const Event& e, TimerRules::OwnSleep own) {
+    TimerRules::wakeup(*this, e, own);
     IrqLatencyRules::wakeup(*this, e);
   }
 
@@ -387,6 +395,7 @@ RTLAT_ALWAYS_INLINE void MetricRules::on_timer_marker(const Event& e) {
 inline void MetricRules::arm_own_sleeps() {
   tasks_.for_each_live([this](Task& t) {
     if (t.sleep_timer != 0) timers_.arm(t.sleep_timer, t.sleep_softexpires);
+    t.sleep_timer = 0;
   });
 }
 

@@ -154,6 +154,7 @@ inline void MetricRules::on_wakeup(const Event& e) {
   if (pid <= 0) return;
   Task& t = lookup(pid, e.wakeup.comm, e.ts, e.kind == EventKind::sched_wakeup_new);
   t.prio = e.wakeup.prio;
+  if (t.sleep_timer != 0) TimerRules::own_wake(*this, t, e);  // before its state changes
   if (t.state == TaskState::running || t.state == TaskState::runnable ||
       t.state == TaskState::dead) {
     // Already on a runqueue (or dying): this wakeup starts nothing, unless it is the

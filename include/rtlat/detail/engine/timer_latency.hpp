@@ -22,8 +22,14 @@
 // task's entry instead: the marker and the wakeup look the task up anyway, and only its task
 // cancels it, after waking (do_nanosleep, schedule_hrtimeout), so a cancel cannot come between.
 // When the first expiry event arrives, the sleep timers still armed move into the table.
+//
+// Without expiry events, the sched_waking that ends a sleep does not look its task up: the
+// sched_wakeup that follows does so for the wakeup's own rules, and checks the task's own sleep
+// timer there, against the waking (kept as its place in the CPU's history). So an own sleep
+// costs each wakeup a few stores, not a second task lookup.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,6 +37,7 @@
 
 #include "rtlat/detail/always_inline.hpp"
 #include "rtlat/detail/engine/handler_stacks.hpp"
+#include "rtlat/detail/engine/history.hpp"
 #include "rtlat/detail/engine/task.hpp"
 #include "rtlat/event.hpp"
 #include "rtlat/results.hpp"
@@ -173,6 +180,31 @@ class TimerLatency {
     if (k == EventKind::sched_waking) waking_seen_ = true;
     return k == EventKind::sched_waking || (k == EventKind::sched_wakeup && !waking_seen_);
   }
+  bool waking_seen() const noexcept { return waking_seen_; }
+
+  // A sched_waking whose task's own sleep timer its sched_wakeup checks: where the waking is in
+  // its CPU's history.
+  struct DeferredWaking {
+    Pid pid = 0;
+    std::uint16_t cpu = 0;
+    std::uint64_t pos = 0;
+  };
+  RTLAT_ALWAYS_INLINE void defer(Pid pid, std::uint16_t cpu, std::uint64_t pos) noexcept {
+    deferred_[deferred_next_++ % deferred_.size()] = {pid, cpu, pos};
+  }
+  // The newest deferred waking of pid, taken; empty when none is kept (more wakings came in
+  // between than are kept, or lost events cleared them).
+  std::optional<DeferredWaking> take_deferred(Pid pid) noexcept {
+    for (std::size_t k = 1; k <= deferred_.size(); ++k) {
+      DeferredWaking& d = deferred_[(deferred_next_ - k) % deferred_.size()];
+      if (d.pid == pid) {
+        const DeferredWaking found = d;
+        d.pid = 0;
+        return found;
+      }
+    }
+    return std::nullopt;
+  }
 
   // hrtimer_start, the commonest timer event, inlined into the dispatch: a re-arm replaces the
   // request.
@@ -227,6 +259,7 @@ class TimerLatency {
   void lost(std::uint16_t cpu_nr) noexcept {
     switched(cpu_nr);
     armed_.clear();
+    for (DeferredWaking& d : deferred_) d.pid = 0;
   }
   // The timer that caused `waking` (issued on its CPU), if any. Without exit events only the
   // first wakeup after the entry counts: an hrtimer wakes at most one task directly.
@@ -250,19 +283,36 @@ class TimerLatency {
   bool sleeps_seen_ = false;
   bool exit_seen_ = false;
   bool waking_seen_ = false;
+  // A sched_wakeup follows its sched_waking within a few events, on the waker's CPU or the
+  // target's: a few dozen wakings in between are more than many CPUs make.
+  std::array<DeferredWaking, 64> deferred_{};
+  std::size_t deferred_next_ = 0;
 };
 
 // The metric rules' hooks for the timer metric. R is MetricRules, which befriends this.
 struct TimerRules {
+  // Where a wakeup with no timer's cause meets its task's own sleep timer (no expiry events):
+  // here (a task lookup of its own), in the wakeup's own rules for this same event
+  // (MetricRules::on_wakeup, which looks the task up anyway), or there for the sched_wakeup
+  // that follows this sched_waking (deferred).
+  enum class OwnSleep : std::uint8_t { here, on_wakeup, deferred };
+
   // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()).
   template <class R>
-  RTLAT_ALWAYS_INLINE static void wakeup(R& r, const Event& e) {
+  RTLAT_ALWAYS_INLINE static void wakeup(R& r, const Event& e, OwnSleep own) {
     if (e.wakeup.pid <= 0) return;
     const TimerCause* cause = r.timers_.cause(e);
-    // With expiry events a wakeup outside an expiry is not a timer's, and own sleep timers are
-    // not consulted; before any hrtimer marker no task has one: most wakeups end here, without a
-    // task lookup (what the lookup would apply of lost events, the task's next lookup does).
-    if (cause == nullptr && (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen())) return;
+    if (cause == nullptr) {
+      // With expiry events a wakeup outside an expiry is not a timer's, and own sleep timers are
+      // not consulted; before any hrtimer marker no task has one: most wakeups end here, without
+      // a task lookup.
+      if (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen()) return;
+      if (own == OwnSleep::on_wakeup) return;
+      if (own == OwnSleep::deferred) {
+        r.timers_.defer(e.wakeup.pid, e.cpu, r.cpus_.history()[e.cpu].head() - 1);
+        return;
+      }
+    }
     woken(r, e, cause);
   }
   // The rest of wakeup(): `e` may be a timer's (`cause`, or the woken task's own sleep timer).
@@ -271,32 +321,42 @@ struct TimerRules {
     const Pid pid = e.wakeup.pid;
     Task* t = r.find(pid);
     if (t != nullptr && (t->gone || t->comm != e.wakeup.comm)) t = nullptr;  // a new task
-    const std::uint64_t sleep_timer = t != nullptr ? t->sleep_timer : 0;
-    const std::int64_t soft = t != nullptr ? t->sleep_softexpires : 0;
+    if (cause == nullptr) {
+      if (t != nullptr && t->sleep_timer != 0) own_sleep_woken(r, *t, e, r.cpus_.seq());
+      return;
+    }
     if (t != nullptr) t->sleep_timer = 0;
-    if (cause != nullptr) {
-      if (!cause->known) {
-        ++r.counts.unobserved_timer;
-        ++r.counts.unobserved_timer_no_request;
-        if (t != nullptr) ++t->timer_unobserved;
-        return;
-      }
-      Task& task = r.lookup(pid, e.wakeup.comm, e.ts, false);
-      task.timer_slack = cause->slack;  // before open(): a task found running completes there
-      open(r, task, e, cause->entry, cause->entry_seq, cause->entry.ts - cause->irq_delay,
-           cause->irq_delay);
-      return;
-    }
-    if (sleep_timer == 0 || r.timers_.expiry_in_use()) return;  // not woken by a timer
-    if (r.timers_.clock_monotonic != true) {
+    if (!cause->known) {
       ++r.counts.unobserved_timer;
-      ++r.counts.unobserved_timer_clock;
-      ++t->timer_unobserved;
+      ++r.counts.unobserved_timer_no_request;
+      if (t != nullptr) ++t->timer_unobserved;
       return;
     }
-    if (e.ts < soft) return;  // woken before its time: not by the timer
-    t->timer_slack = 0;       // a sleep marker carries no expires
-    open(r, *t, e, e, r.cpus_.seq(), soft, -1);
+    Task& task = r.lookup(pid, e.wakeup.comm, e.ts, false);
+    task.timer_slack = cause->slack;  // before open(): a task found running completes there
+    open(r, task, e, r.cpus_.seq(), cause->entry, cause->entry_seq,
+         cause->entry.ts - cause->irq_delay, cause->irq_delay);
+  }
+  // The wakeup `e` of t, which keeps its own sleep timer, in the wakeup's own rules (OwnSleep):
+  // the waking that identifies it is `e`, or the sched_waking deferred for it.
+  template <class R>
+  RTLAT_NOINLINE static void own_wake(R& r, Task& t, const Event& e) {
+    if (e.kind == EventKind::sched_wakeup_new) return;
+    const Event* waking = &e;
+    std::uint64_t seq = r.cpus_.seq();
+    // On a clock not the timer's the wakeup is only counted: which waking it was does not matter.
+    if (e.kind == EventKind::sched_wakeup && r.timers_.waking_seen() &&
+        r.timers_.clock_monotonic == true) {
+      // Not kept (more wakings in between than are kept): the sched_wakeup stands in for it.
+      if (const auto d = r.timers_.take_deferred(t.pid)) {
+        const CpuHistory& h = r.cpus_.history()[d->cpu];
+        if (d->pos >= h.oldest() && d->pos < h.head()) {
+          waking = &h.event(d->pos);
+          seq = h.seq(d->pos);
+        }
+      }
+    }
+    own_sleep_woken(r, t, *waking, seq);
   }
 
   // A timer-sleep marker (its timer is armed by TimerLatency::marker()) that is its task's own
@@ -325,21 +385,52 @@ struct TimerRules {
   }
 
  private:
-  // Opens t's timer sample at the requested time `requested` (trace clock); `start` is the
-  // event the window starts with (the handler's entry, or the wakeup without expiry events).
+  // t, which kept its own sleep timer, woken by `waking` (taken as event seq): a timer sample
+  // when the trace clock is the timer's and the wakeup came at or after the time asked for.
   template <class R>
-  static void open(R& r, Task& t, const Event& wake, const Event& start, std::uint64_t start_seq,
-                   Timestamp requested, std::int64_t irq_delay) {
+  static void own_sleep_woken(R& r, Task& t, const Event& waking, std::uint64_t seq) {
+    const std::int64_t soft = t.sleep_softexpires;
+    t.sleep_timer = 0;
+    if (r.timers_.clock_monotonic != true) {
+      ++r.counts.unobserved_timer;
+      ++r.counts.unobserved_timer_clock;
+      ++t.timer_unobserved;
+      return;
+    }
+    if (waking.ts < soft) return;  // woken before its time: not by the timer
+    t.timer_slack = 0;             // a sleep marker carries no expires
+    open(r, t, waking, seq, waking, seq, soft, -1);
+  }
+
+  // Opens t's timer sample at the requested time `requested` (trace clock) for its wakeup
+  // `wake`, taken as event wake_seq (earlier than the newest for a deferred waking); `start` is
+  // the event the window starts with (the handler's entry, or the wakeup without expiry events).
+  template <class R>
+  static void open(R& r, Task& t, const Event& wake, std::uint64_t wake_seq, const Event& start,
+                   std::uint64_t start_seq, Timestamp requested, std::int64_t irq_delay) {
     if (t.state == TaskState::dead) return;
     r.drop(t, t.timer, r.counts.unobserved_timer, true);  // a wakeup whose switch-in was missed
     const int target = R::valid_cpu(wake.wakeup.target_cpu, wake.cpu);
-    r.open(t, t.timer, start, t.state == TaskState::running ? wake.cpu : target);
+    const int home = t.state == TaskState::running ? wake.cpu : target;
+    r.open(t, t.timer, start, home);
+    const auto& history = r.cpus_.history();
+    if (wake_seq != r.cpus_.seq() && home >= 0 && static_cast<std::size_t>(home) < history.size()) {
+      // The window counts the home CPU's scheduler events from the wakeup on, as when the
+      // waking itself opens the sample.
+      t.timer.home_window = window_kinds_through(history[static_cast<std::size_t>(home)], wake_seq);
+    }
     t.timer.start_ns = requested;
     t.timer.start_seq = start_seq;
     t.timer.cpus |= cpu_bit(start.cpu) | cpu_bit(wake.cpu);
     t.timer_irq_delay = irq_delay;
     t.timer_wake_ts = wake.ts;
     if (t.state == TaskState::running) end(r, t, wake);  // found running: nothing to wait for
+  }
+  // Window-kind events the CPU took up to event seq (its count now when its history no longer
+  // reaches back there).
+  static std::uint64_t window_kinds_through(const CpuHistory& h, std::uint64_t seq) noexcept {
+    const std::uint64_t pos = h.lower_bound(seq + 1);
+    return pos > h.oldest() ? h.window_through(pos - 1) : h.window_total();
   }
 };
 
