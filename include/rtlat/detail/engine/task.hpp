@@ -71,6 +71,7 @@ struct Task {
   std::int64_t timer_slack = 0;        // its timer's expires - softexpires (breakdowns)
   std::uint64_t sleep_timer = 0;       // its own sleep timer since it last woke (0: none)
   std::int64_t sleep_softexpires = 0;  // what that timer asked for
+  std::uint64_t sleep_seq = 0;         // the event that armed it (its wakeup comes after)
   std::uint64_t timer_unobserved = 0;  // its timer wakeups without a sample
   // IRQ latency (irq_latency.hpp): from the hard IRQ's entry, its start event; and the wakeup.
   OpenInterval irq_latency{5};

@@ -25,11 +25,10 @@
 //
 // Without expiry events, the sched_waking that ends a sleep does not look its task up: the
 // sched_wakeup that follows does so for the wakeup's own rules, and checks the task's own sleep
-// timer there, against the waking (kept as its place in the CPU's history). So an own sleep
-// costs each wakeup a few stores, not a second task lookup.
+// timer there, against the waking, found among the newest events of the CPUs' histories. So
+// the wakings of tasks with no own sleep timer cost nothing more.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -182,30 +181,6 @@ class TimerLatency {
   }
   bool waking_seen() const noexcept { return waking_seen_; }
 
-  // A sched_waking whose task's own sleep timer its sched_wakeup checks: where the waking is in
-  // its CPU's history.
-  struct DeferredWaking {
-    Pid pid = 0;
-    std::uint16_t cpu = 0;
-    std::uint64_t pos = 0;
-  };
-  RTLAT_ALWAYS_INLINE void defer(Pid pid, std::uint16_t cpu, std::uint64_t pos) noexcept {
-    deferred_[deferred_next_++ % deferred_.size()] = {pid, cpu, pos};
-  }
-  // The newest deferred waking of pid, taken; empty when none is kept (more wakings came in
-  // between than are kept, or lost events cleared them).
-  std::optional<DeferredWaking> take_deferred(Pid pid) noexcept {
-    for (std::size_t k = 1; k <= deferred_.size(); ++k) {
-      DeferredWaking& d = deferred_[(deferred_next_ - k) % deferred_.size()];
-      if (d.pid == pid) {
-        const DeferredWaking found = d;
-        d.pid = 0;
-        return found;
-      }
-    }
-    return std::nullopt;
-  }
-
   // hrtimer_start, the commonest timer event, inlined into the dispatch: a re-arm replaces the
   // request.
   RTLAT_ALWAYS_INLINE void start(const Event& e) {
@@ -259,7 +234,6 @@ class TimerLatency {
   void lost(std::uint16_t cpu_nr) noexcept {
     switched(cpu_nr);
     armed_.clear();
-    for (DeferredWaking& d : deferred_) d.pid = 0;
   }
   // The timer that caused `waking` (issued on its CPU), if any. Without exit events only the
   // first wakeup after the entry counts: an hrtimer wakes at most one task directly.
@@ -283,10 +257,6 @@ class TimerLatency {
   bool sleeps_seen_ = false;
   bool exit_seen_ = false;
   bool waking_seen_ = false;
-  // A sched_wakeup follows its sched_waking within a few events, on the waker's CPU or the
-  // target's: a few dozen wakings in between are more than many CPUs make.
-  std::array<DeferredWaking, 64> deferred_{};
-  std::size_t deferred_next_ = 0;
 };
 
 // The metric rules' hooks for the timer metric. R is MetricRules, which befriends this.
@@ -294,7 +264,7 @@ struct TimerRules {
   // Where a wakeup with no timer's cause meets its task's own sleep timer (no expiry events):
   // here (a task lookup of its own), in the wakeup's own rules for this same event
   // (MetricRules::on_wakeup, which looks the task up anyway), or there for the sched_wakeup
-  // that follows this sched_waking (deferred).
+  // that follows this sched_waking (deferred: own_wake() finds the waking in the history).
   enum class OwnSleep : std::uint8_t { here, on_wakeup, deferred };
 
   // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()).
@@ -307,11 +277,7 @@ struct TimerRules {
       // not consulted; before any hrtimer marker no task has one: most wakeups end here, without
       // a task lookup.
       if (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen()) return;
-      if (own == OwnSleep::on_wakeup) return;
-      if (own == OwnSleep::deferred) {
-        r.timers_.defer(e.wakeup.pid, e.cpu, r.cpus_.history()[e.cpu].head() - 1);
-        return;
-      }
+      if (own != OwnSleep::here) return;
     }
     woken(r, e, cause);
   }
@@ -347,16 +313,39 @@ struct TimerRules {
     // On a clock not the timer's the wakeup is only counted: which waking it was does not matter.
     if (e.kind == EventKind::sched_wakeup && r.timers_.waking_seen() &&
         r.timers_.clock_monotonic == true) {
-      // Not kept (more wakings in between than are kept): the sched_wakeup stands in for it.
-      if (const auto d = r.timers_.take_deferred(t.pid)) {
-        const CpuHistory& h = r.cpus_.history()[d->cpu];
-        if (d->pos >= h.oldest() && d->pos < h.head()) {
-          waking = &h.event(d->pos);
-          seq = h.seq(d->pos);
-        }
-      }
+      // Not found (its CPU took many events since): the sched_wakeup stands in for it.
+      if (const Event* w = find_waking(r.cpus_.history(), t.pid, e.cpu, t.sleep_seq, seq))
+        waking = w;
     }
     own_sleep_woken(r, t, *waking, seq);
+  }
+  // The sched_waking of pid taken after event `since`, among the newest events of each CPU
+  // (`first`, the sched_wakeup's, before the others: it is the waker's unless the wakeup was
+  // queued to the target); `seq` receives its sequence number. A sched_wakeup follows its
+  // waking within a few events of the waker's CPU, so each CPU is searched only so far back.
+  static const Event* find_waking(const std::vector<CpuHistory>& history, Pid pid, int first,
+                                  std::uint64_t since, std::uint64_t& seq) noexcept {
+    constexpr std::uint64_t reach = 64;
+    const auto in = [&](const CpuHistory& h) -> const Event* {
+      const std::uint64_t stop = std::max(h.oldest(), h.head() > reach ? h.head() - reach : 0);
+      for (std::uint64_t pos = h.head(); pos > stop;) {
+        --pos;
+        if (h.seq(pos) <= since) break;
+        const Event& x = h.event(pos);
+        if (x.kind == EventKind::sched_waking && x.wakeup.pid == pid) {
+          seq = h.seq(pos);
+          return &x;
+        }
+      }
+      return nullptr;
+    };
+    const auto f = static_cast<std::size_t>(first);
+    if (f < history.size())
+      if (const Event* w = in(history[f])) return w;
+    for (std::size_t c = 0; c < history.size(); ++c)
+      if (c != f)
+        if (const Event* w = in(history[c])) return w;
+    return nullptr;
   }
 
   // A timer-sleep marker (its timer is armed by TimerLatency::marker()) that is its task's own
