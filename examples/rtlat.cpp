@@ -35,6 +35,7 @@
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 #include "cli/report_writer.hpp"
+#include "cli/samples_out.hpp"
 #include "rtlat/analyze.hpp"
 #include "rtlat/comm_regex.hpp"
 #include "rtlat/config.hpp"
@@ -95,6 +96,7 @@ struct Options {
   std::optional<std::size_t> top;
   Format format = Format::text;
   std::optional<std::string> output;
+  std::optional<std::string> samples;
   bool fail_on_violation = false;
   std::optional<std::string> html, perfetto;
   bool perfetto_all = false;
@@ -164,6 +166,7 @@ bool parse_report_args(const std::vector<std::string>& all, Options& o) {
   o.top = out.top;
   o.format = out.format;
   o.output = out.output;
+  o.samples = out.samples;
   o.fail_on_violation = out.fail_on_violation;
   o.html = out.html;
   o.perfetto = out.perfetto;
@@ -207,12 +210,13 @@ rtlat::Results run_source(const Options& o) {
     progress.emplace(static_cast<std::uint64_t>(st.st_size),
                      std::chrono::milliseconds(after != nullptr ? std::atoi(after) : 1000));
   }
-  if (!o.perfetto_all && !progress) {
+  if (!o.perfetto_all && !progress && !o.samples) {
     rtlat::Results r = rtlat::analyze(src, o.config);
     print_notes();
     return r;
   }
   std::optional<PerfettoTap> perfetto;
+  std::optional<rtlat_cli::SamplesOut> samples;
   rtlat::Config cfg = o.config;
   if (o.perfetto_all) {
     perfetto.emplace(*o.perfetto);
@@ -220,6 +224,10 @@ rtlat::Results run_source(const Options& o) {
       perfetto->writer.sample(s);
       if (chained) chained(s);
     };
+  }
+  if (o.samples) {
+    samples.emplace(*o.samples);
+    samples->attach(cfg);
   }
   struct Taps {
     std::optional<PerfettoTap>& perfetto;
@@ -237,6 +245,7 @@ rtlat::Results run_source(const Options& o) {
     perfetto->stream.finish();
     perfetto->file.commit();
   }
+  if (samples) samples->commit();
   print_notes();
   return r;
 }
@@ -264,6 +273,7 @@ int report(const std::vector<std::string>& args) {
   if (to_file) refuse_overwriting_input(o, *o.output, "--output");
   if (o.html) refuse_overwriting_input(o, *o.html, "--html");
   if (o.perfetto) refuse_overwriting_input(o, *o.perfetto, "--perfetto");
+  if (o.samples) refuse_overwriting_input(o, *o.samples, "--samples");
   if (o.html) o.config.timeline = true;  // the HTML report draws each worst case's timeline
   rtlat::Results results = run_source(o);
   const bool violated = rtlat::any_violation(results);  // before --top drops tasks

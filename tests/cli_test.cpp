@@ -8,12 +8,15 @@
 #include <rtlat/results.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
+#include <limits>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -840,6 +843,99 @@ TEST_F(Cli, StdoutWriteFailureGivesTheReason) {
   EXPECT_EQ(slurp(err), "rtlat: writing the report to stdout failed: No space left on device\n");
 }
 
+// --samples: every sample of the selected tasks, one row each in the order they complete, worked
+// out by hand from two_tasks (see its comment) with a 40us latency bound: only cyclictest's
+// first latency (50us) violates it. Text traces carry no tgid: the column stays empty.
+TEST_F(Cli, SamplesCsvHasEverySample) {
+  const fs::path csv = dir_ / "samples.csv";
+  CliRun r = run({"report", "--slo", "latency=40us", "--samples", csv.string(), trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(slurp(csv),
+            "pid,tgid,comm,metric,start_ns,end_ns,value_ns,cpu,violation\n"
+            "1234,,\"cyclictest\",latency,100001000000,100001050000,50000,1,true\n"
+            "1234,,\"cyclictest\",response,100001000000,100001200000,200000,1,false\n"
+            "1234,,\"cyclictest\",latency,100002000000,100002010000,10000,1,false\n"
+            "1234,,\"cyclictest\",response,100002000000,100002100000,100000,1,false\n"
+            "2000,,\"worker\",latency,200000000000,200000030000,30000,0,false\n"
+            "2000,,\"worker\",response,200000000000,200000110000,110000,0,false\n");
+  // Only the selected tasks; the report itself is unchanged.
+  r = run({"report", "--comm", "^work", "--samples", csv.string(), trace_});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(slurp(csv),
+            "pid,tgid,comm,metric,start_ns,end_ns,value_ns,cpu,violation\n"
+            "2000,,\"worker\",latency,200000000000,200000030000,30000,0,false\n"
+            "2000,,\"worker\",response,200000000000,200000110000,110000,0,false\n");
+  EXPECT_EQ(r.out, run({"report", "--comm", "^work", trace_}).out);
+  // A comm with a comma and a quote is quoted as --format csv quotes it: woken at 10.000000,
+  // on CPU at +4us, asleep at +25us.
+  const std::string odd = write("odd.txt", R"(cpus=1
+          <idle>-0     [000]    10.000000: sched_wakeup:         a,"b:77 [19] CPU:000
+          <idle>-0     [000]    10.000004: sched_switch:         swapper/0:0 [120] R ==> a,"b:77 [19]
+           a,"b-77     [000]    10.000025: sched_switch:         a,"b:77 [19] S ==> swapper/0:0 [120]
+)");
+  r = run({"report", "--samples", csv.string(), odd});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(slurp(csv),
+            "pid,tgid,comm,metric,start_ns,end_ns,value_ns,cpu,violation\n"
+            "77,,\"a,\"\"b\",latency,10000000000,10000004000,4000,0,false\n"
+            "77,,\"a,\"\"b\",response,10000000000,10000025000,25000,0,false\n");
+  EXPECT_EQ(csv_rows_of(run({"report", "--format", "csv", odd}).out, "77,")[0].substr(0, 19),
+            "77,,\"a,\"\"b\",latency");
+}
+
+// A failed write of the samples is an error naming the file, and no report is printed; the
+// trace itself is never overwritten.
+TEST_F(Cli, SamplesWriteFailureNamesTheFile) {
+  expect_error(run({"report", "--samples", "/dev/full", trace_}),
+               "rtlat: /dev/full: write failed: No space left on device");
+  expect_error(run({"report", "--samples", trace_, trace_}),
+               "--samples '" + trace_ + "' is the input trace");
+  EXPECT_EQ(slurp(trace_), two_tasks);
+  expect_error(run({"report", "--samples", "a.csv", "--samples", "b.csv", trace_}),
+               "--samples given twice");
+}
+
+// The rows of one metric of a real recording agree with the JSON report on that task: a
+// cyclictest thread of data/cyclictest.dat has 2001 latency samples.
+TEST_F(Cli, SamplesAgreeWithTheJsonReport) {
+  const std::string dat = std::string(RTLAT_SOURCE_DIR) + "/data/cyclictest.dat";
+  const fs::path csv = dir_ / "samples.csv";
+  const CliRun r =
+      run({"report", "-p", "15735", "--format", "json", "--samples", csv.string(), dat});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  // The task's latency object: count, min and max come first in it.
+  const std::size_t task = r.out.find("{\"pid\": 15735,");
+  ASSERT_NE(task, std::string::npos) << r.out.substr(0, 2000);
+  const std::size_t lat = r.out.find("\"latency\": {", task);
+  ASSERT_NE(lat, std::string::npos);
+  const std::string head = r.out.substr(lat, 120);
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(head, m,
+                        std::regex("^\"latency\": \\{\"count\": ([0-9]+), \"min_ns\": ([0-9]+), "
+                                   "\"max_ns\": ([0-9]+),")))
+      << head;
+  std::uint64_t count = 0;
+  std::int64_t min = std::numeric_limits<std::int64_t>::max(), max = 0;
+  for (const std::string& row : csv_rows_of(slurp(csv), "15735,")) {
+    // pid,tgid,"comm",metric,start_ns,end_ns,value_ns,cpu,violation
+    std::vector<std::string> cells;
+    std::istringstream is(row);
+    for (std::string c; std::getline(is, c, ',');) cells.push_back(c);
+    ASSERT_EQ(cells.size(), 9u) << row;
+    if (cells[3] != "latency") continue;
+    const std::int64_t v = std::stoll(cells[6]);
+    EXPECT_EQ(v, std::stoll(cells[5]) - std::stoll(cells[4])) << row;
+    ++count;
+    min = std::min(min, v);
+    max = std::max(max, v);
+  }
+  EXPECT_EQ(count, 2001u);
+  EXPECT_EQ(std::to_string(count), m[1].str());
+  EXPECT_EQ(std::to_string(min), m[2].str());
+  EXPECT_EQ(std::to_string(max), m[3].str());
+}
+
 // "The last one wins" hid mistakes: options that take one value refuse a second.
 TEST_F(Cli, SingleValueOptionsGivenTwiceAreUsageErrors) {
   const std::string out = (dir_ / "a.txt").string();
@@ -972,8 +1068,9 @@ TEST_F(Cli, PerfettoTraceOfTheWorstWindowsAndOfEverything) {
   EXPECT_NE(w.find("\"name\": \"process_name\", \"args\": {\"name\": \"ctl-loop:19411\"}"),
             std::string::npos);
   // ctl-loop's worst latency (2.77 ms from 13476.714293263 s) with its verdict, in us.
-  EXPECT_NE(w.find("\"ts\": 13476714293.263, \"dur\": 2773.937, \"name\": \"worst latency 2.77ms\""),
-            std::string::npos)
+  EXPECT_NE(
+      w.find("\"ts\": 13476714293.263, \"dur\": 2773.937, \"name\": \"worst latency 2.77ms\""),
+      std::string::npos)
       << w.substr(0, 3000);
   EXPECT_NE(w.find("\"verdict\": \"higher_priority\""), std::string::npos);
   // bg-hog's run on CPU 1 during it, as a slice on the CPU track.

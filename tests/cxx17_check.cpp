@@ -4,6 +4,7 @@
 #include <rtlat/report/event_fields.hpp>
 #include <rtlat/report/json.hpp>
 #include <rtlat/report/openmetrics.hpp>
+#include <rtlat/report/samples_csv.hpp>
 #include <rtlat/report/text.hpp>
 #include <rtlat/rtlat.hpp>
 #include <rtlat/source/detect.hpp>

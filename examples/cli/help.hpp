@@ -39,6 +39,8 @@ measurement:
 inline constexpr std::string_view output_help =
     R"(      --top N                  only the N tasks with the highest worst value (any metric)
   -o, --output FILE            write the report to FILE instead of stdout ('-': stdout)
+      --samples FILE           also write every sample of the selected tasks to FILE as CSV:
+                               pid,tgid,comm,metric,start_ns,end_ns,value_ns,cpu,violation
       --fail-on-violation      exit 3 when any SLO bound was violated
       --metrics-comms N        openmetrics and --listen: series of their own for at most N
                                comms, the others summed under the comm label (other comms)

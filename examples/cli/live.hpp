@@ -36,6 +36,7 @@
 #include "live_table.hpp"
 #include "output.hpp"
 #include "report_writer.hpp"
+#include "samples_out.hpp"
 #if defined(RTLAT_HAVE_HTTPLIB)
 #include "metrics_server.hpp"
 #endif
@@ -159,6 +160,11 @@ inline int live_main(const std::vector<std::string>& args) {
   if (cmd && !o.explicit_selection) follow_command(cfg, cmd->pid());
   std::unique_ptr<rtlat::LiveSource> src;
   ld::report_violations(cfg, o.on_violation, violated_exit, src);
+  std::optional<SamplesOut> samples;
+  if (o.out.samples) {
+    samples.emplace(*o.out.samples);
+    samples->attach(cfg);
+  }
 #if defined(RTLAT_HAVE_HTTPLIB)
   std::unique_ptr<MetricsServer> metrics;
   if (o.listen) {
@@ -239,6 +245,7 @@ inline int live_main(const std::vector<std::string>& args) {
     if (!status) cmd->terminate();  // the duration ended first
     waiter.join();
   }
+  if (samples) samples->commit();
   const std::uint64_t stats_markers = src->totals().stats_markers;
   src.reset();  // the instance goes before the report is written
   if (stats_markers != 0)

@@ -58,6 +58,7 @@ struct OutputOptions {
   std::optional<std::size_t> metrics_comms = default_metrics_comms;  // empty: no bound
   std::optional<std::size_t> top;
   std::optional<std::string> output;
+  std::optional<std::string> samples;  // every sample as CSV (samples_out.hpp)
   bool fail_on_violation = false;
   std::optional<std::string> html, perfetto;  // extra reports, written alongside the main one
   bool perfetto_all = false;                  // the whole trace, not only the worst windows
@@ -248,8 +249,8 @@ inline std::optional<std::size_t> parse_metrics_comms(std::string_view opt, std:
   return n == 0 ? std::nullopt : std::optional<std::size_t>(n);
 }
 
-// --format, --top, -o/--output, --fail-on-violation, --metrics-comms; `jsonl`: --format jsonl
-// too (live).
+// --format, --top, -o/--output, --samples, --fail-on-violation, --metrics-comms; `jsonl`:
+// --format jsonl too (live).
 inline void add_output(OptionTable& t, OutputOptions& o, bool jsonl = false) {
   t.value({"--format"}, "--format", true, [&o, jsonl](const std::string&, const std::string& v) {
     if (v == "text")
@@ -271,6 +272,8 @@ inline void add_output(OptionTable& t, OutputOptions& o, bool jsonl = false) {
   });
   t.value({"-o", "--output"}, "--output", true,
           [&o](const std::string&, const std::string& v) { o.output = v; });
+  t.value({"--samples"}, "--samples", true,
+          [&o](const std::string&, const std::string& v) { o.samples = v; });
   t.flag("--fail-on-violation", [&o] { o.fail_on_violation = true; });
   t.value({"--metrics-comms"}, "--metrics-comms", true,
           [&o](const std::string& sp, const std::string& v) {
