@@ -1215,7 +1215,7 @@ TEST_F(Live, TimerLatencyMatchesCyclictest) {
   const fs::path check_out = dir_ / "check.out";
   const std::string line = std::string("/usr/bin/python3 '") + RTLAT_SOURCE_DIR +
                            "/tests/check-cyclictest' '" + rt.string() + "' '" + cy.string() +
-                           "' --tids " + tids + " --samples '" + samples.string() +
+                           "' --tids " + tids + " --same-clock --samples '" + samples.string() +
                            "' --own-time '" + txt.string() + "' >'" + check_out.string() + "' 2>&1";
   const int check = std::system(line.c_str());
   const std::string report = slurp(check_out);
