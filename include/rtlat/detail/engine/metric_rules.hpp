@@ -114,20 +114,16 @@ class MetricRules {
           on_wakeup(e);
         }
         break;
-      case EventKind::sched_waking: {
-        // Otherwise the sched_wakeup that follows is the wakeup (its rules look the task up).
-        const bool as_wakeup = cfg_.wakeup_event == WakeupEvent::waking || waking_fallback();
-        if (timers_.identifies(e.kind))
-          identified_wakeup(
-              e, as_wakeup ? TimerRules::OwnSleep::on_wakeup : TimerRules::OwnSleep::deferred);
-        if (as_wakeup) {
+      case EventKind::sched_waking:
+        // The wakeup's rules run for this event, or else for the sched_wakeup that follows.
+        if (timers_.identifies(e.kind)) identified_wakeup(e, TimerRules::OwnSleep::on_wakeup);
+        if (cfg_.wakeup_event == WakeupEvent::waking || waking_fallback()) {
           if (cfg_.wakeup_event == WakeupEvent::wakeup) waking_used_ = true;
           seen.wakeup = true;
           record_wakeup(e);
           on_wakeup(e);
         }
         break;
-      }
       case EventKind::sched_wakeup_new:
         seen.wakeup = true;
         record_wakeup(e);

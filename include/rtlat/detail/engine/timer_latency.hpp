@@ -262,10 +262,10 @@ class TimerLatency {
 // The metric rules' hooks for the timer metric. R is MetricRules, which befriends this.
 struct TimerRules {
   // Where a wakeup with no timer's cause meets its task's own sleep timer (no expiry events):
-  // here (a task lookup of its own), in the wakeup's own rules for this same event
-  // (MetricRules::on_wakeup, which looks the task up anyway), or there for the sched_wakeup
-  // that follows this sched_waking (deferred: own_wake() finds the waking in the history).
-  enum class OwnSleep : std::uint8_t { here, on_wakeup, deferred };
+  // here (a task lookup of its own), or in the wakeup's own rules (MetricRules::on_wakeup, which
+  // looks the task up anyway), for this same event or for the sched_wakeup that follows this
+  // sched_waking (own_wake() then finds the waking in the history).
+  enum class OwnSleep : std::uint8_t { here, on_wakeup };
 
   // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()).
   template <class R>
