@@ -7,6 +7,7 @@
 #include <rtlat/rtlat.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -164,6 +165,26 @@ TEST(PidTable, SparsePidsDirectLookup) {
   EXPECT_EQ(t.find(4194303), &b);
   EXPECT_EQ(t.find(4194302), nullptr);
   EXPECT_EQ(t.find(-1), nullptr);
+  EXPECT_EQ(t.find(std::numeric_limits<Pid>::min()), nullptr);
+  EXPECT_EQ(t.find(4194304), nullptr);  // past the limit
+  // Pages between share one page of nulls until a pid there is set; it stays all nulls.
+  EXPECT_EQ(t.find(8192), nullptr);
+  t.clear(8192, nullptr);
+  t.clear(8193, &a);
+  EXPECT_EQ(t.find(8192), nullptr);
+  EXPECT_EQ(t.find(8193), nullptr);
+  t.set(8192, &b);
+  EXPECT_EQ(t.find(8192), &b);
+  EXPECT_EQ(t.find(12288), nullptr);  // the next page: still the shared one
+  EXPECT_EQ(t.find(8193), nullptr);
+  t.set(std::numeric_limits<Pid>::max(), &a);
+  EXPECT_EQ(t.find(std::numeric_limits<Pid>::max()), &a);
+  EXPECT_EQ(t.find(std::numeric_limits<Pid>::max() - 1), nullptr);
+  t.clear(8192, &a);  // names another entry: kept
+  EXPECT_EQ(t.find(8192), &b);
+  t.clear(8192, &b);
+  EXPECT_EQ(t.find(8192), nullptr);
+  EXPECT_EQ(t.find(5), &a);
 }
 
 TEST(Comm, InlineAndTruncated) {
