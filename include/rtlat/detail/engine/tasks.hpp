@@ -110,10 +110,13 @@ class TaskStore {
   // t ended (gone) or lost its pid: it may be folded once the bound is passed. O(1),
   // idempotent, no allocation.
   void finished(Task& t) noexcept {
-    if (!Lru::linked(t)) finished_.push_back(t);
+    if (Lru::linked(t)) return;
+    finished_.push_back(t);
+    over_bound_ = finished_.size() > max_finished_;
   }
-  // Checked after every event: one compare.
-  bool over_bound() const noexcept { return finished_.size() > max_finished_; }
+  // Checked after every event: a flag, kept where the list grows, rather than a compare of two
+  // values that the hot loop would have to load.
+  bool over_bound() const noexcept { return over_bound_; }
   // Folds the least recently finished entries until the bound holds again. Called between
   // events, when no rule holds a reference to an entry; the CPU states drop theirs here.
   void fold_excess(CpuStates& cpus) {
@@ -125,6 +128,7 @@ class TaskStore {
       t.folded = true;
       free_.push_back(t);
     }
+    over_bound_ = false;
   }
 
   struct Counts {
@@ -177,7 +181,8 @@ class TaskStore {
 
   const Config& cfg_;
   std::size_t max_finished_;
-  std::deque<Task> tasks_;  // stable addresses: the pid table and CPU states point at entries
+  bool over_bound_ = false;  // finished_ holds more than max_finished_
+  std::deque<Task> tasks_;   // stable addresses: the pid table and CPU states point at entries
   PidTable<Task> pids_;
   std::unordered_map<Pid, TaskInfo> hints_;  // saved cmdlines / tgids for tasks not seen yet
   FoldGroups folds_;
