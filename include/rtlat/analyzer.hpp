@@ -72,6 +72,7 @@ class Analyzer {
     rules_.recorded.syscalls = info.syscall_events_recorded;
     rules_.recorded.irq_threads = info.irq_thread_events_recorded;
     rules_.recorded.wakeups = info.wakeup_events_recorded;
+    rules_.wakeup_facts_changed();
     rules_.timers_.set_expiry_recorded(info.hrtimer_expiry_recorded);
     rules_.timers_.clock_monotonic = info.clock_monotonic;
     if (info.cpus > 0) {

@@ -36,6 +36,8 @@ class HandlerStacks {
     Cpu& c = cpus_[cpu_nr];
     if (c.depth > 0 && names(c.levels[c.depth - 1])) pop(c);
   }
+  // Some handler runs on some CPU.
+  bool busy() const noexcept { return busy_ != 0; }
   // The CPU's task switched (or it lost events): no handler runs across a switch. Every switch
   // comes here, and mostly no handler runs anywhere.
   RTLAT_ALWAYS_INLINE void switched(std::uint16_t cpu_nr) noexcept {

@@ -49,6 +49,8 @@ class IrqLatency {
   RTLAT_ALWAYS_INLINE void switched(std::uint16_t cpu_nr) noexcept { handlers_.switched(cpu_nr); }
   // Lost events on `cpu_nr`: its handlers may have ended unseen.
   void lost(std::uint16_t cpu_nr) noexcept { switched(cpu_nr); }
+  // Some hard IRQ handler runs on some CPU.
+  bool handlers_busy() const noexcept { return handlers_.busy(); }
   // The hard IRQ whose handler issued `waking` on its CPU, if any. Without exit events only the
   // first wakeup after the entry counts. The entry stays valid until the CPU's next entry.
   RTLAT_ALWAYS_INLINE std::optional<IrqCause> cause(const Event& waking) noexcept {

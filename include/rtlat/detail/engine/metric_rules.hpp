@@ -41,7 +41,9 @@ struct RecordedEvents {
 class MetricRules {
  public:
   MetricRules(const Config& cfg, TaskStore& tasks, CpuStates& cpus)
-      : cfg_(cfg), tasks_(tasks), cpus_(cpus) {}
+      : cfg_(cfg), tasks_(tasks), cpus_(cpus) {
+    wakeup_facts_changed();
+  }
 
   RecordedEvents recorded;
   TimerLatency timers_;  // the timer metric's wake source (timer_latency.hpp)
@@ -63,6 +65,10 @@ class MetricRules {
     if (recorded.wakeups) return !*recorded.wakeups;
     return !wakeup_seen_;
   }
+  // After `recorded` changed: what a sched_waking does is kept, not derived at every one.
+  void wakeup_facts_changed() noexcept {
+    waking_opens_ = cfg_.wakeup_event == WakeupEvent::waking || waking_fallback();
+  }
   // Some sample started at a sched_waking standing in for sched_wakeup (TraceStats).
   bool waking_fallback_used() const noexcept { return waking_used_; }
 
@@ -80,25 +86,31 @@ class MetricRules {
       cpus_.lose_track(e.cpu);
       timers_.lost(e.cpu);
       irqs_.lost(e.cpu);
+      handlers_changed();
       record(e, SchedRecord::lost);
       return;
     }
     if (e.common_pid >= 0) {
-      if (e.kind == EventKind::other && e.other.detached) {
-        // It shows in the windows of the task it names, so it counts as that task's.
-        if (Task* t = tasks_.find(e.common_pid)) ++t->own_events;
-      } else {
-        if (e.common_pid != cpus_[e.cpu].current) observe_running(e, e.common_pid);
-        if (!is_window_kind(e.kind)) {
-          if (Task* t = cpus_[e.cpu].task) ++t->own_events;
+      if (e.common_pid != cpus_[e.cpu].current) {
+        if (e.kind == EventKind::other && e.other.detached) {
+          // It shows in the windows of the task it names, so it counts as that task's.
+          if (Task* t = tasks_.find(e.common_pid)) ++t->own_events;
+          return;  // no rule takes an other event
         }
+        observe_running(e, e.common_pid);
+      }
+      if (!is_window_kind(e.kind)) {
+        if (Task* t = cpus_[e.cpu].task) ++t->own_events;
       }
     }
     switch (e.kind) {
       case EventKind::sched_switch:
         seen.sched_switch = true;
-        timers_.switched(e.cpu);
-        irqs_.switched(e.cpu);
+        if (handlers_busy_) {
+          timers_.switched(e.cpu);
+          irqs_.switched(e.cpu);
+          handlers_changed();
+        }
         record_switch(e);
         on_switch(e);
         break;
@@ -108,7 +120,10 @@ class MetricRules {
                                    ? TimerRules::OwnSleep::on_wakeup
                                    : TimerRules::OwnSleep::here);
         if (cfg_.wakeup_event == WakeupEvent::wakeup) {
-          wakeup_seen_ = true;
+          if (!wakeup_seen_) {
+            wakeup_seen_ = true;
+            wakeup_facts_changed();
+          }
           seen.wakeup = true;
           record_wakeup(e);
           on_wakeup(e);
@@ -117,7 +132,7 @@ class MetricRules {
       case EventKind::sched_waking:
         // The wakeup's rules run for this event, or else for the sched_wakeup that follows.
         if (timers_.identifies(e.kind)) identified_wakeup(e, TimerRules::OwnSleep::on_wakeup);
-        if (cfg_.wakeup_event == WakeupEvent::waking || waking_fallback()) {
+        if (waking_opens_) {
           if (cfg_.wakeup_event == WakeupEvent::wakeup) waking_used_ = true;
           seen.wakeup = true;
           record_wakeup(e);
@@ -136,10 +151,12 @@ class MetricRules {
         if (cfg_.explain != Config::Explain::none) context_.irq(e.irq.irq, e.irq.name);
         record_number(e, SchedRecord::irq_entry, e.irq.irq);
         irqs_.entry(e, cpus_.seq());
+        handlers_busy_ = true;
         break;
       case EventKind::irq_exit:
         record_number(e, SchedRecord::irq_exit, e.irq.irq);
         irqs_.exit(e);
+        handlers_changed();
         break;
       case EventKind::softirq_entry:
         context_.softirqs_seen = true;
@@ -172,10 +189,12 @@ class MetricRules {
       case EventKind::hrtimer_expire_entry:
         if (timers_.expiry_starts_use()) arm_own_sleeps();
         timers_.event(e, cpus_.seq());
+        handlers_busy_ = true;
         break;
       case EventKind::hrtimer_cancel:
       case EventKind::hrtimer_expire_exit:
         timers_.event(e, cpus_.seq());
+        handlers_changed();
         break;
       case EventKind::syscall:
         seen.syscall = true;
@@ -195,9 +214,18 @@ class MetricRules {
   using Task = detail::Task;
 
   // A wakeup that names its waker: a timer's expiry or a hard IRQ's handler may have caused it.
+  // Mostly no handler runs anywhere: one flag tells, for both.
   RTLAT_ALWAYS_INLINE void identified_wakeup(const Event& e, TimerRules::OwnSleep own) {
+    if (!handlers_busy_) {
+      TimerRules::wakeup_outside_handlers(*this, e, own);
+      return;
+    }
     TimerRules::wakeup(*this, e, own);
     IrqLatencyRules::wakeup(*this, e);
+    handlers_changed();  // without exit events, the wakeup ended its handler
+  }
+  void handlers_changed() noexcept {
+    handlers_busy_ = timers_.handlers_busy() || irqs_.handlers_busy();
   }
 
   // Scheduler records for breakdowns (sched_ring.hpp), written in place: this runs for every
@@ -363,8 +391,10 @@ class MetricRules {
   WindowScratch scratch_;
   ContextNames context_;  // IRQ names and interrupts-off callers, for breakdowns
   bool irq_events_seen_ = false;
-  bool wakeup_seen_ = false;  // a sched_wakeup arrived (RecordedEvents::wakeups)
-  bool waking_used_ = false;  // sched_waking stood in for sched_wakeup
+  bool handlers_busy_ = false;  // a timer's or a hard IRQ's handler runs on some CPU
+  bool wakeup_seen_ = false;    // a sched_wakeup arrived (RecordedEvents::wakeups)
+  bool waking_opens_ = false;   // a sched_waking runs the wakeup's rules (wakeup_facts_changed)
+  bool waking_used_ = false;    // sched_waking stood in for sched_wakeup
 };
 
 // A timer-sleep marker: the relief rule's, and the timer metric's own sleep timer (one task

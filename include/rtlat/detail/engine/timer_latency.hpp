@@ -55,11 +55,11 @@ class ArmedTimers {
   static constexpr std::size_t max_armed_timers = std::size_t{1} << 16;
 
   // Inlined: every hrtimer_start and hrtimer marker comes here, and most re-arm a timer the
-  // table holds (a task's sleep timer, a CPU's tick), which is replaced in place.
+  // table holds (a task's sleep timer, a CPU's tick), which is replaced in place. Timer 0 (no
+  // timer lives there) stops at the first empty slot and writes only what nothing reads, and
+  // the first timer meets the one empty slot the table starts with: neither needs a check.
   RTLAT_ALWAYS_INLINE void set(std::uint64_t timer, std::int64_t softexpires,
                                std::int64_t expires = 0) {
-    if (timer == 0) return;
-    if (mask_ == 0) grow();  // the first timer
     std::size_t i = home(timer);
     while (slots_[i].timer != timer) {
       if (slots_[i].timer == 0) {  // not held: it goes here, unless the table must grow first
@@ -136,7 +136,7 @@ class ArmedTimers {
       return;
     }
     std::vector<Slot> old = std::move(slots_);
-    const std::size_t n = old.empty() ? 64 : 2 * old.size();
+    const std::size_t n = old.size() < 64 ? 64 : 2 * old.size();
     slots_.assign(n, Slot{});
     mask_ = n - 1;
     shift_ = 64;
@@ -146,10 +146,10 @@ class ArmedTimers {
       if (s.timer != 0) insert(s.timer, s.softexpires, s.expires);
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Slot> slots_ = std::vector<Slot>(1);  // one empty slot until the first timer
   std::size_t used_ = 0;
   std::size_t mask_ = 0;
-  unsigned shift_ = 64;  // 64 - log2(slots), set by grow() before any lookup
+  unsigned shift_ = 64;  // 64 - log2(slots); with one slot every timer's home is 0
 };
 
 // What caused a wakeup: the timer whose handler ran on the waker's CPU.
@@ -243,6 +243,8 @@ class TimerLatency {
     return l != nullptr ? &l->cause : nullptr;
   }
   std::size_t armed() const noexcept { return armed_.size(); }
+  // Some expiry handler runs on some CPU.
+  bool handlers_busy() const noexcept { return handlers_.busy(); }
 
  private:
   struct Level {
@@ -267,7 +269,16 @@ struct TimerRules {
   // sched_waking (own_wake() then finds the waking in the history).
   enum class OwnSleep : std::uint8_t { here, on_wakeup };
 
-  // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()).
+  // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()), while
+  // no handler runs on any CPU (MetricRules keeps that): not a timer's, unless it ends its
+  // task's own sleep and that is checked here.
+  template <class R>
+  RTLAT_ALWAYS_INLINE static void wakeup_outside_handlers(R& r, const Event& e, OwnSleep own) {
+    if (own != OwnSleep::here || e.wakeup.pid <= 0) return;
+    if (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen()) return;
+    woken(r, e, nullptr);
+  }
+  // The same while some handler runs.
   template <class R>
   RTLAT_ALWAYS_INLINE static void wakeup(R& r, const Event& e, OwnSleep own) {
     if (e.wakeup.pid <= 0) return;
@@ -304,15 +315,22 @@ struct TimerRules {
          cause->entry.ts - cause->irq_delay, cause->irq_delay);
   }
   // The wakeup `e` of t, which keeps its own sleep timer, in the wakeup's own rules (OwnSleep):
-  // the waking that identifies it is `e`, or the sched_waking deferred for it.
+  // the waking that identifies it is `e`, or the sched_waking deferred for it. Inlined as far
+  // as a clock not the timer's, where the wakeup is only counted: most traces.
   template <class R>
-  RTLAT_NOINLINE static void own_wake(R& r, Task& t, const Event& e) {
+  RTLAT_ALWAYS_INLINE static void own_wake(R& r, Task& t, const Event& e) {
     if (e.kind == EventKind::sched_wakeup_new) return;
+    if (r.timers_.clock_monotonic != true) {
+      unobserved_clock(r, t);
+      return;
+    }
+    own_wake_on_clock(r, t, e);
+  }
+  template <class R>
+  RTLAT_NOINLINE static void own_wake_on_clock(R& r, Task& t, const Event& e) {
     const Event* waking = &e;
     std::uint64_t seq = r.cpus_.seq();
-    // On a clock not the timer's the wakeup is only counted: which waking it was does not matter.
-    if (e.kind == EventKind::sched_wakeup && r.timers_.waking_seen() &&
-        r.timers_.clock_monotonic == true) {
+    if (e.kind == EventKind::sched_wakeup && r.timers_.waking_seen()) {
       // Not found (its CPU took many events since): the sched_wakeup stands in for it.
       if (const Event* w = find_waking(r.cpus_.history(), t.pid, e.cpu, t.sleep_seq, seq))
         waking = w;
@@ -379,16 +397,23 @@ struct TimerRules {
   template <class R>
   static void own_sleep_woken(R& r, Task& t, const Event& waking, std::uint64_t seq) {
     const std::int64_t soft = t.sleep_softexpires;
-    t.sleep_timer = 0;
     if (r.timers_.clock_monotonic != true) {
-      ++r.counts.unobserved_timer;
-      ++r.counts.unobserved_timer_clock;
-      ++t.timer_unobserved;
+      unobserved_clock(r, t);
       return;
     }
+    t.sleep_timer = 0;
     if (waking.ts < soft) return;  // woken before its time: not by the timer
     t.timer_slack = 0;             // a sleep marker carries no expires
     open(r, t, waking, seq, waking, seq, soft, -1);
+  }
+
+  // t's own sleep timer woke it on a trace clock not the timer's: no sample can be taken.
+  template <class R>
+  RTLAT_ALWAYS_INLINE static void unobserved_clock(R& r, Task& t) noexcept {
+    t.sleep_timer = 0;
+    ++r.counts.unobserved_timer;
+    ++r.counts.unobserved_timer_clock;
+    ++t.timer_unobserved;
   }
 
   // Opens t's timer sample at the requested time `requested` (trace clock) for its wakeup
