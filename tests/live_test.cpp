@@ -207,6 +207,20 @@ std::string trace_cmd_reads(const fs::path& dat, const fs::path& dir) {
   return "";
 }
 
+// The clock `trace-cmd dump --clock` shows selected in a version 6 file: the bracketed one in
+// the text it reads after the CPU table, "" when it reads none (no TRACECLOCK option).
+std::string trace_cmd_v6_clock(const fs::path& dat, const fs::path& dir) {
+  const fs::path out = dir / "trace-cmd-clock.out";
+  const std::string line =
+      "/usr/bin/trace-cmd dump --clock '" + dat.string() + "' >'" + out.string() + "' 2>/dev/null";
+  if (std::system(line.c_str()) != 0) return "";
+  const std::string text = slurp(out);
+  const std::size_t at = text.find("[Tracing clock]");
+  if (at == std::string::npos) return "";
+  const std::size_t a = text.find('[', at + 1), b = text.find(']', a);
+  return a == std::string::npos || b == std::string::npos ? "" : text.substr(a + 1, b - a - 1);
+}
+
 TEST_F(Live, WithoutRootOneLineAndExit2) {
   SKIP_UNLESS_LIVE();
   if (::access("/usr/bin/setpriv", X_OK) != 0) RTLAT_SKIP("/usr/bin/setpriv (util-linux) missing");
@@ -651,6 +665,14 @@ TEST_F(Live, LibrarySaveVersion6GivesTheSameReport) {
     const rtlat::TraceDatSource td(dat.string());
     EXPECT_EQ(rtlat::detail::tracedat_meta(td).version, 6);
     EXPECT_FALSE(rtlat::detail::tracedat_meta(td).tgids.empty());
+    // The session's clock, which the timer rules depend on, is the saved file's, for rtlat and
+    // for trace-cmd.
+    const std::string clock = rtlat::detail::tracedat_meta(td).clock;
+    EXPECT_FALSE(clock.empty());
+    EXPECT_EQ(td.info().clock_monotonic, src.info().clock_monotonic);
+    if (::access("/usr/bin/trace-cmd", X_OK) == 0) {
+      EXPECT_EQ(trace_cmd_v6_clock(dat, dir_), clock);
+    }
   }
   std::ostringstream a, b;
   rtlat::write_json(a, live);

@@ -88,6 +88,23 @@ TEST(TimerLatency, FiredLateWhileIdle) {
   EXPECT_EQ(r.trace.unobserved_timer, 0u);
 }
 
+TEST(TimerLatency, OnTheTimersClockTheIrqDelayRunsToTheTracedEntry) {
+  SourceInfo mono;
+  mono.hrtimer_expiry_recorded = true;
+  mono.clock_monotonic = true;
+  const Results m = analyze("timer_mono.txt", mono);
+  const TaskResult* ctl = task(m, 100);
+  expect_timer(ctl, 2, 10000, 40000, 25000);
+  expect_split(ctl, 30000, 2000, 32000, 8000);
+  EXPECT_EQ((*ctl)[Metric::timer].worst->start_ns, 100'000'100'000);
+
+  const Results u = analyze("timer_mono.txt");  // text: the clock is not known
+  const TaskResult* c = task(u, 100);
+  expect_timer(c, 2, 10000, 38000, 24000);
+  expect_split(c, 28000, 2000, 30000, 8000);
+  EXPECT_EQ((*c)[Metric::timer].worst->start_ns, 100'000'102'000);
+}
+
 TEST(TimerLatency, CancelledAndRearmed) {
   const Results r = analyze("timer_rearm.txt");
   const TaskResult* ctl = task(r, 100);

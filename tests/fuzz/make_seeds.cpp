@@ -6,6 +6,9 @@
 //          options) keeping two pages per CPU, the formats of the events rtlat decodes and
 //          two ftrace formats, eight saved cmdlines, a three-line rtlat tgid map: small complete
 //          files
+//          and each v6 FILE once more without its TRACECLOCK option, which the writer then
+//          makes empty, as `trace-cmd record` does, pointing at the clock text after the CPU
+//          table (FILE's stem + "-clock-after-table.dat")
 //   meta:  the same without any CPU data, for the metadata parser
 //   page:  the first four pages of every CPU of every buffer, decompressed, each after the byte
 //          that picks the matching layout of fuzz_tracedat_page (page_layouts.hpp), one input
@@ -32,7 +35,8 @@ void put(const fs::path& p, const std::string& bytes) {
   f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-void rewrite(const fs::path& in, const fs::path& out, std::size_t pages) {
+void rewrite(const fs::path& in, const fs::path& out, std::size_t pages,
+             bool drop_clock_option = false) {
   const rtlat::TraceDatSource src(in.string());
   const TraceDatMeta& m = rtlat::detail::tracedat_meta(src);
   TraceDatRewriteOptions o;
@@ -54,7 +58,15 @@ void rewrite(const fs::path& in, const fs::path& out, std::size_t pages) {
   o.keep_printk = false;
   // rtlat live's tgid map, for the parser and for the pairs given in the middle of the stream.
   o.tgids = "1 1 0\n2 1 0\n3 3 5\n";
+  if (drop_clock_option) o.drop_options = {opt_traceclock};
   TraceDatRewriter(in.string(), o).write(out.string());
+}
+
+// The seeds of one sample: itself rewritten, and a v6 one also without its TRACECLOCK option.
+void rewrite_all(const fs::path& in, const fs::path& dir, std::size_t pages) {
+  rewrite(in, dir / in.filename(), pages);
+  if (rtlat::detail::tracedat_meta(rtlat::TraceDatSource(in.string())).version == 6)
+    rewrite(in, dir / (in.stem().string() + "-clock-after-table.dat"), pages, true);
 }
 
 void cut_pages(const fs::path& in, const fs::path& dir) {
@@ -96,9 +108,9 @@ int main(int argc, char** argv) {
     for (int i = 3; i < argc; ++i) {
       const fs::path in = argv[i];
       if (kind == "whole")
-        rewrite(in, dir / in.filename(), 2);
+        rewrite_all(in, dir, 2);
       else if (kind == "meta")
-        rewrite(in, dir / in.filename(), 0);
+        rewrite_all(in, dir, 0);
       else if (kind == "page")
         cut_pages(in, dir);
       else

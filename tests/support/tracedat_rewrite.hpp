@@ -46,8 +46,10 @@ struct TraceDatRewriteOptions {
   std::function<bool(std::string_view)> keep_kallsyms_line;
   // Keeps page `index` of `cpu` (in the input byte order) when true; empty keeps every page.
   std::function<bool(int cpu, std::size_t index, const unsigned char* page)> keep_page;
-  // Options added to the output (data already in the output byte order).
+  // Options added to the output (data already in the output byte order), and ids of the
+  // input's options left out.
   std::vector<std::pair<std::uint16_t, std::string>> extra_options;
+  std::vector<std::uint16_t> drop_options;
   // rtlat live's tgid map (opt_rtlat_tgids: "PID TGID EVENTS" lines), replacing the input's;
   // unset keeps the input's.
   std::optional<std::string> tgids;
@@ -112,8 +114,11 @@ class TraceDatRewriter {
     if (opt_.keep_printk) b.printk = stored_.printk;
     b.cmdlines = cmdlines();
     // The input's options (all but the tgid map when it is replaced), then the added ones.
-    for (const auto& [id, data] : stored_.options)
+    for (const auto& [id, data] : stored_.options) {
+      const auto& drop = opt_.drop_options;
+      if (std::find(drop.begin(), drop.end(), id) != drop.end()) continue;
       if (id != opt_rtlat_tgids || !opt_.tgids) b.options.emplace_back(id, option_data(id, data));
+    }
     for (const auto& o : opt_.extra_options) b.options.push_back(o);
     if (opt_.tgids) b.options.emplace_back(opt_rtlat_tgids, *opt_.tgids);
     return b;

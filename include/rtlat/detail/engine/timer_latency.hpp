@@ -1,7 +1,8 @@
 // The timer metric's wake source (README "Metric definitions", timer):
 //   timer = a task's requested expiry (softexpires of its timer's last hrtimer_start) -> its
 //           switch-in, for every wakeup an hrtimer caused, split into
-//             irq delay  = hrtimer_expire_entry's `now` - softexpires (both in the timer's clock)
+//             irq delay  = hrtimer_expire_entry's `now` - softexpires (both in the timer's clock;
+//                          on a CLOCK_MONOTONIC trace clock, the entry's timestamp - softexpires)
 //             wakeup     = the handler's entry -> the sched_waking it issued (trace clock)
 //             scheduling = that waking -> the switch-in (trace clock)
 // The timer is known by what happened, not by symbol names: a sched_waking (sched_wakeup when
@@ -311,8 +312,13 @@ struct TimerRules {
     }
     Task& task = r.lookup(pid, e.wakeup.comm, e.ts, false);
     task.timer_slack = cause->slack;  // before open(): a task found running completes there
-    open(r, task, e, r.cpus_.seq(), cause->entry, cause->entry_seq,
-         cause->entry.ts - cause->irq_delay, cause->irq_delay);
+    // On the timer's own clock the whole sample is in one clock, as cyclictest measures it: the
+    // irq delay runs to the handler's traced entry, not to the `now` it read a little before.
+    const Timestamp soft = cause->entry.hrtimer.now - cause->irq_delay;
+    const bool one_clock = r.timers_.clock_monotonic == true && cause->entry.ts >= soft;
+    const std::int64_t irq_delay = one_clock ? cause->entry.ts - soft : cause->irq_delay;
+    open(r, task, e, r.cpus_.seq(), cause->entry, cause->entry_seq, cause->entry.ts - irq_delay,
+         irq_delay);
   }
   // The wakeup `e` of t, which keeps its own sleep timer, in the wakeup's own rules (OwnSleep):
   // the waking that identifies it is `e`, or the sched_waking deferred for it. Inlined as far

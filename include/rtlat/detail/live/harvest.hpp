@@ -40,6 +40,7 @@ inline std::pair<TraceDatLayout, MetadataBlocks> session_file(const SessionMeta&
   f.first.compression = version == 6 ? Compression::none : Compression::zstd;
   auto& o = f.second.options;
   o.emplace_back(opt_uname, m.uname + std::string(1, '\0'));
+  // v6: the writer stores the text after the CPU table, with the empty option that points there.
   if (version != 6) o.emplace_back(opt_traceclock, m.layout.trace_clock + "\n");
   if (!m.tgids.empty()) o.emplace_back(opt_rtlat_tgids, m.tgids);
   return f;

@@ -42,9 +42,9 @@ struct MetadataBlocks {
   std::vector<std::string> ftrace_formats;
   std::vector<std::pair<std::string, std::vector<std::string>>> event_systems;  // per system
   std::string kallsyms, printk, cmdlines;
-  // Options besides DONE, BUFFER, BUFFER_TEXT, CPUCOUNT, STRINGS and v7's section pointers: the
-  // writer makes those from the layout and the buffers it writes (STRINGS, which names the
-  // source file's sections, not at all).
+  // Options besides DONE, BUFFER, BUFFER_TEXT, CPUCOUNT, STRINGS, v7's section pointers and
+  // v6's empty TRACECLOCK: the writer makes those from the layout and the buffers it writes
+  // (STRINGS, which names the source file's sections, not at all).
   std::vector<std::pair<std::uint16_t, std::string>> options;
 };
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rtlat/detail/tracedat/compression.hpp"
@@ -196,6 +197,14 @@ inline std::string option_string(std::string_view data) {
   return std::string(nul == std::string_view::npos ? data : data.substr(0, nul));
 }
 
+// The selected clock of a trace_clock text ("[local] global counter ..." -> "local"), "" when
+// none is bracketed.
+inline std::string bracketed_clock(std::string_view s) {
+  const std::size_t a = s.find('['), b = s.find(']');
+  if (a == std::string_view::npos || b == std::string_view::npos || b < a) return "";
+  return std::string(s.substr(a + 1, b - a - 1));
+}
+
 // "cpu count 9000: more than the 8192 CPUs rtlat handles"
 inline std::string too_many_cpus(const char* what, std::uint64_t n) {
   return std::string(what) + " " + std::to_string(n) + ": " +
@@ -261,11 +270,8 @@ inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_v
       add_ts_offset(m, option_string(data), 1, "OFFSET", fail);
       break;
     case opt_traceclock: {
-      // "[local] global counter ...": the selected clock is in brackets.
-      const std::string s = option_string(data);
-      const std::size_t a = s.find('['), b = s.find(']');
-      if (a != std::string::npos && b != std::string::npos && b > a)
-        m.clock = s.substr(a + 1, b - a - 1);
+      std::string clock = bracketed_clock(option_string(data));
+      if (!clock.empty()) m.clock = std::move(clock);
       break;
     }
     case opt_uname:

@@ -120,6 +120,7 @@ class MetadataReader {
     c.set_section("options");
     auto tag = std::string(c.bytes(10, "section tag"));
     std::vector<std::pair<std::string, std::uint64_t>> instances;
+    bool clock_follows = false;  // a TRACECLOCK option: the clock text follows the CPU table
     if (tag == std::string("options  \0", 10)) {
       for (int count = 0;; ++count) {
         if (count > 100000) c.fail("too many options");
@@ -137,7 +138,11 @@ class MetadataReader {
                                        tgids  ? max_tgids_bytes
                                        : used ? max_option_bytes
                                               : max_section_bytes));
-        if (m_.stored != nullptr && kept_in_blocks(id)) m_.stored->options.emplace_back(id, data);
+        if (id == opt_traceclock) clock_follows = true;
+        // The empty TRACECLOCK option only points at the text after the CPU table: the writer
+        // makes it from the layout's trace_clock, as it does that text.
+        if (m_.stored != nullptr && kept_in_blocks(id) && !(id == opt_traceclock && size == 0))
+          m_.stored->options.emplace_back(id, data);
         if (!used) continue;
         if (id == opt_buffer) {
           if (data.size() < 9) c.fail("BUFFER option shorter than 9 bytes");
@@ -159,6 +164,7 @@ class MetadataReader {
     BufferRef top;
     top.page_size = m_.page_size;
     read_v6_cpus(c, top, cpus);
+    if (clock_follows) read_v6_clock(c);
     m_.buffers.push_back(std::move(top));
     for (auto& [name, off] : instances) {
       BufferRef b;
@@ -183,6 +189,19 @@ class MetadataReader {
       if (r.size != 0) file_.check_range(r.offset, r.size, "cpu " + std::to_string(i) + " data");
       b.cpus.push_back(r);
     }
+  }
+
+  // trace-cmd's v6 stores the trace_clock file's text ("local global [mono]") after the top
+  // buffer's CPU table, and its reader takes it there whenever a TRACECLOCK option is present
+  // (empty, as `trace-cmd record` writes it, or holding the text as well), over the option's
+  // text. An instance's table is followed by the same text, which trace-cmd does not read.
+  void read_v6_clock(FileCursor& c) {
+    c.set_section("trace clock");
+    const std::uint64_t at = c.pos();
+    const std::uint64_t n = c.u64("trace clock size");
+    if (n > max_option_bytes) c.fail_at(at, over_limit("trace clock text", n, max_option_bytes));
+    std::string clock = bracketed_clock(option_string(c.bytes(n, "trace clock text")));
+    if (!clock.empty()) m_.clock = std::move(clock);
   }
 
   // Per-CPU data entries of all buffers together are bounded: each costs memory whether or not

@@ -82,8 +82,9 @@ struct TraceDatLayout {
   std::uint32_t page_size = 4096;
   int cpus = 1;
   std::uint32_t chunk_pages = 10;  // v7 compressed: pages per data chunk, as trace-cmd's default
-  // The trace_clock file's text ("local global [mono]"): v6 stores it after the CPU table, v7
-  // names the selected clock in each buffer's option.
+  // The trace_clock file's text ("local global [mono]"): v6 stores it after each CPU table,
+  // announced by an empty TRACECLOCK option unless the metadata holds one; v7 names the selected
+  // clock in each buffer's option.
   std::string trace_clock;
 };
 
@@ -172,11 +173,20 @@ class TraceDatWriter {
   static constexpr int blocks = 6;  // header_info .. cmdlines, in file order
 
   // ---- version 6: one stream; each buffer a flyrecord with a CPU table ----
+  // A reader takes the clock text after the CPU table only when a TRACECLOCK option is there,
+  // so the text and the option go together.
+  bool has_clock_option() const {
+    return std::any_of(m_.options.begin(), m_.options.end(),
+                       [](const auto& o) { return o.first == opt_traceclock; });
+  }
   void write_v6(const std::vector<BufferPages>& buffers) {
     for (int i = 0; i < blocks; ++i) put(block(i));
     put(num(static_cast<std::uint64_t>(l_.cpus), 4));
     put(std::string_view("options  \0", 10));
     put(options());
+    const bool stored_clock_option = has_clock_option();
+    if (!l_.trace_clock.empty() && !stored_clock_option) put(option(opt_traceclock, ""));
+    clock_follows_ = stored_clock_option || !l_.trace_clock.empty();
     const BufferPages* top = nullptr;
     std::vector<std::pair<const BufferPages*, std::uint64_t>> instances;  // offset's place
     for (const BufferPages& b : buffers) {
@@ -199,7 +209,7 @@ class TraceDatWriter {
     put(std::string_view("flyrecord\0", 10));
     const std::uint64_t table = out_.pos();
     put(std::string(static_cast<std::size_t>(l_.cpus) * 16, '\0'));
-    put(num(l_.trace_clock.size(), 8) + l_.trace_clock);
+    if (clock_follows_) put(num(l_.trace_clock.size(), 8) + l_.trace_clock);
     if (b == nullptr) return;
     for (const CpuPages& c : b->cpus) {
       if (c.cpu < 0 || c.cpu >= l_.cpus)
@@ -308,6 +318,7 @@ class TraceDatWriter {
   Out& out_;
   const TraceDatLayout& l_;
   const MetadataBlocks& m_;
+  bool clock_follows_ = false;  // v6: the CPU tables are followed by the trace_clock text
 };
 
 // The whole file in memory.
