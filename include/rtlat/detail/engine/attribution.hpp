@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "rtlat/breakdown.hpp"
@@ -156,7 +157,7 @@ inline std::vector<std::size_t> add_parts(const TimeByPart& sums, const TaskStor
           if (detail > 0) part.irqs_off_caller = std::string(names.caller_name(detail));
         }
         part_of[entry] = b.parts.size();
-        b.parts.push_back(part);
+        b.parts.push_back(std::move(part));
       });
   return part_of;
 }
@@ -231,7 +232,7 @@ inline void add_blocks(const std::vector<SchedRing>& rings, const TaskStore& tas
         part.waker = WakerActivity{};
       }
       it = by_waker.emplace(key, b.parts.size()).first;
-      b.parts.push_back(part);
+      b.parts.push_back(std::move(part));
     }
     if (timeline) b.spans.push_back({k.from, k.to, it->second});
     BreakdownPart& part = b.parts[it->second];

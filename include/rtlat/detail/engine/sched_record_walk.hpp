@@ -119,6 +119,17 @@ class SchedRecordWalk {
   // the next call goes on from there, maybe following another.
   template <class OnBlock>
   void follow_until(Pid pid, TaskPlace s, TimeByPart& sums, OnBlock&& on_block, Timestamp until) {
+    // Two loops, so that the one without a timeline asks nothing about lanes at each record.
+    if (lanes_ != nullptr) {
+      follow_records<true>(pid, s, sums, on_block, until);
+    } else {
+      follow_records<false>(pid, s, sums, on_block, until);
+    }
+  }
+
+ private:
+  template <bool Lanes, class OnBlock>
+  void follow_records(Pid pid, TaskPlace& s, TimeByPart& sums, OnBlock& on_block, Timestamp until) {
     until = std::clamp(until, at_, to_);
     // The next timestamp of each CPU (INT64_MAX once done), so choosing the next record reads
     // one array instead of every ring.
@@ -127,7 +138,9 @@ class SchedRecordWalk {
     std::vector<std::uint64_t> stop(n);
     std::uint64_t remaining = 0;
     for (std::size_t c = 0; c < n; ++c) {
-      stop[c] = std::min(end_[c], std::max(pos_[c], rings_[c].upper_bound(until)));
+      // A walk to its end (the common case) stops where the constructor found the end.
+      stop[c] = until == to_ ? end_[c]
+                             : std::min(end_[c], std::max(pos_[c], rings_[c].upper_bound(until)));
       if (pos_[c] < stop[c]) next[c] = rings_[c].at(pos_[c]).ts;
       remaining += stop[c] - pos_[c];
     }
@@ -149,26 +162,41 @@ class SchedRecordWalk {
       const SchedRecord& r = ring.at(pos_[best]++);
       next[best] = pos_[best] < stop[best] ? ring.at(pos_[best]).ts : INT64_MAX;
       const int c = static_cast<int>(best);
-      // The prio the task leaving the CPU shows is the one it ran with.
       CpuActivity& now = cpus_[best];
-      if (r.type == SchedRecord::switched && r.pid == now.current && r.pid > 0) now.prio = r.prio;
       // Only a record on the task's CPU or about the task changes where its time goes; the
       // others just keep their CPU's state current, and the span goes on unsplit.
-      if (c == s.cpu || r.pid == pid || r.other_pid == pid) {
-        account(pid, s, t_prev, t, sums, c == s.cpu ? &r : nullptr);
+      const bool on_task_cpu = c == s.cpu;
+      const bool mine = on_task_cpu || r.pid == pid || r.other_pid == pid;
+      if (mine) {
+        if (on_task_cpu) switched_out_prio(now, r);
+        account(pid, s, t_prev, t, sums, on_task_cpu ? &r : nullptr);
         t_prev = t;
       }
-      if (lanes_ != nullptr) lane(c, t, &r);
-      apply(pid, s, r, c, sums, on_block);
+      if constexpr (Lanes) {
+        switched_out_prio(now, r);
+        lane(c, t, &r);
+      }
+      // Any other record changes only what its CPU does.
+      if (mine) {
+        apply(pid, s, r, c, sums, on_block);
+      } else {
+        track(now, r);
+      }
     }
     account(pid, s, t_prev, until, sums, nullptr);
     if (s.state == TaskPlace::blocked) sums.add(PartState::blocked, -1, -1, 0, s.since, until);
-    if (lanes_ != nullptr)
+    if constexpr (Lanes)
       for (std::size_t c = 0; c < n; ++c) lane(static_cast<int>(c), until, nullptr);
     at_ = until;
   }
 
- private:
+  // The prio the task leaving the CPU shows is the one it ran with (a policy change while it
+  // ran has no event). Only what is read before the switch applies needs it: the stretch the
+  // record ends, on the followed task's CPU or in the CPU's lane.
+  static void switched_out_prio(CpuActivity& now, const SchedRecord& r) noexcept {
+    if (r.type == SchedRecord::switched && r.pid == now.current && r.pid > 0) now.prio = r.prio;
+  }
+
   // What ran on the ring's CPU at position `pos`: the latest switch before it, and the hard IRQs
   // and softirqs entered since and not left (a wakeup is often issued from inside one).
   static CpuActivity at_start(const SchedRing& r, std::uint64_t pos) {
@@ -305,17 +333,21 @@ class SchedRecordWalk {
     return pos_[i] < r.head() && r.at(pos_[i]).type == SchedRecord::implicit;
   }
 
+  // Inlined: it runs at every record of the walk.
   template <class OnBlock>
-  void apply(Pid pid, TaskPlace& s, const SchedRecord& r, int c, TimeByPart& sums,
-             OnBlock&& on_block) {
-    const TaskPlace before = s;
+  RTLAT_ALWAYS_INLINE void apply(Pid pid, TaskPlace& s, const SchedRecord& r, int c,
+                                 TimeByPart& sums, OnBlock&& on_block) {
     bool woken = false;
+    if (s.state != TaskPlace::blocked) {
+      update(pid, s, r, c, on_block, woken);
+      return;
+    }
+    const Timestamp since = s.since;
     update(pid, s, r, c, on_block, woken);
     // A block that ended without a recorded wakeup (a switch-in, a contradiction): its time is
     // still part of the interval, blocked with no known waker.
-    if (before.state == TaskPlace::blocked && !woken &&
-        !(s.state == TaskPlace::blocked && s.since == before.since))
-      sums.add(PartState::blocked, -1, -1, 0, before.since, r.ts);
+    if (!woken && !(s.state == TaskPlace::blocked && s.since == since))
+      sums.add(PartState::blocked, -1, -1, 0, since, r.ts);
   }
 
   WakeFrom wake_source(const CpuActivity& now, Pid waker) const noexcept {
@@ -334,53 +366,19 @@ class SchedRecordWalk {
     return w;
   }
 
-  template <class OnBlock>
-  void update(Pid pid, TaskPlace& s, const SchedRecord& r, int c, OnBlock&& on_block, bool& woken) {
-    CpuActivity& now = cpus_[static_cast<std::size_t>(c)];
+  // What record r changes in what its CPU does. Inlined: it runs at every record of the walk.
+  static RTLAT_ALWAYS_INLINE void track(CpuActivity& now, const SchedRecord& r) noexcept {
     switch (r.type) {
       case SchedRecord::switched:
         now.current = r.other_pid;
         now.prio = r.other_prio;
         now.irq_depth = now.softirq_depth = 0;
         now.last_irq = now.idle_state = -1;
-        if (r.pid == pid && r.pid != r.other_pid) {
-          if (r.prev_class == SchedRecord::preempted) {
-            s = {TaskPlace::runnable, c, 0};
-          } else if (is_sleep(r.prev_class)) {
-            s = {TaskPlace::blocked, -1, r.ts, r.prev_class == SchedRecord::slept_io};
-          } else {
-            s = {TaskPlace::unknown, -1, 0};
-          }
-        }
-        if (r.other_pid == pid) s = {TaskPlace::running, c, 0};
         break;
       case SchedRecord::implicit:
         now.current = r.other_pid;
         now.prio = r.other_prio;
         now.last_irq = now.idle_state = -1;
-        if (r.other_pid == pid) {
-          s = {TaskPlace::running, c, 0};
-        } else if (s.state == TaskPlace::running && s.cpu == c) {
-          s = {TaskPlace::unknown, -1, 0};  // it left the CPU unseen
-        }
-        break;
-      case SchedRecord::woken:
-        if (r.pid == pid && (s.state == TaskPlace::blocked || s.state == TaskPlace::unknown)) {
-          if (s.state == TaskPlace::blocked) {
-            on_block(r.ts, s.since, r.other_pid, c, wake_source(now, r.other_pid), s.io);
-            woken = true;
-          }
-          const int target =
-              r.target_cpu >= 0 && static_cast<std::size_t>(r.target_cpu) < cpus_.size()
-                  ? r.target_cpu
-                  : c;
-          s = {TaskPlace::runnable, target, 0};
-        }
-        break;
-      case SchedRecord::migrated:
-        if (r.pid == pid && (s.state == TaskPlace::runnable || s.state == TaskPlace::migrating) &&
-            r.target_cpu >= 0 && static_cast<std::size_t>(r.target_cpu) < cpus_.size())
-          s = {TaskPlace::migrating, r.target_cpu, 0};
         break;
       case SchedRecord::irq_entry:
         if (now.irq_depth++ == 0) now.irq = r.number();
@@ -406,8 +404,64 @@ class SchedRecordWalk {
         break;
       case SchedRecord::lost:
         now = CpuActivity{};
+        break;
+      case SchedRecord::woken:
+      case SchedRecord::migrated:
+        break;
+    }
+  }
+
+  // What record r on CPU c changes for the followed task (a record on its CPU or about it),
+  // after what it changes for the CPU. A wakeup changes nothing on its CPU, so the interrupt
+  // it came from is read as it stands.
+  template <class OnBlock>
+  RTLAT_ALWAYS_INLINE void update(Pid pid, TaskPlace& s, const SchedRecord& r, int c,
+                                  OnBlock&& on_block, bool& woken) {
+    CpuActivity& now = cpus_[static_cast<std::size_t>(c)];
+    track(now, r);
+    switch (r.type) {
+      case SchedRecord::switched:
+        if (r.pid == pid && r.pid != r.other_pid) {
+          if (r.prev_class == SchedRecord::preempted) {
+            s = {TaskPlace::runnable, c, 0};
+          } else if (is_sleep(r.prev_class)) {
+            s = {TaskPlace::blocked, -1, r.ts, r.prev_class == SchedRecord::slept_io};
+          } else {
+            s = {TaskPlace::unknown, -1, 0};
+          }
+        }
+        if (r.other_pid == pid) s = {TaskPlace::running, c, 0};
+        break;
+      case SchedRecord::implicit:
+        if (r.other_pid == pid) {
+          s = {TaskPlace::running, c, 0};
+        } else if (s.state == TaskPlace::running && s.cpu == c) {
+          s = {TaskPlace::unknown, -1, 0};  // it left the CPU unseen
+        }
+        break;
+      case SchedRecord::woken:
+        if (r.pid == pid && (s.state == TaskPlace::blocked || s.state == TaskPlace::unknown)) {
+          if (s.state == TaskPlace::blocked) {
+            on_block(r.ts, s.since, r.other_pid, c, wake_source(now, r.other_pid), s.io);
+            woken = true;
+          }
+          const int target =
+              r.target_cpu >= 0 && static_cast<std::size_t>(r.target_cpu) < cpus_.size()
+                  ? r.target_cpu
+                  : c;
+          s = {TaskPlace::runnable, target, 0};
+        }
+        break;
+      case SchedRecord::migrated:
+        if (r.pid == pid && (s.state == TaskPlace::runnable || s.state == TaskPlace::migrating) &&
+            r.target_cpu >= 0 && static_cast<std::size_t>(r.target_cpu) < cpus_.size())
+          s = {TaskPlace::migrating, r.target_cpu, 0};
+        break;
+      case SchedRecord::lost:
         if ((s.state == TaskPlace::running || s.state == TaskPlace::runnable) && s.cpu == c)
           s = {TaskPlace::unknown, -1, 0};
+        break;
+      default:
         break;
     }
   }
