@@ -1044,6 +1044,26 @@ TEST_F(Live, ListenServesMetricsAndTheFinalReportDuringLinger) {
 // A scraper that reads one byte per second (its receive buffer shrunk, so the server's write
 // really waits on it) while a workload runs: the session loses no event, other scrapes are
 // answered meanwhile, and the run ends on time.
+// --listen's server is a module loaded from beside the binary (or the package's lib/rtlat): a
+// binary without it, or with a broken one, says so and exits 2 before tracing starts.
+TEST_F(Live, ListenWithoutItsModuleSaysWhichFileIsMissing) {
+  SKIP_UNLESS_LIVE();
+  const fs::path copy = dir_ / "rtlat";
+  fs::copy_file(cli_, copy);
+  cli_ = copy.string();
+  std::string err;
+  EXPECT_EQ(run({"live", "--listen", "127.0.0.1:0", "--duration", "1s"}, nullptr, &err), 2);
+  EXPECT_NE(err.find("--listen: the HTTP module rtlat-metrics.so is not installed (looked for " +
+                     (dir_ / "rtlat-metrics.so").string()),
+            std::string::npos)
+      << err;
+  std::ofstream(dir_ / "rtlat-metrics.so") << "not an ELF file\n";
+  EXPECT_EQ(run({"live", "--listen", "127.0.0.1:0", "--duration", "1s"}, nullptr, &err), 2);
+  EXPECT_NE(err.find("--listen: cannot load " + (dir_ / "rtlat-metrics.so").string() + ": "),
+            std::string::npos)
+      << err;
+}
+
 TEST_F(Live, SlowScraperNeitherStallsTheReaderNorTheEnd) {
   SKIP_UNLESS_LIVE();
   const fs::path json = dir_ / "final.json";

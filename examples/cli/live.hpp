@@ -38,7 +38,7 @@
 #include "report_writer.hpp"
 #include "samples_out.hpp"
 #if defined(RTLAT_HAVE_HTTPLIB)
-#include "metrics_server.hpp"
+#include "metrics_loader.hpp"
 #endif
 #include "rtlat/analyze.hpp"
 #include "rtlat/duration.hpp"
@@ -166,9 +166,9 @@ inline int live_main(const std::vector<std::string>& args) {
     samples->attach(cfg);
   }
 #if defined(RTLAT_HAVE_HTTPLIB)
-  std::unique_ptr<MetricsServer> metrics;
+  std::unique_ptr<MetricsEndpoint> metrics;
   if (o.listen) {
-    metrics = std::make_unique<MetricsServer>(parse_listen(*o.listen), o.out.metrics_comms);
+    metrics = open_metrics_endpoint(parse_listen(*o.listen), o.out.metrics_comms);
     std::cerr << "rtlat: serving /metrics on port " << metrics->port() << '\n';
   }
   const auto publish = [&metrics](const rtlat::Results& r) {

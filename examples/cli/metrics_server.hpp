@@ -1,5 +1,8 @@
 // `rtlat live --listen [ADDR:]PORT`: GET /metrics serves the session's Results, cumulative since
 // start, in the OpenMetrics or Prometheus text format (whichever the client's Accept prefers).
+// Compiled into the metrics module (metrics_module.cpp), which the CLI loads only for --listen
+// (metrics_loader.hpp): linking cpp-httplib, and the OpenSSL and brotli it needs, into the CLI
+// made every rtlat command start several milliseconds later.
 //
 // The reading thread never waits on a client: at each interval it publishes a snapshot of the
 // results (a shared_ptr swap under a mutex held for nothing else), and the server's own threads
@@ -11,55 +14,24 @@
 #include <httplib.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
-#include <string_view>
-#include <system_error>
 #include <thread>
 #include <utility>
 
-#include "options.hpp"
+#include "listen_address.hpp"
+#include "metrics_endpoint.hpp"
 #include "rtlat/report/openmetrics.hpp"
 #include "rtlat/results.hpp"
+#include "usage_error.hpp"
 
 namespace rtlat_cli {
 
-// Where to listen: --listen's [ADDR:]PORT, ADDR an IPv4 address, a host name or [IPv6].
-struct ListenAddress {
-  std::string host = "127.0.0.1";
-  int port = 0;
-};
-
-inline ListenAddress parse_listen(std::string_view v) {
-  const auto fail = [&](const std::string& why) {
-    return UsageError{"--listen '" + std::string(v) + "': " + why};
-  };
-  ListenAddress a;
-  std::string_view port = v;
-  if (const std::size_t colon = v.rfind(':'); colon != std::string_view::npos) {
-    std::string_view host = v.substr(0, colon);
-    port = v.substr(colon + 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-      host = host.substr(1, host.size() - 2);
-    else if (host.find(':') != std::string_view::npos)
-      throw fail("an IPv6 address goes in brackets: [::1]:9464");
-    if (host.empty()) throw fail("empty address before ':'");
-    a.host = std::string(host);
-  }
-  int p = -1;
-  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || p < 0 || p > 65535)
-    throw fail("'" + std::string(port) + "' is not a port (0-65535)");
-  a.port = p;
-  return a;
-}
-
-class MetricsServer {
+class MetricsServer final : public MetricsEndpoint {
  public:
   // Binds now, so that a bad address or a port in use is an error before tracing starts.
   // Throws UsageError.
@@ -89,13 +61,13 @@ class MetricsServer {
   }
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
-  ~MetricsServer() { stop(); }
+  ~MetricsServer() override { stop(); }
 
-  int port() const noexcept { return port_; }
+  int port() const noexcept override { return port_; }
 
   // The results the next scrapes see. Called on the reading thread: O(1) under the lock, the
   // old snapshot freed outside it.
-  void publish(rtlat::Results r) {
+  void publish(rtlat::Results r) override {
     // The exposition has no use for the worst windows, the bulk of a Results (up to
     // Config::window events per metric and task): the snapshot lives beside the engine, so
     // they would double what a long run holds.

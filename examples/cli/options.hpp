@@ -30,13 +30,9 @@
 #include "rtlat/duration.hpp"
 #include "rtlat/results.hpp"
 #include "rtlat/source/syscalls.hpp"
+#include "usage_error.hpp"
 
 namespace rtlat_cli {
-
-// A usage error: exit 2 with one line on stderr.
-struct UsageError {
-  std::string message;
-};
 
 struct SelectionOptions {
   rtlat::Selection selection;
