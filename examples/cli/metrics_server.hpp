@@ -2,7 +2,7 @@
 // start, in the OpenMetrics or Prometheus text format (whichever the client's Accept prefers).
 // Compiled into the metrics module (metrics_module.cpp), which the CLI loads only for --listen
 // (metrics_loader.hpp): linking cpp-httplib, and the OpenSSL and brotli it needs, into the CLI
-// made every rtlat command start several milliseconds later.
+// delayed the start of every rtlat command, --listen or not.
 //
 // The reading thread never waits on a client: at each interval it publishes a snapshot of the
 // results (a shared_ptr swap under a mutex held for nothing else), and the server's own threads
