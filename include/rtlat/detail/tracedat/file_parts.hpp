@@ -1,17 +1,28 @@
 // The names of a trace.dat's parts (trace-cmd.dat(5)) that the reader (meta.hpp) and the writer
-// (writer.hpp) share: the option ids, and the metadata blocks as the file stores them. The reader
+// (writer.hpp) share: the option ids, the metadata blocks as the file stores them, and how a
+// trace_clock text names its clock. The reader
 // keeps only what it parses out of the blocks, unless asked for the blocks themselves
 // (read_metadata_blocks, metadata.hpp); the writer and the tests' rewriter copy them whole.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace rtlat {
 inline namespace v1 {
 namespace detail {
+
+// The selected clock of a trace_clock text ("local global [mono]" -> "mono"); none when no
+// name is bracketed.
+inline std::optional<std::string_view> bracketed_clock(std::string_view trace_clock) {
+  const std::size_t a = trace_clock.find('['), b = trace_clock.find(']');
+  if (a == std::string_view::npos || b == std::string_view::npos || b < a) return std::nullopt;
+  return trace_clock.substr(a + 1, b - a - 1);
+}
 
 // Option ids; also the section ids of v7 (rtlat's own tgid map is opt_rtlat_tgids, tgids.hpp).
 enum : std::uint16_t {

@@ -14,7 +14,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "rtlat/detail/tracedat/compression.hpp"
@@ -197,12 +196,10 @@ inline std::string option_string(std::string_view data) {
   return std::string(nul == std::string_view::npos ? data : data.substr(0, nul));
 }
 
-// The selected clock of a trace_clock text ("[local] global counter ..." -> "local"), "" when
-// none is bracketed.
-inline std::string bracketed_clock(std::string_view s) {
-  const std::size_t a = s.find('['), b = s.find(']');
-  if (a == std::string_view::npos || b == std::string_view::npos || b < a) return "";
-  return std::string(s.substr(a + 1, b - a - 1));
+// The clock a trace_clock text selects, taken as the file's when it names one.
+inline void take_clock(TraceDatMeta& m, std::string_view trace_clock) {
+  const std::optional<std::string_view> clock = bracketed_clock(trace_clock);
+  if (clock && !clock->empty()) m.clock = std::string(*clock);
 }
 
 // "cpu count 9000: more than the 8192 CPUs rtlat handles"
@@ -269,11 +266,9 @@ inline void apply_common_option(TraceDatMeta& m, std::uint16_t id, std::string_v
     case opt_offset:
       add_ts_offset(m, option_string(data), 1, "OFFSET", fail);
       break;
-    case opt_traceclock: {
-      std::string clock = bracketed_clock(option_string(data));
-      if (!clock.empty()) m.clock = std::move(clock);
+    case opt_traceclock:
+      take_clock(m, option_string(data));
       break;
-    }
     case opt_uname:
       m.uname = option_string(data);
       m.arch = arch_from_uname(m.uname);

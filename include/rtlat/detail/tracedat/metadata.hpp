@@ -200,8 +200,7 @@ class MetadataReader {
     const std::uint64_t at = c.pos();
     const std::uint64_t n = c.u64("trace clock size");
     if (n > max_option_bytes) c.fail_at(at, over_limit("trace clock text", n, max_option_bytes));
-    std::string clock = bracketed_clock(option_string(c.bytes(n, "trace clock text")));
-    if (!clock.empty()) m_.clock = std::move(clock);
+    take_clock(m_, option_string(c.bytes(n, "trace clock text")));
   }
 
   // Per-CPU data entries of all buffers together are bounded: each costs memory whether or not

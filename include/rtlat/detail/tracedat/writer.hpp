@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -35,12 +36,11 @@ inline std::string encode_uint(std::uint64_t v, int n, bool big_endian) {
   return s;
 }
 
-// The clock in brackets of a trace_clock text ("local global [mono]" -> "mono"); the whole
-// text when none is bracketed.
+// The clock in brackets of a trace_clock text (bracketed_clock()); the whole text when none is
+// bracketed.
 inline std::string selected_clock(const std::string& trace_clock) {
-  const std::size_t a = trace_clock.find('['), b = trace_clock.find(']');
-  if (a == std::string::npos || b == std::string::npos || b < a) return trace_clock;
-  return trace_clock.substr(a + 1, b - a - 1);
+  const std::optional<std::string_view> clock = bracketed_clock(trace_clock);
+  return clock ? std::string(*clock) : trace_clock;
 }
 
 // One CPU's ring-buffer pages, `size` bytes of whole pages, handed over by `read`.
