@@ -69,10 +69,8 @@ class Analyzer {
   void set_source(const SourceInfo& info) {
     source_ = info.name;
     skipped_ = info.skipped;
-    rules_.recorded.syscalls = info.syscall_events_recorded;
-    rules_.recorded.irq_threads = info.irq_thread_events_recorded;
-    rules_.recorded.wakeups = info.wakeup_events_recorded;
-    rules_.wakeup_facts_changed();
+    rules_.set_recorded({info.syscall_events_recorded, info.irq_thread_events_recorded,
+                         info.wakeup_events_recorded});
     rules_.timers_.set_expiry_recorded(info.hrtimer_expiry_recorded);
     rules_.timers_.clock_monotonic = info.clock_monotonic;
     if (info.cpus > 0) {
@@ -169,7 +167,7 @@ inline TraceStats Analyzer::stats() const {
   s.missing.wakeups = !rules_.seen.wakeup;
   s.waking_fallback = rules_.waking_fallback_used() && rules_.waking_fallback();
   s.missing.timer_markers =
-      !rules_.seen.timer_marker && !rules_.seen.syscall && rules_.recorded.syscalls != true;
+      !rules_.seen.timer_marker && !rules_.seen.syscall && rules_.recorded().syscalls != true;
   return s;
 }
 

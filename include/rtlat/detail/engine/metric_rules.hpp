@@ -45,7 +45,12 @@ class MetricRules {
     wakeup_facts_changed();
   }
 
-  RecordedEvents recorded;
+  // What the source says it recorded (Analyzer::set_source()).
+  void set_recorded(const RecordedEvents& r) noexcept {
+    recorded_ = r;
+    wakeup_facts_changed();
+  }
+  const RecordedEvents& recorded() const noexcept { return recorded_; }
   TimerLatency timers_;  // the timer metric's wake source (timer_latency.hpp)
   IrqLatency irqs_;      // irq_latency's wake source (irq_latency.hpp)
   TraceStats counts;     // implicit switches, unobserved samples, lost events
@@ -62,18 +67,14 @@ class MetricRules {
   // sched_waking stands in for the sched_wakeup the trace lacks (RecordedEvents::wakeups).
   bool waking_fallback() const noexcept {
     if (cfg_.wakeup_event != WakeupEvent::wakeup) return false;
-    if (recorded.wakeups) return !*recorded.wakeups;
+    if (recorded_.wakeups) return !*recorded_.wakeups;
     return !wakeup_seen_;
-  }
-  // After `recorded` changed: what a sched_waking does is kept, not derived at every one.
-  void wakeup_facts_changed() noexcept {
-    waking_opens_ = cfg_.wakeup_event == WakeupEvent::waking || waking_fallback();
   }
   // Some sample started at a sched_waking standing in for sched_wakeup (TraceStats).
   bool waking_fallback_used() const noexcept { return waking_used_; }
 
   bool irq_events_in_use() const noexcept {
-    if (recorded.irq_threads) return *recorded.irq_threads;
+    if (recorded_.irq_threads) return *recorded_.irq_threads;
     return irq_events_seen_;
   }
 
@@ -217,12 +218,17 @@ class MetricRules {
   // Mostly no handler runs anywhere: one flag tells, for both.
   RTLAT_ALWAYS_INLINE void identified_wakeup(const Event& e, TimerRules::OwnSleep own) {
     if (!handlers_busy_) {
-      TimerRules::wakeup_outside_handlers(*this, e, own);
+      TimerRules::wakeup_without_cause(*this, e, own);
       return;
     }
     TimerRules::wakeup(*this, e, own);
     IrqLatencyRules::wakeup(*this, e);
     handlers_changed();  // without exit events, the wakeup ended its handler
+  }
+  // After the recorded events or the first sched_wakeup: what a sched_waking does is kept, not
+  // derived at every one.
+  void wakeup_facts_changed() noexcept {
+    waking_opens_ = cfg_.wakeup_event == WakeupEvent::waking || waking_fallback();
   }
   void handlers_changed() noexcept {
     handlers_busy_ = timers_.handlers_busy() || irqs_.handlers_busy();
@@ -303,7 +309,7 @@ class MetricRules {
     return cpu >= 0 && static_cast<std::size_t>(cpu) < max_cpus ? cpu : fallback;
   }
   bool hrtimer_markers_count() const noexcept {
-    if (recorded.syscalls) return !*recorded.syscalls;
+    if (recorded_.syscalls) return !*recorded_.syscalls;
     return !seen.syscall;
   }
   void add_cpu(Task& t, int cpu) noexcept {
@@ -390,6 +396,7 @@ class MetricRules {
   CpuStates& cpus_;
   WindowScratch scratch_;
   ContextNames context_;  // IRQ names and interrupts-off callers, for breakdowns
+  RecordedEvents recorded_;
   bool irq_events_seen_ = false;
   bool handlers_busy_ = false;  // a timer's or a hard IRQ's handler runs on some CPU
   bool wakeup_seen_ = false;    // a sched_wakeup arrived (RecordedEvents::wakeups)

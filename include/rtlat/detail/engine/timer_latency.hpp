@@ -270,28 +270,25 @@ struct TimerRules {
   // sched_waking (own_wake() then finds the waking in the history).
   enum class OwnSleep : std::uint8_t { here, on_wakeup };
 
-  // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()), while
-  // no handler runs on any CPU (MetricRules keeps that): not a timer's, unless it ends its
-  // task's own sleep and that is checked here.
-  template <class R>
-  RTLAT_ALWAYS_INLINE static void wakeup_outside_handlers(R& r, const Event& e, OwnSleep own) {
-    if (own != OwnSleep::here || e.wakeup.pid <= 0) return;
-    if (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen()) return;
-    woken(r, e, nullptr);
-  }
-  // The same while some handler runs.
+  // A wakeup event of the kind that identifies the waker (TimerLatency::identifies()).
   template <class R>
   RTLAT_ALWAYS_INLINE static void wakeup(R& r, const Event& e, OwnSleep own) {
     if (e.wakeup.pid <= 0) return;
-    const TimerCause* cause = r.timers_.cause(e);
-    if (cause == nullptr) {
-      // With expiry events a wakeup outside an expiry is not a timer's, and own sleep timers are
-      // not consulted; before any hrtimer marker no task has one: most wakeups end here, without
-      // a task lookup.
-      if (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen()) return;
-      if (own != OwnSleep::here) return;
+    if (const TimerCause* cause = r.timers_.cause(e)) {
+      woken(r, e, cause);
+      return;
     }
-    woken(r, e, cause);
+    wakeup_without_cause(r, e, own);
+  }
+  // The same for a wakeup no timer handler caused (MetricRules calls this alone while no
+  // handler runs on any CPU). With expiry events a wakeup outside an expiry is not a timer's,
+  // and own sleep timers are not consulted; before any hrtimer marker no task has one: most
+  // wakeups end here, without a task lookup.
+  template <class R>
+  RTLAT_ALWAYS_INLINE static void wakeup_without_cause(R& r, const Event& e, OwnSleep own) {
+    if (own != OwnSleep::here || e.wakeup.pid <= 0) return;
+    if (r.timers_.expiry_in_use() || !r.timers_.sleeps_seen()) return;
+    woken(r, e, nullptr);
   }
   // The rest of wakeup(): `e` may be a timer's (`cause`, or the woken task's own sleep timer).
   template <class R>
